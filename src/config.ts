@@ -32,8 +32,7 @@ const ncrontab = z.string().regex(/^\S+( \S+){5}$/, "expected six NCRONTAB field
 
 export const REMEDIABLE_CHECKS = ["public-network-access", "dns-record"] as const;
 
-export const settingsSchema = z
-  .object({
+export const settingsSchema = z.object({
     /** `enforce` writes decisions to ARM; `dry-run` evaluates and records only. */
     PORTCULLIS_MODE: z.enum(["enforce", "dry-run"]).default("dry-run"),
     /** What happens to a connection no rule matches. */
@@ -80,23 +79,26 @@ export const settingsSchema = z
     PORTCULLIS_REMEDIATE: list(z.enum(REMEDIABLE_CHECKS)),
     /** Set by App Service when its built-in authentication is on; only then is x-ms-client-principal trusted. */
     WEBSITE_AUTH_ENABLED: booleanSetting,
-  })
-  .superRefine((s, ctx) => {
-    if (s.PORTCULLIS_MANAGED_INSTANCES.length === 0 && s.PORTCULLIS_MANAGED_SUBSCRIPTIONS.length === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["PORTCULLIS_MANAGED_INSTANCES"],
-        message: "set PORTCULLIS_MANAGED_INSTANCES and/or PORTCULLIS_MANAGED_SUBSCRIPTIONS: Portcullis must know which instances it governs",
-      });
-    }
-    if (!s.PORTCULLIS_TABLES_ENDPOINT && !s.PORTCULLIS_TABLES_CONNECTION_STRING) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["PORTCULLIS_TABLES_ENDPOINT"],
-        message: "set PORTCULLIS_TABLES_ENDPOINT (Azure, managed identity) or PORTCULLIS_TABLES_CONNECTION_STRING (local stack)",
-      });
-    }
   });
+
+/**
+ * Rules that span settings. Checked on the raw values, so they are reported together with the
+ * per-setting problems rather than only once everything else is valid.
+ */
+function crossSettingProblems(env: Readonly<Record<string, string | undefined>>): string[] {
+  const problems: string[] = [];
+  if (!env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
+    problems.push(
+      "PORTCULLIS_MANAGED_INSTANCES: set PORTCULLIS_MANAGED_INSTANCES and/or PORTCULLIS_MANAGED_SUBSCRIPTIONS: Portcullis must know which instances it governs (missing)",
+    );
+  }
+  if (!env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
+    problems.push(
+      "PORTCULLIS_TABLES_ENDPOINT: set PORTCULLIS_TABLES_ENDPOINT (Azure, managed identity) or PORTCULLIS_TABLES_CONNECTION_STRING (local stack) (missing)",
+    );
+  }
+  return problems;
+}
 
 export type Settings = z.output<typeof settingsSchema>;
 
@@ -111,16 +113,19 @@ export class SettingsError extends Error {
 }
 
 /** Parses settings from an environment (process.env in the app). Throws SettingsError listing every problem. */
-export function parseSettings(env: Readonly<Record<string, string | undefined>>): Settings {
+export function parseSettings(rawEnv: Readonly<Record<string, string | undefined>>): Settings {
+  // App Service and azd write unset settings as empty strings: treat those as absent.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== undefined && v.trim() !== ""));
   const result = settingsSchema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const crossProblems = crossSettingProblems(env);
+  if (result.success && crossProblems.length === 0) return result.data;
+  const fieldProblems = (result.success ? [] : result.error.issues).map((issue) => {
     const name = issue.path.length > 0 ? String(issue.path[0]) : "(settings)";
     const value = env[name];
     const shown = value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
     return `${name}: ${issue.message} (${shown})`;
   });
-  throw new SettingsError(problems);
+  throw new SettingsError([...fieldProblems, ...crossProblems]);
 }
 
 let cached: Settings | undefined;

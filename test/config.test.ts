@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { parseSettings, SettingsError, settingsSchema } from "../src/config.ts";
+
+const minimal = {
+  PORTCULLIS_MANAGED_SUBSCRIPTIONS: "00000000-0000-0000-0000-000000000001",
+  PORTCULLIS_TABLES_ENDPOINT: "https://acct.table.core.windows.net",
+  PORTCULLIS_AUTH_ISSUER: "https://login.microsoftonline.com/00000000-0000-0000-0000-0000000000aa/v2.0",
+  PORTCULLIS_AUTH_AUDIENCE: "api://portcullis",
+};
+
+test("a minimal Azure configuration parses with safe defaults (dry-run, manual default action)", () => {
+  const s = parseSettings(minimal);
+  assert.equal(s.PORTCULLIS_MODE, "dry-run");
+  assert.equal(s.PORTCULLIS_DEFAULT_ACTION, "manual");
+  assert.equal(s.PORTCULLIS_ARM_ENDPOINT, "https://management.azure.com");
+  assert.deepEqual(s.PORTCULLIS_MANAGED_SUBSCRIPTIONS, ["00000000-0000-0000-0000-000000000001"]);
+  assert.equal(s.PORTCULLIS_RECONCILE_SCHEDULE, "0 */5 * * * *");
+});
+
+test("every problem is reported at once, each with the setting's name", () => {
+  let error: unknown;
+  try {
+    parseSettings({ PORTCULLIS_MODE: "yolo", PORTCULLIS_MANAGED_INSTANCES: "not-an-id", PORTCULLIS_ARM_ENDPOINT: "http://insecure" });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof SettingsError);
+  const names = error.problems.map((p) => p.split(":")[0]);
+  for (const name of ["PORTCULLIS_MODE", "PORTCULLIS_MANAGED_INSTANCES", "PORTCULLIS_ARM_ENDPOINT", "PORTCULLIS_AUTH_ISSUER", "PORTCULLIS_AUTH_AUDIENCE", "PORTCULLIS_TABLES_ENDPOINT"]) {
+    assert.ok(names.includes(name), `expected a problem for ${name} in:\n${error.message}`);
+  }
+});
+
+test("an invalid ticket pattern is refused rather than crashing at first use", () => {
+  assert.throws(() => parseSettings({ ...minimal, PORTCULLIS_TICKET_PATTERN: "([" }), /PORTCULLIS_TICKET_PATTERN/);
+});
+
+test("local.settings.sample.json lists every setting of the schema and parses", () => {
+  const sample = JSON.parse(readFileSync(new URL("../local.settings.sample.json", import.meta.url), "utf8")) as { Values: Record<string, string> };
+  for (const name of Object.keys(settingsSchema.shape)) {
+    if (name === "WEBSITE_AUTH_ENABLED") continue; // set by the platform, never by hand
+    assert.ok(name in sample.Values, `local.settings.sample.json lacks ${name}`);
+  }
+  assert.doesNotThrow(() => parseSettings(sample.Values));
+});
