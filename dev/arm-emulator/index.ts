@@ -1,0 +1,174 @@
+/**
+ * A local Azure Resource Manager for APIM private endpoint connections, private endpoints and Private DNS, served
+ * over HTTPS on 127.0.0.1 so the real Azure SDK clients can talk to it (`endpoint: url`, `tlsOptions: { ca: caPem }`).
+ * Dev and test only: nothing under src/ imports it.
+ */
+import type { AddressInfo } from "node:net";
+import https from "node:https";
+import { ArmError } from "./errors.ts";
+import { createControlHandler } from "./control.ts";
+import { EventGridDelivery, type EventDeliveryOptions } from "./events.ts";
+import { FaultInjector } from "./faults.ts";
+import { OperationTracker } from "./lro.ts";
+import { apimRoutes } from "./routes/apim.ts";
+import { networkRoutes } from "./routes/network.ts";
+import { privateDnsRoutes } from "./routes/private-dns.ts";
+import type { EmulatorEnv, HandlerOptions, Route } from "./routing.ts";
+import { createRequestListener, type ControlHandler, type RequestRecord } from "./server.ts";
+import { ArmState } from "./state.ts";
+import { ArmThrottle } from "./throttling.ts";
+import { createServerCertificate } from "./tls.ts";
+import { CustomTopicSink } from "./topics.ts";
+import { loadTopologyFile, parseTopology, TopologyError, type Topology, type TopologyInput } from "./topology.ts";
+
+export type { RequestRecord } from "./server.ts";
+export type { Topology, TopologyInput } from "./topology.ts";
+export { parseTopology, loadTopologyFile } from "./topology.ts";
+export { SUPPORTED_API_VERSIONS } from "./routing.ts";
+
+export interface ArmEmulatorOptions {
+  /** Port on 127.0.0.1; default: a free one. */
+  port?: number;
+  /** The estate to start from (object, or path to a JSON file); default: empty. */
+  topology?: Topology | TopologyInput | string;
+  /** How long long-running operations stay in progress (default 50 ms). */
+  lroDelayMs?: number;
+  /** Retry-After seconds sent on in-progress answers (default 0 = header omitted, so pollers use their own interval). */
+  lroRetryAfterSeconds?: number;
+  /** If set, the bearer token must equal it (401 InvalidAuthenticationToken otherwise); else any non-empty bearer. */
+  requiredToken?: string;
+  /** Items per page of paged lists before a nextLink (default 100). */
+  pageSize?: number;
+  /** Also publish the undocumented privateEndpointConnectionProxies/write|delete in the provider subscription (default false). */
+  providerProxyEvents?: boolean;
+  /** Event Grid delivery tuning (retry back-off, TLS trust for webhooks, ...). */
+  eventDelivery?: EventDeliveryOptions;
+  /** Access keys per local custom topic name; topics without a key accept any credential. */
+  topicKeys?: Record<string, string>;
+}
+
+/** A running emulator. */
+export interface ArmEmulator {
+  /** `https://127.0.0.1:PORT` */
+  readonly url: string;
+  /** PEM of the server's self-signed certificate, to pass as `tlsOptions.ca`. */
+  readonly caPem: string;
+  readonly faults: FaultInjector;
+  readonly throttle: ArmThrottle;
+  readonly events: EventGridDelivery;
+  readonly topics: CustomTopicSink;
+  /** Every ARM request so far (method, path, api-version, status, subscription, time). */
+  requests(): readonly RequestRecord[];
+  clearRequests(): void;
+  /** Back to the start topology (or the given one); drops operations in flight, faults, throttle buckets and the request log. */
+  reset(topology?: Topology | TopologyInput): void;
+  /** The current estate as JSON. */
+  snapshot(): unknown;
+  close(): Promise<void>;
+}
+
+const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
+
+function resolveTopology(topology: ArmEmulatorOptions["topology"]): Topology {
+  if (topology === undefined) return parseTopology({});
+  if (typeof topology === "string") return loadTopologyFile(topology);
+  return parseTopology(topology);
+}
+
+/** Builds the state for a topology; a topology whose resources refer to missing ones is a TopologyError. */
+function buildState(topology: Topology): ArmState {
+  try {
+    return ArmState.fromTopology(topology);
+  } catch (error) {
+    if (error instanceof ArmError) throw new TopologyError(`Invalid ARM emulator topology: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Starts the emulator; resolves once it listens. */
+export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promise<ArmEmulator> {
+  let startTopology = resolveTopology(options.topology);
+  let state = buildState(startTopology);
+  const lroDelayMs = options.lroDelayMs ?? 50;
+  let operations = new OperationTracker(lroDelayMs);
+  const handlerOptions: HandlerOptions = {
+    pageSize: options.pageSize ?? 100,
+    providerProxyEvents: options.providerProxyEvents ?? false,
+    lroRetryAfterSeconds: options.lroRetryAfterSeconds ?? 0,
+  };
+  const faults = new FaultInjector();
+  const throttle = new ArmThrottle();
+  const topics = new CustomTopicSink(options.topicKeys === undefined ? {} : { keys: options.topicKeys });
+  const log: RequestRecord[] = [];
+  const certificate = await createServerCertificate();
+
+  let url = "";
+  let events: EventGridDelivery | undefined;
+  let control: ControlHandler | undefined;
+  const env = (): EmulatorEnv => ({ state, operations, events: events!, options: handlerOptions, baseUrl: url });
+
+  const emulatorControl = {
+    snapshot: () => state.snapshot(),
+    reset(topology?: Topology | TopologyInput) {
+      if (topology !== undefined) startTopology = parseTopology(topology);
+      const next = buildState(startTopology);
+      operations.clear();
+      operations = new OperationTracker(lroDelayMs);
+      state = next;
+      faults.clear();
+      throttle.reset();
+      log.length = 0;
+    },
+    requests: () => [...log],
+    clearRequests: () => {
+      log.length = 0;
+    },
+    faults,
+    throttle,
+    topics,
+  };
+
+  const server = https.createServer({ cert: certificate.certPem, key: certificate.keyPem });
+  server.on("request", createRequestListener({
+    env,
+    routes: ALL_ROUTES,
+    faults,
+    throttle,
+    topics,
+    control: (method, path, query, body) => control!(method, path, query, body),
+    requiredToken: options.requiredToken,
+    log,
+  }));
+  server.on("clientError", (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const deliveryEvents = new EventGridDelivery({ validationUrlBase: `${url}/_emulator`, ...options.eventDelivery });
+  events = deliveryEvents;
+  control = createControlHandler({ ...emulatorControl, events: deliveryEvents });
+
+  return {
+    url,
+    caPem: certificate.certPem,
+    faults,
+    throttle,
+    events: deliveryEvents,
+    topics,
+    requests: emulatorControl.requests,
+    clearRequests: emulatorControl.clearRequests,
+    reset: (topology) => emulatorControl.reset(topology),
+    snapshot: emulatorControl.snapshot,
+    async close() {
+      operations.clear();
+      await deliveryEvents.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

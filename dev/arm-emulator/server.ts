@@ -1,0 +1,274 @@
+/**
+ * The emulator's request pipeline, in the order Azure Resource Manager applies it:
+ *
+ *   fault injection → bearer token → throttling (429) → api-version present → body (≤ 4 MB, JSON)
+ *   → route (404 / 405) → api-version supported by the provider → handler → ARM headers + request log
+ *
+ * Control (`/_emulator/…`) and custom-topic (`/_eventgrid/…`) requests bypass ARM's checks. Every handler runs inside
+ * a try/catch: a thrown ArmError becomes its ARM answer, anything else an ARM-shaped 500, never a crashed process.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ArmError } from "./errors.ts";
+import type { FaultInjector } from "./faults.ts";
+import { matchRoute, SUPPORTED_API_VERSIONS, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
+import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
+import type { CustomTopicSink } from "./topics.ts";
+
+/** ARM refuses request bodies over 4 MB. */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** One ARM request as the request log keeps it (tests count writes with it). */
+export interface RequestRecord {
+  readonly method: string;
+  readonly path: string;
+  readonly apiVersion: string | undefined;
+  /** 0 when a fault dropped the connection. */
+  readonly status: number;
+  readonly subscriptionId: string | undefined;
+  /** ISO time the answer was sent. */
+  readonly at: string;
+}
+
+/** A control-API answer. */
+export interface ControlAnswer {
+  readonly status: number;
+  readonly body?: unknown;
+}
+
+export type ControlHandler = (method: string, path: string, query: URLSearchParams, body: string) => Promise<ControlAnswer>;
+
+export interface PipelineDependencies {
+  readonly env: () => EmulatorEnv;
+  readonly routes: readonly Route[];
+  readonly faults: FaultInjector;
+  readonly throttle: ArmThrottle;
+  readonly topics: CustomTopicSink;
+  readonly control: ControlHandler;
+  readonly requiredToken: string | undefined;
+  readonly log: RequestRecord[];
+}
+
+const KNOWN_METHODS = new Set<string>(["GET", "PUT", "PATCH", "DELETE", "POST"]);
+const TOPIC_PATH = /^\/_eventgrid\/topics\/([^/]+)\/api\/events\/?$/i;
+
+/** Builds the `(req, res)` listener of the HTTPS server. */
+export function createRequestListener(deps: PipelineDependencies): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handleRequest(deps, req, res).catch((error: unknown) => {
+      console.error("[arm-emulator] unhandled error:", error);
+      if (!res.headersSent) writeJson(res, 500, new ArmError(500, "InternalServerError", "The server encountered an internal error.").toBody(), {});
+      else res.destroy();
+    });
+  };
+}
+
+async function handleRequest(deps: PipelineDependencies, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "https://127.0.0.1");
+  const path = url.pathname;
+  if (path === "/_emulator" || path.startsWith("/_emulator/")) {
+    const body = await readBody(req);
+    if (body.tooLarge) return writeJson(res, 413, tooLarge().toBody(), {});
+    const answer = await deps.control(req.method ?? "GET", path.slice("/_emulator".length) || "/", url.searchParams, body.text);
+    return writeJson(res, answer.status, answer.body, {});
+  }
+  const topic = TOPIC_PATH.exec(path);
+  if (topic && req.method === "POST") {
+    const body = await readBody(req);
+    if (body.tooLarge) return writeJson(res, 413, tooLarge().toBody(), {});
+    const answer = deps.topics.handle(decodeURIComponent(topic[1]!), headerRecord(req), body.text);
+    return writeJson(res, answer.status, answer.body, {});
+  }
+  await handleArmRequest(deps, req, res, url);
+}
+
+async function handleArmRequest(deps: PipelineDependencies, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = (req.method ?? "GET").toUpperCase();
+  const path = url.pathname;
+  const apiVersion = url.searchParams.get("api-version") ?? undefined;
+  const subscriptionId = /^\/subscriptions\/([^/?]+)/i.exec(path)?.[1];
+  const throttleClass = throttleClassOf(method);
+  const correlationId = firstHeader(req, "x-ms-correlation-request-id") ?? randomUUID();
+  const armHeaders: Record<string, string> = { "x-ms-request-id": randomUUID(), "x-ms-correlation-request-id": correlationId };
+  const record = (status: number) =>
+    deps.log.push({ method, path, apiVersion, status, subscriptionId, at: new Date().toISOString() });
+  const answer = (response: ArmResponse) => {
+    record(response.status);
+    writeJson(res, response.status, response.body, { ...armHeaders, ...response.headers });
+  };
+
+  try {
+    const fault = deps.faults.match(method, path);
+    if (fault && fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault?.drop) {
+      record(0);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.status !== undefined) throw faultError(fault.status, fault.errorCode);
+
+    checkBearer(req, deps.requiredToken);
+    if (subscriptionId !== undefined) chargeThrottle(deps.throttle, subscriptionId, throttleClass, armHeaders);
+    if (apiVersion === undefined) {
+      throw new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    }
+    const body = await readBody(req);
+    if (body.tooLarge) throw tooLarge();
+
+    const match = matchRoute(deps.routes, path);
+    if (!match) throw unknownRoute(path, apiVersion);
+    const handler = KNOWN_METHODS.has(method) ? match.route.handlers[method as HttpMethod] : undefined;
+    if (!handler) {
+      const allowed = Object.keys(match.route.handlers).join(", ");
+      throw new ArmError(405, "MethodNotAllowed", `The requested resource does not support http method '${method}'.`, { headers: { Allow: allowed } });
+    }
+    const supported = SUPPORTED_API_VERSIONS[match.route.provider];
+    if (!supported.includes(apiVersion)) {
+      throw new ArmError(
+        400,
+        "InvalidApiVersionParameter",
+        `The api-version '${apiVersion}' is invalid. The supported versions are '${supported.join(",")}'.`,
+      );
+    }
+    const env = deps.env();
+    const response = handler(
+      {
+        method: method as HttpMethod,
+        path,
+        query: url.searchParams,
+        headers: req.headers,
+        body: parseJsonBody(body.text, method),
+        params: match.params,
+        apiVersion,
+        url: `${env.baseUrl}${req.url ?? path}`,
+        correlationId,
+      },
+      env,
+    );
+    answer(response);
+  } catch (error) {
+    if (error instanceof ArmError) return answer({ status: error.status, body: error.toBody(), headers: error.headers });
+    console.error(`[arm-emulator] ${method} ${path} failed:`, error);
+    answer({ status: 500, body: new ArmError(500, "InternalServerError", "The server encountered an internal error. Please retry the request.").toBody() });
+  }
+}
+
+/** 401 in ARM's words when the bearer token is missing, malformed or (with requiredToken) not the expected one. */
+function checkBearer(req: IncomingMessage, requiredToken: string | undefined): void {
+  const header = firstHeader(req, "authorization");
+  const challenge = (description: string) => ({
+    "WWW-Authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${description}"`,
+  });
+  if (header === undefined) {
+    throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
+      headers: challenge("The authentication failed because of missing 'Authorization' header."),
+    });
+  }
+  const token = /^Bearer\s+(\S.*)$/i.exec(header)?.[1]?.trim();
+  if (!token) {
+    throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is provided in an invalid format.", {
+      headers: challenge("The authentication failed because of invalid 'Authorization' header."),
+    });
+  }
+  if (requiredToken !== undefined && token !== requiredToken) {
+    throw new ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.", { headers: challenge("The access token is invalid.") });
+  }
+}
+
+/** Takes one token from the subscription's bucket; sets the remaining-count header or throws 429. */
+function chargeThrottle(throttle: ArmThrottle, subscriptionId: string, cls: ThrottleClass, headers: Record<string, string>): void {
+  const decision = throttle.take(subscriptionId, cls);
+  headers[`x-ms-ratelimit-remaining-subscription-${cls}`] = String(decision.remaining);
+  if (!decision.allowed) {
+    throw new ArmError(
+      429,
+      "TooManyRequests",
+      `Number of '${cls === "reads" ? "read" : cls === "writes" ? "write" : "delete"}' requests for subscription '${subscriptionId}' exceeded the limit. Please try again after '${decision.retryAfterSeconds}' seconds.`,
+      { headers: { "Retry-After": String(decision.retryAfterSeconds) } },
+    );
+  }
+}
+
+const FAULT_CODES: Readonly<Record<number, string>> = {
+  408: "RequestTimeout",
+  409: "Conflict",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  502: "BadGateway",
+  503: "ServiceUnavailable",
+  504: "GatewayTimeout",
+};
+
+function faultError(status: number, errorCode: string | undefined): ArmError {
+  const code = errorCode ?? FAULT_CODES[status] ?? "InjectedFault";
+  return new ArmError(status, code, `Injected fault: the emulator answers ${status} (${code}).`);
+}
+
+/** ARM's 404 for a path no provider serves: an unknown namespace or an unknown resource type. */
+function unknownRoute(path: string, apiVersion: string): ArmError {
+  const providerPart = /\/providers\/([^/]+)(?:\/([^/]+))?/i.exec(path);
+  const namespace = providerPart?.[1];
+  const type = providerPart?.[2];
+  if (namespace && !/^microsoft\.(apimanagement|network)$/i.test(namespace)) {
+    return new ArmError(404, "InvalidResourceNamespace", `The resource namespace '${namespace}' is invalid.`);
+  }
+  if (namespace && type) {
+    return new ArmError(
+      404,
+      "InvalidResourceType",
+      `The resource type '${type}' could not be found in the namespace '${namespace}' for api version '${apiVersion}'.`,
+    );
+  }
+  return new ArmError(404, "NotFound", `No HTTP resource was found that matches the request URI '${path}'.`);
+}
+
+function tooLarge(): ArmError {
+  return new ArmError(413, "RequestEntityTooLarge", `The request content size exceeds the maximum allowed size of ${MAX_BODY_BYTES} bytes.`);
+}
+
+function parseJsonBody(text: string, method: string): unknown {
+  if (text.trim() === "" || method === "GET" || method === "DELETE") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ArmError(400, "InvalidRequestContent", `The request content was invalid and could not be deserialized: '${(error as Error).message}'.`);
+  }
+}
+
+/** Reads the body up to MAX_BODY_BYTES; the rest is drained and dropped so the connection stays usable. */
+async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLargeSeen = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) tooLargeSeen = true;
+    else chunks.push(chunk);
+  }
+  return { text: tooLargeSeen ? "" : Buffer.concat(chunks).toString("utf8"), tooLarge: tooLargeSeen };
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function headerRecord(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  return out;
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+  if (res.headersSent) return;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  res.writeHead(status, {
+    "Cache-Control": "no-cache",
+    Pragma: "no-cache",
+    Expires: "-1",
+    ...(payload === undefined ? {} : { "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(payload)) }),
+    ...headers,
+  });
+  res.end(payload);
+}

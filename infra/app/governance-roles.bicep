@@ -1,0 +1,71 @@
+targetScope = 'subscription'
+
+// Custom roles holding exactly the ARM actions Portcullis calls on the estate it governs (DOMAIN.md, Permissions).
+// The only write it always needs is approving or rejecting a connection; the other writes exist in the role
+// definition only while the matching remediation is switched on, so switching it off also takes the right away.
+
+@description('Name of this Portcullis deployment; role names include it because they must be unique in the tenant.')
+param deploymentName string
+
+@description('Scopes (/subscriptions/<id>) where the API Management role may be assigned: every subscription holding a governed instance.')
+param apimAssignableScopes string[]
+
+@description('Scopes (/subscriptions/<id>) where the private DNS role may be assigned: every subscription holding an audited zone.')
+param dnsAssignableScopes string[]
+
+@description('Let Portcullis disable public network access on governed instances (adds Microsoft.ApiManagement/service/write).')
+param remediatePublicNetworkAccess bool = false
+
+@description('Let Portcullis repair A records in the audited private DNS zones (adds Microsoft.Network/privateDnsZones/A/write).')
+param remediateDnsRecords bool = false
+
+// Manual approval path: read the instance and its connections, approve or reject a Pending one.
+var connectionApprovalActions = [
+  'Microsoft.ApiManagement/service/read'
+  'Microsoft.ApiManagement/service/privateEndpointConnections/read'
+  'Microsoft.ApiManagement/service/privateEndpointConnections/write'
+]
+var publicAccessRemediationActions = remediatePublicNetworkAccess ? ['Microsoft.ApiManagement/service/write'] : []
+
+// DNS audit: compare the A records of privatelink.azure-api.net with the endpoints' private IPs.
+var dnsAuditActions = [
+  'Microsoft.Network/privateDnsZones/read'
+  'Microsoft.Network/privateDnsZones/A/read'
+  'Microsoft.Network/privateDnsZones/virtualNetworkLinks/read'
+]
+var dnsRemediationActions = remediateDnsRecords ? ['Microsoft.Network/privateDnsZones/A/write'] : []
+
+resource apimConnectionApprover 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, deploymentName, 'portcullis-apim-connection-approver')
+  properties: {
+    roleName: 'Portcullis APIM connection approver (${deploymentName})'
+    description: 'Reads API Management instances and approves or rejects their private endpoint connections; with public-access remediation on, also updates the instance.'
+    type: 'CustomRole'
+    assignableScopes: apimAssignableScopes
+    permissions: [
+      {
+        actions: concat(connectionApprovalActions, publicAccessRemediationActions)
+        notActions: []
+      }
+    ]
+  }
+}
+
+resource privateDnsAuditor 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
+  name: guid(subscription().id, deploymentName, 'portcullis-private-dns-auditor')
+  properties: {
+    roleName: 'Portcullis private DNS auditor (${deploymentName})'
+    description: 'Reads private DNS zones, their A records and virtual network links; with DNS remediation on, also writes A records.'
+    type: 'CustomRole'
+    assignableScopes: dnsAssignableScopes
+    permissions: [
+      {
+        actions: concat(dnsAuditActions, dnsRemediationActions)
+        notActions: []
+      }
+    ]
+  }
+}
+
+output apimRoleDefinitionName string = apimConnectionApprover.name
+output dnsRoleDefinitionName string = privateDnsAuditor.name

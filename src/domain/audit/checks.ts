@@ -1,0 +1,687 @@
+/**
+ * The audit checks: small pure functions over a snapshot, named like the sentence they test, kept in ONE
+ * explicit map keyed by kebab-case check ID. The map's order is the order checks run and reports list them.
+ * Every check returns the problems it saw as Observations (none when healthy); none of them does I/O or
+ * reads the clock (the run's `now` comes in through the context).
+ */
+import { parseApimServiceId, parseResourceId, resourceIdKey } from "../resource-id.ts";
+import type { PrivateEndpointConnection } from "../model.ts";
+import type { InstanceDnsAnalysis, RecordAnalysis } from "./dns.ts";
+import { findingId, type Evidence, type Observation, type Remediation, type Severity } from "./findings.ts";
+import type { EstateSnapshot, InstanceSnapshot, ReadFailure, ZoneSnapshot } from "./snapshot.ts";
+
+/** At most this many private endpoint connections per APIM instance (Azure limit). */
+export const CONNECTION_LIMIT = 100;
+/** Compute platforms that support inbound private endpoints. */
+export const SUPPORTED_PLATFORMS: readonly string[] = ["stv2", "stv2.1"];
+/** Tiers the inbound private endpoint article applies to. */
+export const SUPPORTED_TIERS: readonly string[] = ["Developer", "Basic", "Standard", "Premium"];
+/** Resource ID used for estate-wide findings about Portcullis' own rule set. */
+export const RULE_SET_RESOURCE_ID = "/portcullis/rules";
+
+/** The desired state, from settings. */
+export interface AuditPolicy {
+  /** Instances allowed to keep public network access (PORTCULLIS_PUBLIC_ACCESS_EXEMPT). */
+  readonly publicAccessExemptIds: readonly string[];
+  /** When Disabled is required: once an approved connection exists (default) or always. */
+  readonly publicAccessDisabledRequired: "when-approved" | "always";
+  readonly pendingMaxAgeHours: number;
+  readonly rejectedMaxAgeDays: number;
+  /** Connection count from which capacity is reported as a warning. */
+  readonly capacityWarning: number;
+}
+
+export interface CheckContext {
+  readonly policy: AuditPolicy;
+  readonly now: Date;
+}
+
+/** What a check looks at: one instance (with its DNS analysis) or the estate as a whole. */
+export type AuditSubject =
+  | { readonly kind: "instance"; readonly snapshot: InstanceSnapshot; readonly dns: InstanceDnsAnalysis }
+  | { readonly kind: "estate"; readonly estate: EstateSnapshot };
+
+export interface AuditCheck {
+  /** One line for report headings and SARIF shortDescription. */
+  readonly title: string;
+  /** Why it matters, for SARIF fullDescription and the report's legend. */
+  readonly description: string;
+  readonly evaluate: (subject: AuditSubject, context: CheckContext) => readonly Observation[];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Helpers shared by the checks.
+
+interface ObservationInput {
+  readonly checkId: CheckId;
+  readonly severity: Severity;
+  readonly instanceId: string | undefined;
+  readonly resourceId: string;
+  readonly discriminator?: string;
+  readonly message: string;
+  readonly evidence: Evidence;
+  readonly remediation: Remediation;
+}
+
+function observe(input: ObservationInput): Observation {
+  return {
+    id: findingId(input.checkId, input.resourceId, input.discriminator ?? ""),
+    checkId: input.checkId,
+    severity: input.severity,
+    instanceId: input.instanceId,
+    resourceId: input.resourceId,
+    message: input.message,
+    evidence: input.evidence,
+    remediation: input.remediation,
+  };
+}
+
+function readableInstance(subject: AuditSubject): (InstanceSnapshot & { readonly service: NonNullable<InstanceSnapshot["service"]> }) | undefined {
+  if (subject.kind !== "instance" || subject.snapshot.failure !== undefined || subject.snapshot.service === undefined) return undefined;
+  return subject.snapshot as InstanceSnapshot & { readonly service: NonNullable<InstanceSnapshot["service"]> };
+}
+
+function instanceNames(instanceId: string): { name: string; resourceGroup: string } {
+  const ref = parseApimServiceId(instanceId);
+  return { name: ref?.serviceName ?? instanceId, resourceGroup: ref?.resourceGroup ?? "<resource-group>" };
+}
+
+function zoneNames(zoneId: string): { zone: string; resourceGroup: string } {
+  const parsed = parseResourceId(zoneId);
+  return { zone: parsed?.segments.at(-1)?.[1] ?? zoneId, resourceGroup: parsed?.resourceGroup ?? "<resource-group>" };
+}
+
+function hoursSince(iso: string, now: Date): number {
+  return (now.getTime() - Date.parse(iso)) / 3_600_000;
+}
+
+function describeFailure(failure: ReadFailure): string {
+  return `${failure.kind}${failure.code ? ` (${failure.code})` : ""}: ${failure.message}`;
+}
+
+function connectionsWithStatus(snapshot: InstanceSnapshot, status: PrivateEndpointConnection["status"]) {
+  return snapshot.connections.filter((c) => c.connection.status === status);
+}
+
+function isExempt(instanceId: string, policy: AuditPolicy): boolean {
+  const key = resourceIdKey(instanceId);
+  return policy.publicAccessExemptIds.some((id) => resourceIdKey(id) === key);
+}
+
+function dnsRecords(subject: AuditSubject): readonly RecordAnalysis[] {
+  return subject.kind === "instance" && subject.snapshot.failure === undefined ? subject.dns.records : [];
+}
+
+function recordRemediationFor(record: RecordAnalysis, verb: "add-record" | "remove-record", ips: readonly string[]): string {
+  const { zone, resourceGroup } = zoneNames(record.zone.zoneId);
+  return ips
+    .map((ip) => `az network private-dns record-set a ${verb} --resource-group ${resourceGroup} --zone-name ${zone} --record-set-name ${record.recordName} --ipv4-address ${ip}`)
+    .join(" && ");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The checks, in the order they run.
+
+/** An instance whose read failed is reported, so the run can carry on without hiding it. */
+function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance" || subject.snapshot.failure === undefined) return [];
+  const { instanceId, failure } = subject.snapshot;
+  const { name, resourceGroup } = instanceNames(instanceId);
+  return [
+    observe({
+      checkId: "instance-unreadable",
+      severity: "high",
+      instanceId,
+      resourceId: instanceId,
+      message: failure.kind === "not-found"
+        ? `Managed instance ${name} was not found; it is configured but does not exist (or is not visible to Portcullis).`
+        : `Managed instance ${name} could not be read (${failure.kind}); none of its checks ran this time.`,
+      evidence: { expected: "the instance and its connections readable", actual: describeFailure(failure), details: { kind: failure.kind, code: failure.code ?? null } },
+      remediation: {
+        portal: "API Management service > Access control (IAM): give Portcullis' managed identity the Reader role (or remove the instance from PORTCULLIS_MANAGED_INSTANCES).",
+        azCli: `az apim show --name ${name} --resource-group ${resourceGroup}`,
+      },
+    }),
+  ];
+}
+
+/** Inbound private endpoints need the stv2 platform; stv1 (or unknown) cannot take them. */
+function platformIsNotStv2(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  const platform = snapshot.service.platformVersion;
+  if (platform !== undefined && SUPPORTED_PLATFORMS.includes(platform.toLowerCase())) return [];
+  const { name } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "prerequisite-platform",
+      severity: "high",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message: `Instance ${name} runs on platform ${platform ?? "(unknown)"}; inbound private endpoints need stv2 or stv2.1.`,
+      evidence: { expected: SUPPORTED_PLATFORMS.join(" or "), actual: platform ?? "(not reported)" },
+      remediation: {
+        portal: "API Management service > Platform migration: migrate the instance to the stv2 platform.",
+        azCli: `az rest --method post --url "https://management.azure.com${snapshot.instanceId}/migrateToStv2?api-version=2024-05-01" --body '{"mode":"PreserveIp"}'`,
+      },
+    }),
+  ];
+}
+
+/** An instance injected into a VNet (External/Internal) cannot take inbound private endpoints. */
+function instanceIsInjectedIntoAVirtualNetwork(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  const type = snapshot.service.virtualNetworkType;
+  if (type !== undefined && type.toLowerCase() === "none") return [];
+  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "prerequisite-vnet-injection",
+      severity: "high",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message: `Instance ${name} has virtualNetworkType ${type ?? "(unknown)"}; inbound private endpoints need an instance that is not injected into a VNet.`,
+      evidence: { expected: "None", actual: type ?? "(not reported)" },
+      remediation: {
+        portal: "API Management service > Network > Virtual network: set it to None (then use private endpoints for inbound traffic).",
+        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --virtual-network None`,
+      },
+    }),
+  ];
+}
+
+/** Only the tiers the article names (Developer, Basic, Standard, Premium) take inbound private endpoints. */
+function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  const sku = snapshot.service.skuName;
+  if (sku !== undefined && SUPPORTED_TIERS.some((t) => t.toLowerCase() === sku.toLowerCase())) return [];
+  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "prerequisite-tier",
+      severity: "high",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message: `Instance ${name} is on the ${sku ?? "(unknown)"} tier, which does not support inbound private endpoints.`,
+      evidence: { expected: SUPPORTED_TIERS.join(", "), actual: sku ?? "(not reported)" },
+      remediation: {
+        portal: "API Management service > Pricing tier: choose Developer, Basic, Standard or Premium.",
+        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --sku-name Premium`,
+      },
+    }),
+  ];
+}
+
+/**
+ * Public network access must be Disabled where the policy requires it (by default once an approved
+ * connection exists; exempt instances never). Azure refuses Disabled without an approved connection, which
+ * is reported as its own finding rather than as a failure.
+ */
+function publicNetworkAccessIsEnabledWhereDisabledIsRequired(subject: AuditSubject, context: CheckContext): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot || isExempt(snapshot.instanceId, context.policy)) return [];
+  const approved = connectionsWithStatus(snapshot, "Approved").length;
+  const required = context.policy.publicAccessDisabledRequired === "always" || approved > 0;
+  const actual = snapshot.service.publicNetworkAccess;
+  if (!required || actual === "Disabled") return [];
+  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  const shown = actual ?? "(not reported, Azure's default is Enabled)";
+  if (approved === 0) {
+    return [
+      observe({
+        checkId: "public-network-access",
+        severity: "medium",
+        instanceId: snapshot.instanceId,
+        resourceId: snapshot.instanceId,
+        discriminator: "cannot-disable",
+        message: `Instance ${name} must have public network access Disabled, but Azure refuses that until a private endpoint connection is approved.`,
+        evidence: { expected: "Disabled (needs at least one approved connection)", actual: `${shown}; approved connections: 0` },
+        remediation: {
+          portal: "API Management service > Network > Inbound private endpoint connections: approve a connection, then disable public network access.",
+          azCli: `az network private-endpoint-connection list --id "${snapshot.instanceId}"`,
+        },
+      }),
+    ];
+  }
+  return [
+    observe({
+      checkId: "public-network-access",
+      severity: "high",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      discriminator: "enabled",
+      message: `Instance ${name} has public network access ${actual ?? "Enabled (not reported)"} although it has ${approved} approved private endpoint connection(s).`,
+      evidence: { expected: "Disabled", actual: shown, details: { approvedConnections: approved } },
+      remediation: {
+        portal: "API Management service > Network > Public network access: select Disable, then Save.",
+        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --public-network-access false`,
+      },
+    }),
+  ];
+}
+
+/** Azure allows at most 100 connections per instance; a warning comes first from the configured count. */
+function connectionCountApproachesTheLimit(subject: AuditSubject, context: CheckContext): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  const count = snapshot.connections.length;
+  if (count < context.policy.capacityWarning && count < CONNECTION_LIMIT) return [];
+  const atLimit = count >= CONNECTION_LIMIT;
+  const { name } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "capacity",
+      severity: atLimit ? "high" : "medium",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message: atLimit
+        ? `Instance ${name} has ${count} private endpoint connections: the limit of ${CONNECTION_LIMIT} is reached and new endpoints will fail.`
+        : `Instance ${name} has ${count} private endpoint connections, approaching the limit of ${CONNECTION_LIMIT}.`,
+      evidence: { expected: `fewer than ${context.policy.capacityWarning} connections (limit ${CONNECTION_LIMIT})`, actual: `${count} connections`, details: { count, limit: CONNECTION_LIMIT } },
+      remediation: {
+        portal: "API Management service > Network > Inbound private endpoint connections: remove rejected or unused connections.",
+        azCli: `az network private-endpoint-connection list --id "${snapshot.instanceId}" --query "[?properties.privateLinkServiceConnectionState.status!='Approved'].id"`,
+      },
+    }),
+  ];
+}
+
+/** A Pending connection waits for a human; past the configured age it is reported (age from when first seen). */
+function connectionIsPendingTooLong(subject: AuditSubject, context: CheckContext): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  return connectionsWithStatus(snapshot, "Pending").flatMap(({ connection, history }) => {
+    const since = history.firstRecordedAt ?? history.statusSeenSince;
+    if (since === undefined) return [];
+    const hours = hoursSince(since, context.now);
+    if (hours <= context.policy.pendingMaxAgeHours) return [];
+    return [
+      observe({
+        checkId: "pending-too-long",
+        severity: "medium",
+        instanceId: snapshot.instanceId,
+        resourceId: connection.id,
+        message: `Connection ${connection.name} has been Pending for ${Math.floor(hours)} h (more than ${context.policy.pendingMaxAgeHours} h) since first seen.`,
+        evidence: { expected: `decided within ${context.policy.pendingMaxAgeHours} h`, actual: `Pending since ${since}`, details: { firstSeenAt: since, privateEndpointId: connection.privateEndpointId ?? null } },
+        remediation: {
+          portal: "API Management service > Network > Inbound private endpoint connections: select the connection, then Approve or Reject (or decide it through the Portcullis API with a ticket).",
+          azCli: `az network private-endpoint-connection approve --id "${connection.id}" --description "<ticket and reason>"`,
+        },
+      }),
+    ];
+  });
+}
+
+/** An Approved connection with no approving decision in the log was approved outside Portcullis. */
+function connectionWasApprovedOutsidePortcullis(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  return connectionsWithStatus(snapshot, "Approved")
+    .filter(({ history }) => history.approvedAt === undefined)
+    .map(({ connection }) =>
+      observe({
+        checkId: "unexplained-approval",
+        severity: "high",
+        instanceId: snapshot.instanceId,
+        resourceId: connection.id,
+        message: `Connection ${connection.name} is Approved but no Portcullis decision approved it (approved outside Portcullis).`,
+        evidence: {
+          expected: "an approving decision in the Portcullis decision log",
+          actual: "none",
+          details: { privateEndpointId: connection.privateEndpointId ?? null, description: connection.description ?? null },
+        },
+        remediation: {
+          portal: "Confirm the approval with the instance owner; if it is not wanted, API Management service > Network > Inbound private endpoint connections > Reject.",
+          azCli: `az network private-endpoint-connection reject --id "${connection.id}" --description "Not approved through Portcullis"`,
+        },
+      }),
+    );
+}
+
+/** Rejected connections still count towards the limit; past the configured age they should be deleted. */
+function rejectedConnectionLingers(subject: AuditSubject, context: CheckContext): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  return connectionsWithStatus(snapshot, "Rejected").flatMap(({ connection, history }) => {
+    const since = history.rejectedAt ?? history.statusSeenSince;
+    if (since === undefined) return [];
+    const days = hoursSince(since, context.now) / 24;
+    if (days <= context.policy.rejectedMaxAgeDays) return [];
+    return [
+      observe({
+        checkId: "lingering-rejected",
+        severity: "low",
+        instanceId: snapshot.instanceId,
+        resourceId: connection.id,
+        message: `Connection ${connection.name} has been Rejected for ${Math.floor(days)} days (more than ${context.policy.rejectedMaxAgeDays}); it still counts towards the limit of ${CONNECTION_LIMIT}.`,
+        evidence: { expected: `deleted within ${context.policy.rejectedMaxAgeDays} days of rejection`, actual: `Rejected since ${since}` },
+        remediation: {
+          portal: "API Management service > Network > Inbound private endpoint connections: select the connection, then Remove.",
+          azCli: `az network private-endpoint-connection delete --id "${connection.id}" --yes`,
+        },
+      }),
+    ];
+  });
+}
+
+/** An approved connection whose endpoint cannot be read leaves its DNS unchecked; say so instead of passing it. */
+function approvedEndpointCouldNotBeRead(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot) return [];
+  return connectionsWithStatus(snapshot, "Approved").flatMap(({ connection, endpointFailure }) => {
+    if (endpointFailure === undefined) return [];
+    const gone = endpointFailure.kind === "not-found";
+    return [
+      observe({
+        checkId: "endpoint-unreadable",
+        severity: gone ? "medium" : "low",
+        instanceId: snapshot.instanceId,
+        resourceId: connection.id,
+        message: gone
+          ? `Connection ${connection.name} is Approved but its private endpoint no longer exists.`
+          : `The private endpoint of connection ${connection.name} could not be read (${endpointFailure.kind}); its DNS was not checked.`,
+        evidence: {
+          expected: "the consumer's private endpoint readable",
+          actual: describeFailure(endpointFailure),
+          details: { privateEndpointId: connection.privateEndpointId ?? null, kind: endpointFailure.kind },
+        },
+        remediation: gone
+          ? {
+              portal: "API Management service > Network > Inbound private endpoint connections: remove the orphaned connection.",
+              azCli: `az network private-endpoint-connection delete --id "${connection.id}" --yes`,
+            }
+          : {
+              portal: "Ask the endpoint's owner to grant Portcullis' identity Reader on the private endpoint and its NIC (cross-tenant endpoints cannot be read).",
+              azCli: `az network private-endpoint show --ids "${connection.privateEndpointId ?? "<private-endpoint-id>"}"`,
+            },
+      }),
+    ];
+  });
+}
+
+/** A configured or zone-group DNS zone that cannot be read leaves DNS drift unchecked for it. */
+function dnsZoneCouldNotBeRead(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "estate") return [];
+  return subject.estate.unreadableZones.map(({ zoneId, failure }) => {
+    const { zone, resourceGroup } = zoneNames(zoneId);
+    return observe({
+      checkId: "dns-zone-unreadable",
+      severity: "medium",
+      instanceId: undefined,
+      resourceId: zoneId,
+      message: `Private DNS zone ${zone} could not be read (${failure.kind}); DNS drift for it was not checked.`,
+      evidence: { expected: "the zone, its A records and VNet links readable", actual: describeFailure(failure) },
+      remediation: {
+        portal: "Private DNS zone > Access control (IAM): give Portcullis' managed identity the Reader role (or fix PORTCULLIS_DNS_ZONE_IDS).",
+        azCli: `az network private-dns zone show --resource-group ${resourceGroup} --name ${zone}`,
+      },
+    });
+  });
+}
+
+/** An approved endpoint needs the instance's A record in each zone it resolves through. */
+function recordIsMissing(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  return dnsRecords(subject)
+    .filter((r) => r.zone.record === undefined && r.targetingEndpoints.length > 0)
+    .map((r) =>
+      observe({
+        checkId: "dns-record-missing",
+        severity: "high",
+        instanceId: subject.snapshot.instanceId,
+        resourceId: r.recordId,
+        message: `The A record ${r.recordName} is missing from zone ${zoneNames(r.zone.zoneId).zone}; clients cannot resolve the instance to its private endpoint.`,
+        evidence: { expected: r.expectedIps.join(", "), actual: "(no record)", details: { zoneId: r.zone.zoneId, expectedIps: r.expectedIps } },
+        remediation: {
+          portal: `Private DNS zone ${zoneNames(r.zone.zoneId).zone} > Record sets > + Record set: type A, name ${r.recordName}, the endpoint IP(s).`,
+          azCli: recordRemediationFor(r, "add-record", r.expectedIps),
+        },
+      }),
+    );
+}
+
+/** The record exists but lacks an approved endpoint's IP: clients resolve to the wrong address. */
+function recordLacksEndpointIps(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  return dnsRecords(subject)
+    .filter((r) => r.zone.record !== undefined && r.missingIps.length > 0)
+    .map((r) =>
+      observe({
+        checkId: "dns-record-wrong-ips",
+        severity: "high",
+        instanceId: subject.snapshot.instanceId,
+        resourceId: r.recordId,
+        message: `The A record ${r.recordName} in zone ${zoneNames(r.zone.zoneId).zone} lacks ${r.missingIps.join(", ")} of its approved endpoint(s).`,
+        evidence: {
+          expected: r.expectedIps.join(", "),
+          actual: r.actualIps.join(", ") || "(empty)",
+          details: { zoneId: r.zone.zoneId, missingIps: r.missingIps },
+        },
+        remediation: {
+          portal: `Private DNS zone ${zoneNames(r.zone.zoneId).zone} > Record sets > ${r.recordName}: set the IP addresses to ${r.expectedIps.join(", ")}.`,
+          azCli: recordRemediationFor(r, "add-record", r.missingIps),
+        },
+      }),
+    );
+}
+
+/** IPs in the record that belong to no approved endpoint (deleted or rejected) send clients nowhere. */
+function recordHoldsStaleIps(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  return dnsRecords(subject)
+    .filter((r) => r.staleIps.length > 0)
+    .map((r) =>
+      observe({
+        checkId: "dns-stale-ips",
+        severity: "medium",
+        instanceId: subject.snapshot.instanceId,
+        resourceId: r.recordId,
+        message: `The A record ${r.recordName} in zone ${zoneNames(r.zone.zoneId).zone} holds ${r.staleIps.join(", ")}, which belong(s) to no approved private endpoint.`,
+        evidence: {
+          expected: r.expectedIps.join(", ") || "(no record: no approved endpoint uses this zone)",
+          actual: r.actualIps.join(", "),
+          details: { zoneId: r.zone.zoneId, staleIps: r.staleIps },
+        },
+        remediation: {
+          portal: `Private DNS zone ${zoneNames(r.zone.zoneId).zone} > Record sets > ${r.recordName}: remove ${r.staleIps.join(", ")}.`,
+          azCli: recordRemediationFor(r, "remove-record", r.staleIps),
+        },
+      }),
+    );
+}
+
+/** Approved endpoints from different VNets share one record: last writer wins and one VNet breaks. */
+function endpointsFromSeveralVnetsCompeteForOneRecord(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  return dnsRecords(subject)
+    .filter((r) => r.targetingVirtualNetworkIds.length >= 2)
+    .map((r) =>
+      observe({
+        checkId: "dns-competing-endpoints",
+        severity: "high",
+        instanceId: subject.snapshot.instanceId,
+        resourceId: r.recordId,
+        message: `Approved endpoints from ${r.targetingVirtualNetworkIds.length} VNets compete for the A record ${r.recordName} in zone ${zoneNames(r.zone.zoneId).zone}; one record cannot serve each VNet its own endpoint.`,
+        evidence: {
+          expected: "approved endpoints for one record from a single VNet",
+          actual: r.targetingVirtualNetworkIds.join(", "),
+          details: {
+            zoneId: r.zone.zoneId,
+            endpoints: r.targetingEndpoints.map((e) => ({ endpointId: e.endpointId, virtualNetworkId: e.virtualNetworkId ?? null, privateIps: e.privateIps })),
+          },
+        },
+        remediation: {
+          portal: "Give each VNet its own privatelink.azure-api.net zone (linked only to that VNet), or keep a single endpoint per record; Portcullis does not repair this record automatically.",
+          azCli: `az network private-dns zone create --resource-group <vnet-resource-group> --name privatelink.azure-api.net`,
+        },
+      }),
+    );
+}
+
+/** A zone resolves only from the VNets linked to it; an approved endpoint's VNet must be linked. */
+function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  const instanceId = subject.snapshot.instanceId;
+  return dnsRecords(subject).flatMap((r) =>
+    r.unlinkedVirtualNetworkIds.map((vnetId) => {
+      const { zone, resourceGroup } = zoneNames(r.zone.zoneId);
+      return observe({
+        checkId: "dns-zone-not-linked",
+        severity: "medium",
+        instanceId,
+        resourceId: r.zone.zoneId,
+        discriminator: `${resourceIdKey(vnetId)}|${resourceIdKey(instanceId)}`,
+        message: `Zone ${zone} is not linked to VNet ${vnetId.split("/").at(-1)}, where an approved endpoint of ${instanceNames(instanceId).name} lives; that VNet cannot resolve the record.`,
+        evidence: { expected: `a virtual network link to ${vnetId}`, actual: linkedVnetsText(r.zone), details: { virtualNetworkId: vnetId } },
+        remediation: {
+          portal: `Private DNS zone ${zone} > Virtual network links > + Add: select ${vnetId.split("/").at(-1)}, auto-registration off.`,
+          azCli: `az network private-dns link vnet create --resource-group ${resourceGroup} --zone-name ${zone} --name ${vnetId.split("/").at(-1)}-link --virtual-network "${vnetId}" --registration-enabled false`,
+        },
+      });
+    }),
+  );
+}
+
+function linkedVnetsText(zone: ZoneSnapshot): string {
+  return zone.linkedVirtualNetworkIds.length === 0 ? "(no VNet links)" : `linked to ${zone.linkedVirtualNetworkIds.join(", ")}`;
+}
+
+/** Stored rules that do not parse make the engine fail closed: nothing is decided automatically. */
+function ruleSetIsUnusable(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "estate" || subject.estate.rules.status === "usable") return [];
+  const problems = subject.estate.rules.problems;
+  return [
+    observe({
+      checkId: "rules-unusable",
+      severity: "critical",
+      instanceId: undefined,
+      resourceId: RULE_SET_RESOURCE_ID,
+      message: `The stored rule set is unusable (${problems.length} problem(s)); the engine decides nothing automatically until it is fixed.`,
+      evidence: { expected: "every stored rule parses", actual: problems.join("; ") || "unusable", details: { problems } },
+      remediation: {
+        portal: "Fix or delete the broken rules through the Portcullis API (GET /api/rules lists them; PUT /api/rules/{id} with If-Match).",
+        azCli: "az rest --method get --url \"https://<portcullis-app>.azurewebsites.net/api/rules\" --resource \"<portcullis-api-app-id>\"",
+      },
+    }),
+  ];
+}
+
+/** Every check, keyed by its ID, in the order it runs. Unknown IDs do not exist: there is no registry elsewhere. */
+export const AUDIT_CHECKS = {
+  "instance-unreadable": {
+    title: "Instance could not be read",
+    description: "A managed APIM instance whose read failed; its other checks did not run in this audit.",
+    evaluate: instanceCouldNotBeRead,
+  },
+  "prerequisite-platform": {
+    title: "Instance is not on the stv2 platform",
+    description: "Inbound private endpoints need the stv2 (or stv2.1) compute platform.",
+    evaluate: platformIsNotStv2,
+  },
+  "prerequisite-vnet-injection": {
+    title: "Instance is injected into a virtual network",
+    description: "An instance injected into an external or internal VNet cannot take inbound private endpoints.",
+    evaluate: instanceIsInjectedIntoAVirtualNetwork,
+  },
+  "prerequisite-tier": {
+    title: "Tier does not support inbound private endpoints",
+    description: "Inbound private endpoints apply to the Developer, Basic, Standard and Premium tiers.",
+    evaluate: tierDoesNotSupportInboundPrivateEndpoints,
+  },
+  "public-network-access": {
+    title: "Public network access is enabled where it must be disabled",
+    description: "Once private endpoints carry the traffic, public network access should be Disabled unless the instance is exempt.",
+    evaluate: publicNetworkAccessIsEnabledWhereDisabledIsRequired,
+  },
+  capacity: {
+    title: "Connection count approaches the limit of 100",
+    description: "Each APIM instance takes at most 100 private endpoint connections; new endpoints fail beyond that.",
+    evaluate: connectionCountApproachesTheLimit,
+  },
+  "pending-too-long": {
+    title: "Connection has been Pending too long",
+    description: "A Pending connection waits for a human decision; past the configured age it is reported.",
+    evaluate: connectionIsPendingTooLong,
+  },
+  "unexplained-approval": {
+    title: "Connection was approved outside Portcullis",
+    description: "An Approved connection with no approving decision in the Portcullis decision log.",
+    evaluate: connectionWasApprovedOutsidePortcullis,
+  },
+  "lingering-rejected": {
+    title: "Rejected connection lingers",
+    description: "Rejected connections still count towards the limit; delete them after the configured age.",
+    evaluate: rejectedConnectionLingers,
+  },
+  "endpoint-unreadable": {
+    title: "Approved endpoint could not be read",
+    description: "The consumer's private endpoint of an approved connection could not be read, so its DNS was not checked.",
+    evaluate: approvedEndpointCouldNotBeRead,
+  },
+  "dns-zone-unreadable": {
+    title: "Private DNS zone could not be read",
+    description: "A configured or zone-group private DNS zone could not be read, so DNS drift in it was not checked.",
+    evaluate: dnsZoneCouldNotBeRead,
+  },
+  "dns-record-missing": {
+    title: "A record is missing",
+    description: "An approved endpoint needs the instance's A record in each private DNS zone it resolves through.",
+    evaluate: recordIsMissing,
+  },
+  "dns-record-wrong-ips": {
+    title: "A record lacks an endpoint's IP",
+    description: "The instance's A record does not hold every private IP of its approved endpoints.",
+    evaluate: recordLacksEndpointIps,
+  },
+  "dns-stale-ips": {
+    title: "A record holds stale IPs",
+    description: "The instance's A record holds IPs that belong to no approved endpoint (deleted or rejected).",
+    evaluate: recordHoldsStaleIps,
+  },
+  "dns-competing-endpoints": {
+    title: "Endpoints from several VNets compete for one record",
+    description: "Approved endpoints from different VNets share one A record: the last writer wins and the other VNet breaks.",
+    evaluate: endpointsFromSeveralVnetsCompeteForOneRecord,
+  },
+  "dns-zone-not-linked": {
+    title: "Zone is not linked to the endpoint's VNet",
+    description: "A private DNS zone resolves only from the VNets linked to it.",
+    evaluate: zoneIsNotLinkedToTheEndpointVnet,
+  },
+  "rules-unusable": {
+    title: "Rule set is unusable",
+    description: "Stored rules that do not parse make the approval engine fail closed: nothing is decided automatically.",
+    evaluate: ruleSetIsUnusable,
+  },
+} as const satisfies Record<string, AuditCheck>;
+
+export type CheckId = keyof typeof AUDIT_CHECKS;
+
+/** Check IDs in run order. */
+export const CHECK_IDS = Object.keys(AUDIT_CHECKS) as CheckId[];
+
+/** The DNS checks: an incomplete DNS read (unreadable endpoint or zone) leaves their earlier findings open. */
+export const DNS_CHECK_IDS: readonly CheckId[] = [
+  "dns-record-missing",
+  "dns-record-wrong-ips",
+  "dns-stale-ips",
+  "dns-competing-endpoints",
+  "dns-zone-not-linked",
+];
+
+/** Runs every check in order over one subject. */
+export function evaluateChecks(subject: AuditSubject, context: CheckContext): Observation[] {
+  return CHECK_IDS.flatMap((id) => AUDIT_CHECKS[id].evaluate(subject, context));
+}
+
+/**
+ * Which checks could not reach a verdict for an instance: all but instance-unreadable when the instance
+ * could not be read; the DNS checks when an approved endpoint or a zone could not be read. Their earlier
+ * findings for the instance stay as they were instead of being resolved by absence.
+ */
+export function unevaluatedChecks(snapshot: InstanceSnapshot, dns: InstanceDnsAnalysis): ReadonlySet<CheckId> {
+  if (snapshot.failure !== undefined) return new Set(CHECK_IDS.filter((id) => id !== "instance-unreadable"));
+  return new Set(dns.complete ? [] : DNS_CHECK_IDS);
+}

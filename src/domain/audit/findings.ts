@@ -1,0 +1,86 @@
+/**
+ * Findings: what the audit reports, and the stable identity that lets one problem be tracked across runs.
+ *
+ * A check produces Observations (this run's facts); the lifecycle (lifecycle.ts) turns them, together with
+ * the previous run's Findings and the suppressions, into this run's Findings.
+ */
+import { createHash } from "node:crypto";
+import { resourceIdKey } from "../resource-id.ts";
+import type { CheckId } from "./checks.ts";
+
+export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const FINDING_STATUSES = ["open", "resolved", "suppressed"] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+
+/** What the check expected against what it found, in words a reader of the report can compare. */
+export interface Evidence {
+  readonly expected: string;
+  readonly actual: string;
+  /** Extra facts (IP lists, VNet IDs, error codes) as plain JSON. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** How to fix a finding by hand: the portal step and the Azure CLI command. */
+export interface Remediation {
+  readonly portal: string;
+  readonly azCli: string;
+}
+
+/** One problem a check saw in this run, before lifecycle (first seen, status) is applied. */
+export interface Observation {
+  readonly id: string;
+  readonly checkId: CheckId;
+  readonly severity: Severity;
+  /** The APIM instance the finding is reported under; undefined for estate-wide findings. */
+  readonly instanceId?: string | undefined;
+  readonly resourceId: string;
+  readonly message: string;
+  readonly evidence: Evidence;
+  readonly remediation: Remediation;
+}
+
+export interface Suppression {
+  readonly findingId: string;
+  readonly reason: string;
+  readonly owner: string;
+  /** ISO 8601; the suppression stops applying at this instant and the finding reopens. */
+  readonly expiresAt: string;
+  readonly createdAt: string;
+}
+
+/** A tracked finding as stored with a run and rendered in reports. Times are ISO 8601 strings. */
+export interface Finding extends Observation {
+  readonly status: FindingStatus;
+  readonly firstSeenAt: string;
+  readonly lastSeenAt: string;
+  /** Set when status is resolved: the run time at which the problem was no longer seen. */
+  readonly resolvedAt?: string;
+  /** Set when status is suppressed. */
+  readonly suppression?: Suppression;
+}
+
+/**
+ * The stable finding ID: the same check, resource and discriminator give the same ID in every run, so a
+ * problem keeps its identity (and its suppressions) while it lasts.
+ */
+export function findingId(checkId: CheckId, resourceId: string, discriminator = ""): string {
+  const digest = createHash("sha256").update(`${checkId}\n${resourceIdKey(resourceId)}\n${discriminator.toLowerCase()}`).digest("hex");
+  return `${checkId}-${digest.slice(0, 20)}`;
+}
+
+/** Orders severities from most to least severe (critical first), for sorting findings. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** Sorts findings for display: most severe first, then by check, resource and ID (deterministic). */
+export function compareFindings(a: Observation, b: Observation): number {
+  return (
+    severityRank(a.severity) - severityRank(b.severity) ||
+    a.checkId.localeCompare(b.checkId) ||
+    a.resourceId.toLowerCase().localeCompare(b.resourceId.toLowerCase()) ||
+    a.id.localeCompare(b.id)
+  );
+}

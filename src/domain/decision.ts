@@ -1,0 +1,131 @@
+/**
+ * The decision log's vocabulary: what one record of the append-only log says about one connection.
+ *
+ * A record is written only for something that happened: an ARM write that ARM confirmed (`applied`),
+ * one that ARM refused (`failed`), a decision deliberately not applied (`would-apply`: dry-run mode or an
+ * audit-mode rule), a connection left for a human (`manual` + `skipped`), or a change someone else made
+ * (`out-of-band`). Pure types and helpers; no I/O.
+ */
+import type { ConnectionStatus } from "./model.ts";
+
+/** `enforce` acts; `audit` (a rule's mode) and `dry-run` (the global mode) record what would have happened. */
+export type DecisionMode = "enforce" | "audit" | "dry-run";
+
+/** approve / reject a Pending connection, leave it for a human, revoke an approved one, or note its deletion. */
+export type DecisionAction = "approve" | "reject" | "manual" | "revoke" | "delete";
+
+export type DecisionOutcome = "applied" | "would-apply" | "skipped" | "failed";
+
+/** A connection's status as the log records it; `Deleted` once the connection is gone. */
+export type RecordedStatus = ConnectionStatus | "Deleted";
+
+/** The person or application behind a manual decision (from the API caller's validated token). */
+export interface HumanActor {
+  readonly objectId: string;
+  readonly appId?: string | undefined;
+  readonly name?: string | undefined;
+}
+
+/** One entry of the decision log. */
+export interface DecisionRecord {
+  /** Unique and sortable by time (see decisionRecordId). */
+  readonly id: string;
+  readonly connectionId: string;
+  readonly serviceId: string;
+  readonly privateEndpointId: string | undefined;
+  readonly requesterSubscriptionId: string | undefined;
+  readonly requesterTenantId: string | undefined;
+  readonly ruleId: string | undefined;
+  readonly ruleVersion: number | undefined;
+  readonly action: DecisionAction;
+  readonly mode: DecisionMode;
+  /** `rule:ID`, `default`, `fail-closed`, `out-of-band` or `principal:OBJECT-ID` (see the *Actor helpers). */
+  readonly actor: string;
+  /** Display name and app ID of a human actor, when the token carried them. */
+  readonly actorName: string | undefined;
+  readonly actorAppId: string | undefined;
+  /** Change ticket reference (manual decisions). */
+  readonly ticket: string | undefined;
+  /** Who asked for the manual decision, when someone other than the actor. */
+  readonly requestedBy: string | undefined;
+  /** Why, in one sentence (the rule's reason, the human's reason, or what was observed). */
+  readonly reason: string;
+  /** How the evaluator arrived at it, step by step. */
+  readonly explanation: readonly string[];
+  readonly triggeringEventIds: readonly string[];
+  readonly correlationId: string;
+  readonly statusBefore: RecordedStatus | undefined;
+  readonly statusAfter: RecordedStatus | undefined;
+  readonly outcome: DecisionOutcome;
+  readonly error: string | undefined;
+  /** When the decision began (lease taken, or the observation made). */
+  readonly startedAt: Date;
+  readonly recordedAt: Date;
+}
+
+/** The CloudEvents types Portcullis publishes about connections (optional notifications). */
+export const CONNECTION_NOTIFICATION_TYPES = [
+  "Portcullis.Connection.Approved",
+  "Portcullis.Connection.Rejected",
+  "Portcullis.Connection.AwaitingManualApproval",
+  "Portcullis.Connection.DecisionFailed",
+] as const;
+
+export type ConnectionNotificationType = (typeof CONNECTION_NOTIFICATION_TYPES)[number];
+
+export const DEFAULT_ACTOR = "default";
+export const FAIL_CLOSED_ACTOR = "fail-closed";
+export const OUT_OF_BAND_ACTOR = "out-of-band";
+
+/** The actor string of an automatic decision by a rule. */
+export function ruleActor(ruleId: string): string {
+  return `rule:${ruleId}`;
+}
+
+/** The actor string of a human (or application) identified by its Entra object ID. */
+export function principalActor(objectId: string): string {
+  return `principal:${objectId}`;
+}
+
+/** True for the record that says a connection was left for a human; the first one dates "pending since". */
+export function isAwaitingManualRecord(record: DecisionRecord): boolean {
+  return record.action === "manual";
+}
+
+/** The status an action leaves a connection in when applied. */
+export function targetStatusOf(action: "approve" | "reject" | "revoke"): "Approved" | "Rejected" {
+  return action === "approve" ? "Approved" : "Rejected";
+}
+
+/**
+ * A record ID that sorts by time: the record time in fixed-width UTC, then a caller-supplied unique suffix.
+ * Table Storage keys and listings rely on the sort.
+ */
+export function decisionRecordId(recordedAt: Date, unique: string): string {
+  return `${recordedAt.toISOString().replace(/[-:.]/g, "")}-${unique.replace(/[^A-Za-z0-9]/g, "").slice(0, 32)}`;
+}
+
+const MAX_DESCRIPTION_LENGTH = 256;
+
+/**
+ * The text written into privateLinkServiceConnectionState.description, so whoever looks at the connection
+ * in the portal sees who decided and why. Kept short; Azure shows it in one line.
+ */
+export function connectionDescription(input: {
+  readonly action: "approve" | "reject" | "revoke";
+  readonly actor: string;
+  readonly ruleVersion?: number | undefined;
+  readonly actorName?: string | undefined;
+  readonly ticket?: string | undefined;
+  readonly reason: string;
+}): string {
+  const verb = input.action === "approve" ? "Approved" : input.action === "reject" ? "Rejected" : "Revoked";
+  const by = input.actor.startsWith("rule:")
+    ? `Portcullis rule ${input.actor.slice("rule:".length)}${input.ruleVersion !== undefined ? ` v${input.ruleVersion}` : ""}`
+    : input.actor === DEFAULT_ACTOR
+      ? "Portcullis default action"
+      : `${input.actorName ?? input.actor} via Portcullis`;
+  const ticket = input.ticket !== undefined ? ` [${input.ticket}]` : "";
+  const text = `${verb} by ${by}${ticket}: ${input.reason}`.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  return text.length > MAX_DESCRIPTION_LENGTH ? `${text.slice(0, MAX_DESCRIPTION_LENGTH - 1)}…` : text;
+}

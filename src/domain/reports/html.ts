@@ -1,0 +1,202 @@
+/**
+ * HTML rendering: one self-contained page (no scripts, no external assets, a CSP that forbids fetching
+ * anything) with the score, an inline SVG chart of the score over recent runs, open findings by severity,
+ * a table per instance, and print styles. Every piece of text is HTML-escaped: names come from other
+ * people's resources.
+ */
+import { AUDIT_CHECKS, type CheckId } from "../audit/checks.ts";
+import { SEVERITIES, type Finding, type Severity } from "../audit/findings.ts";
+import type { InstanceSummary, RemediationRecord, ScorePoint } from "../audit/run.ts";
+import { findingsByInstance, findingsOfOtherInstances, shortName, type AuditReport, type RenderedReport } from "./report.ts";
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+const SEVERITY_COLOUR: Readonly<Record<Severity, string>> = {
+  critical: "#7f1d1d",
+  high: "#b91c1c",
+  medium: "#b45309",
+  low: "#1d4ed8",
+  info: "#4b5563",
+};
+
+const STYLE = `
+*{box-sizing:border-box}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;color:#111827;background:#f9fafb;line-height:1.45}
+main{max-width:1200px;margin:0 auto;padding:24px}
+header{display:flex;justify-content:space-between;align-items:center;gap:24px;border-bottom:2px solid #e5e7eb;padding-bottom:16px}
+h1{font-size:1.6rem;margin:0 0 4px}h2{font-size:1.2rem;margin:28px 0 8px}h3{font-size:1rem;margin:16px 0 6px}
+.meta{color:#4b5563;font-size:.9rem;margin:0}
+.score{text-align:center;border-radius:12px;padding:12px 20px;color:#fff;min-width:140px}
+.score b{display:block;font-size:2.4rem;line-height:1}.score span{font-size:.8rem}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin-top:16px}
+.card{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:130px}
+.card b{display:block;font-size:1.4rem}.card span{color:#4b5563;font-size:.8rem}
+.charts{display:grid;grid-template-columns:2fr 1fr;gap:16px}
+figure{margin:0;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:12px}
+figcaption{font-weight:600;margin-bottom:6px}
+table{width:100%;border-collapse:collapse;background:#fff;font-size:.85rem}
+th,td{border:1px solid #e5e7eb;padding:6px 8px;text-align:left;vertical-align:top}
+th{background:#f3f4f6}
+td.num{text-align:right}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.8rem;word-break:break-all}
+.badge{display:inline-block;border-radius:4px;padding:1px 6px;color:#fff;font-size:.75rem;font-weight:600}
+.status-resolved{color:#047857}.status-suppressed{color:#6b7280}
+.instance{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:4px 16px 16px;margin-top:16px}
+.facts{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:.85rem;color:#374151;margin:0 0 8px;padding:0;list-style:none}
+.ok{color:#047857}
+details summary{cursor:pointer;color:#1d4ed8}
+footer{margin-top:32px;color:#6b7280;font-size:.8rem}
+@media (max-width:800px){.charts{grid-template-columns:1fr}}
+@media print{
+  @page{margin:1.5cm}
+  body{background:#fff;font-size:10pt}
+  main{max-width:none;padding:0}
+  .instance,figure,.card{border-color:#9ca3af}
+  .badge,.score{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+  tr,figure,.card{break-inside:avoid}
+  h2,h3{break-after:avoid}
+  details{display:block}details>*{display:block}
+}
+`;
+
+function scoreColour(score: number): string {
+  return score >= 90 ? "#047857" : score >= 70 ? "#b45309" : "#b91c1c";
+}
+
+function badge(severity: Severity): string {
+  return `<span class="badge" style="background:${SEVERITY_COLOUR[severity]}">${escapeHtml(severity)}</span>`;
+}
+
+/** An inline SVG line chart of the score (0-100) over the runs, oldest left. */
+export function scoreChartSvg(history: readonly ScorePoint[]): string {
+  const width = 640;
+  const height = 220;
+  const left = 36;
+  const right = 12;
+  const top = 12;
+  const bottom = 28;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const x = (i: number) => (history.length <= 1 ? left + plotWidth / 2 : left + (plotWidth * i) / (history.length - 1));
+  const y = (score: number) => top + plotHeight * (1 - Math.min(100, Math.max(0, score)) / 100);
+  const grid = [0, 25, 50, 75, 100]
+    .map((v) => `<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/><text x="${left - 6}" y="${y(v) + 4}" text-anchor="end" font-size="10" fill="#6b7280">${v}</text>`)
+    .join("");
+  const points = history.map((p, i) => `${x(i).toFixed(1)},${y(p.score).toFixed(1)}`).join(" ");
+  const dots = history
+    .map((p, i) => `<circle cx="${x(i).toFixed(1)}" cy="${y(p.score).toFixed(1)}" r="3.5" fill="${scoreColour(p.score)}"><title>${escapeHtml(`${p.startedAt}: ${p.score}`)}</title></circle>`)
+    .join("");
+  const first = history[0];
+  const last = history.at(-1);
+  const labels = first && last
+    ? `<text x="${left}" y="${height - 8}" font-size="10" fill="#6b7280">${escapeHtml(first.startedAt.slice(0, 10))}</text>` +
+      `<text x="${width - right}" y="${height - 8}" font-size="10" fill="#6b7280" text-anchor="end">${escapeHtml(last.startedAt.slice(0, 10))}</text>`
+    : `<text x="${left + plotWidth / 2}" y="${top + plotHeight / 2}" font-size="12" fill="#6b7280" text-anchor="middle">no runs yet</text>`;
+  const line = history.length > 1 ? `<polyline points="${points}" fill="none" stroke="#1d4ed8" stroke-width="2"/>` : "";
+  const description = `Compliance score over the last ${history.length} run(s)${last ? `, latest ${last.score}` : ""}`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="${escapeHtml(description)}"><title>${escapeHtml(description)}</title>${grid}${line}${dots}${labels}</svg>`;
+}
+
+/** An inline SVG bar chart of open findings by severity. */
+export function severityChartSvg(counts: Readonly<Record<Severity, number>>): string {
+  const width = 300;
+  const rowHeight = 30;
+  const labelWidth = 70;
+  const max = Math.max(1, ...SEVERITIES.map((s) => counts[s]));
+  const rows = SEVERITIES.map((s, i) => {
+    const barWidth = ((width - labelWidth - 40) * counts[s]) / max;
+    const yTop = i * rowHeight + 6;
+    return (
+      `<text x="0" y="${yTop + 14}" font-size="12" fill="#374151">${escapeHtml(s)}</text>` +
+      `<rect x="${labelWidth}" y="${yTop}" width="${barWidth.toFixed(1)}" height="18" fill="${SEVERITY_COLOUR[s]}"/>` +
+      `<text x="${(labelWidth + barWidth + 6).toFixed(1)}" y="${yTop + 14}" font-size="12" fill="#111827">${counts[s]}</text>`
+    );
+  }).join("");
+  const total = SEVERITIES.reduce((sum, s) => sum + counts[s], 0);
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${SEVERITIES.length * rowHeight + 6}" width="100%" role="img" aria-label="${total} open findings by severity"><title>${total} open findings by severity</title>${rows}</svg>`;
+}
+
+function findingsTable(findings: readonly Finding[]): string {
+  if (findings.length === 0) return `<p class="ok">No findings.</p>`;
+  const rows = findings.map((f) => {
+    const suppression = f.suppression
+      ? `<br><span class="status-suppressed">suppressed by ${escapeHtml(f.suppression.owner)} until ${escapeHtml(f.suppression.expiresAt)}: ${escapeHtml(f.suppression.reason)}</span>`
+      : "";
+    return (
+      `<tr id="${escapeHtml(f.id)}">` +
+      `<td>${badge(f.severity)}</td>` +
+      `<td class="status-${escapeHtml(f.status)}">${escapeHtml(f.status)}${f.resolvedAt ? `<br>${escapeHtml(f.resolvedAt)}` : ""}${suppression}</td>` +
+      `<td><code>${escapeHtml(f.checkId)}</code></td>` +
+      `<td title="${escapeHtml(f.resourceId)}">${escapeHtml(shortName(f.resourceId))}</td>` +
+      `<td>${escapeHtml(f.message)}<br><small>expected: ${escapeHtml(f.evidence.expected)}<br>actual: ${escapeHtml(f.evidence.actual)}</small></td>` +
+      `<td>${escapeHtml(f.firstSeenAt)}<br><small>last ${escapeHtml(f.lastSeenAt)}</small></td>` +
+      `<td><details><summary>How to fix</summary><p>${escapeHtml(f.remediation.portal)}</p><code>${escapeHtml(f.remediation.azCli)}</code></details></td>` +
+      `</tr>`
+    );
+  });
+  return (
+    `<table><thead><tr><th>Severity</th><th>Status</th><th>Check</th><th>Resource</th><th>Finding</th><th>First seen</th><th>Fix</th></tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>`
+  );
+}
+
+function instanceSection(instance: InstanceSummary, findings: readonly Finding[]): string {
+  const fact = (label: string, value: string | number | undefined) => `<li>${escapeHtml(label)}: <b>${escapeHtml(String(value ?? "unknown"))}</b></li>`;
+  return (
+    `<section class="instance"><h3>${escapeHtml(instance.name)} <span class="badge" style="background:${scoreColour(instance.score)}">score ${instance.score}</span></h3>` +
+    `<p class="meta"><code>${escapeHtml(instance.instanceId)}</code></p>` +
+    `<ul class="facts">${fact("readable", instance.readable ? "yes" : "no")}${fact("tier", instance.skuName)}${fact("platform", instance.platformVersion)}` +
+    `${fact("VNet", instance.virtualNetworkType)}${fact("public access", instance.publicNetworkAccess)}` +
+    `${fact("connections", `${instance.connections.approved} approved / ${instance.connections.pending} pending / ${instance.connections.rejected} rejected`)}</ul>` +
+    `${findingsTable(findings)}</section>`
+  );
+}
+
+function remediationTarget(record: RemediationRecord): string {
+  return record.change.kind === "disable-public-network-access" ? record.change.instanceId : `${record.change.zoneId}/A/${record.change.recordName}`;
+}
+
+function remediationsSection(records: readonly RemediationRecord[]): string {
+  if (records.length === 0) return "";
+  const rows = records
+    .map((r) => `<tr><td class="num">${r.sequence}</td><td>${escapeHtml(r.change.kind)}</td><td><code>${escapeHtml(remediationTarget(r))}</code></td><td>${escapeHtml(r.outcome)}</td><td>${escapeHtml(r.message ?? "")}</td></tr>`)
+    .join("");
+  return `<h2>Remediations</h2><table><thead><tr><th>#</th><th>Change</th><th>Target</th><th>Outcome</th><th>Message</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function renderHtmlReport(report: AuditReport): RenderedReport {
+  const { summary } = report;
+  const groups = findingsByInstance(report.findings);
+  const estate = groups.get("") ?? [];
+  const others = findingsOfOtherInstances(report);
+  const card = (value: string | number, label: string) => `<div class="card"><b>${escapeHtml(String(value))}</b><span>${escapeHtml(label)}</span></div>`;
+  const checkRows = (Object.keys(AUDIT_CHECKS) as CheckId[])
+    .map((id) => `<tr><td><code>${escapeHtml(id)}</code></td><td>${escapeHtml(AUDIT_CHECKS[id].title)}</td><td class="num">${summary.openByCheck[id] ?? 0}</td></tr>`)
+    .join("");
+  const title = `Portcullis compliance report ${summary.runId}`;
+  const body =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body><main>` +
+    `<header><div><h1>Portcullis compliance report</h1>` +
+    `<p class="meta">Run <code>${escapeHtml(summary.runId)}</code> · ${escapeHtml(summary.trigger)}${summary.requestedBy ? ` by ${escapeHtml(summary.requestedBy)}` : ""} · mode ${escapeHtml(summary.mode)}</p>` +
+    `<p class="meta">${escapeHtml(summary.startedAt)} – ${escapeHtml(summary.finishedAt)}</p></div>` +
+    `<div class="score" style="background:${scoreColour(summary.score)}"><b>${escapeHtml(String(summary.score))}</b><span>compliance score / 100</span></div></header>` +
+    `<div class="cards">${card(summary.instances, "instances")}${card(summary.unreadableInstances, "unreadable")}${card(summary.connections.total, "connections")}` +
+    `${card(summary.findings.open, "open findings")}${card(summary.findings.suppressed, "suppressed")}${card(summary.opened, "opened this run")}${card(summary.resolvedInRun, "resolved this run")}</div>` +
+    `<h2>Trend and severity</h2><div class="charts">` +
+    `<figure><figcaption>Score over the last ${report.history.length} run(s)</figcaption>${scoreChartSvg(report.history)}</figure>` +
+    `<figure><figcaption>Open findings by severity</figcaption>${severityChartSvg(summary.openBySeverity)}</figure></div>` +
+    `<h2>Open findings by check</h2><table><thead><tr><th>Check</th><th>What it means</th><th>Open</th></tr></thead><tbody>${checkRows}</tbody></table>` +
+    (estate.length > 0 ? `<h2>Estate-wide findings</h2>${findingsTable(estate)}` : "") +
+    `<h2>Instances (${report.instances.length})</h2>` +
+    report.instances.map((i) => instanceSection(i, groups.get(i.instanceId.toLowerCase()) ?? [])).join("") +
+    (others.length > 0 ? `<h2>Instances no longer audited</h2>${findingsTable(others)}` : "") +
+    remediationsSection(report.remediations) +
+    `<footer>Generated by Portcullis from stored run ${escapeHtml(summary.runId)}. Scores: each instance starts at 100 and loses 50/25/10/3 points per open critical/high/medium/low finding.</footer>` +
+    `</main></body></html>\n`;
+  return { contentType: "text/html; charset=utf-8", fileExtension: "html", body };
+}

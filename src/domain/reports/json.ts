@@ -1,0 +1,21 @@
+/** JSON rendering: the whole report, for pipelines and SIEMs that want every field. */
+import type { AuditReport, RenderedReport } from "./report.ts";
+
+/** Version of the JSON report's shape; bumped on any incompatible change. */
+export const JSON_REPORT_VERSION = 1;
+
+export function renderJsonReport(report: AuditReport): RenderedReport {
+  const body = JSON.stringify(
+    {
+      reportVersion: JSON_REPORT_VERSION,
+      summary: report.summary,
+      history: report.history,
+      instances: report.instances,
+      findings: report.findings,
+      remediations: report.remediations,
+    },
+    null,
+    2,
+  );
+  return { contentType: "application/json; charset=utf-8", fileExtension: "json", body: `${body}\n` };
+}

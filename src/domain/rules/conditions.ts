@@ -1,0 +1,183 @@
+/**
+ * Rule conditions: kebab-case keys in ONE explicit map (no registries, no import side effects). Each entry holds
+ * the zod schema of its value, a one-line description for documentation, and a compiler that turns the value into
+ * a pure check over the prepared facts plus the sentences that explain a miss. An unknown key fails at parse time
+ * with a message listing the valid keys.
+ *
+ * Every value is a list: the condition holds when the fact matches ANY entry; a rule matches when ALL of its
+ * conditions hold. A condition on a fact that is unknown for this connection never holds.
+ */
+import { z } from "zod";
+import { foldResourceId, type PreparedFacts } from "./facts.ts";
+import { compileGlob, foldCase, MAX_PATTERN_LENGTH, type GlobMatcher } from "./glob.ts";
+
+export type ConditionOutcome = "holds" | "fails" | "unknown";
+
+/** One condition of one rule, ready to evaluate. */
+export interface CompiledCondition {
+  readonly key: ConditionKey;
+  check(facts: PreparedFacts): ConditionOutcome;
+  /** Completes "did not match: …" when the check fails. */
+  readonly failsBecause: string;
+  /** Completes "did not match: …" when the fact is unknown. */
+  readonly unknownBecause: string;
+}
+
+interface ConditionDefinition<S extends z.ZodType> {
+  readonly schema: S;
+  readonly description: string;
+  compile(value: z.output<S>): Omit<CompiledCondition, "key">;
+}
+
+const MAX_LIST = 100;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
+
+const pattern = z
+  .string()
+  .min(1, "a pattern cannot be empty")
+  .max(MAX_PATTERN_LENGTH, `a pattern has at most ${MAX_PATTERN_LENGTH} characters`)
+  .regex(NO_CONTROL_CHARACTERS, "a pattern cannot contain control characters");
+
+const resourceIdPattern = pattern.refine(
+  (p) => p.startsWith("*") || p.toLowerCase().startsWith("/subscriptions/"),
+  "a resource ID pattern starts with /subscriptions/ or *",
+);
+
+const guid = z.string().regex(GUID, "expected a GUID");
+
+function listOf<T extends z.ZodType>(item: T) {
+  return z.array(item).min(1, "list at least one value, or leave the condition out").max(MAX_LIST, `at most ${MAX_LIST} values`);
+}
+
+/** "a, b, c and 2 more": keeps explanation lines short whatever the rule holds. */
+function quoteSome(values: readonly string[]): string {
+  const shown = values.slice(0, 3).map((v) => JSON.stringify(v));
+  return values.length > 3 ? `${shown.join(", ")} and ${values.length - 3} more` : shown.join(", ");
+}
+
+function anyGlob(matchers: readonly GlobMatcher[], value: string): boolean {
+  for (const m of matchers) if (m.matches(value)) return true;
+  return false;
+}
+
+function patternCondition(
+  patterns: readonly string[],
+  fold: (p: string) => string,
+  select: (facts: PreparedFacts) => string | undefined,
+  fact: string,
+  key: string,
+): Omit<CompiledCondition, "key"> {
+  const matchers = patterns.map((p) => compileGlob(fold(p)));
+  return {
+    check(facts) {
+      const value = select(facts);
+      if (value === undefined) return "unknown";
+      return anyGlob(matchers, value) ? "holds" : "fails";
+    },
+    failsBecause: `${fact} matches none of its ${key} patterns (${quoteSome(patterns)})`,
+    unknownBecause: `${fact} is not known, and ${key} never matches an unknown value`,
+  };
+}
+
+function guidCondition(
+  guids: readonly string[],
+  select: (facts: PreparedFacts) => string | undefined,
+  fact: string,
+  key: string,
+): Omit<CompiledCondition, "key"> {
+  const allowed = new Set(guids.map(foldCase));
+  return {
+    check(facts) {
+      const value = select(facts);
+      if (value === undefined) return "unknown";
+      return allowed.has(value) ? "holds" : "fails";
+    },
+    failsBecause: `${fact} is not one of its ${key} (${quoteSome(guids)})`,
+    unknownBecause: `${fact} is not known, and ${key} never matches an unknown value`,
+  };
+}
+
+/** Keeps each entry's value type, so `compile` is checked against its own schema. */
+function defineCondition<S extends z.ZodType>(definition: ConditionDefinition<S>): ConditionDefinition<S> {
+  return definition;
+}
+
+/** The one map of condition keys. Order here is the order conditions are checked and explained. */
+export const CONDITIONS = {
+  "target-instances": defineCondition({
+    schema: listOf(resourceIdPattern),
+    description: "APIM instance resource ID patterns (`*` and `?` wildcards, case-insensitive).",
+    compile: (patterns) => patternCondition(patterns, foldResourceId, (f) => f.serviceId, "the target instance", "target-instances"),
+  }),
+  "group-ids": defineCondition({
+    schema: listOf(z.string().min(1).max(80).regex(NO_CONTROL_CHARACTERS)).default(["Gateway"]),
+    description: "Private link group (sub-resource) IDs; `Gateway` is the only one APIM accepts. Defaults to [\"Gateway\"].",
+    compile: (groupIds) => {
+      const allowed = new Set(groupIds.map(foldCase));
+      return {
+        check: (facts) => (facts.groupIds.some((g) => allowed.has(g)) ? "holds" : "fails"),
+        failsBecause: `the connection's group IDs include none of its group-ids (${quoteSome(groupIds)})`,
+        unknownBecause: "the connection's group IDs are not known",
+      };
+    },
+  }),
+  "requester-subscriptions": defineCondition({
+    schema: listOf(guid),
+    description: "Subscription IDs taken from the private endpoint's resource ID.",
+    compile: (guids) => guidCondition(guids, (f) => f.requesterSubscriptionId, "the requester subscription", "requester-subscriptions"),
+  }),
+  "requester-tenants": defineCondition({
+    schema: listOf(guid),
+    description: "Entra tenant IDs of the requester, where known; never matches a connection whose tenant is unknown.",
+    compile: (guids) => guidCondition(guids, (f) => f.requesterTenantId, "the requester tenant", "requester-tenants"),
+  }),
+  "private-endpoint-ids": defineCondition({
+    schema: listOf(resourceIdPattern),
+    description: "Private endpoint resource ID patterns (`*` and `?` wildcards, case-insensitive).",
+    compile: (patterns) =>
+      patternCondition(patterns, foldResourceId, (f) => f.privateEndpointId, "the private endpoint", "private-endpoint-ids"),
+  }),
+  "request-message": defineCondition({
+    schema: listOf(pattern),
+    description: "Patterns for the consumer's request message (`*` any run, `?` one character, case-insensitive; matched in linear time, no regular expressions).",
+    compile: (patterns) =>
+      patternCondition(patterns, (p) => p, (f) => f.requestMessage, "the request message", "request-message"),
+  }),
+} as const;
+
+export type ConditionKey = keyof typeof CONDITIONS;
+
+export const CONDITION_KEYS = Object.keys(CONDITIONS) as ConditionKey[];
+
+/** All conditions of a rule; absent keys match anything, except group-ids which defaults to ["Gateway"]. */
+export const conditionsSchema = z.strictObject(
+  {
+    "target-instances": CONDITIONS["target-instances"].schema.optional(),
+    "group-ids": CONDITIONS["group-ids"].schema,
+    "requester-subscriptions": CONDITIONS["requester-subscriptions"].schema.optional(),
+    "requester-tenants": CONDITIONS["requester-tenants"].schema.optional(),
+    "private-endpoint-ids": CONDITIONS["private-endpoint-ids"].schema.optional(),
+    "request-message": CONDITIONS["request-message"].schema.optional(),
+  } satisfies { [K in ConditionKey]: z.ZodType },
+  {
+  error: (issue) =>
+    issue.code === "unrecognized_keys"
+      ? `unknown condition ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; valid conditions are ${CONDITION_KEYS.join(", ")}`
+      : undefined,
+  },
+);
+
+export type Conditions = z.output<typeof conditionsSchema>;
+
+/** Compiles a rule's conditions in map order; absent ones are simply not checked. */
+export function compileConditions(conditions: Conditions): CompiledCondition[] {
+  const compiled: CompiledCondition[] = [];
+  for (const key of CONDITION_KEYS) {
+    const value = conditions[key];
+    if (value === undefined) continue;
+    const definition = CONDITIONS[key] as ConditionDefinition<z.ZodType>;
+    compiled.push({ key, ...definition.compile(value) });
+  }
+  return compiled;
+}

@@ -1,0 +1,72 @@
+/**
+ * What the rules are evaluated against: one connection as the engine read it from ARM. Every field that can be
+ * unknown (the consumer's endpoint may sit in another tenant we cannot read) is optional, and a condition on an
+ * unknown fact never matches.
+ */
+import type { PrivateEndpoint, PrivateEndpointConnection } from "../model.ts";
+import { parsePrivateEndpointId, sameResourceId } from "../resource-id.ts";
+import { foldCase } from "./glob.ts";
+
+export interface ConnectionFacts {
+  /** ARM ID of the private endpoint connection on the APIM instance. */
+  readonly connectionId: string;
+  /** ARM ID of the APIM instance (the target of the connection). */
+  readonly serviceId: string;
+  readonly privateEndpointId?: string | undefined;
+  /** The subscription in the private endpoint's resource ID. */
+  readonly requesterSubscriptionId?: string | undefined;
+  /** Known only from an event's data or an operator's input; ARM reads do not reveal it. */
+  readonly requesterTenantId?: string | undefined;
+  /** Free text written by the requester (untrusted). Known only when the consumer's endpoint could be read. */
+  readonly requestMessage?: string | undefined;
+  readonly groupIds: readonly string[];
+}
+
+/** Builds the facts from what ARM returned, so every caller derives them the same way. */
+export function connectionFacts(
+  connection: PrivateEndpointConnection,
+  context: { readonly endpoint?: PrivateEndpoint | undefined; readonly requesterTenantId?: string | undefined } = {},
+): ConnectionFacts {
+  const privateEndpointId = connection.privateEndpointId;
+  const link = context.endpoint?.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.serviceId));
+  return {
+    connectionId: connection.id,
+    serviceId: connection.serviceId,
+    privateEndpointId,
+    requesterSubscriptionId: privateEndpointId === undefined ? undefined : parsePrivateEndpointId(privateEndpointId)?.subscriptionId,
+    requesterTenantId: context.requesterTenantId,
+    requestMessage: link?.requestMessage,
+    groupIds: connection.groupIds,
+  };
+}
+
+/** Facts folded once per evaluation (case, trailing slashes) so that each condition compares plain strings. */
+export interface PreparedFacts {
+  readonly serviceId: string;
+  readonly privateEndpointId: string | undefined;
+  readonly requesterSubscriptionId: string | undefined;
+  readonly requesterTenantId: string | undefined;
+  readonly requestMessage: string | undefined;
+  readonly groupIds: readonly string[];
+}
+
+/** Canonical form of a resource ID or resource ID pattern: folded case, no trailing slash. */
+export function foldResourceId(id: string): string {
+  return foldCase(id.replace(/\/+$/, ""));
+}
+
+/** Folds every fact once; blank optional values count as unknown. */
+export function prepareFacts(facts: ConnectionFacts): PreparedFacts {
+  const known = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
+  const pe = known(facts.privateEndpointId);
+  const subscription = known(facts.requesterSubscriptionId);
+  const tenant = known(facts.requesterTenantId);
+  return {
+    serviceId: foldResourceId(facts.serviceId),
+    privateEndpointId: pe === undefined ? undefined : foldResourceId(pe),
+    requesterSubscriptionId: subscription === undefined ? undefined : foldCase(subscription.trim()),
+    requesterTenantId: tenant === undefined ? undefined : foldCase(tenant.trim()),
+    requestMessage: facts.requestMessage === undefined ? undefined : foldCase(facts.requestMessage),
+    groupIds: facts.groupIds.map(foldCase),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The append-only decision log (records: src/domain/decision.ts). Implemented over Table Storage by
+ * src/adapters/tables/decision-log.ts, which documents its keys next to the code.
+ *
+ * `append` is idempotent per record ID (appending the same record twice stores it once), so a caller may
+ * retry an append that failed half-way. Storage failures throw a PortcullisError of kind `transient`.
+ */
+import type { DecisionRecord } from "../domain/decision.ts";
+import type { OperationOptions } from "./arm.ts";
+
+/** Filters of a decision log query; all given ones must hold. Times are inclusive of `from`, exclusive of `to`. */
+export interface DecisionQuery {
+  readonly connectionId?: string;
+  readonly serviceId?: string;
+  readonly actor?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+}
+
+export interface DecisionPageOptions extends OperationOptions {
+  /** Opaque token from the previous page. */
+  readonly continuationToken?: string;
+  /** At most this many items per page (default 100, at most 1,000). */
+  readonly pageSize?: number;
+}
+
+export interface DecisionPage {
+  readonly items: readonly DecisionRecord[];
+  /** Present when more items may follow. */
+  readonly continuationToken?: string;
+}
+
+export interface DecisionLog {
+  append(record: DecisionRecord, options?: OperationOptions): Promise<void>;
+  /** Every record of one connection, oldest first. */
+  listByConnection(connectionId: string, options?: OperationOptions): AsyncIterable<DecisionRecord>;
+  /**
+   * One page of records matching the query: oldest first within a connection or an instance; a query
+   * naming neither is ordered by instance, then time.
+   */
+  query(query: DecisionQuery, options?: DecisionPageOptions): Promise<DecisionPage>;
+}

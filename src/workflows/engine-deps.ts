@@ -1,0 +1,59 @@
+/**
+ * What the approval engine's workflows need, passed in explicitly (no container): ports, the clock, the
+ * settings that shape decisions, and timings that tests shorten. src/composition.ts builds the real one.
+ */
+import type { ManagedScope } from "../domain/decision-scope.ts";
+import type { DefaultAction } from "../domain/rules/evaluate.ts";
+import type { ApimPort, NetworkPort } from "../ports/arm.ts";
+import type { ClaimStore } from "../ports/claim-store.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { DecisionLog } from "../ports/decision-log.ts";
+import type { NotificationPublisher } from "../ports/notifications.ts";
+import type { RuleStore } from "../ports/rule-store.ts";
+
+/** Where workflows report what callers cannot see in a result (a notification that failed, a lost settle). */
+export interface EngineLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface EngineTimings {
+  /** How long a claim's lease lasts: longer than an ARM approval takes, short enough that a crash is soon retried. */
+  readonly claimLeaseInMs: number;
+  /** After ARM refuses an automatic approval or rejection, how long before the sweep tries again. */
+  readonly failedRetryDelayInMs: number;
+  /**
+   * Consumer-side event raced ahead of the provider-side connection: wait this long before each re-check,
+   * then leave it to the sweep. Bounded and short.
+   */
+  readonly connectionRecheckDelaysInMs: readonly number[];
+}
+
+export const DEFAULT_ENGINE_TIMINGS: EngineTimings = {
+  claimLeaseInMs: 10 * 60_000,
+  failedRetryDelayInMs: 60 * 60_000,
+  connectionRecheckDelaysInMs: [250, 500, 1000],
+};
+
+export interface EngineDeps {
+  readonly apim: ApimPort;
+  readonly network: NetworkPort;
+  readonly ruleStore: RuleStore;
+  readonly claims: ClaimStore;
+  readonly decisionLog: DecisionLog;
+  readonly notifications: NotificationPublisher;
+  readonly clock: Clock;
+  /** PORTCULLIS_MODE: `dry-run` evaluates and records, never writes to ARM. */
+  readonly mode: "enforce" | "dry-run";
+  /** PORTCULLIS_DEFAULT_ACTION. */
+  readonly defaultAction: DefaultAction;
+  /** PORTCULLIS_MANAGED_INSTANCES / PORTCULLIS_MANAGED_SUBSCRIPTIONS. */
+  readonly scope: ManagedScope;
+  /** PORTCULLIS_ARM_CONCURRENCY: at most this many connections are decided at once. */
+  readonly armConcurrency: number;
+  readonly timings: EngineTimings;
+  /** A fresh unique ID (lease owners, record IDs): letters and digits only. */
+  newId(): string;
+  readonly log: EngineLogger;
+}

@@ -1,0 +1,182 @@
+/**
+ * The ARM adapters against answers the emulator never gives: malformed bodies, unknown statuses, exact page
+ * boundaries and scripted retries. Real SDK clients over real HTTPS to a scripted stub.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createArmPorts, createLocalEmulatorCredential } from "../../../src/adapters/arm/index.ts";
+import { PortcullisError } from "../../../src/domain/errors.ts";
+import { startHttpsStub, type StubAnswer, type StubRequest } from "./https-stub.ts";
+
+const SUB = "11111111-1111-1111-1111-111111111111";
+const SERVICE_ID = `/subscriptions/${SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-one`;
+const CONNECTION_ID = `${SERVICE_ID}/privateEndpointConnections/pe-one.0001`;
+const PE_ID = `/subscriptions/${SUB}/resourceGroups/rg-consumer/providers/Microsoft.Network/privateEndpoints/pe-one`;
+
+function connectionBody(status: unknown, id = CONNECTION_ID): Record<string, unknown> {
+  return {
+    id,
+    name: id.split("/").at(-1),
+    type: "Microsoft.ApiManagement/service/privateEndpointConnections",
+    properties: {
+      privateEndpoint: { id: PE_ID },
+      privateLinkServiceConnectionState: { status, description: "from the stub", actionsRequired: "None" },
+      provisioningState: "Succeeded",
+    },
+  };
+}
+
+async function withStub(handle: (request: StubRequest, stub: { url: string }) => StubAnswer, run: (ports: ReturnType<typeof createArmPorts>, requests: StubRequest[]) => Promise<void>) {
+  const stub = await startHttpsStub(handle);
+  try {
+    const ports = createArmPorts({
+      endpoint: stub.url,
+      credential: createLocalEmulatorCredential(),
+      caPem: stub.caPem,
+      maxRetries: 3,
+      retryDelayInMs: 5,
+      maxRetryDelayInMs: 20,
+      pollIntervalInMs: 5,
+    });
+    await run(ports, stub.requests);
+  } finally {
+    await stub.close();
+  }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+test("an unrecognised connection status is never read as Approved or Pending", async () => {
+  await withStub(
+    () => ({ status: 200, body: connectionBody("Disconnected") }),
+    async (ports) => {
+      const connection = await ports.apim.getConnection(CONNECTION_ID);
+      assert.equal(connection?.status, "Rejected");
+      assert.equal(connection?.privateEndpointId, PE_ID);
+      assert.deepEqual(connection?.groupIds, ["Gateway"]);
+    },
+  );
+});
+
+test("a connection without a status, or a body that is not JSON, is a clear error and never an approval", async () => {
+  const answers: StubAnswer[] = [
+    { status: 200, body: { ...connectionBody("Approved"), properties: { provisioningState: "Succeeded" } } },
+    { status: 200, body: "{ this is not json" },
+  ];
+  await withStub(
+    () => answers.shift()!,
+    async (ports) => {
+      await assert.rejects(ports.apim.getConnection(CONNECTION_ID), (e: PortcullisError) => {
+        assert.equal(e.kind, "internal");
+        assert.equal(e.code, "InvalidArmResponse");
+        assert.match(e.message, /privateLinkServiceConnectionState/);
+        return true;
+      });
+      await assert.rejects(ports.apim.getConnection(CONNECTION_ID), (e: PortcullisError) => e instanceof PortcullisError && e.kind === "internal" && e.code === "PARSE_ERROR");
+    },
+  );
+});
+
+test("a connection listed under an instance it does not belong to is refused", async () => {
+  const foreign = `/subscriptions/${SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/other/privateEndpointConnections/x`;
+  await withStub(
+    () => ({ status: 200, body: { value: [connectionBody("Pending", foreign)] } }),
+    async (ports) => {
+      await assert.rejects(collect(ports.apim.listConnections(SERVICE_ID)), (e: PortcullisError) => e.code === "InvalidArmResponse");
+    },
+  );
+});
+
+test("lists are walked page by page, fetching the next page only when the caller gets there", async () => {
+  const service = (n: number) => ({
+    id: `/subscriptions/${SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-${n}`,
+    name: `apim-${n}`,
+    location: "westeurope",
+    sku: { name: "Developer", capacity: 1 },
+    properties: { platformVersion: "stv2", virtualNetworkType: "None", publicNetworkAccess: "Enabled", provisioningState: "Succeeded" },
+  });
+  await withStub(
+    (request, stub) => {
+      const n = Number(new URL(request.url, stub.url).searchParams.get("page") ?? "1");
+      const next = `${stub.url}/subscriptions/${SUB}/providers/Microsoft.ApiManagement/service?api-version=2024-05-01&page=${n + 1}`;
+      return { status: 200, body: { value: [service(n)], ...(n < 3 ? { nextLink: next } : {}) } };
+    },
+    async (ports, requests) => {
+      for await (const service of ports.apim.listServicesBySubscription(SUB)) {
+        assert.equal(service.name, "apim-1");
+        break;
+      }
+      assert.equal(requests.length, 1, "breaking after the first item fetched one page");
+      const services = await collect(ports.apim.listServicesBySubscription(SUB));
+      assert.deepEqual(services.map((s) => s.name), ["apim-1", "apim-2", "apim-3"]);
+      assert.deepEqual(services[0], {
+        id: service(1).id,
+        name: "apim-1",
+        location: "westeurope",
+        skuName: "Developer",
+        platformVersion: "stv2",
+        virtualNetworkType: "None",
+        publicNetworkAccess: "Enabled",
+        provisioningState: "Succeeded",
+      });
+      assert.equal(requests.length, 4);
+    },
+  );
+});
+
+test("503s are retried by the SDK and counted; a 403 leaves as forbidden and a 404 as undefined", async () => {
+  let calls = 0;
+  await withStub(
+    (request) => {
+      if (request.path.endsWith("/privateEndpoints/denied")) return { status: 403, body: { error: { code: "AuthorizationFailed", message: "no access" } } };
+      if (request.path.endsWith("/privateEndpoints/gone")) return { status: 404, body: { error: { code: "ResourceNotFound", message: "gone" } } };
+      calls += 1;
+      return calls <= 2
+        ? { status: 503, body: { error: { code: "ServiceUnavailable", message: "try later" } } }
+        : { status: 200, body: connectionBody("Pending") };
+    },
+    async (ports) => {
+      assert.equal((await ports.apim.getConnection(CONNECTION_ID))?.status, "Pending");
+      const stats = ports.callCounter.snapshot();
+      assert.equal(stats.requests, 3);
+      assert.equal(stats.serverErrors, 2);
+      const denied = PE_ID.replace(/pe-one$/, "denied");
+      await assert.rejects(ports.network.getPrivateEndpoint(denied), (e: PortcullisError) => e.kind === "forbidden" && e.code === "AuthorizationFailed");
+      assert.equal(await ports.network.getPrivateEndpoint(PE_ID.replace(/pe-one$/, "gone")), undefined);
+    },
+  );
+});
+
+test("an approval in flight can be serialized, resumed elsewhere and awaited to its final state", async () => {
+  let pollsLeft = 2;
+  await withStub(
+    (request, stub) => {
+      if (request.method === "PUT") {
+        const body = request.body as { id?: string; properties?: { privateLinkServiceConnectionState?: { status?: string; description?: string } } };
+        assert.equal(body.id, CONNECTION_ID);
+        assert.deepEqual(body.properties?.privateLinkServiceConnectionState, { status: "Approved", description: "rule r1" });
+        return { status: 202, headers: { location: `${stub.url}/operations/op1` } };
+      }
+      if (request.path === "/operations/op1") {
+        pollsLeft -= 1;
+        return pollsLeft > 0 ? { status: 202, headers: { location: `${stub.url}/operations/op1` } } : { status: 200, body: connectionBody("Approved") };
+      }
+      return { status: 404, body: { error: { code: "NotFound", message: request.url } } };
+    },
+    async (ports, requests) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      assert.equal(started.isDone(), false);
+      assert.equal(started.result(), undefined);
+      const resumed = await ports.apim.resumeSetConnectionStatus(started.serialize());
+      const final = await resumed.pollUntilDone();
+      assert.equal(final.status, "Approved");
+      assert.equal(resumed.result()?.status, "Approved");
+      assert.equal(requests.filter((r) => r.method === "PUT").length, 1, "resuming does not send the PUT again");
+      await assert.rejects(ports.apim.resumeSetConnectionStatus("{}"), (e: PortcullisError) => e.kind === "invalid-input");
+    },
+  );
+});

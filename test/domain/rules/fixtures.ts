@@ -1,0 +1,42 @@
+/** Builders shared by the rule tests: valid rules with sensible defaults, and connection facts. */
+import { ruleSchema, type Rule } from "../../../src/domain/rules/schema.ts";
+import type { ConnectionFacts } from "../../../src/domain/rules/facts.ts";
+
+export const PROVIDER_SUB = "11111111-1111-1111-1111-111111111111";
+export const CONSUMER_SUB = "22222222-2222-2222-2222-222222222222";
+export const OTHER_SUB = "33333333-3333-3333-3333-333333333333";
+export const TENANT = "44444444-4444-4444-4444-444444444444";
+
+export const PROD_APIM = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-prod/providers/Microsoft.ApiManagement/service/apim-prod`;
+export const TEST_APIM = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-test/providers/Microsoft.ApiManagement/service/apim-test`;
+export const CONSUMER_PE = `/subscriptions/${CONSUMER_SUB}/resourceGroups/rg-consumer/providers/Microsoft.Network/privateEndpoints/pe-orders`;
+
+type RuleOverrides = Partial<Omit<Rule, "conditions">> & { conditions?: Record<string, unknown> };
+
+/** A valid stored rule; anything not given gets a plain default (approve, enforce, enabled, no conditions). */
+export function rule(overrides: RuleOverrides & { id: string }): Rule {
+  return ruleSchema.parse({
+    priority: 100,
+    action: "approve",
+    reason: `Approved by ${overrides.id}`,
+    version: 1,
+    updatedAt: "2025-01-01T00:00:00Z",
+    updatedBy: { objectId: "00000000-0000-0000-0000-0000000000aa", name: "Rule Author" },
+    ...overrides,
+  });
+}
+
+/** Facts of a connection from the consumer endpoint to the prod instance. */
+export function facts(overrides: Partial<ConnectionFacts> = {}): ConnectionFacts {
+  return {
+    connectionId: `${PROD_APIM}/privateEndpointConnections/pe-orders.abc`,
+    serviceId: PROD_APIM,
+    privateEndpointId: CONSUMER_PE,
+    requesterSubscriptionId: CONSUMER_SUB,
+    requestMessage: "Orders team, ticket CHG0012345",
+    groupIds: ["Gateway"],
+    ...overrides,
+  };
+}
+
+export const NOW = new Date("2025-06-01T12:00:00Z");
