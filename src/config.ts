@@ -61,6 +61,8 @@ export const settingsSchema = z.object({
     /** Entra ID issuer and audience of the API's bearer tokens. */
     PORTCULLIS_AUTH_ISSUER: z.url({ protocol: /^https$/ }),
     PORTCULLIS_AUTH_AUDIENCE: z.string().min(1),
+    /** PEM file of a CA to trust for the issuer's discovery document and JWKS (local OpenID issuer only; never set in Azure). */
+    PORTCULLIS_AUTH_CA_FILE: z.string().min(1).optional(),
     /** Ticket references accepted by the manual approval API. */
     PORTCULLIS_TICKET_PATTERN: z
       .string()

@@ -1,14 +1,10 @@
 /** Builders for the ARM resource IDs the emulator serves, so every ID is spelled one way (canonical casing). */
 
-export function subscriptionId(sub: string): string {
-  return `/subscriptions/${sub}`;
-}
-
-export function resourceGroupId(sub: string, rg: string): string {
+function resourceGroupId(sub: string, rg: string): string {
   return `/subscriptions/${sub}/resourceGroups/${rg}`;
 }
 
-export function providerResourceId(sub: string, rg: string, provider: string, ...typeNamePairs: string[]): string {
+function providerResourceId(sub: string, rg: string, provider: string, ...typeNamePairs: string[]): string {
   return `${resourceGroupId(sub, rg)}/providers/${provider}/${typeNamePairs.join("/")}`;
 }
 

@@ -139,7 +139,10 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     requiredToken: options.requiredToken,
     log,
   }));
-  server.on("clientError", (_error, socket) => socket.destroy());
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    else socket.destroy();
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -94,11 +94,20 @@ export function matchRoute(routes: readonly Route[], path: string): { route: Rou
     if (!match) continue;
     const params: Record<string, string> = {};
     route.paramNames.forEach((name, i) => {
-      params[name] = decodeURIComponent(match[i + 1]!);
+      params[name] = safeDecode(match[i + 1]!);
     });
     return { route, params };
   }
   return undefined;
+}
+
+/** Percent-decodes a path segment; a malformed escape is kept as written (and then matches no resource). */
+export function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** A required route parameter (templates guarantee it exists). */

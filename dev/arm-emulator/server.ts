@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
 import type { FaultInjector } from "./faults.ts";
-import { matchRoute, SUPPORTED_API_VERSIONS, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
+import { matchRoute, safeDecode, SUPPORTED_API_VERSIONS, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
 
@@ -65,7 +65,7 @@ export function createRequestListener(deps: PipelineDependencies): (req: Incomin
 }
 
 async function handleRequest(deps: PipelineDependencies, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "https://127.0.0.1");
+  const url = requestTarget(req);
   const path = url.pathname;
   if (path === "/_emulator" || path.startsWith("/_emulator/")) {
     const body = await readBody(req);
@@ -77,13 +77,18 @@ async function handleRequest(deps: PipelineDependencies, req: IncomingMessage, r
   if (topic && req.method === "POST") {
     const body = await readBody(req);
     if (body.tooLarge) return writeJson(res, 413, tooLarge().toBody(), {});
-    const answer = deps.topics.handle(decodeURIComponent(topic[1]!), headerRecord(req), body.text);
+    const answer = deps.topics.handle(safeDecode(topic[1]!), headerRecord(req), body.text);
     return writeJson(res, answer.status, answer.body, {});
   }
   await handleArmRequest(deps, req, res, url);
 }
 
-async function handleArmRequest(deps: PipelineDependencies, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+async function handleArmRequest(
+  deps: PipelineDependencies,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: ReturnType<typeof requestTarget>,
+): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   const path = url.pathname;
   const apiVersion = url.searchParams.get("api-version") ?? undefined;
@@ -141,7 +146,7 @@ async function handleArmRequest(deps: PipelineDependencies, req: IncomingMessage
         body: parseJsonBody(body.text, method),
         params: match.params,
         apiVersion,
-        url: `${env.baseUrl}${req.url ?? path}`,
+        url: `${env.baseUrl}${url.raw}`,
         correlationId,
       },
       env,
@@ -247,6 +252,14 @@ async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge:
     else chunks.push(chunk);
   }
   return { text: tooLargeSeen ? "" : Buffer.concat(chunks).toString("utf8"), tooLarge: tooLargeSeen };
+}
+
+/** Path and query of the request target, kept as sent: no dot-segment normalization, so `..` never walks up a route. */
+function requestTarget(req: IncomingMessage): { pathname: string; searchParams: URLSearchParams; raw: string } {
+  const raw = req.url ?? "/";
+  const queryAt = raw.indexOf("?");
+  const pathname = queryAt < 0 ? raw : raw.slice(0, queryAt);
+  return { pathname, searchParams: new URLSearchParams(queryAt < 0 ? "" : raw.slice(queryAt + 1)), raw };
 }
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {

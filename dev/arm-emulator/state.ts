@@ -457,22 +457,17 @@ export class ArmState {
   }
 
   /** Deletes an endpoint with its NIC, IP, provider-side connection and the A records its zone groups wrote. */
-  deletePrivateEndpoint(pe: PrivateEndpointRecord): { removedConnections: ConnectionRecord[] } {
-    const removedConnections: ConnectionRecord[] = [];
+  deletePrivateEndpoint(pe: PrivateEndpointRecord): void {
     for (const link of pe.links) {
       if (!link.apimConnectionId) continue;
       const svc = this.serviceOfConnectionId(link.apimConnectionId);
       const conn = svc && [...svc.connections.values()].find((c) => idKey(c.id) === idKey(link.apimConnectionId!));
-      if (svc && conn) {
-        svc.connections.delete(conn.name.toLowerCase());
-        removedConnections.push(conn);
-      }
+      if (svc && conn) svc.connections.delete(conn.name.toLowerCase());
     }
     for (const group of pe.dnsZoneGroups.values()) this.removeZoneGroupRecords(pe, group);
     this.releaseAddress(pe.subnetId, pe.privateIpAddress);
     this.networkInterfaces.delete(idKey(pe.networkInterfaceId));
     this.privateEndpoints.delete(idKey(pe.id));
-    return { removedConnections };
   }
 
   /** Creates or replaces a zone group and writes the endpoint's A record `<service>` in every referenced zone. */

@@ -21,7 +21,6 @@ import {
 } from "../domain/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
-import type { LongRunningOperation } from "../ports/arm.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
 /** A claim this run holds (its lease is ours until settled or expired). */
@@ -96,8 +95,9 @@ export async function settleClaim(held: HeldClaim, settlement: Settlement, deps:
 }
 
 /**
- * After a transient failure: keep the intent but end the lease now, so the next run may retry at once and can
- * still recognise an ARM write that did land. Best effort: if storage is down too, the lease expires by itself.
+ * After a transient failure before ARM accepted a write: keep the intent but end the lease now, so the next run
+ * may retry at once. (Once a write was sent, the lease runs out by itself: the operation may still be running.)
+ * Best effort: if storage is down too, the lease expires by itself.
  */
 export async function expireLease(held: HeldClaim, deps: EngineDeps): Promise<void> {
   const now = deps.clock.now();
@@ -184,10 +184,22 @@ export async function completeWrite(
   }
 }
 
+/** Tells the caller whether the ARM write was sent (then a failure must not end the lease early). */
+export interface WriteProgress {
+  armWriteStarted: boolean;
+}
+
 /** Starts the write and waits for it; see completeWrite. */
-export async function writeStatus(held: HeldClaim, targetStatus: "Approved" | "Rejected", description: string, deps: EngineDeps): Promise<WriteResult> {
+export async function writeStatus(
+  held: HeldClaim,
+  targetStatus: "Approved" | "Rejected",
+  description: string,
+  progress: WriteProgress,
+  deps: EngineDeps,
+): Promise<WriteResult> {
   return completeWrite(held.connectionId, targetStatus, async () => {
-    const operation: LongRunningOperation<PrivateEndpointConnection> = await deps.apim.beginSetConnectionStatus(held.connectionId, targetStatus, description);
+    const operation = await deps.apim.beginSetConnectionStatus(held.connectionId, targetStatus, description);
+    progress.armWriteStarted = true;
     return operation.pollUntilDone();
   }, deps);
 }

@@ -32,6 +32,7 @@ import {
   takeClaim,
   writeStatus,
   type HeldClaim,
+  type WriteProgress,
 } from "./claimed-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
@@ -127,10 +128,11 @@ async function decidePending(connection: PrivateEndpointConnection, request: Dec
   const mainIntent = plan.write ?? plan.notes[0]!.intent;
   const taken = await takeClaim(claimKeyOf(connection), connection.serviceId, claim, mainIntent, deps);
   if ("lost" in taken) return decided("claimed-elsewhere", "Pending", [], taken.lost);
+  const progress: WriteProgress = { armWriteStarted: false };
   try {
-    return await applyPendingPlan(taken.held, plan, evaluation, request, deps);
+    return await applyPendingPlan(taken.held, plan, evaluation, request, progress, deps);
   } catch (error) {
-    await expireLease(taken.held, deps);
+    if (!progress.armWriteStarted) await expireLease(taken.held, deps);
     throw error;
   }
 }
@@ -140,6 +142,7 @@ async function applyPendingPlan(
   plan: PendingPlan,
   evaluation: RuleEvaluation,
   request: DecideConnectionRequest,
+  progress: WriteProgress,
   deps: EngineDeps,
 ): Promise<ConnectionDecision> {
   const records: DecisionRecord[] = [];
@@ -164,7 +167,7 @@ async function applyPendingPlan(
       return decided("not-found", undefined, "the connection disappeared before it could be decided");
     }
     if (current.status !== "Pending") return settleObserved(held, current, request, deps, evaluation);
-    const written = await writeStatus(held, intent.targetStatus!, intent.description!, deps);
+    const written = await writeStatus(held, intent.targetStatus!, intent.description!, progress, deps);
     const now = deps.clock.now();
     switch (written.kind) {
       case "gone":

@@ -133,9 +133,11 @@ function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
       severity: "high",
       instanceId,
       resourceId: instanceId,
-      message: failure.kind === "not-found"
-        ? `Managed instance ${name} was not found; it is configured but does not exist (or is not visible to Portcullis).`
-        : `Managed instance ${name} could not be read (${failure.kind}); none of its checks ran this time.`,
+      message: parseApimServiceId(instanceId) === undefined
+        ? `The APIM instances of ${instanceId} could not be listed (${failure.kind}); none of them was audited this time.`
+        : failure.kind === "not-found"
+          ? `Managed instance ${name} was not found; it is configured but does not exist (or is not visible to Portcullis).`
+          : `Managed instance ${name} could not be read (${failure.kind}); none of its checks ran this time.`,
       evidence: { expected: "the instance and its connections readable", actual: describeFailure(failure), details: { kind: failure.kind, code: failure.code ?? null } },
       remediation: {
         portal: "API Management service > Access control (IAM): give Portcullis' managed identity the Reader role (or remove the instance from PORTCULLIS_MANAGED_INSTANCES).",

@@ -33,20 +33,27 @@ export function compileGlob(pattern: string): GlobMatcher {
   if (pattern.length > MAX_PATTERN_LENGTH) throw new RangeError(`pattern longer than ${MAX_PATTERN_LENGTH} characters`);
   const folded = foldCase(pattern);
   const tokens = codePoints(folded);
+  const isWildcard = (t: number) => t === STAR || t === QUESTION;
   const stars = tokens.filter((t) => t === STAR).length;
-  const hasQuestion = tokens.includes(QUESTION);
   if (stars === tokens.length && stars > 0) return { pattern, matches: () => true };
-  if (!hasQuestion && stars === 0) return { pattern, matches: (text) => text === folded };
-  if (!hasQuestion && stars === 1 && tokens.at(-1) === STAR) {
-    const prefix = folded.slice(0, -1);
-    return { pattern, matches: (text) => text.startsWith(prefix) };
-  }
-  if (!hasQuestion && stars === 1 && tokens[0] === STAR) {
-    const suffix = folded.slice(1);
-    return { pattern, matches: (text) => text.endsWith(suffix) };
+  if (!tokens.some(isWildcard)) return { pattern, matches: (text) => text === folded };
+  // Necessary conditions checked first with plain string operations: the literal text before the first wildcard
+  // must start the text, the literal text after the last wildcard must end it, and the text needs at least as many
+  // UTF-16 units as the pattern has non-star characters.
+  const firstWildcard = tokens.findIndex(isWildcard);
+  const lastWildcard = tokens.findLastIndex(isWildcard);
+  const prefix = String.fromCodePoint(...tokens.slice(0, firstWildcard));
+  const suffix = String.fromCodePoint(...tokens.slice(lastWildcard + 1));
+  const minLength = tokens.length - stars;
+  if (stars === 1 && firstWildcard === lastWildcard && tokens[firstWildcard] === STAR) {
+    return { pattern, matches: (text) => text.length >= minLength && text.startsWith(prefix) && text.endsWith(suffix) };
   }
   const automaton = buildAutomaton(tokens);
-  return { pattern, matches: automaton.words === 1 ? (text) => runSingleWord(automaton, text) : (text) => runMultiWord(automaton, text) };
+  const run = automaton.words === 1 ? runSingleWord : runMultiWord;
+  return {
+    pattern,
+    matches: (text) => text.length >= minLength && text.startsWith(prefix) && text.endsWith(suffix) && run(automaton, text),
+  };
 }
 
 function codePoints(text: string): number[] {
@@ -58,45 +65,61 @@ function codePoints(text: string): number[] {
 /**
  * State j (bit j) means "the first j non-star tokens are matched". On a character c the next states are
  * (states << 1) & mask(c), plus the states that sit on a `*` (they stay). Accept when bit k (all tokens) is set.
+ * Masks are `words` 32-bit words; ASCII masks sit in one flat table for a single indexed load per character.
  */
 interface Automaton {
   readonly words: number;
   readonly acceptWord: number;
   readonly acceptBit: number;
-  /** Per-character masks for characters that occur in the pattern. */
-  readonly masks: Map<number, Uint32Array>;
+  /** 128 × words: the masks of ASCII characters. */
+  readonly ascii: Int32Array;
+  /** Masks of non-ASCII characters that occur in the pattern. */
+  readonly wide: Map<number, Int32Array>;
   /** Mask for every other character: only the `?` tokens accept it. */
-  readonly otherMask: Uint32Array;
-  readonly loopMask: Uint32Array;
-  /** ASCII fast lookup into `masks` / `otherMask`. */
-  readonly asciiMasks: readonly Uint32Array[];
+  readonly other: Int32Array;
+  readonly loop: Int32Array;
+  /** Scratch state vectors, reused by every (synchronous) run of this automaton. */
+  readonly current: Int32Array;
+  readonly next: Int32Array;
 }
 
 function buildAutomaton(tokens: readonly number[]): Automaton {
   const literals: number[] = [];
-  const loops = new Set<number>();
+  const loops: number[] = [];
   for (const t of tokens) {
-    if (t === STAR) loops.add(literals.length);
+    if (t === STAR) loops.push(literals.length);
     else literals.push(t);
   }
   const k = literals.length;
   const words = Math.floor(k / 32) + 1;
-  const setBit = (mask: Uint32Array, bit: number) => {
-    mask[bit >>> 5]! |= 1 << (bit & 31);
+  const setBit = (mask: Int32Array, offset: number, bit: number) => {
+    mask[offset + (bit >>> 5)]! |= 1 << (bit & 31);
   };
-  const otherMask = new Uint32Array(words);
-  literals.forEach((t, i) => t === QUESTION && setBit(otherMask, i + 1));
-  const masks = new Map<number, Uint32Array>();
+  const other = new Int32Array(words);
+  literals.forEach((t, i) => t === QUESTION && setBit(other, 0, i + 1));
+  const ascii = new Int32Array(128 * words);
+  for (let c = 0; c < 128; c++) ascii.set(other, c * words);
+  const wide = new Map<number, Int32Array>();
   literals.forEach((t, i) => {
     if (t === QUESTION) return;
-    let mask = masks.get(t);
-    if (!mask) masks.set(t, (mask = Uint32Array.from(otherMask)));
-    setBit(mask, i + 1);
+    if (t < 128) return setBit(ascii, t * words, i + 1);
+    let mask = wide.get(t);
+    if (!mask) wide.set(t, (mask = Int32Array.from(other)));
+    setBit(mask, 0, i + 1);
   });
-  const loopMask = new Uint32Array(words);
-  for (const state of loops) setBit(loopMask, state);
-  const asciiMasks = Array.from({ length: 128 }, (_, c) => masks.get(c) ?? otherMask);
-  return { words, acceptWord: k >>> 5, acceptBit: 1 << (k & 31), masks, otherMask, loopMask, asciiMasks };
+  const loop = new Int32Array(words);
+  for (const state of loops) setBit(loop, 0, state);
+  return {
+    words,
+    acceptWord: k >>> 5,
+    acceptBit: 1 << (k & 31),
+    ascii,
+    wide,
+    other,
+    loop,
+    current: new Int32Array(words),
+    next: new Int32Array(words),
+  };
 }
 
 /** Reads the code point at `i` (pairing surrogates); a lone surrogate counts as one character. */
@@ -107,42 +130,56 @@ function codePointAt(text: string, i: number): number {
   return d >= 0xdc00 && d <= 0xdfff ? ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000 : c;
 }
 
-function maskFor(automaton: Automaton, c: number): Uint32Array {
-  return c < 128 ? automaton.asciiMasks[c]! : (automaton.masks.get(c) ?? automaton.otherMask);
-}
-
 function runSingleWord(automaton: Automaton, text: string): boolean {
-  const loop = automaton.loopMask[0]!;
+  const { ascii, loop: loopMask } = automaton;
+  const loop = loopMask[0]!;
   let states = 1;
   for (let i = 0; i < text.length; i++) {
-    const c = codePointAt(text, i);
-    if (c > 0xffff) i++;
-    states = ((states << 1) & maskFor(automaton, c)[0]!) | (states & loop);
+    const unit = text.charCodeAt(i);
+    let mask: number;
+    if (unit < 128) mask = ascii[unit]!;
+    else {
+      const c = codePointAt(text, i);
+      if (c > 0xffff) i++;
+      mask = (automaton.wide.get(c) ?? automaton.other)[0]!;
+    }
+    states = ((states << 1) & mask) | (states & loop);
     if (states === 0) return false;
   }
   return (states & automaton.acceptBit) !== 0;
 }
 
 function runMultiWord(automaton: Automaton, text: string): boolean {
-  const { words, loopMask } = automaton;
-  let states = new Uint32Array(words);
-  let next = new Uint32Array(words);
+  const { words, ascii, loop } = automaton;
+  let states = automaton.current;
+  let next = automaton.next;
+  states.fill(0);
   states[0] = 1;
   for (let i = 0; i < text.length; i++) {
-    const c = codePointAt(text, i);
-    if (c > 0xffff) i++;
-    const mask = maskFor(automaton, c);
+    const unit = text.charCodeAt(i);
+    let mask: Int32Array;
+    let offset = 0;
+    if (unit < 128) {
+      mask = ascii;
+      offset = unit * words;
+    } else {
+      const c = codePointAt(text, i);
+      if (c > 0xffff) i++;
+      mask = automaton.wide.get(c) ?? automaton.other;
+    }
     let carry = 0;
     let any = 0;
     for (let w = 0; w < words; w++) {
       const word = states[w]!;
-      const value = (((word << 1) | carry) & mask[w]!) | (word & loopMask[w]!);
+      const value = (((word << 1) | carry) & mask[offset + w]!) | (word & loop[w]!);
       next[w] = value;
       any |= value;
       carry = word >>> 31;
     }
     if (any === 0) return false;
-    [states, next] = [next, states];
+    const swap = states;
+    states = next;
+    next = swap;
   }
   return (states[automaton.acceptWord]! & automaton.acceptBit) !== 0;
 }

@@ -146,8 +146,9 @@ export function rawRequest(
   if (options.token !== null) headers["authorization"] ??= `Bearer ${options.token ?? TOKEN}`;
   if (options.body !== undefined) headers["content-type"] ??= "application/json";
   return new Promise((resolve, reject) => {
-    const url = new URL(path, emulator.url);
-    const req = https.request(url, { method, headers, ca: emulator.caPem, agent: false }, (res) => {
+    const { hostname, port } = new URL(emulator.url);
+    // The path goes out exactly as given (a URL object would normalize it).
+    const req = https.request({ hostname, port, path, method, headers, ca: emulator.caPem, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {

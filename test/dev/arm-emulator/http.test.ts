@@ -79,6 +79,12 @@ describe("ARM emulator: HTTP front door", () => {
     assert.equal(bare.status, 404);
   });
 
+  it("never normalizes dot segments: '..' in a name does not walk up to the parent resource", async () => {
+    const response = await rawRequest(emulator, "GET", `${SERVICE_PATH}/privateEndpointConnections/%2e%2e?${API}`);
+    assert.equal(response.status, 404);
+    assert.equal(errorCode(response), "ResourceNotFound");
+  });
+
   it("answers 405 with Allow for a method the resource does not support", async () => {
     const response = await rawRequest(emulator, "POST", `${SERVICE_PATH}?${API}`, { body: "{}" });
     assert.equal(response.status, 405);

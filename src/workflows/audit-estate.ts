@@ -1,0 +1,251 @@
+/**
+ * auditEstate: one compliance audit run. Read -> decide -> apply, one instance at a time with bounded
+ * concurrency, so the estate is streamed rather than held:
+ *
+ *   for each managed instance (listed once):  read its snapshot (ARM + decision log + sightings)
+ *                                             -> checks -> lifecycle against the previous run -> plan
+ *                                             -> apply the enabled part of the plan (enforce mode only)
+ *                                             -> store its findings, summary, remediations; tally; notify
+ *   then: estate-wide checks (rules, unreadable zones); resolve findings of instances that are gone;
+ *         store the summary, move the latest pointer; announce ReportReady.
+ *
+ * One bad instance never aborts the run: ARM read failures become findings. Storage failures do abort it
+ * (nothing could be recorded), and since the latest pointer moves only at the end, the half run is ignored.
+ */
+import { randomBytes } from "node:crypto";
+import type { DecisionRecord } from "../domain/decision.ts";
+import { resourceIdKey } from "../domain/resource-id.ts";
+import { evaluateChecks, unevaluatedChecks, type AuditPolicy } from "../domain/audit/checks.ts";
+import { analyzeInstanceDns } from "../domain/audit/dns.ts";
+import type { Finding, Observation, Suppression } from "../domain/audit/findings.ts";
+import { connectionHistory } from "../domain/audit/history.ts";
+import { nextFindings, type LifecycleResult } from "../domain/audit/lifecycle.ts";
+import { planRemediation, selectEnabledChanges, type PlannedChange, type RemediationName } from "../domain/audit/plan.ts";
+import {
+  emptyTally,
+  runIdFor,
+  summarizeInstance,
+  summarizeRun,
+  tallyInstance,
+  tallyOtherFindings,
+  tallyRemediations,
+  type AuditRunSummary,
+  type AuditTrigger,
+  type RemediationOutcome,
+  type RemediationRecord,
+  type RunTally,
+} from "../domain/audit/run.ts";
+import { reconcileSightings } from "../domain/audit/sightings.ts";
+import type { InstanceSnapshot, RuleSetHealth } from "../domain/audit/snapshot.ts";
+import { toPortcullisError } from "../domain/errors.ts";
+import type { ArmPorts } from "../ports/arm.ts";
+import { ESTATE_SCOPE, type AuditStore } from "../ports/audit-store.ts";
+import type { Clock } from "../ports/clock.ts";
+import type { ComplianceNotification, ComplianceNotificationPublisher } from "../ports/compliance-notifications.ts";
+import type { DecisionLog } from "../ports/decision-log.ts";
+import type { RuleStore } from "../ports/rule-store.ts";
+import { forEachConcurrently, mapConcurrently } from "./concurrency.ts";
+import { createAuditGatherer, type AuditTarget, type GatheredInstance } from "./audit-gather.ts";
+import { ARM_READ_BUDGET, createArmCallLimiter, type ReadBudget } from "./audit-limiter.ts";
+
+/** Actor recorded on every remediation the audit makes. */
+export const AUDIT_ACTOR = "portcullis-audit";
+
+export interface AuditEstateDependencies {
+  readonly arm: ArmPorts;
+  readonly auditStore: AuditStore;
+  readonly decisionLog: Pick<DecisionLog, "listByConnection">;
+  readonly ruleStore: Pick<RuleStore, "getRuleSet">;
+  readonly notifications: ComplianceNotificationPublisher;
+  readonly clock: Clock;
+  /** Where non-fatal problems (a notification that could not be published) are reported. */
+  readonly warn?: (message: string) => void;
+}
+
+export interface AuditEstateOptions {
+  readonly managedInstanceIds: readonly string[];
+  readonly managedSubscriptionIds: readonly string[];
+  readonly dnsZoneIds: readonly string[];
+  readonly policy: AuditPolicy;
+  /** Remediations switched on (PORTCULLIS_REMEDIATE); none by default. */
+  readonly remediations: readonly RemediationName[];
+  /** dry-run records what remediation would change and changes nothing. */
+  readonly mode: "enforce" | "dry-run";
+  /** At most this many ARM calls in flight (PORTCULLIS_ARM_CONCURRENCY); also the number of instances in flight. */
+  readonly concurrency: number;
+  /** Read pacing per subscription; default ARM's budget. `null` disables pacing. */
+  readonly readBudget?: ReadBudget | null;
+  /** false reads every zone again for every instance (the benchmark's naive baseline). Default true. */
+  readonly cacheZones?: boolean;
+  readonly trigger: AuditTrigger;
+  readonly requestedBy?: string;
+  readonly abortSignal?: AbortSignal;
+}
+
+function toRuleSetHealth(snapshot: Awaited<ReturnType<RuleStore["getRuleSet"]>>): RuleSetHealth {
+  return snapshot.status === "usable"
+    ? { status: "usable", problems: [] }
+    : { status: "unusable", problems: snapshot.problems.map((p) => `${p.rowKey}: ${p.message}`) };
+}
+
+async function readRuleSetHealth(ruleStore: AuditEstateDependencies["ruleStore"]): Promise<RuleSetHealth> {
+  try {
+    return toRuleSetHealth(await ruleStore.getRuleSet());
+  } catch (error) {
+    return { status: "unusable", problems: [`the rule store could not be read: ${toPortcullisError(error).message}`] };
+  }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const result: T[] = [];
+  for await (const item of items) result.push(item);
+  return result;
+}
+
+function outcomeOf(error: unknown): { outcome: RemediationOutcome; message: string } {
+  const e = toPortcullisError(error);
+  if (e.kind === "precondition-failed") return { outcome: "skipped-concurrent-change", message: `left alone: it changed since it was read (${e.message})` };
+  if (e.kind === "invalid-input" || e.kind === "conflict" || e.kind === "forbidden") return { outcome: "refused", message: `${e.kind}: ${e.message}` };
+  return { outcome: "failed", message: `${e.kind}: ${e.message}` };
+}
+
+/** Runs one audit and returns its stored summary. */
+export async function auditEstate(deps: AuditEstateDependencies, options: AuditEstateOptions): Promise<AuditRunSummary> {
+  const { arm, auditStore, clock } = deps;
+  const signal = options.abortSignal ? { abortSignal: options.abortSignal } : {};
+  const startedAt = clock.now();
+  const runId = runIdFor(startedAt, randomBytes(4).toString("hex"));
+  const limiter = createArmCallLimiter({
+    concurrency: options.concurrency,
+    readBudget: options.readBudget === null ? undefined : (options.readBudget ?? ARM_READ_BUDGET),
+  });
+  const gatherer = createAuditGatherer({
+    arm,
+    limiter,
+    configuredZoneIds: options.dnsZoneIds,
+    cacheZones: options.cacheZones ?? true,
+    ...signal,
+  });
+  const context = { policy: options.policy, now: startedAt };
+  const previousRunId = await auditStore.getLatestRunId(signal);
+  const suppressions = new Map<string, Suppression>((await auditStore.listSuppressions(signal)).map((s) => [s.findingId, s]));
+  const rules = await readRuleSetHealth(deps.ruleStore);
+  let tally: RunTally = emptyTally();
+  let sequence = 0;
+  const audited = new Set<string>();
+
+  async function notify(notifications: readonly ComplianceNotification[]): Promise<void> {
+    if (notifications.length === 0) return;
+    try {
+      await deps.notifications.publish(notifications, signal);
+    } catch (error) {
+      deps.warn?.(`compliance notifications not published: ${toPortcullisError(error).message}`);
+    }
+  }
+
+  function transitions(lifecycle: LifecycleResult): ComplianceNotification[] {
+    const time = clock.now();
+    return [
+      ...lifecycle.opened.map((finding): ComplianceNotification => ({ type: "Portcullis.Compliance.FindingOpened", runId, finding, time })),
+      ...lifecycle.resolved.map((finding): ComplianceNotification => ({ type: "Portcullis.Compliance.FindingResolved", runId, finding, time })),
+    ];
+  }
+
+  async function withHistory(gathered: GatheredInstance): Promise<InstanceSnapshot> {
+    if (gathered.failure !== undefined) return { ...gathered, connections: [] };
+    const previous = await auditStore.listSightings(gathered.instanceId, signal);
+    const sightings = reconcileSightings(previous, gathered.connections.map((c) => c.connection), startedAt);
+    if (sightings.upserts.length > 0 || sightings.deletes.length > 0) await auditStore.updateSightings(gathered.instanceId, sightings, signal);
+    const connections = await mapConcurrently(gathered.connections, options.concurrency, async (c) => {
+      const records: DecisionRecord[] = await collect(deps.decisionLog.listByConnection(c.connection.id, signal));
+      return { ...c, history: connectionHistory(records, sightings.current.get(resourceIdKey(c.connection.id))) };
+    });
+    return { ...gathered, connections };
+  }
+
+  async function apply(change: PlannedChange): Promise<{ outcome: RemediationOutcome; message: string | undefined }> {
+    if (options.mode === "dry-run") return { outcome: "dry-run", message: "PORTCULLIS_MODE is dry-run: not applied" };
+    try {
+      switch (change.kind) {
+        case "disable-public-network-access":
+          await limiter.write(() => arm.apim.setPublicNetworkAccess(change.instanceId, "Disabled", signal));
+          return { outcome: "applied", message: "public network access set to Disabled" };
+        case "put-a-record":
+          await limiter.write(() =>
+            arm.privateDns.putARecord(change.zoneId, change.recordName, change.ipv4Addresses, {
+              ...signal,
+              ttl: change.ttl,
+              metadata: change.metadata,
+              ...(change.ifMatch !== undefined ? { ifMatch: change.ifMatch } : { ifNoneMatch: "*" as const }),
+            }),
+          );
+          return { outcome: "applied", message: `A record set to ${change.ipv4Addresses.join(", ")}` };
+        case "delete-a-record":
+          await limiter.write(() => arm.privateDns.deleteARecord(change.zoneId, change.recordName, { ...signal, ifMatch: change.ifMatch }));
+          return { outcome: "applied", message: "A record deleted (no approved endpoint uses it)" };
+      }
+    } catch (error) {
+      return outcomeOf(error);
+    }
+  }
+
+  async function remediate(snapshot: InstanceSnapshot, observations: readonly Observation[], dns: ReturnType<typeof analyzeInstanceDns>): Promise<RemediationRecord[]> {
+    const changes = selectEnabledChanges(planRemediation(snapshot, dns, observations), options.remediations);
+    const records: RemediationRecord[] = [];
+    for (const change of changes) {
+      const { outcome, message } = await apply(change);
+      sequence += 1;
+      const record: RemediationRecord = { runId, sequence, recordedAt: clock.now().toISOString(), actor: AUDIT_ACTOR, change, outcome, message };
+      await auditStore.putRemediation(record, signal);
+      records.push(record);
+    }
+    return records;
+  }
+
+  async function auditInstance(target: AuditTarget): Promise<void> {
+    const snapshot = await withHistory(await gatherer.readInstance(target));
+    audited.add(resourceIdKey(snapshot.instanceId));
+    const dns = analyzeInstanceDns(snapshot);
+    const observations = evaluateChecks({ kind: "instance", snapshot, dns }, context);
+    const previous = previousRunId ? await auditStore.listFindings(previousRunId, snapshot.instanceId, signal) : [];
+    const lifecycle = nextFindings({ previous, observations, unevaluated: unevaluatedChecks(snapshot, dns), suppressions, now: startedAt });
+    const remediations = await remediate(snapshot, observations, dns);
+    const summary = summarizeInstance(snapshot, lifecycle.findings);
+    await auditStore.putFindings(runId, snapshot.instanceId, lifecycle.findings, signal);
+    await auditStore.putInstanceSummary(runId, summary, signal);
+    tally = tallyRemediations(tallyInstance(tally, summary, { findings: lifecycle.findings, opened: lifecycle.opened.length, resolved: lifecycle.resolved.length }), remediations);
+    await notify(transitions(lifecycle));
+  }
+
+  async function resolveGoneInstances(): Promise<void> {
+    if (!previousRunId) return;
+    for await (const instance of auditStore.listInstanceSummaries(previousRunId, signal)) {
+      if (audited.has(resourceIdKey(instance.instanceId))) continue;
+      const previous = await auditStore.listFindings(previousRunId, instance.instanceId, signal);
+      const lifecycle = nextFindings({ previous, observations: [], unevaluated: new Set(), suppressions, now: startedAt });
+      if (lifecycle.findings.length > 0) await auditStore.putFindings(runId, instance.instanceId, lifecycle.findings, signal);
+      tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: 0, resolved: lifecycle.resolved.length });
+      await notify(transitions(lifecycle));
+    }
+  }
+
+  async function auditEstateWide(): Promise<void> {
+    const observations = evaluateChecks({ kind: "estate", estate: { rules, unreadableZones: gatherer.unreadableZones() } }, context);
+    const previous: Finding[] = previousRunId ? await auditStore.listFindings(previousRunId, ESTATE_SCOPE, signal) : [];
+    const lifecycle = nextFindings({ previous, observations, unevaluated: new Set(), suppressions, now: startedAt });
+    await auditStore.putFindings(runId, ESTATE_SCOPE, lifecycle.findings, signal);
+    tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: lifecycle.opened.length, resolved: lifecycle.resolved.length });
+    await notify(transitions(lifecycle));
+  }
+
+  await forEachConcurrently(gatherer.listTargets(options.managedInstanceIds, options.managedSubscriptionIds), options.concurrency, auditInstance);
+  await auditEstateWide();
+  await resolveGoneInstances();
+  const summary = summarizeRun(
+    { runId, startedAt: startedAt.toISOString(), finishedAt: clock.now().toISOString(), trigger: options.trigger, requestedBy: options.requestedBy, mode: options.mode },
+    tally,
+  );
+  await auditStore.completeRun(summary, signal);
+  await notify([{ type: "Portcullis.Compliance.ReportReady", runId, summary, time: clock.now() }]);
+  return summary;
+}

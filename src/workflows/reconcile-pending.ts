@@ -1,0 +1,111 @@
+/**
+ * The sweep (timer `reconcilePending`): the source of truth behind the event fast path. Lists every managed
+ * instance's connections and runs decideConnection on each: Pending ones without a completed decision are
+ * decided, settled ones not yet in the log are recorded as out-of-band.
+ *
+ * At most PORTCULLIS_ARM_CONCURRENCY connections are in flight, and listings are walked page by page as workers
+ * free up, so a large estate is neither held in memory nor sent to ARM at once; the SDK's retry policy honours
+ * Retry-After on 429. One instance's or one connection's failure never stops the rest: it is reported.
+ */
+import type { RuleSetProblem } from "../domain/rules/rule-set.ts";
+import { toPortcullisError } from "../domain/errors.ts";
+import type { PrivateEndpointConnection } from "../domain/model.ts";
+import { resourceIdKey } from "../domain/resource-id.ts";
+import { forEachConcurrently } from "./concurrency.ts";
+import { decideConnection, type ConnectionDecision, type ConnectionOutcome } from "./decide-connection.ts";
+import type { EngineDeps } from "./engine-deps.ts";
+
+export interface SweepFailure {
+  /** The instance, subscription (`/subscriptions/{id}`) or connection that failed. */
+  readonly resourceId: string;
+  readonly error: string;
+}
+
+export interface ReconcileSummary {
+  readonly correlationId: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly instances: number;
+  readonly connections: number;
+  readonly outcomes: Readonly<Partial<Record<ConnectionOutcome, number>>>;
+  /** Connections this run changed or recorded something for (records appended, or ARM refused). */
+  readonly decided: readonly ConnectionDecision[];
+  /** Connections still Pending for a human after this run. */
+  readonly awaitingManual: readonly string[];
+  /** Set when the rule set is unusable: nothing was decided automatically (fail closed). */
+  readonly ruleSetProblems: readonly RuleSetProblem[] | undefined;
+  readonly instanceFailures: readonly SweepFailure[];
+  readonly connectionFailures: readonly SweepFailure[];
+}
+
+/** Runs one sweep over every managed instance. */
+export async function reconcilePending(correlationId: string, deps: EngineDeps): Promise<ReconcileSummary> {
+  const startedAt = deps.clock.now();
+  const instanceFailures: SweepFailure[] = [];
+  const connectionFailures: SweepFailure[] = [];
+  const decided: ConnectionDecision[] = [];
+  const awaitingManual: string[] = [];
+  const outcomes: Partial<Record<ConnectionOutcome, number>> = {};
+  let ruleSetProblems: readonly RuleSetProblem[] | undefined;
+  let instances = 0;
+  let connections = 0;
+
+  async function* managedInstances(): AsyncGenerator<string> {
+    const seen = new Set<string>();
+    const isNew = (id: string): boolean => {
+      const key = resourceIdKey(id);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    };
+    for (const id of deps.scope.instanceIds) if (isNew(id)) yield id;
+    for (const subscriptionId of deps.scope.subscriptionIds) {
+      try {
+        for await (const service of deps.apim.listServicesBySubscription(subscriptionId)) if (isNew(service.id)) yield service.id;
+      } catch (error) {
+        instanceFailures.push({ resourceId: `/subscriptions/${subscriptionId}`, error: toPortcullisError(error).message });
+      }
+    }
+  }
+
+  async function* managedConnections(): AsyncGenerator<PrivateEndpointConnection> {
+    for await (const serviceId of managedInstances()) {
+      instances += 1;
+      try {
+        yield* deps.apim.listConnections(serviceId);
+      } catch (error) {
+        instanceFailures.push({ resourceId: serviceId, error: toPortcullisError(error).message });
+      }
+    }
+  }
+
+  await forEachConcurrently(managedConnections(), deps.armConcurrency, async (connection) => {
+    connections += 1;
+    try {
+      const decision = await decideConnection(
+        { connectionId: connection.id, connection, context: { triggeringEventIds: [], correlationId } },
+        deps,
+      );
+      outcomes[decision.outcome] = (outcomes[decision.outcome] ?? 0) + 1;
+      if (decision.records.length > 0 || decision.outcome === "failed") decided.push(decision);
+      if (decision.outcome === "awaiting-manual") awaitingManual.push(connection.id);
+      if (decision.evaluation?.decidedBy.kind === "fail-closed") ruleSetProblems = decision.evaluation.decidedBy.problems;
+    } catch (error) {
+      connectionFailures.push({ resourceId: connection.id, error: toPortcullisError(error).message });
+    }
+  });
+
+  return {
+    correlationId,
+    startedAt,
+    finishedAt: deps.clock.now(),
+    instances,
+    connections,
+    outcomes,
+    decided,
+    awaitingManual,
+    ruleSetProblems,
+    instanceFailures,
+    connectionFailures,
+  };
+}

@@ -1,0 +1,88 @@
+/** Plain snapshot builders for the pure audit tests: a healthy instance by default, overridden per test. */
+import type { ApimService, ARecordSet, ConnectionStatus, PrivateEndpointConnection } from "../../../src/domain/model.ts";
+import type { AuditPolicy, CheckContext } from "../../../src/domain/audit/checks.ts";
+import type { ConnectionHistory, ConnectionSnapshot, EndpointSnapshot, InstanceSnapshot, ZoneSnapshot } from "../../../src/domain/audit/snapshot.ts";
+
+export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
+export const CONSUMER_SUB = "c1c1c1c1-0000-4000-8000-000000000002";
+export const INSTANCE_ID = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/contoso-apim`;
+export const HUB_ZONE_ID = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.azure-api.net`;
+export const NOW = new Date("2025-06-01T12:00:00.000Z");
+
+export function vnetId(name: string): string {
+  return `/subscriptions/${CONSUMER_SUB}/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/${name}`;
+}
+
+export const POLICY: AuditPolicy = {
+  publicAccessExemptIds: [],
+  publicAccessDisabledRequired: "when-approved",
+  pendingMaxAgeHours: 24,
+  rejectedMaxAgeDays: 30,
+  capacityWarning: 80,
+};
+
+export const CONTEXT: CheckContext = { policy: POLICY, now: NOW };
+
+export function service(overrides: Partial<ApimService> = {}): ApimService {
+  return {
+    id: INSTANCE_ID,
+    name: "contoso-apim",
+    location: "westeurope",
+    skuName: "Premium",
+    platformVersion: "stv2",
+    virtualNetworkType: "None",
+    publicNetworkAccess: "Disabled",
+    provisioningState: "Succeeded",
+    ...overrides,
+  };
+}
+
+export const EMPTY_HISTORY: ConnectionHistory = { firstRecordedAt: undefined, approvedAt: undefined, rejectedAt: undefined, statusSeenSince: undefined };
+
+export interface ConnectionOptions {
+  readonly status?: ConnectionStatus;
+  readonly vnet?: string;
+  readonly ips?: readonly string[];
+  readonly dnsZoneIds?: readonly string[];
+  readonly history?: Partial<ConnectionHistory>;
+  readonly endpointFailure?: ConnectionSnapshot["endpointFailure"];
+}
+
+/** A connection named `name`; Approved ones get an endpoint in VNet `vnet` with `ips` (approved by Portcullis by default). */
+export function connection(name: string, options: ConnectionOptions = {}): ConnectionSnapshot {
+  const status = options.status ?? "Approved";
+  const endpointId = `/subscriptions/${CONSUMER_SUB}/resourceGroups/rg-app/providers/Microsoft.Network/privateEndpoints/pe-${name}`;
+  const conn: PrivateEndpointConnection = {
+    id: `${INSTANCE_ID}/privateEndpointConnections/${name}`,
+    name,
+    serviceId: INSTANCE_ID,
+    privateEndpointId: endpointId,
+    status,
+    description: undefined,
+    actionsRequired: undefined,
+    provisioningState: "Succeeded",
+    groupIds: ["Gateway"],
+  };
+  const endpoint: EndpointSnapshot | undefined =
+    status === "Approved" && options.endpointFailure === undefined
+      ? { endpointId, virtualNetworkId: vnetId(options.vnet ?? "vnet-a"), privateIps: options.ips ?? ["10.0.1.4"], dnsZoneIds: options.dnsZoneIds ?? [] }
+      : undefined;
+  const defaultHistory = status === "Approved" ? { approvedAt: "2025-05-01T00:00:00.000Z" } : {};
+  return { connection: conn, endpoint, endpointFailure: options.endpointFailure, history: { ...EMPTY_HISTORY, ...defaultHistory, ...options.history } };
+}
+
+export function record(zoneId: string, ips: readonly string[], metadata: Record<string, string> = {}, name = "contoso-apim"): ARecordSet {
+  return { id: `${zoneId}/A/${name}`, name, zoneId, ipv4Addresses: ips, ttl: 10, etag: `etag-${ips.join("-")}`, metadata };
+}
+
+export function zone(overrides: Partial<ZoneSnapshot> = {}): ZoneSnapshot {
+  return { zoneId: HUB_ZONE_ID, configured: true, record: undefined, linkedVirtualNetworkIds: [vnetId("vnet-a")], failure: undefined, ...overrides };
+}
+
+export function instance(overrides: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
+  return { instanceId: INSTANCE_ID, service: service(), failure: undefined, connections: [], zones: [], ...overrides };
+}
+
+export function hoursBefore(hours: number): string {
+  return new Date(NOW.getTime() - hours * 3_600_000).toISOString();
+}

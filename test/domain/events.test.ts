@@ -1,0 +1,99 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseResourceEvent } from "../../src/domain/events.ts";
+
+const SUB = "22222222-2222-2222-2222-222222222222";
+const TENANT = "44444444-4444-4444-4444-444444444444";
+const PE = `/subscriptions/${SUB}/resourceGroups/rg-consumer/providers/Microsoft.Network/privateEndpoints/pe-1`;
+const APIM = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-prod";
+
+function eventGridEvent(operationName: string, resourceUri: string, overrides: Record<string, unknown> = {}) {
+  return {
+    id: "evt-1",
+    topic: `/subscriptions/${SUB}`,
+    subject: resourceUri,
+    eventType: "Microsoft.Resources.ResourceWriteSuccess",
+    eventTime: "2025-06-01T12:00:00Z",
+    data: { operationName, resourceUri, subscriptionId: SUB, tenantId: TENANT, status: "Succeeded", correlationId: "arm-corr" },
+    dataVersion: "2",
+    metadataVersion: "1",
+    ...overrides,
+  };
+}
+
+function cloudEvent(operationName: string, resourceUri: string, type = "Microsoft.Resources.ResourceWriteSuccess") {
+  return {
+    specversion: "1.0",
+    id: "ce-1",
+    source: `/subscriptions/${SUB}`,
+    subject: resourceUri,
+    type,
+    time: "2025-06-01T12:00:00Z",
+    data: { operationName, resourceUri, subscriptionId: SUB, tenantId: TENANT, status: "Succeeded" },
+  };
+}
+
+test("a consumer private endpoint write in the Event Grid schema becomes an endpoint-written target with the tenant", () => {
+  const parsed = parseResourceEvent(eventGridEvent("Microsoft.Network/privateEndpoints/write", PE));
+  assert.equal(parsed.kind, "handled");
+  if (parsed.kind !== "handled") return;
+  assert.deepEqual(parsed.event.target, { kind: "endpoint-written", privateEndpointId: PE });
+  assert.equal(parsed.event.tenantId, TENANT);
+  assert.equal(parsed.event.schema, "EventGrid");
+  assert.equal(parsed.event.eventTime?.toISOString(), "2025-06-01T12:00:00.000Z");
+});
+
+test("the same event in CloudEvents 1.0 is read the same way", () => {
+  const parsed = parseResourceEvent(cloudEvent("microsoft.network/privateendpoints/write", PE));
+  assert.equal(parsed.kind, "handled");
+  if (parsed.kind !== "handled") return;
+  assert.equal(parsed.event.schema, "CloudEvents");
+  assert.deepEqual(parsed.event.target, { kind: "endpoint-written", privateEndpointId: PE });
+});
+
+test("provider-side proxy and connection writes name the instance; connection deletes name the connection", () => {
+  const proxy = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`));
+  const write = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnections/write", `${APIM}/privateEndpointConnections/pe-1.abc`));
+  const del = parseResourceEvent(
+    eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnections/delete", `${APIM}/privateEndpointConnections/pe-1.abc`, {
+      eventType: "Microsoft.Resources.ResourceDeleteSuccess",
+    }),
+  );
+  assert.deepEqual(proxy.kind === "handled" && proxy.event.target, { kind: "instance-connections-changed", serviceId: APIM });
+  assert.deepEqual(write.kind === "handled" && write.event.target, { kind: "instance-connections-changed", serviceId: APIM });
+  assert.deepEqual(del.kind === "handled" && del.event.target, {
+    kind: "connection-deleted",
+    serviceId: APIM,
+    connectionId: `${APIM}/privateEndpointConnections/pe-1.abc`,
+  });
+});
+
+test("other operations and other event types are acknowledged and ignored", () => {
+  const nic = parseResourceEvent(eventGridEvent("Microsoft.Network/networkInterfaces/write", PE.replace("privateEndpoints", "networkInterfaces")));
+  const action = parseResourceEvent(cloudEvent("Microsoft.Network/privateEndpoints/write", PE, "Microsoft.Resources.ResourceActionSuccess"));
+  const validation = parseResourceEvent({ ...eventGridEvent("x", PE), eventType: "Microsoft.EventGrid.SubscriptionValidationEvent", data: { validationCode: "c" } });
+  assert.equal(nic.kind, "ignored");
+  assert.equal(action.kind, "ignored");
+  assert.equal(validation.kind, "ignored");
+});
+
+test("malformed events are acknowledged with the reason: not an ARM ID, missing fields, wrong schema, contradicting type", () => {
+  const cases: [string, unknown, RegExp][] = [
+    ["not an ARM resource ID", eventGridEvent("Microsoft.Network/privateEndpoints/write", "/not/an/arm/id"), /not a private endpoint ARM resource ID/],
+    ["a connection ID for an endpoint operation", eventGridEvent("Microsoft.Network/privateEndpoints/write", `${APIM}/privateEndpointConnections/c`), /not a private endpoint/],
+    ["missing operationName", { ...eventGridEvent("x", PE), data: { resourceUri: PE } }, /operationName/],
+    ["missing data", { ...cloudEvent("x", PE), data: undefined }, /operationName|data/],
+    ["a tenant that is not a GUID", { ...eventGridEvent("Microsoft.Network/privateEndpoints/write", PE), data: { operationName: "Microsoft.Network/privateEndpoints/write", resourceUri: PE, tenantId: "contoso" } }, /tenantId/],
+    ["neither schema", { hello: "world" }, /neither/],
+    ["not an object", "just text", /not a JSON object/],
+    ["a CloudEvent of another spec version", { ...cloudEvent("x", PE), specversion: "0.3" }, /specversion/],
+    ["an Event Grid event without id", { ...eventGridEvent("x", PE), id: undefined }, /id/],
+    ["a write operation in a delete event", eventGridEvent("Microsoft.Network/privateEndpoints/write", PE, { eventType: "Microsoft.Resources.ResourceDeleteSuccess" }), /contradicts/],
+    ["no resource named", { ...eventGridEvent("Microsoft.Network/privateEndpoints/write", PE), subject: "", data: { operationName: "Microsoft.Network/privateEndpoints/write" } }, /names the resource/],
+  ];
+  for (const [name, event, reason] of cases) {
+    const parsed = parseResourceEvent(event);
+    assert.equal(parsed.kind, "malformed", name);
+    if (parsed.kind === "malformed") assert.match(parsed.reason, reason, name);
+  }
+});

@@ -1,0 +1,49 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { connectionFacts } from "../../../src/domain/rules/facts.ts";
+import type { PrivateEndpoint, PrivateEndpointConnection } from "../../../src/domain/model.ts";
+import { CONSUMER_PE, CONSUMER_SUB, PROD_APIM, TENANT, TEST_APIM } from "./fixtures.ts";
+
+const connection: PrivateEndpointConnection = {
+  id: `${PROD_APIM}/privateEndpointConnections/pe-orders.abc`,
+  name: "pe-orders.abc",
+  serviceId: PROD_APIM,
+  privateEndpointId: CONSUMER_PE,
+  status: "Pending",
+  description: undefined,
+  actionsRequired: undefined,
+  provisioningState: "Succeeded",
+  groupIds: ["Gateway"],
+};
+
+const endpoint: PrivateEndpoint = {
+  id: CONSUMER_PE,
+  name: "pe-orders",
+  location: "westeurope",
+  subnetId: undefined,
+  networkInterfaceIds: [],
+  customDnsConfigs: [],
+  provisioningState: "Succeeded",
+  connections: [
+    { name: "to-test", privateLinkServiceId: TEST_APIM, groupIds: ["Gateway"], requestMessage: "for test", status: "Pending", manual: true },
+    { name: "to-prod", privateLinkServiceId: PROD_APIM.toUpperCase(), groupIds: ["Gateway"], requestMessage: "for prod", status: "Pending", manual: true },
+  ],
+};
+
+test("derives the requester subscription from the private endpoint's resource ID", () => {
+  const facts = connectionFacts(connection);
+  assert.equal(facts.requesterSubscriptionId, CONSUMER_SUB);
+  assert.equal(facts.requestMessage, undefined);
+  assert.equal(facts.requesterTenantId, undefined);
+});
+
+test("takes the request message of the endpoint's link to this instance, comparing IDs case-insensitively", () => {
+  const facts = connectionFacts(connection, { endpoint, requesterTenantId: TENANT });
+  assert.equal(facts.requestMessage, "for prod");
+  assert.equal(facts.requesterTenantId, TENANT);
+});
+
+test("leaves the subscription unknown when the connection names no valid private endpoint", () => {
+  assert.equal(connectionFacts({ ...connection, privateEndpointId: undefined }).requesterSubscriptionId, undefined);
+  assert.equal(connectionFacts({ ...connection, privateEndpointId: "not-an-id" }).requesterSubscriptionId, undefined);
+});

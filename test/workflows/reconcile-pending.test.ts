@@ -1,0 +1,125 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
+import { parseResourceEvent, type ResourceEvent } from "../../src/domain/events.ts";
+import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
+import { brokenRuleSet, CONSUMER_SUB, createTestEngine, OTHER_SUB, PROVIDER_SUB, requestPending, rule, statusOf } from "./support.ts";
+
+const approveConsumers = rule({
+  id: "allow-consumer-sub",
+  action: "approve",
+  reason: "Consumer subscription is on the allow list.",
+  conditions: { "requester-subscriptions": [CONSUMER_SUB] },
+});
+const SECOND_APIM = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-second`;
+
+test("the sweep decides every Pending connection, records out-of-band ones, and reports those left for a human", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const matching = requestPending(engine, "pe-1").connection;
+  const nonMatching = requestPending(engine, "pe-2", { subscriptionId: OTHER_SUB }).connection;
+  const byHand = requestPending(engine, "pe-3").connection;
+  engine.arm.updateConnection(byHand.id, { status: "Rejected", description: "Rejected in the portal" });
+
+  const summary = await reconcilePending("sweep-1", engine.deps);
+
+  assert.equal(summary.instances, 1);
+  assert.equal(summary.connections, 3);
+  assert.equal(statusOf(engine, matching.id), "Approved");
+  assert.equal(statusOf(engine, nonMatching.id), "Pending");
+  assert.equal(statusOf(engine, byHand.id), "Rejected");
+  assert.deepEqual(summary.awaitingManual, [nonMatching.id]);
+  assert.deepEqual(summary.outcomes, { approved: 1, "awaiting-manual": 1, settled: 1 });
+  assert.deepEqual(engine.log.records.map((r) => r.actor).sort(), ["default", "out-of-band", "rule:allow-consumer-sub"]);
+
+  const second = await reconcilePending("sweep-2", engine.deps);
+  assert.deepEqual(second.awaitingManual, [nonMatching.id], "a connection still waiting is reported again");
+  assert.equal(second.decided.length, 0);
+  assert.equal(engine.log.records.length, 3);
+});
+
+test("one instance failing to list never stops the others, and is reported", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  engine.arm.addService({ id: SECOND_APIM });
+  const deps = { ...engine.deps, scope: { instanceIds: [], subscriptionIds: [PROVIDER_SUB] } };
+  const first = requestPending(engine, "pe-4").connection;
+  const second = requestPending(engine, "pe-5", { serviceId: SECOND_APIM }).connection;
+  engine.arm.failNext("listConnections", "transient");
+
+  const summary = await reconcilePending("sweep", deps);
+
+  assert.equal(summary.instances, 2);
+  assert.equal(summary.instanceFailures.length, 1);
+  const decidedOne = [first, second].filter((c) => statusOf(engine, c.id) === "Approved");
+  assert.equal(decidedOne.length, 1);
+  await reconcilePending("sweep-again", deps);
+  assert.equal(statusOf(engine, first.id), "Approved");
+  assert.equal(statusOf(engine, second.id), "Approved");
+});
+
+test("a connection failing transiently is reported and the rest are still decided", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  for (let i = 0; i < 5; i++) requestPending(engine, `pe-t${i}`);
+  engine.arm.failNext("beginSetConnectionStatus", "transient");
+
+  const summary = await reconcilePending("sweep", engine.deps);
+
+  assert.equal(summary.connectionFailures.length, 1);
+  assert.equal(summary.outcomes.approved, 4);
+  const next = await reconcilePending("sweep-2", engine.deps);
+  assert.equal(next.outcomes.approved, 1);
+});
+
+test("the sweep keeps at most PORTCULLIS_ARM_CONCURRENCY connections in flight", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  for (let i = 0; i < 12; i++) requestPending(engine, `pe-c${i}`);
+  let inFlight = 0;
+  let peak = 0;
+  const network = engine.deps.network;
+  const deps = {
+    ...engine.deps,
+    armConcurrency: 3,
+    network: {
+      ...network,
+      async getPrivateEndpoint(id: string) {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight -= 1;
+        return network.getPrivateEndpoint(id);
+      },
+    },
+  };
+
+  const summary = await reconcilePending("sweep", deps);
+
+  assert.equal(summary.outcomes.approved, 12);
+  assert.equal(peak, 3);
+});
+
+test("an event and the sweep racing on one connection make one ARM write", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const { privateEndpoint } = requestPending(engine, "pe-race");
+  const parsed = parseResourceEvent({
+    id: "evt-race",
+    subject: privateEndpoint.id,
+    eventType: "Microsoft.Resources.ResourceWriteSuccess",
+    eventTime: "2025-06-01T12:00:00Z",
+    data: { operationName: "Microsoft.Network/privateEndpoints/write", resourceUri: privateEndpoint.id },
+  }) as { event: ResourceEvent };
+
+  await Promise.all([handleResourceEvent(parsed.event, "corr", engine.deps), reconcilePending("sweep", engine.deps)]);
+
+  assert.equal(engine.arm.calls.beginSetConnectionStatus, 1);
+  assert.equal(engine.log.records.length, 1);
+});
+
+test("with the rule set unusable the sweep approves nothing and reports why", async () => {
+  const engine = createTestEngine({ ruleSet: brokenRuleSet([approveConsumers]) });
+  const { connection } = requestPending(engine, "pe-fc");
+
+  const summary = await reconcilePending("sweep", engine.deps);
+
+  assert.equal(statusOf(engine, connection.id), "Pending");
+  assert.equal(summary.ruleSetProblems?.[0]?.rowKey, "broken");
+  assert.equal(engine.arm.calls.beginSetConnectionStatus, 0);
+});
