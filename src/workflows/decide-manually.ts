@@ -150,7 +150,12 @@ async function finish(
   waitInMs: number | undefined,
 ): Promise<ManualDecisionResult> {
   const intent = held.lease.intent;
-  if (!(await pollWithin(operation, waitInMs))) {
+  let pollFailure: { readonly error: unknown } | undefined;
+  const done = await pollWithin(operation, waitInMs).catch((error: unknown) => {
+    pollFailure = { error };
+    return true;
+  });
+  if (!done) {
     return {
       kind: "in-progress",
       operation: {
@@ -164,7 +169,10 @@ async function finish(
       },
     };
   }
-  const written = await completeWrite(held.connectionId, intent.targetStatus!, async () => operation.result()!, deps);
+  const written = await completeWrite(held.connectionId, intent.targetStatus!, async () => {
+    if (pollFailure !== undefined) throw pollFailure.error;
+    return operation.result()!;
+  }, deps);
   const recordedAt = deps.clock.now();
   switch (written.kind) {
     case "applied": {
@@ -188,7 +196,7 @@ async function finish(
   }
 }
 
-/** true once the operation is done (succeeded or failed); false when the bound passed first. */
+/** true once the operation is done (succeeded or failed); false when the bound passed first; throws when polling failed. */
 async function pollWithin(operation: LongRunningOperation<PrivateEndpointConnection>, waitInMs: number | undefined): Promise<boolean> {
   const abort = new AbortController();
   const timer = waitInMs === undefined ? undefined : setTimeout(() => abort.abort(), waitInMs);

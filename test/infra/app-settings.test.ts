@@ -10,6 +10,9 @@ import { objectKeys, propertyValue, readBicep, readBicepFiles, resourceDeclarati
 const main = readBicep("infra/main.bicep");
 const functionAppModule = readBicep("infra/app/function-app.bicep");
 
+/** Settings and values of the local stack (emulator CAs, Azurite connection string, test credential): never in Azure. */
+const LOCAL_STACK_ONLY = ["PORTCULLIS_ARM_CA_FILE", "PORTCULLIS_AUTH_CA_FILE", "PORTCULLIS_TABLES_CONNECTION_STRING", "local-emulator"];
+
 /** Settings the platform sets itself, never the template. */
 const PLATFORM_SETTINGS = new Set(["WEBSITE_AUTH_ENABLED"]);
 
@@ -86,7 +89,7 @@ describe("Function App settings in infra/", () => {
     assert.equal(propertyValue(variableExpression(main, "portcullisSettings"), "PORTCULLIS_ARM_CREDENTIAL"), "'default'");
     assert.match(propertyValue(variableExpression(main, "portcullisSettings"), "PORTCULLIS_TABLES_ENDPOINT") ?? "", /tableEndpoint/);
     for (const file of readBicepFiles()) {
-      for (const forbidden of ["PORTCULLIS_ARM_CA_FILE", "PORTCULLIS_TABLES_CONNECTION_STRING", "local-emulator"]) {
+      for (const forbidden of LOCAL_STACK_ONLY) {
         assert.ok(!file.code.includes(forbidden), `${file.path} mentions ${forbidden}, which is for the local stack only`);
       }
     }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { createFakeArm, type FakeArm } from "../fakes/arm.ts";
 import { createMemoryClaimStore, createMemoryDecisionLog, createRecordingPublisher, type MemoryClaimStore, type MemoryDecisionLog, type RecordingPublisher } from "../fakes/engine-stores.ts";
 import { PortcullisError } from "../../src/domain/errors.ts";
-import { parseRuleRows, ruleSchema, ruleSetOf, type Rule, type RuleRow, type RuleSetSnapshot } from "../../src/domain/rules/index.ts";
+import { parseRuleRows, ruleSchema, ruleSetOf, type Rule, type RuleInput, type RuleRow, type RuleSetSnapshot } from "../../src/domain/rules/index.ts";
 import type { RuleStore } from "../../src/ports/rule-store.ts";
 import type { EngineDeps, EngineTimings } from "../../src/workflows/engine-deps.ts";
 
@@ -23,7 +23,7 @@ export function endpointId(name: string, subscriptionId = CONSUMER_SUB): string 
 }
 
 /** A stored rule with defaults for everything a test does not care about. */
-export function rule(fields: Partial<Rule> & Pick<Rule, "id" | "action">): Rule {
+export function rule(fields: Omit<Partial<Rule>, "conditions"> & Pick<Rule, "id" | "action"> & { conditions?: RuleInput["conditions"] }): Rule {
   return ruleSchema.parse({
     priority: 100,
     enabled: true,

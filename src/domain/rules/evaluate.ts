@@ -57,6 +57,8 @@ export interface CompiledRule {
   readonly audit: boolean;
   readonly validFromMs: number;
   readonly validUntilMs: number;
+  /** Its first condition is target-instances with exact IDs only, so the set's target index answers it. */
+  readonly targetIndexed: boolean;
   readonly conditions: readonly CompiledCondition[];
   readonly decidedBy: DecidedBy;
   readonly auditMatch: AuditMatch;
@@ -76,6 +78,11 @@ export interface CompiledRuleSet {
   readonly snapshot: RuleSetSnapshot;
   /** Sorted by priority, then id. Empty when the snapshot is unusable. */
   readonly compiledRules: readonly CompiledRule[];
+  /**
+   * Folded instance ID -> ascending positions (in compiledRules) of the target-indexed rules that name it, so a
+   * connection skips the rules for other instances with one map lookup instead of one comparison per rule.
+   */
+  readonly targetIndex: ReadonlyMap<string, readonly number[]>;
 }
 
 const compiledSnapshots = new WeakMap<RuleSetSnapshot, CompiledRuleSet>();
@@ -85,7 +92,16 @@ export function compileRuleSet(snapshot: RuleSetSnapshot): CompiledRuleSet {
   const cached = compiledSnapshots.get(snapshot);
   if (cached) return cached;
   const compiledRules = snapshot.status === "usable" ? [...snapshot.rules].sort(byPriorityThenId).map(compileRule) : [];
-  const compiled: CompiledRuleSet = Object.freeze({ snapshot, compiledRules: Object.freeze(compiledRules) });
+  const targetIndex = new Map<string, number[]>();
+  compiledRules.forEach((r, position) => {
+    if (!r.targetIndexed) return;
+    for (const id of r.conditions[0]!.values!) {
+      const positions = targetIndex.get(id) ?? [];
+      positions.push(position);
+      targetIndex.set(id, positions);
+    }
+  });
+  const compiled: CompiledRuleSet = Object.freeze({ snapshot, compiledRules: Object.freeze(compiledRules), targetIndex });
   compiledSnapshots.set(snapshot, compiled);
   return compiled;
 }
@@ -106,6 +122,7 @@ function compileRule(rule: Rule): CompiledRule {
     audit: rule.mode === "audit",
     validFromMs: rule.validFrom === undefined ? Number.NEGATIVE_INFINITY : Date.parse(rule.validFrom),
     validUntilMs: rule.validUntil === undefined ? Number.POSITIVE_INFINITY : Date.parse(rule.validUntil),
+    targetIndexed: conditions[0]?.key === "target-instances" && conditions[0].values !== undefined,
     conditions,
     decidedBy: Object.freeze({ kind: "rule", ruleId: rule.id, ruleVersion: rule.version }),
     auditMatch: Object.freeze({ ruleId: rule.id, ruleVersion: rule.version, action: rule.action }),
@@ -137,9 +154,17 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   const prepared = prepareFacts(facts);
   const now = options.now.getTime();
   const rules = compiled.compiledRules;
+  const hits = compiled.targetIndex.get(prepared.serviceId) ?? NO_HITS;
+  let nextHit = 0;
   const auditMatches: AuditMatch[] = [];
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
+    // Target-indexed rules for this instance come up in ascending order: walk the hit list alongside.
+    let targetHolds = false;
+    if (r.targetIndexed) {
+      targetHolds = hits[nextHit] === i;
+      if (targetHolds) nextHit++;
+    }
     if (!r.enabled) {
       explanation.push(r.lines.disabled);
       continue;
@@ -152,7 +177,11 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
       explanation.push(r.lines.expired);
       continue;
     }
-    const miss = firstMiss(r, prepared);
+    if (r.targetIndexed && !targetHolds) {
+      explanation.push(r.lines.fails[0]!);
+      continue;
+    }
+    const miss = firstMiss(r, prepared, targetHolds ? 1 : 0);
     if (miss !== undefined) {
       explanation.push(miss);
       continue;
@@ -177,10 +206,12 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   };
 }
 
-/** The explanation line of the first condition that does not hold, or undefined when all hold. */
-function firstMiss(rule: CompiledRule, facts: PreparedFacts): string | undefined {
+const NO_HITS: readonly number[] = [];
+
+/** The explanation line of the first condition (from `start`) that does not hold, or undefined when all hold. */
+function firstMiss(rule: CompiledRule, facts: PreparedFacts, start: number): string | undefined {
   const conditions = rule.conditions;
-  for (let c = 0; c < conditions.length; c++) {
+  for (let c = start; c < conditions.length; c++) {
     const outcome = conditions[c]!.check(facts);
     if (outcome === "fails") return rule.lines.fails[c];
     if (outcome === "unknown") return rule.lines.unknown[c];

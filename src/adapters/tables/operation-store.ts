@@ -1,0 +1,106 @@
+/**
+ * OperationStore on Azure Table Storage: table `{prefix}operations`, one row per operation.
+ *
+ *   PartitionKey   RowKey      Columns
+ *   {operationId}  operation   action, resourceId, status, createdAt, updatedAt, createdBy, resumeState, result
+ *
+ * - GET /api/operations/{id} is one point read. create = insert (409 if the ID exists: conflict); replace =
+ *   If-Match (412 or 404: precondition-failed), so two instances resuming one operation cannot both record it.
+ * - resumeState (a serialized ARM poller plus the claim it holds) and result are JSON of a few KiB, well within the
+ *   64 KiB property limit.
+ */
+import type { TableClient, TableEntityResult } from "@azure/data-tables";
+import { z } from "zod";
+import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
+import type { OperationOptions } from "../../ports/arm.ts";
+import type { OperationRecord, OperationState, OperationStore } from "../../ports/operation-store.ts";
+import { ensureTable } from "./tables.ts";
+
+/** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}operations`. */
+export const OPERATIONS_TABLE_SUFFIX = "operations";
+
+const ROW_KEY = "operation";
+const OPERATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const isoDate = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+
+const rowSchema = z.object({
+  etag: z.string().min(1),
+  partitionKey: z.string().regex(OPERATION_ID),
+  action: z.string().min(1),
+  resourceId: z.string().min(1),
+  status: z.enum(["Running", "Succeeded", "Failed"]),
+  createdAt: isoDate,
+  updatedAt: isoDate,
+  createdBy: z.string().min(1),
+  resumeState: z.string().optional(),
+  result: z.string().optional(),
+});
+
+function entityOf(state: OperationState): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  if (!OPERATION_ID.test(state.id)) throw new PortcullisError("invalid-input", "An operation ID is a lower-case GUID.");
+  return {
+    partitionKey: state.id,
+    rowKey: ROW_KEY,
+    action: state.action,
+    resourceId: state.resourceId,
+    status: state.status,
+    createdAt: state.createdAt.toISOString(),
+    updatedAt: state.updatedAt.toISOString(),
+    createdBy: state.createdBy,
+    ...(state.resumeState !== undefined ? { resumeState: state.resumeState } : {}),
+    ...(state.result !== undefined ? { result: state.result } : {}),
+  };
+}
+
+function recordOf(entity: TableEntityResult<Record<string, unknown>>): OperationRecord {
+  const row = rowSchema.safeParse(entity);
+  if (!row.success) throw new PortcullisError("internal", `An operation row does not parse: ${row.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const { partitionKey, etag, ...rest } = row.data;
+  return { ...rest, id: partitionKey, etag };
+}
+
+/** Creates the operations table if missing. */
+export async function ensureOperationTable(table: TableClient, options: OperationOptions = {}): Promise<void> {
+  await ensureTable(table, options);
+}
+
+/** The Table Storage operation store (see the key layout above). */
+export function createTableOperationStore(table: TableClient): OperationStore {
+  return {
+    async get(id, options = {}) {
+      if (!OPERATION_ID.test(id)) return undefined;
+      try {
+        return recordOf(await table.getEntity<Record<string, unknown>>(id, ROW_KEY, { abortSignal: options.abortSignal }));
+      } catch (error) {
+        const failure = toPortcullisError(error);
+        if (failure.kind === "not-found") return undefined;
+        throw failure;
+      }
+    },
+
+    async create(state, options = {}) {
+      const entity = entityOf(state);
+      try {
+        const response = await table.createEntity(entity, { abortSignal: options.abortSignal });
+        return { ...state, etag: response.etag };
+      } catch (error) {
+        throw toPortcullisError(error);
+      }
+    },
+
+    async replace(state, etag, options = {}) {
+      const entity = entityOf(state);
+      try {
+        const response = await table.updateEntity(entity, "Replace", { etag, abortSignal: options.abortSignal });
+        return { ...state, etag: response.etag };
+      } catch (error) {
+        const failure = toPortcullisError(error);
+        if (failure.kind === "not-found") {
+          throw new PortcullisError("precondition-failed", `The operation ${state.id} no longer exists.`, { statusCode: 404, cause: error });
+        }
+        throw failure;
+      }
+    },
+  };
+}

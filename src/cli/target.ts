@@ -1,0 +1,208 @@
+/**
+ * Which estate a run talks to, and with which settings. Two targets:
+ *
+ * - Azure (default): the same PORTCULLIS_* settings as the app, taken from (later wins) a config file
+ *   (`--config`, else portcullis.config.json|yaml|yml in the current directory), the environment, then flags.
+ *   ARM and Table Storage are reached with DefaultAzureCredential, so `az login` is enough.
+ * - Local (`--local`): the settings `npm start` wrote to .local/stack.json, then flags. The shell's PORTCULLIS_*
+ *   variables are ignored there, so Azure settings in a shell never leak into a local run.
+ *
+ * Settings are parsed with the app's own zod schema. Each command says what it needs (ARM and the managed
+ * scope, Table Storage); a missing piece is a usage error naming the flag, variable and config key that give it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { settingsSchema, type Settings } from "../config.ts";
+import { CliError, EXIT } from "./exit-codes.ts";
+
+/** The global flags that choose and shape the target (commander's parsed values). */
+export interface TargetFlags {
+  readonly local?: boolean | undefined;
+  readonly stackFile?: string | undefined;
+  readonly config?: string | undefined;
+  readonly subscription?: readonly string[] | undefined;
+  readonly apim?: readonly string[] | undefined;
+  readonly storageAccount?: string | undefined;
+  readonly tablesEndpoint?: string | undefined;
+  readonly tablePrefix?: string | undefined;
+  readonly dnsZone?: readonly string[] | undefined;
+  readonly mode?: string | undefined;
+}
+
+/** What a command needs from the target; anything it does not need may be absent. */
+export interface TargetNeeds {
+  /** ARM and the managed scope (instances and/or subscriptions). */
+  readonly arm: boolean;
+  readonly tables: boolean;
+}
+
+export interface Target {
+  readonly kind: "azure" | "local";
+  readonly settings: Settings;
+  /** Where the settings came from, for the banner: "local stack (.local/stack.json)", "config portcullis.config.yaml + environment". */
+  readonly source: string;
+}
+
+/** The local stack file `npm start` writes; only `settings` is read here. */
+const stackFileSchema = z.looseObject({ settings: z.record(z.string(), z.string()) });
+
+const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v.join(",") : v));
+
+/** portcullis.config.json|yaml: friendly keys for the usual settings, `settings` for any other PORTCULLIS_* one. */
+const configFileSchema = z.strictObject({
+  subscriptions: stringList.optional(),
+  instances: stringList.optional(),
+  storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, "a storage account name: 3-24 lower-case letters and digits").optional(),
+  tablesEndpoint: z.string().optional(),
+  tablePrefix: z.string().optional(),
+  dnsZones: stringList.optional(),
+  mode: z.enum(["enforce", "dry-run"]).optional(),
+  settings: z.record(z.string().regex(/^PORTCULLIS_[A-Z0-9_]+$/, "settings keys are PORTCULLIS_* app settings"), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+});
+
+const CONFIG_FILE_NAMES = ["portcullis.config.json", "portcullis.config.yaml", "portcullis.config.yml"];
+
+/** The project root of this CLI (two levels above src/cli/), where `npm start` writes .local/stack.json. */
+const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The API's token settings mean nothing to the CLI (it calls ARM and storage directly and validates no tokens),
+ * so when absent they get inert values that satisfy the app's schema.
+ */
+const INERT_API_SETTINGS = {
+  PORTCULLIS_AUTH_ISSUER: "https://login.microsoftonline.com/organizations/v2.0",
+  PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-cli-unused",
+} as const;
+
+/** Resolves the target from flags, the environment and files. Throws a usage error (exit 2) on bad settings. */
+export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, string | undefined>>, needs: TargetNeeds, cwd: string = process.cwd()): Target {
+  const flagSettings = settingsFromFlags(flags);
+  if (flags.local) {
+    const stackFile = findStackFile(flags.stackFile ?? env["PORTCULLIS_STACK_FILE"], cwd);
+    const stack = readStackFile(stackFile);
+    return { kind: "local", settings: parseCliSettings({ ...stack, ...flagSettings }, needs, "local"), source: `local stack (${stackFile})` };
+  }
+  const configFile = findConfigFile(flags.config, cwd);
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const fromEnv = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith("PORTCULLIS_")));
+  const sources = [configFile ? `config ${configFile}` : undefined, Object.keys(fromEnv).length > 0 ? "environment" : undefined, Object.keys(flagSettings).length > 0 ? "flags" : undefined];
+  const source = sources.filter((s) => s !== undefined).join(" + ") || "defaults";
+  return { kind: "azure", settings: parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure"), source };
+}
+
+function settingsFromFlags(flags: TargetFlags): Record<string, string> {
+  const settings: Record<string, string> = {};
+  if (flags.subscription?.length) settings["PORTCULLIS_MANAGED_SUBSCRIPTIONS"] = flags.subscription.join(",");
+  if (flags.apim?.length) settings["PORTCULLIS_MANAGED_INSTANCES"] = flags.apim.join(",");
+  if (flags.dnsZone?.length) settings["PORTCULLIS_DNS_ZONE_IDS"] = flags.dnsZone.join(",");
+  if (flags.storageAccount !== undefined) Object.assign(settings, storageAccountSettings(flags.storageAccount));
+  if (flags.tablesEndpoint !== undefined) Object.assign(settings, { PORTCULLIS_TABLES_ENDPOINT: flags.tablesEndpoint, PORTCULLIS_TABLES_CONNECTION_STRING: "" });
+  if (flags.tablePrefix !== undefined) settings["PORTCULLIS_TABLE_PREFIX"] = flags.tablePrefix;
+  if (flags.mode !== undefined) settings["PORTCULLIS_MODE"] = flags.mode;
+  return settings;
+}
+
+/** A storage account name means its public table endpoint, reached with the signed-in identity (no keys). */
+function storageAccountSettings(name: string): Record<string, string> {
+  if (!/^[a-z0-9]{3,24}$/.test(name)) throw new CliError(EXIT.usage, `--storage-account: "${name}" is not a storage account name (3-24 lower-case letters and digits)`);
+  return { PORTCULLIS_TABLES_ENDPOINT: `https://${name}.table.core.windows.net`, PORTCULLIS_TABLES_CONNECTION_STRING: "" };
+}
+
+function findStackFile(given: string | undefined, cwd: string): string {
+  const candidates = given !== undefined ? [resolve(cwd, given)] : [join(cwd, ".local", "stack.json"), join(PROJECT_ROOT, ".local", "stack.json")];
+  const found = candidates.find((path) => existsSync(path));
+  if (found === undefined) {
+    throw new CliError(
+      EXIT.usage,
+      `--local: no local stack file at ${[...new Set(candidates)].join(" or ")}.\nStart the local stack with \`npm start\` in another terminal (it writes .local/stack.json), or pass --stack-file.`,
+    );
+  }
+  return found;
+}
+
+/** The stack's settings; relative *_FILE paths are taken relative to the project root (the folder holding .local/). */
+function readStackFile(path: string): Record<string, string> {
+  let parsed: z.output<typeof stackFileSchema>;
+  try {
+    parsed = stackFileSchema.parse(JSON.parse(readFileSync(path, "utf8")));
+  } catch (error) {
+    throw new CliError(EXIT.usage, `${path} is not a local stack file (expected {"settings": {...}}): ${(error as Error).message.split("\n")[0]}`);
+  }
+  const root = dirname(path).endsWith(".local") ? dirname(dirname(path)) : dirname(path);
+  return Object.fromEntries(
+    Object.entries(parsed.settings).map(([name, value]) => [name, name.endsWith("_FILE") && value !== "" && !isAbsolute(value) ? resolve(root, value) : value]),
+  );
+}
+
+function findConfigFile(given: string | undefined, cwd: string): string | undefined {
+  if (given !== undefined) {
+    const path = resolve(cwd, given);
+    if (!existsSync(path)) throw new CliError(EXIT.usage, `--config: ${path} does not exist`);
+    return path;
+  }
+  return CONFIG_FILE_NAMES.map((name) => join(cwd, name)).find((path) => existsSync(path));
+}
+
+/** Reads a config file (JSON or YAML) into PORTCULLIS_* settings; relative *_FILE paths are relative to the file. */
+function readConfigFile(path: string): Record<string, string> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new CliError(EXIT.usage, `${path}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  const result = configFileSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  - ${i.path.join(".") || "(file)"}: ${i.message}`);
+    throw new CliError(EXIT.usage, `${path} has ${problems.length} problem(s):\n${problems.join("\n")}`);
+  }
+  const config = result.data;
+  const settings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.settings ?? {})) {
+    const text = Array.isArray(value) ? value.join(",") : String(value);
+    settings[name] = name.endsWith("_FILE") && text !== "" && !isAbsolute(text) ? resolve(dirname(path), text) : text;
+  }
+  if (config.subscriptions !== undefined) settings["PORTCULLIS_MANAGED_SUBSCRIPTIONS"] = config.subscriptions;
+  if (config.instances !== undefined) settings["PORTCULLIS_MANAGED_INSTANCES"] = config.instances;
+  if (config.dnsZones !== undefined) settings["PORTCULLIS_DNS_ZONE_IDS"] = config.dnsZones;
+  if (config.storageAccount !== undefined) Object.assign(settings, storageAccountSettings(config.storageAccount));
+  if (config.tablesEndpoint !== undefined) settings["PORTCULLIS_TABLES_ENDPOINT"] = config.tablesEndpoint;
+  if (config.tablePrefix !== undefined) settings["PORTCULLIS_TABLE_PREFIX"] = config.tablePrefix;
+  if (config.mode !== undefined) settings["PORTCULLIS_MODE"] = config.mode;
+  return settings;
+}
+
+/** How a user gives each setting a command may need, for the "missing" message. */
+const HOW_TO_SET = {
+  scope: "--subscription ID / --apim RESOURCE-ID, PORTCULLIS_MANAGED_SUBSCRIPTIONS / PORTCULLIS_MANAGED_INSTANCES, or subscriptions / instances in portcullis.config.yaml",
+  tables: "--storage-account NAME (or --tables-endpoint URL), PORTCULLIS_TABLES_ENDPOINT, or storageAccount in portcullis.config.yaml",
+};
+
+/** Parses settings with the app's schema, then checks what this command needs. */
+export function parseCliSettings(raw: Readonly<Record<string, string | undefined>>, needs: TargetNeeds, kind: Target["kind"]): Settings {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) if (value !== undefined && value.trim() !== "") env[name] = value;
+  for (const [name, value] of Object.entries(INERT_API_SETTINGS)) env[name] ??= value;
+  const result = settingsSchema.safeParse(env);
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const name = issue.path.length > 0 ? String(issue.path[0]) : "(settings)";
+        const value = env[name];
+        return `${name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
+      });
+  if (needs.arm && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
+    problems.push(`which instances to read is not set: give ${HOW_TO_SET.scope}`);
+  }
+  if (needs.tables && !env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
+    problems.push(`the storage account is not set: give ${HOW_TO_SET.tables}`);
+  }
+  if (problems.length > 0 || !result.success) {
+    const where = kind === "local" ? " in the local stack's settings" : "";
+    throw new CliError(EXIT.usage, `${problems.length} setting problem(s)${where}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return result.data;
+}
