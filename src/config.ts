@@ -74,6 +74,8 @@ export const settingsSchema = z.object({
     PORTCULLIS_DNS_ZONE_IDS: list(z.string().regex(ARM_ID_DNS_ZONE, "expected a private DNS zone resource ID")),
     /** Audit: instances allowed to keep public network access. */
     PORTCULLIS_PUBLIC_ACCESS_EXEMPT: list(z.string().regex(ARM_ID_APIM, "expected an APIM resource ID")),
+    /** Audit: when public network access must be Disabled: once an approved connection exists, or always. */
+    PORTCULLIS_PUBLIC_ACCESS_REQUIRE_DISABLED: z.enum(["when-approved", "always"]).default("when-approved"),
     PORTCULLIS_PENDING_MAX_AGE_HOURS: z.coerce.number().positive().default(24),
     PORTCULLIS_REJECTED_MAX_AGE_DAYS: z.coerce.number().positive().default(30),
     PORTCULLIS_CAPACITY_WARNING: z.coerce.number().int().min(1).max(100).default(80),

@@ -38,12 +38,12 @@ export async function runCommand(
   action: (context: CommandContext) => Promise<ExitCode | void>,
 ): Promise<ExitCode> {
   const terminal = createTerminal(io.stdout, io.stderr, io.env);
-  let services: CliServices | undefined;
   return guarded(io, terminal, async () => {
     const target = resolveTarget(flags, io.env, needs, io.cwd);
-    services = createCliServices(target, io.env);
-    terminal.info(terminal.errStyle.dim(bannerLine(target)));
-    const identity = target.kind === "local" ? LOCAL_OPERATOR : await services.identity();
+    const services = createCliServices(target);
+    for (const line of bannerLines(target)) terminal.info(terminal.errStyle.dim(line));
+    // The emulator's fixed token names nobody: whoever uses it is the local operator. Otherwise the ARM token says.
+    const identity = target.settings.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? LOCAL_OPERATOR : await services.identity();
     terminal.info(terminal.errStyle.dim(`identity: ${identity.display}`));
     const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true;
     const context: CommandContext = {
@@ -55,8 +55,6 @@ export async function runCommand(
       confirm: (question) => ask(io, terminal, question),
     };
     return (await action(context)) ?? EXIT.success;
-  }, async () => {
-    await services?.close();
   });
 }
 
@@ -70,7 +68,7 @@ export async function runOffline(io: CliIo, action: (terminal: Terminal) => Prom
 }
 
 /** Turns anything the run throws into its message on stderr and its exit code; always clears progress. */
-async function guarded(io: CliIo, terminal: Terminal, run: () => Promise<ExitCode>, cleanUp: () => Promise<void> = async () => {}): Promise<ExitCode> {
+async function guarded(io: CliIo, terminal: Terminal, run: () => Promise<ExitCode>): Promise<ExitCode> {
   try {
     return await run();
   } catch (error) {
@@ -81,26 +79,22 @@ async function guarded(io: CliIo, terminal: Terminal, run: () => Promise<ExitCod
     return exitCode;
   } finally {
     terminal.progress(undefined);
-    await cleanUp().catch(() => {});
   }
 }
 
-/** "portcullis · target: Azure (…) · ARM … · storage … · mode …", printed first on stderr. */
-function bannerLine(target: Target): string {
+/** Two lines printed first on stderr: which target and mode, then where ARM and storage are and the scope. */
+function bannerLines(target: Target): string[] {
   const s = target.settings;
   const storage = s.PORTCULLIS_TABLES_ENDPOINT ?? (s.PORTCULLIS_TABLES_CONNECTION_STRING ? tableEndpointOf(s.PORTCULLIS_TABLES_CONNECTION_STRING) : "not set");
   const scope = [
     s.PORTCULLIS_MANAGED_INSTANCES.length > 0 ? `${s.PORTCULLIS_MANAGED_INSTANCES.length} instance(s)` : undefined,
     s.PORTCULLIS_MANAGED_SUBSCRIPTIONS.length > 0 ? `subscription(s) ${s.PORTCULLIS_MANAGED_SUBSCRIPTIONS.join(", ")}` : undefined,
   ].filter((part) => part !== undefined);
-  const where = target.kind === "local" ? `local stack (${target.source.replace(/^local stack \((.*)\)$/, "$1")})` : `Azure (${target.source})`;
+  const where = target.kind === "local" ? `local stack (${target.source})` : `Azure (settings from ${target.source})`;
   return [
-    `portcullis · target: ${where}`,
-    `ARM ${s.PORTCULLIS_ARM_ENDPOINT}`,
-    `storage ${storage}${s.PORTCULLIS_TABLE_PREFIX !== "portcullis" ? ` (tables ${s.PORTCULLIS_TABLE_PREFIX}*)` : ""}`,
-    `scope ${scope.length > 0 ? scope.join(" + ") : "not set"}`,
-    `mode ${s.PORTCULLIS_MODE}`,
-  ].join(" · ");
+    `portcullis · target: ${where} · mode ${s.PORTCULLIS_MODE}`,
+    `  ARM ${s.PORTCULLIS_ARM_ENDPOINT} · storage ${storage}${s.PORTCULLIS_TABLE_PREFIX !== "portcullis" ? ` (tables ${s.PORTCULLIS_TABLE_PREFIX}*)` : ""} · scope ${scope.length > 0 ? scope.join(" + ") : "not set"}`,
+  ];
 }
 
 /** The TableEndpoint of a connection string, without its account key. */

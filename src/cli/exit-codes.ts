@@ -70,6 +70,14 @@ export function describeFailure(error: unknown): { exitCode: ExitCode; message: 
   }
   const failure = error instanceof PortcullisError ? error : toPortcullisError(error);
   const exitCode = EXIT_FOR_KIND[failure.kind];
+  if (failure.message.includes("TableNotFound")) {
+    return {
+      exitCode,
+      message:
+        "A Portcullis table does not exist in this storage account. Check --storage-account / --tables-endpoint and " +
+        "--table-prefix; a new deployment creates its tables when the Functions app first runs.",
+    };
+  }
   const code = failure.code !== undefined ? ` [${failure.code}]` : "";
   const hint =
     exitCode === EXIT.auth
@@ -77,7 +85,19 @@ export function describeFailure(error: unknown): { exitCode: ExitCode; message: 
       : exitCode === EXIT.unavailable
         ? `\nAzure or storage did not answer usably${failure.retryAfterSeconds !== undefined ? ` (retry after ${failure.retryAfterSeconds} s)` : ""}; nothing was decided. Try again later.`
         : "";
-  return { exitCode, message: `${firstLine(failure.message)}${code}${hint}` };
+  return { exitCode, message: `${firstLine(readableMessage(failure.message))}${code}${hint}` };
+}
+
+/** Table Storage puts its error in an OData JSON body; show its text rather than the JSON. */
+function readableMessage(message: string): string {
+  if (!message.startsWith("{")) return message;
+  try {
+    const body = JSON.parse(message) as { "odata.error"?: { code?: string; message?: { value?: string } } };
+    const odata = body["odata.error"];
+    return odata?.message?.value !== undefined ? `${odata.code ?? "StorageError"}: ${odata.message.value}` : message;
+  } catch {
+    return message;
+  }
 }
 
 function firstLine(text: string): string {

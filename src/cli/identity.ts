@@ -3,7 +3,7 @@
  * run. Against Azure it is the identity in the ARM token DefaultAzureCredential obtains (so exactly the principal
  * ARM authorizes the writes for): object ID from `oid`, application from `appid`/`azp`, name from
  * `upn`/`unique_name`/`preferred_username`/`name`. The token is only read, never validated here: ARM validates it
- * on every call. On the local stack it is one fixed local operator.
+ * on every call. With the local emulator's credential (the local stack) it is one fixed local operator.
  */
 import { decodeJwt } from "jose";
 import { z } from "zod";
@@ -16,10 +16,10 @@ export interface CliIdentity {
   readonly display: string;
 }
 
-/** The identity every --local run acts as. */
+/** The identity of every run that uses the local emulator's credential. */
 export const LOCAL_OPERATOR: CliIdentity = {
   actor: { objectId: "local-operator", name: "Local operator (portcullis CLI)" },
-  display: "Local operator (portcullis CLI, --local)",
+  display: "Local operator (the local ARM emulator's credential)",
 };
 
 const tokenClaims = z.looseObject({

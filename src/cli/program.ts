@@ -1,7 +1,6 @@
 /**
- * The `portcullis` command tree (commander). Global options choose the target; each command declares what it
- * needs from it and runs through runCommand, which prints the target and identity first and maps failures to
- * the documented exit codes. Every command's --help ends with examples and the exit codes.
+ * The `portcullis` command tree (commander). Global options choose the target; each command runs through
+ * runCommand, which prints the target and identity first and maps failures to the documented exit codes. Every command's --help ends with examples and the exit codes.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";

@@ -7,8 +7,9 @@
  * - Local (`--local`): the settings `npm start` wrote to .local/stack.json, then flags. The shell's PORTCULLIS_*
  *   variables are ignored there, so Azure settings in a shell never leak into a local run.
  *
- * Settings are parsed with the app's own zod schema. Each command says what it needs (ARM and the managed
- * scope, Table Storage); a missing piece is a usage error naming the flag, variable and config key that give it.
+ * Settings are parsed with the app's own zod schema; the composition root (src/composition.ts) builds the adapters
+ * from them, exactly as in the Functions app. Every command needs the storage account; all but `rules` also need
+ * the managed scope. A missing or invalid setting is a usage error naming the flag, variable and config key.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -32,17 +33,15 @@ export interface TargetFlags {
   readonly mode?: string | undefined;
 }
 
-/** What a command needs from the target; anything it does not need may be absent. */
+/** What a command needs besides storage: the managed scope (instances and/or subscriptions) for reading ARM. */
 export interface TargetNeeds {
-  /** ARM and the managed scope (instances and/or subscriptions). */
-  readonly arm: boolean;
-  readonly tables: boolean;
+  readonly scope: boolean;
 }
 
 export interface Target {
   readonly kind: "azure" | "local";
   readonly settings: Settings;
-  /** Where the settings came from, for the banner: "local stack (.local/stack.json)", "config portcullis.config.yaml + environment". */
+  /** Where the settings came from, for the banner: the stack file (local), or e.g. "config portcullis.config.yaml + environment". */
   readonly source: string;
 }
 
@@ -83,14 +82,14 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
   if (flags.local) {
     const stackFile = findStackFile(flags.stackFile ?? env["PORTCULLIS_STACK_FILE"], cwd);
     const stack = readStackFile(stackFile);
-    return { kind: "local", settings: parseCliSettings({ ...stack, ...flagSettings }, needs, "local"), source: `local stack (${stackFile})` };
+    return { kind: "local", ...parseCliSettings({ ...stack, ...flagSettings }, needs, "local"), source: stackFile };
   }
   const configFile = findConfigFile(flags.config, cwd);
   const fromFile = configFile ? readConfigFile(configFile) : {};
   const fromEnv = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith("PORTCULLIS_")));
   const sources = [configFile ? `config ${configFile}` : undefined, Object.keys(fromEnv).length > 0 ? "environment" : undefined, Object.keys(flagSettings).length > 0 ? "flags" : undefined];
   const source = sources.filter((s) => s !== undefined).join(" + ") || "defaults";
-  return { kind: "azure", settings: parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure"), source };
+  return { kind: "azure", ...parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure"), source };
 }
 
 function settingsFromFlags(flags: TargetFlags): Record<string, string> {
@@ -181,8 +180,8 @@ const HOW_TO_SET = {
   tables: "--storage-account NAME (or --tables-endpoint URL), PORTCULLIS_TABLES_ENDPOINT, or storageAccount in portcullis.config.yaml",
 };
 
-/** Parses settings with the app's schema, then checks what this command needs. */
-export function parseCliSettings(raw: Readonly<Record<string, string | undefined>>, needs: TargetNeeds, kind: Target["kind"]): Settings {
+/** Parses settings with the app's schema, then checks that storage (and, when needed, the managed scope) is set. */
+export function parseCliSettings(raw: Readonly<Record<string, string | undefined>>, needs: TargetNeeds, kind: Target["kind"]): Pick<Target, "settings"> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) if (value !== undefined && value.trim() !== "") env[name] = value;
   for (const [name, value] of Object.entries(INERT_API_SETTINGS)) env[name] ??= value;
@@ -194,15 +193,15 @@ export function parseCliSettings(raw: Readonly<Record<string, string | undefined
         const value = env[name];
         return `${name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
       });
-  if (needs.arm && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
+  if (needs.scope && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
     problems.push(`which instances to read is not set: give ${HOW_TO_SET.scope}`);
   }
-  if (needs.tables && !env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
+  if (!env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
     problems.push(`the storage account is not set: give ${HOW_TO_SET.tables}`);
   }
   if (problems.length > 0 || !result.success) {
     const where = kind === "local" ? " in the local stack's settings" : "";
     throw new CliError(EXIT.usage, `${problems.length} setting problem(s)${where}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
-  return result.data;
+  return { settings: result.data };
 }

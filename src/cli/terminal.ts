@@ -83,7 +83,7 @@ export function createTerminal(
         clearProgress();
         return;
       }
-      const width = Math.max(20, (stderr.columns ?? 80) - 1);
+      const width = (stderr.columns !== undefined && stderr.columns > 20 ? stderr.columns : 80) - 1;
       const line = text.length > width ? `${text.slice(0, width - 1)}…` : text;
       stderr.write(`\r\u001b[2K${line}`);
       progressShown = true;

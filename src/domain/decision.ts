@@ -98,11 +98,12 @@ export function targetStatusOf(action: "approve" | "reject" | "revoke"): "Approv
 }
 
 /**
- * A record ID that sorts by time: the record time in fixed-width UTC, then a caller-supplied unique suffix.
+ * A record ID that sorts by time: the decision's start time in fixed-width UTC, then a unique suffix (at most
+ * 48 letters and digits).
  * Table Storage keys and listings rely on the sort.
  */
-export function decisionRecordId(recordedAt: Date, unique: string): string {
-  return `${recordedAt.toISOString().replace(/[-:.]/g, "")}-${unique.replace(/[^A-Za-z0-9]/g, "").slice(0, 32)}`;
+export function decisionRecordId(startedAt: Date, unique: string): string {
+  return `${startedAt.toISOString().replace(/[-:.]/g, "")}-${unique.replace(/[^A-Za-z0-9]/g, "").slice(0, 48)}`;
 }
 
 const MAX_DESCRIPTION_LENGTH = 256;

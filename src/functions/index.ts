@@ -1,5 +1,16 @@
 /** Every function Portcullis registers. Add a trigger module here and nowhere else. */
+import { composition } from "../composition.ts";
+import { createApiFunctions } from "./api.ts";
+import { complianceAudit } from "./compliance-audit.ts";
 import type { FunctionDefinition } from "./definition.ts";
 import { health } from "./health.ts";
+import { privateEndpointEvents } from "./private-endpoint-events.ts";
+import { reconcilePending } from "./reconcile-pending.ts";
 
-export const functionDefinitions: readonly FunctionDefinition[] = [health];
+export const functionDefinitions: readonly FunctionDefinition[] = [
+  health,
+  privateEndpointEvents,
+  reconcilePending,
+  complianceAudit,
+  ...createApiFunctions(composition),
+];

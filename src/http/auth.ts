@@ -81,8 +81,9 @@ const OBJECT_ID = /^[A-Za-z0-9-]{1,128}$/;
 
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.url({ protocol: /^https$/ }) });
 
-function unauthenticated(detail: string, error: "invalid_token" | "invalid_request" | undefined = "invalid_token"): ProblemError {
-  const challenge = error === undefined ? "Bearer" : `Bearer error="${error}"`;
+/** A 401 with the RFC 6750 challenge; `error` is null when no credentials were sent at all. */
+function unauthenticated(detail: string, error: "invalid_token" | "invalid_request" | null = "invalid_token"): ProblemError {
+  const challenge = error === null ? "Bearer" : `Bearer error="${error}"`;
   return new ProblemError("unauthenticated", detail, { headers: { "www-authenticate": challenge } });
 }
 
@@ -210,7 +211,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         if (clientPrincipal !== null) return readClientPrincipal(clientPrincipal);
       }
       const authorization = headers.get("authorization");
-      if (authorization === null) throw unauthenticated("A bearer token is required (Authorization: Bearer <token>).", undefined);
+      if (authorization === null) throw unauthenticated("A bearer token is required (Authorization: Bearer <token>).", null);
       return verifyBearer(authorization);
     },
   };

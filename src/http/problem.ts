@@ -24,6 +24,7 @@ export const PROBLEMS = {
   "idempotency-key-reused": { status: 422, title: "This Idempotency-Key was used for a different request" },
   "precondition-required": { status: 428, title: "A precondition header is required" },
   internal: { status: 500, title: "Internal error" },
+  "upstream-refused": { status: 502, title: "Azure Resource Manager refused the change" },
   unavailable: { status: 503, title: "A service Portcullis depends on is unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
@@ -46,7 +47,7 @@ export interface Problem {
   readonly detail: string;
   /** The correlation ID of the request (also in the x-correlation-id header), for support. */
   readonly correlationId?: string;
-  readonly errors?: readonly FieldError[];
+  readonly errors?: FieldError[];
 }
 
 /** The zod schema of a problem document, for the OpenAPI document and for tests. */
@@ -59,7 +60,7 @@ export const problemSchema = z
     correlationId: z.string().optional(),
     errors: z.array(z.object({ in: z.enum(["body", "query", "path", "header"]), field: z.string(), detail: z.string() })).optional(),
   })
-  .meta({ id: "Problem", description: "RFC 9457 problem details." });
+  .meta({ description: "RFC 9457 problem details." });
 
 /** A response the framework writes: status, headers and an optional JSON body. */
 export interface ApiResponse {
@@ -84,22 +85,27 @@ export class ProblemError extends Error {
   }
 }
 
+/** The problem document for a type (also embedded in operation resources that ended in an error). */
+export function problemDocument(type: ProblemType, detail: string, options: { correlationId?: string; errors?: readonly FieldError[] } = {}): Problem {
+  const { status, title } = PROBLEMS[type];
+  return {
+    type: `${PROBLEM_BASE}${type}`,
+    title,
+    status,
+    detail,
+    ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
+    ...(options.errors !== undefined ? { errors: [...options.errors] } : {}),
+  };
+}
+
 /** Builds the response for a problem. */
 export function problemResponse(
   type: ProblemType,
   detail: string,
   options: { correlationId?: string; errors?: readonly FieldError[]; headers?: Readonly<Record<string, string>> } = {},
 ): ApiResponse {
-  const { status, title } = PROBLEMS[type];
-  const problem: Problem = {
-    type: `${PROBLEM_BASE}${type}`,
-    title,
-    status,
-    detail,
-    ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
-    ...(options.errors !== undefined ? { errors: options.errors } : {}),
-  };
-  return { status, headers: { ...options.headers, "content-type": "application/problem+json" }, body: problem };
+  const problem = problemDocument(type, detail, options);
+  return { status: problem.status, headers: { ...options.headers, "content-type": "application/problem+json" }, body: problem };
 }
 
 /** Seconds a client should wait after a 503 when the dependency gave no Retry-After. */
@@ -110,8 +116,10 @@ const KIND_TO_PROBLEM: Record<ErrorKind, ProblemType> = {
   "not-found": "not-found",
   conflict: "conflict",
   "precondition-failed": "precondition-failed",
-  forbidden: "forbidden",
-  unauthenticated: "unauthenticated",
+  // The caller's own 401 / 403 are ProblemErrors from src/http/auth.ts; these kinds come from a dependency refusing
+  // Portcullis itself (missing role assignment): a fault of the deployment, not of the request.
+  forbidden: "internal",
+  unauthenticated: "internal",
   "invalid-input": "validation",
   internal: "internal",
 };
@@ -141,16 +149,19 @@ export function problemForError(error: unknown, correlationId: string): ApiRespo
     }
     case "internal":
       return problemResponse(type, "The request failed inside Portcullis; the error is logged under this correlation ID.", { correlationId });
-    case "forbidden":
-    case "unauthenticated":
-      return problemResponse(type, PROBLEMS[type].title + ".", { correlationId });
     case "not-found":
       return problemResponse(type, "No such resource.", { correlationId });
     case "validation":
-      return problemResponse(type, failure.message, { correlationId, errors: [{ in: "body", field: "", detail: failure.message }] });
+      return problemResponse(type, plain(failure.message), { correlationId, errors: [{ in: "body", field: "", detail: plain(failure.message) }] });
     default:
-      return problemResponse(type, failure.message, { correlationId });
+      return problemResponse(type, plain(failure.message), { correlationId });
   }
+}
+
+/** A message fit for a client: one line, bounded. */
+function plain(message: string): string {
+  const line = message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line;
 }
 
 /** Turns zod issues into field errors. */

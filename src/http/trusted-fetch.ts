@@ -6,7 +6,7 @@
 import https from "node:https";
 
 /** The subset of fetch this module offers: GET only. */
-export type GetFetch = (url: string, init?: { readonly headers?: HeadersInit; readonly signal?: AbortSignal | null }) => Promise<Response>;
+export type GetFetch = (url: string, init?: { readonly headers?: Headers | Record<string, string>; readonly signal?: AbortSignal | null }) => Promise<Response>;
 
 /** Discovery documents and key sets are small; anything larger is refused. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -37,7 +37,9 @@ export function createTrustedFetch(caPem: string | undefined): GetFetch {
             if (typeof value === "string") responseHeaders.set(name, value);
             else if (Array.isArray(value)) for (const v of value) responseHeaders.append(name, v);
           }
-          resolve(new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500, headers: responseHeaders }));
+          const status = response.statusCode ?? 502;
+          const body = [204, 205, 304].includes(status) ? null : Buffer.concat(chunks);
+          resolve(new Response(body, { status: status < 200 ? 502 : status, headers: responseHeaders }));
         });
       });
       request.on("error", reject);

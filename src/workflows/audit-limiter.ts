@@ -47,23 +47,33 @@ function createSemaphore(limit: number) {
 }
 
 /**
+ * Headroom kept below ARM's budget. ARM's bucket starts when the first request arrives, ours when the first read
+ * is reserved, and an SDK retry after a 429 takes a token nobody reserved; without slack, one early 429 would
+ * cascade into one per second for the rest of the run. 10 tokens at the start and 5% of the refill absorb that.
+ */
+export const PACING_HEADROOM = { tokens: 10, refillFraction: 0.95 } as const;
+
+/**
  * Reservation-style token bucket per key: each read takes a token now, or reserves the next one and waits
  * until it exists, so waiting readers are served in order and the bucket's rate is never exceeded.
  */
 function createPacer(budget: ReadBudget, now: () => number) {
+  const capacity = Math.max(1, budget.capacity - PACING_HEADROOM.tokens);
+  const refillPerSecond = budget.refillPerSecond * PACING_HEADROOM.refillFraction;
   const buckets = new Map<string, { tokens: number; atMs: number }>();
   return function reserve(key: string): number {
     const t = now();
-    const bucket = buckets.get(key) ?? { tokens: budget.capacity, atMs: t };
-    bucket.tokens = Math.min(budget.capacity, bucket.tokens + ((t - bucket.atMs) / 1000) * budget.refillPerSecond);
+    const bucket = buckets.get(key) ?? { tokens: capacity, atMs: t };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((t - bucket.atMs) / 1000) * refillPerSecond);
     bucket.atMs = t;
     bucket.tokens -= 1;
     buckets.set(key, bucket);
-    return bucket.tokens >= 0 ? 0 : (-bucket.tokens / budget.refillPerSecond) * 1000;
+    return bucket.tokens >= 0 ? 0 : (-bucket.tokens / refillPerSecond) * 1000;
   };
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Timers truncate fractional delays and may fire a little early: round up, plus a millisecond of margin. */
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.ceil(ms) + 1));
 
 /** Creates the limiter shared by every ARM call of one audit run. */
 export function createArmCallLimiter(options: ArmCallLimiterOptions): ArmCallLimiter {

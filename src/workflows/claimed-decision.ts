@@ -4,6 +4,7 @@
  * guarantee: no ARM write without a claim won, no record of a write ARM did not confirm, and a crash at any
  * point leaves a lease that expires so the next run finishes or retries the work.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   isLeaseActive,
   withMarks,
@@ -21,6 +22,7 @@ import {
 } from "../domain/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
+import type { LongRunningOperation } from "../ports/arm.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
 /** A claim this run holds (its lease is ours until settled or expired). */
@@ -200,8 +202,20 @@ export async function writeStatus(
   return completeWrite(held.connectionId, targetStatus, async () => {
     const operation = await deps.apim.beginSetConnectionStatus(held.connectionId, targetStatus, description);
     progress.armWriteStarted = true;
-    return operation.pollUntilDone();
+    return waitForOperation(operation, deps);
   }, deps);
+}
+
+/** Polls a started operation to its end: first after firstPollDelayInMs (unless already done), then as ARM says. */
+export async function waitForOperation(
+  operation: LongRunningOperation<PrivateEndpointConnection>,
+  deps: EngineDeps,
+  options: { readonly abortSignal?: AbortSignal } = {},
+): Promise<PrivateEndpointConnection> {
+  if (!operation.isDone() && deps.timings.firstPollDelayInMs > 0) {
+    await sleep(deps.timings.firstPollDelayInMs, undefined, options.abortSignal ? { signal: options.abortSignal } : {});
+  }
+  return operation.pollUntilDone(options);
 }
 
 /** Publishes one notification; a failure is logged and never fails the decision. */

@@ -32,6 +32,7 @@ import {
   recordOf,
   settleClaim,
   takeClaim,
+  waitForOperation,
   type HeldClaim,
 } from "./claimed-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
@@ -151,7 +152,7 @@ async function finish(
 ): Promise<ManualDecisionResult> {
   const intent = held.lease.intent;
   let pollFailure: { readonly error: unknown } | undefined;
-  const done = await pollWithin(operation, waitInMs).catch((error: unknown) => {
+  const done = await pollWithin(operation, waitInMs, deps).catch((error: unknown) => {
     pollFailure = { error };
     return true;
   });
@@ -197,11 +198,11 @@ async function finish(
 }
 
 /** true once the operation is done (succeeded or failed); false when the bound passed first; throws when polling failed. */
-async function pollWithin(operation: LongRunningOperation<PrivateEndpointConnection>, waitInMs: number | undefined): Promise<boolean> {
+async function pollWithin(operation: LongRunningOperation<PrivateEndpointConnection>, waitInMs: number | undefined, deps: EngineDeps): Promise<boolean> {
   const abort = new AbortController();
   const timer = waitInMs === undefined ? undefined : setTimeout(() => abort.abort(), waitInMs);
   try {
-    await operation.pollUntilDone({ abortSignal: abort.signal });
+    await waitForOperation(operation, deps, { abortSignal: abort.signal });
     return true;
   } catch (error) {
     if (operation.isDone()) return true;

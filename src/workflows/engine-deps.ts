@@ -28,12 +28,19 @@ export interface EngineTimings {
    * then leave it to the sweep. Bounded and short.
    */
   readonly connectionRecheckDelaysInMs: readonly number[];
+  /**
+   * After ARM accepts a write that is still running, wait this long before polling it (then follow ARM's
+   * Retry-After): the SDK would poll again at once, which almost always finds it running and spends a read from
+   * the subscription's throttling budget that the sweep needs.
+   */
+  readonly firstPollDelayInMs: number;
 }
 
 export const DEFAULT_ENGINE_TIMINGS: EngineTimings = {
   claimLeaseInMs: 10 * 60_000,
   failedRetryDelayInMs: 60 * 60_000,
   connectionRecheckDelaysInMs: [250, 500, 1000],
+  firstPollDelayInMs: 2_000,
 };
 
 export interface EngineDeps {

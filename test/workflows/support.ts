@@ -111,7 +111,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     defaultAction: options.defaultAction ?? "manual",
     scope: { instanceIds: [APIM_ID], subscriptionIds: [] },
     armConcurrency: 4,
-    timings: { claimLeaseInMs: 60_000, failedRetryDelayInMs: 600_000, connectionRecheckDelaysInMs: [5, 5, 5], ...options.timings },
+    timings: { claimLeaseInMs: 60_000, failedRetryDelayInMs: 600_000, connectionRecheckDelaysInMs: [5, 5, 5], firstPollDelayInMs: 0, ...options.timings },
     newId: () => randomUUID().replace(/-/g, "").slice(0, 20),
     log: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
   };

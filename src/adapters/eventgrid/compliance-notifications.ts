@@ -7,23 +7,24 @@
  *   Portcullis.Compliance.ReportReady      /audits/{runId}          runId, score, counts, report path
  *
  * The event ID is derived from run, type and finding, so a retried publish is recognisably the same event.
- * Events go out in batches well under the topic's 1 MB request limit.
+ * Events go out in batches well under the topic's 1 MB request limit. The SDK is imported and the client built
+ * on the first publish (cold start), with the app's own credential, like the connection notifications.
  */
-import { EventGridPublisherClient, type SendCloudEventInput } from "@azure/eventgrid";
-import type { KeyCredential, TokenCredential } from "@azure/core-auth";
+import type { EventGridPublisherClient, SendCloudEventInput } from "@azure/eventgrid";
+import type { TokenCredential } from "@azure/core-auth";
 import { createHash } from "node:crypto";
 import { toPortcullisError } from "../../domain/errors.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../../ports/compliance-notifications.ts";
 
-export const COMPLIANCE_EVENT_SOURCE = "/portcullis/compliance";
+export const COMPLIANCE_EVENT_SOURCE = "/portcullis/compliance-audit";
 const BATCH_SIZE = 50;
 
 export interface ComplianceNotificationsOptions {
   /** PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT, e.g. https://topic.westeurope-1.eventgrid.azure.net/api/events */
   readonly endpoint: string;
-  readonly credential: TokenCredential | KeyCredential;
+  readonly credential: TokenCredential;
   /** PEM of a CA to trust (the local emulator's topic only). */
-  readonly caPem?: string;
+  readonly caPem?: string | undefined;
 }
 
 function eventId(notification: ComplianceNotification): string {
@@ -56,14 +57,20 @@ export function toCloudEvent(notification: ComplianceNotification): SendCloudEve
 
 /** A publisher that sends compliance notifications to the configured topic. */
 export function createComplianceNotificationPublisher(options: ComplianceNotificationsOptions): ComplianceNotificationPublisher {
-  const client = new EventGridPublisherClient(options.endpoint, "CloudEvent", options.credential, {
-    ...(options.caPem !== undefined ? { tlsOptions: { ca: options.caPem } } : {}),
-  });
+  let client: Promise<EventGridPublisherClient<"CloudEvent">> | undefined;
+  const clientOnce = () =>
+    (client ??= import("@azure/eventgrid").then(
+      ({ EventGridPublisherClient }) =>
+        new EventGridPublisherClient(options.endpoint, "CloudEvent", options.credential, {
+          retryOptions: { maxRetries: 2 },
+          ...(options.caPem !== undefined ? { tlsOptions: { ca: options.caPem } } : {}),
+        }),
+    ));
   return {
     async publish(notifications, operationOptions = {}) {
       for (let i = 0; i < notifications.length; i += BATCH_SIZE) {
         try {
-          await client.send(notifications.slice(i, i + BATCH_SIZE).map(toCloudEvent), { abortSignal: operationOptions.abortSignal });
+          await (await clientOnce()).send(notifications.slice(i, i + BATCH_SIZE).map(toCloudEvent), { abortSignal: operationOptions.abortSignal });
         } catch (error) {
           throw toPortcullisError(error);
         }

@@ -105,6 +105,12 @@ function recordOf(entity: TableEntityResult<Record<string, unknown>>): Idempoten
   };
 }
 
+/** Table Storage answers every successful write with an ETag; a write without one cannot be followed up conditionally. */
+function etagOf(etag: string | undefined): string {
+  if (etag === undefined) throw new PortcullisError("internal", "Table Storage returned no ETag for a write.");
+  return etag;
+}
+
 /** Creates the idempotency table if missing. */
 export async function ensureIdempotencyTable(table: TableClient, options: OperationOptions = {}): Promise<void> {
   await ensureTable(table, options);
@@ -135,7 +141,7 @@ export function createTableIdempotencyStore(table: TableClient): IdempotencyStor
       const entity = entityOf(state);
       try {
         const response = await table.createEntity(entity, { abortSignal: options.abortSignal });
-        return { ...state, etag: response.etag };
+        return { ...state, etag: etagOf(response.etag) };
       } catch (error) {
         throw toPortcullisError(error);
       }
@@ -145,7 +151,7 @@ export function createTableIdempotencyStore(table: TableClient): IdempotencyStor
       const entity = entityOf(state);
       try {
         const response = await table.updateEntity(entity, "Replace", { etag, abortSignal: options.abortSignal });
-        return { ...state, etag: response.etag };
+        return { ...state, etag: etagOf(response.etag) };
       } catch (error) {
         throw lostRow(error);
       }

@@ -56,8 +56,25 @@ function entityOf(state: OperationState): Record<string, unknown> & { partitionK
 function recordOf(entity: TableEntityResult<Record<string, unknown>>): OperationRecord {
   const row = rowSchema.safeParse(entity);
   if (!row.success) throw new PortcullisError("internal", `An operation row does not parse: ${row.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const { partitionKey, etag, ...rest } = row.data;
-  return { ...rest, id: partitionKey, etag };
+  const r = row.data;
+  return {
+    id: r.partitionKey,
+    action: r.action,
+    resourceId: r.resourceId,
+    status: r.status,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    createdBy: r.createdBy,
+    resumeState: r.resumeState,
+    result: r.result,
+    etag: r.etag,
+  };
+}
+
+/** Table Storage answers every successful write with an ETag; a write without one cannot be followed up conditionally. */
+function etagOf(etag: string | undefined): string {
+  if (etag === undefined) throw new PortcullisError("internal", "Table Storage returned no ETag for a write.");
+  return etag;
 }
 
 /** Creates the operations table if missing. */
@@ -83,7 +100,7 @@ export function createTableOperationStore(table: TableClient): OperationStore {
       const entity = entityOf(state);
       try {
         const response = await table.createEntity(entity, { abortSignal: options.abortSignal });
-        return { ...state, etag: response.etag };
+        return { ...state, etag: etagOf(response.etag) };
       } catch (error) {
         throw toPortcullisError(error);
       }
@@ -93,7 +110,7 @@ export function createTableOperationStore(table: TableClient): OperationStore {
       const entity = entityOf(state);
       try {
         const response = await table.updateEntity(entity, "Replace", { etag, abortSignal: options.abortSignal });
-        return { ...state, etag: response.etag };
+        return { ...state, etag: etagOf(response.etag) };
       } catch (error) {
         const failure = toPortcullisError(error);
         if (failure.kind === "not-found") {

@@ -70,7 +70,9 @@ export function createTableRuleStore(options: TableRuleStoreOptions): RuleStore 
   const cacheTtlMs = options.cacheTtlMs ?? 0;
   const rescanIntervalMs = options.rescanIntervalMs ?? 300_000;
   let cache: CacheEntry | undefined;
-  let refreshing: Promise<RuleSetSnapshot> | undefined;
+  /** Bumped by every write through this store, so a reader never joins a refresh that started before it. */
+  let generation = 0;
+  let refreshing: { readonly generation: number; readonly snapshot: Promise<RuleSetSnapshot> } | undefined;
 
   async function readMarkerEtag(): Promise<string> {
     const marker = await getEntityOrUndefined(table, MARKER_ROW, { select: ["RowKey"] });
@@ -86,18 +88,19 @@ export function createTableRuleStore(options: TableRuleStoreOptions): RuleStore 
     return rows;
   }
 
-  async function refresh(): Promise<RuleSetSnapshot> {
+  /** Re-validates (one point read) or rescans; the result is cached only if no write happened meanwhile. */
+  async function refresh(startedAt: number): Promise<RuleSetSnapshot> {
     try {
       const markerEtag = await readMarkerEtag();
       const now = clock.now().getTime();
       if (cache && cache.markerEtag === markerEtag && now - cache.scannedAtMs < rescanIntervalMs) {
-        cache = { ...cache, checkedAtMs: now };
+        if (startedAt === generation) cache = { ...cache, checkedAtMs: now };
         return cache.snapshot;
       }
       const scanned = parseRuleRows(await readRuleRows());
       // Keep the same snapshot object when nothing changed, so compiled rule sets (memoized per snapshot) are reused.
       const snapshot = cache && cache.snapshot.version === scanned.version ? cache.snapshot : scanned;
-      cache = { snapshot, markerEtag, checkedAtMs: now, scannedAtMs: now };
+      if (startedAt === generation) cache = { snapshot, markerEtag, checkedAtMs: now, scannedAtMs: now };
       return snapshot;
     } catch (error) {
       throw toPortcullisError(error);
@@ -116,7 +119,14 @@ export function createTableRuleStore(options: TableRuleStoreOptions): RuleStore 
     return 0;
   }
 
+  /** Read-your-writes: the next getRuleSet rescans whatever the TTL says, and no older refresh fills the cache. */
+  function invalidate(): void {
+    generation++;
+    if (cache) cache = { ...cache, markerEtag: "", checkedAtMs: Number.NEGATIVE_INFINITY };
+  }
+
   async function commit(actions: TransactionAction[], abortSignal: AbortSignal | undefined, conflict: string): Promise<string | undefined> {
+    invalidate();
     try {
       const response = await table.submitTransaction(actions, { abortSignal });
       return response.subResponses[0]?.etag;
@@ -127,6 +137,8 @@ export function createTableRuleStore(options: TableRuleStoreOptions): RuleStore 
         throw new PortcullisError("precondition-failed", conflict, { statusCode: 412, ...(e.code ? { code: e.code } : {}), cause: error });
       }
       throw e;
+    } finally {
+      invalidate();
     }
   }
 
@@ -141,10 +153,14 @@ export function createTableRuleStore(options: TableRuleStoreOptions): RuleStore 
   return {
     async getRuleSet(getOptions = {}) {
       if (cache && clock.now().getTime() - cache.checkedAtMs < cacheTtlMs) return cache.snapshot;
-      refreshing ??= refresh().finally(() => {
-        refreshing = undefined;
-      });
-      return await abortable(refreshing, getOptions.abortSignal);
+      if (refreshing?.generation !== generation) {
+        const current = { generation, snapshot: refresh(generation) };
+        refreshing = current;
+        void current.snapshot.finally(() => {
+          if (refreshing === current) refreshing = undefined;
+        }).catch(() => undefined);
+      }
+      return await abortable(refreshing.snapshot, getOptions.abortSignal);
     },
 
     async getRule(id, getOptions = {}) {

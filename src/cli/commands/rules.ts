@@ -17,8 +17,6 @@ import { describeDiff, diffRuleSets, draftOf, type RuleChange } from "../rule-di
 import { formatProblem, readRuleFile, requireValid } from "../rule-files.ts";
 import { renderTable, toJson, type Style } from "../terminal.ts";
 
-const TABLES_ONLY = { arm: false, tables: true } as const;
-
 /** Colours an action word: approve green, reject red, manual yellow. */
 export function styleAction(style: Style, action: string, text: string = action): string {
   return action === "approve" ? style.green(text) : action === "reject" ? style.red(text) : action === "manual" ? style.yellow(text) : text;
@@ -32,6 +30,9 @@ function validity(rule: Rule): string {
 function actorName(actor: { objectId: string; name?: string | undefined }): string {
   return actor.name ?? actor.objectId;
 }
+
+/** Rules live in storage only; no managed scope is needed to work on them. */
+const STORAGE_ONLY = { scope: false } as const;
 
 export function registerRuleCommands(program: Command, host: CommandHost): void {
   const rules = program
@@ -51,8 +52,8 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .description("list the stored rules by priority (or why the stored set is unusable)")
       .option("--json", "print the rule set snapshot as JSON")
       .action(async (options: { json?: boolean }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => {
-          const snapshot = await context.services.ruleStore().getRuleSet();
+        host.run(command, STORAGE_ONLY, async (context) => {
+          const snapshot = await (await context.services.ruleStore()).getRuleSet();
           if (options.json) {
             context.terminal.out(toJson(snapshot));
             return;
@@ -95,8 +96,8 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .argument("<id>", "rule id")
       .option("--json", "print {rule, etag} as JSON")
       .action(async (id: string, options: { json?: boolean }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => {
-          const found = await context.services.ruleStore().getRule(id);
+        host.run(command, STORAGE_ONLY, async (context) => {
+          const found = await (await context.services.ruleStore()).getRule(id);
           if (found === undefined) throw new CliError(EXIT.usage, `There is no rule "${id}" (see \`portcullis rules list\`).`);
           if (options.json) {
             context.terminal.out(toJson(found));
@@ -119,10 +120,10 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .option("--ticket <ticket>", "change ticket recorded in the rule's history")
       .option("--json", "print {rule, etag} as JSON")
       .action(async (options: { file: string; ifMatch?: string; ticket?: string; json?: boolean }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => {
+        host.run(command, STORAGE_ONLY, async (context) => {
           const file = requireValid(readRuleFile(options.file, "rule"));
           const draft = file.drafts[0]!;
-          const store = context.services.ruleStore();
+          const store = await context.services.ruleStoreForWriting();
           const common = { actor: context.identity.actor, ...(options.ticket !== undefined ? { ticket: options.ticket } : {}) };
           let written: { rule: Rule; etag: string };
           if (options.ifMatch !== undefined) {
@@ -151,8 +152,8 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .option("-y, --yes", "do not ask for confirmation (required when not on a terminal)")
       .option("--json", "print {deleted, version} as JSON")
       .action(async (id: string, options: { ifMatch?: string; ticket?: string; yes?: boolean; json?: boolean }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => {
-          const store = context.services.ruleStore();
+        host.run(command, STORAGE_ONLY, async (context) => {
+          const store = await context.services.ruleStoreForWriting();
           const current = await store.getRule(id);
           if (current === undefined) throw new CliError(EXIT.usage, `There is no rule "${id}" (see \`portcullis rules list\`).`);
           await requireConsent(context, options.yes, `Delete rule ${id} (version ${current.rule.version}, ${current.rule.action})?`);
@@ -175,8 +176,8 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .argument("<id>", "rule id")
       .option("--json", "print the history entries as JSON")
       .action(async (id: string, options: { json?: boolean }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => {
-          const history = await context.services.ruleStore().listHistory(id);
+        host.run(command, STORAGE_ONLY, async (context) => {
+          const history = await (await context.services.ruleStore()).listHistory(id);
           if (options.json) {
             context.terminal.out(toJson(history));
             return;
@@ -243,7 +244,7 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .option("--dry-run", "show the diff and exit without writing")
       .option("--json", "print the planned and applied changes as JSON")
       .action(async (options: { file: string; ticket?: string; yes?: boolean; dryRun?: boolean; json?: boolean }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => importRules(context, options)),
+        host.run(command, STORAGE_ONLY, async (context) => importRules(context, options)),
       ),
     [
       "portcullis --local rules import -f dev/demo/rules.json",
@@ -260,8 +261,8 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
       .option("--json", "same as --format json")
       .option("-o, --out <file>", "write to this file instead of stdout")
       .action(async (options: { format?: "yaml" | "json"; json?: boolean; out?: string }, command: Command) =>
-        host.run(command, TABLES_ONLY, async (context) => {
-          const snapshot = await context.services.ruleStore().getRuleSet();
+        host.run(command, STORAGE_ONLY, async (context) => {
+          const snapshot = await (await context.services.ruleStore()).getRuleSet();
           if (snapshot.status === "unusable") {
             reportUnusable(context, snapshot.problems);
             throw new PortcullisError("internal", "The stored rule set is unusable, so it cannot be exported as a valid rule set; repair or delete the rows above.");
@@ -297,7 +298,7 @@ async function requireConsent(context: CommandContext, yes: boolean | undefined,
 
 async function importRules(context: CommandContext, options: { file: string; ticket?: string; yes?: boolean; dryRun?: boolean; json?: boolean }) {
   const file = requireValid(readRuleFile(options.file, "rule-set"));
-  const store = context.services.ruleStore();
+  const store = await context.services.ruleStoreForWriting();
   const snapshot = await store.getRuleSet();
   if (snapshot.status === "unusable") {
     reportUnusable(context, snapshot.problems);

@@ -47,7 +47,7 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .instance{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:4px 16px 16px;margin-top:16px}
 .facts{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:.85rem;color:#374151;margin:0 0 8px;padding:0;list-style:none}
 .ok{color:#047857}
-details summary{cursor:pointer;color:#1d4ed8}
+.fix{margin:6px 0 0;font-size:.8rem;color:#374151}
 footer{margin-top:32px;color:#6b7280;font-size:.8rem}
 @media (max-width:800px){.charts{grid-template-columns:1fr}}
 @media print{
@@ -58,7 +58,6 @@ footer{margin-top:32px;color:#6b7280;font-size:.8rem}
   .badge,.score{-webkit-print-color-adjust:exact;print-color-adjust:exact}
   tr,figure,.card{break-inside:avoid}
   h2,h3{break-after:avoid}
-  details{display:block}details>*{display:block}
 }
 `;
 
@@ -131,14 +130,14 @@ function findingsTable(findings: readonly Finding[]): string {
       `<td class="status-${escapeHtml(f.status)}">${escapeHtml(f.status)}${f.resolvedAt ? `<br>${escapeHtml(f.resolvedAt)}` : ""}${suppression}</td>` +
       `<td><code>${escapeHtml(f.checkId)}</code></td>` +
       `<td title="${escapeHtml(f.resourceId)}">${escapeHtml(shortName(f.resourceId))}</td>` +
-      `<td>${escapeHtml(f.message)}<br><small>expected: ${escapeHtml(f.evidence.expected)}<br>actual: ${escapeHtml(f.evidence.actual)}</small></td>` +
+      `<td>${escapeHtml(f.message)}<br><small>expected: ${escapeHtml(f.evidence.expected)}<br>actual: ${escapeHtml(f.evidence.actual)}</small>` +
+      `<p class="fix"><b>Fix:</b> ${escapeHtml(f.remediation.portal)}<br><code>${escapeHtml(f.remediation.azCli)}</code></p></td>` +
       `<td>${escapeHtml(f.firstSeenAt)}<br><small>last ${escapeHtml(f.lastSeenAt)}</small></td>` +
-      `<td><details><summary>How to fix</summary><p>${escapeHtml(f.remediation.portal)}</p><code>${escapeHtml(f.remediation.azCli)}</code></details></td>` +
       `</tr>`
     );
   });
   return (
-    `<table><thead><tr><th>Severity</th><th>Status</th><th>Check</th><th>Resource</th><th>Finding</th><th>First seen</th><th>Fix</th></tr></thead>` +
+    `<table><thead><tr><th>Severity</th><th>Status</th><th>Check</th><th>Resource</th><th>Finding and fix</th><th>First seen</th></tr></thead>` +
     `<tbody>${rows.join("")}</tbody></table>`
   );
 }

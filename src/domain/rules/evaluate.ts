@@ -2,16 +2,18 @@
  * Rule evaluation: a chain of pure checks run in order, stopping at the first enforce rule that matches.
  *
  *   unusable rule set ─────────────────────────────────────────────► manual (fail-closed)
- *   for each rule by (priority, id):
+ *   rules whose target-instances exclude this instance ──► not considered (counted in one line)
+ *   for each remaining rule by (priority, id):
  *     disabled / not yet valid / expired ──► skip (explained)
  *     a condition fails or its fact is unknown ──► no match (explained)
  *     matches, mode audit ──► record an audit match, continue
  *     matches, mode enforce ──► decides: its action and reason
  *   no enforce rule matched ──────────────────────────────────────► defaultAction
  *
- * Pure and deterministic: time comes in as `options.now`. A rule set is compiled once (patterns, validity windows,
- * sorted order and every explanation sentence that does not depend on the connection), so evaluating one
- * connection only runs cheap comparisons.
+ * Pure and deterministic: time comes in as `options.now`. A rule set is compiled once: sorted order, patterns,
+ * validity windows and every explanation sentence that does not depend on the connection. Because target-instances
+ * depends on nothing but the instance, the rules that can apply to an instance are worked out on its first
+ * connection and remembered with the compiled set; later connections to it walk only those rules.
  */
 import { compileConditions, type CompiledCondition } from "./conditions.ts";
 import { prepareFacts, type ConnectionFacts, type PreparedFacts } from "./facts.ts";
@@ -43,7 +45,7 @@ export interface RuleEvaluation {
   readonly decidedBy: DecidedBy;
   /** Text for the connection's description. */
   readonly reason: string;
-  /** The facts, then one sentence per rule considered, then the outcome. */
+  /** The facts; how many rules target other instances; one sentence per rule considered; the outcome. */
   readonly explanation: readonly string[];
   readonly auditMatches: readonly AuditMatch[];
   /** The version of the rule set evaluated (for the decision log). */
@@ -57,9 +59,9 @@ export interface CompiledRule {
   readonly audit: boolean;
   readonly validFromMs: number;
   readonly validUntilMs: number;
-  /** Its first condition is target-instances with exact IDs only, so the set's target index answers it. */
-  readonly targetIndexed: boolean;
   readonly conditions: readonly CompiledCondition[];
+  /** Its target-instances condition (always the first condition), if it has one. */
+  readonly target: CompiledCondition | undefined;
   readonly decidedBy: DecidedBy;
   readonly auditMatch: AuditMatch;
   readonly lines: {
@@ -79,11 +81,14 @@ export interface CompiledRuleSet {
   /** Sorted by priority, then id. Empty when the snapshot is unusable. */
   readonly compiledRules: readonly CompiledRule[];
   /**
-   * Folded instance ID -> ascending positions (in compiledRules) of the target-indexed rules that name it, so a
-   * connection skips the rules for other instances with one map lookup instead of one comparison per rule.
+   * Folded instance ID -> ascending positions of the rules whose target-instances hold for it (or that have none).
+   * Filled on an instance's first connection: a cache of a pure function, so results never depend on it.
    */
-  readonly targetIndex: ReadonlyMap<string, readonly number[]>;
+  readonly candidatesByInstance: Map<string, readonly number[]>;
 }
+
+/** Bounds the per-instance cache; instances beyond it are still evaluated correctly, just without the shortcut. */
+const MAX_CACHED_INSTANCES = 10_000;
 
 const compiledSnapshots = new WeakMap<RuleSetSnapshot, CompiledRuleSet>();
 
@@ -92,18 +97,21 @@ export function compileRuleSet(snapshot: RuleSetSnapshot): CompiledRuleSet {
   const cached = compiledSnapshots.get(snapshot);
   if (cached) return cached;
   const compiledRules = snapshot.status === "usable" ? [...snapshot.rules].sort(byPriorityThenId).map(compileRule) : [];
-  const targetIndex = new Map<string, number[]>();
-  compiledRules.forEach((r, position) => {
-    if (!r.targetIndexed) return;
-    for (const id of r.conditions[0]!.values!) {
-      const positions = targetIndex.get(id) ?? [];
-      positions.push(position);
-      targetIndex.set(id, positions);
-    }
-  });
-  const compiled: CompiledRuleSet = Object.freeze({ snapshot, compiledRules: Object.freeze(compiledRules), targetIndex });
+  const compiled: CompiledRuleSet = Object.freeze({ snapshot, compiledRules: Object.freeze(compiledRules), candidatesByInstance: new Map() });
   compiledSnapshots.set(snapshot, compiled);
   return compiled;
+}
+
+/** Positions of the rules that can apply to an instance: no target-instances condition, or one that holds. */
+function candidatesFor(compiled: CompiledRuleSet, instance: string): readonly number[] {
+  const known = compiled.candidatesByInstance.get(instance);
+  if (known) return known;
+  const candidates: number[] = [];
+  compiled.compiledRules.forEach((r, position) => {
+    if (r.target === undefined || r.target.holdsFor(instance)) candidates.push(position);
+  });
+  if (compiled.candidatesByInstance.size < MAX_CACHED_INSTANCES) compiled.candidatesByInstance.set(instance, candidates);
+  return candidates;
 }
 
 /** The evaluation order: lower priority first, ties broken by id. */
@@ -122,8 +130,8 @@ function compileRule(rule: Rule): CompiledRule {
     audit: rule.mode === "audit",
     validFromMs: rule.validFrom === undefined ? Number.NEGATIVE_INFINITY : Date.parse(rule.validFrom),
     validUntilMs: rule.validUntil === undefined ? Number.POSITIVE_INFINITY : Date.parse(rule.validUntil),
-    targetIndexed: conditions[0]?.key === "target-instances" && conditions[0].values !== undefined,
     conditions,
+    target: conditions[0]?.key === "target-instances" ? conditions[0] : undefined,
     decidedBy: Object.freeze({ kind: "rule", ruleId: rule.id, ruleVersion: rule.version }),
     auditMatch: Object.freeze({ ruleId: rule.id, ruleVersion: rule.version, action: rule.action }),
     lines: {
@@ -154,17 +162,12 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   const prepared = prepareFacts(facts);
   const now = options.now.getTime();
   const rules = compiled.compiledRules;
-  const hits = compiled.targetIndex.get(prepared.serviceId) ?? NO_HITS;
-  let nextHit = 0;
+  const candidates = candidatesFor(compiled, prepared.serviceId);
+  const elsewhere = rules.length - candidates.length;
+  if (elsewhere > 0) explanation.push(`${elsewhere} rule(s) do not target this instance (target-instances), so they were not considered.`);
   const auditMatches: AuditMatch[] = [];
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i]!;
-    // Target-indexed rules for this instance come up in ascending order: walk the hit list alongside.
-    let targetHolds = false;
-    if (r.targetIndexed) {
-      targetHolds = hits[nextHit] === i;
-      if (targetHolds) nextHit++;
-    }
+  for (let k = 0; k < candidates.length; k++) {
+    const r = rules[candidates[k]!]!;
     if (!r.enabled) {
       explanation.push(r.lines.disabled);
       continue;
@@ -177,11 +180,7 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
       explanation.push(r.lines.expired);
       continue;
     }
-    if (r.targetIndexed && !targetHolds) {
-      explanation.push(r.lines.fails[0]!);
-      continue;
-    }
-    const miss = firstMiss(r, prepared, targetHolds ? 1 : 0);
+    const miss = firstMiss(r, prepared);
     if (miss !== undefined) {
       explanation.push(miss);
       continue;
@@ -191,8 +190,8 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
       auditMatches.push(r.auditMatch);
       continue;
     }
-    const skipped = rules.length - i - 1;
-    if (skipped > 0) explanation.push(`${skipped} lower-priority rule(s) were not considered.`);
+    const remaining = candidates.length - k - 1;
+    if (remaining > 0) explanation.push(`${remaining} lower-priority rule(s) were not considered.`);
     return { action: r.rule.action, decidedBy: r.decidedBy, reason: r.rule.reason, explanation, auditMatches, ruleSetVersion: snapshot.version };
   }
   explanation.push(DEFAULT_LINES[options.defaultAction]);
@@ -206,17 +205,44 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   };
 }
 
-const NO_HITS: readonly number[] = [];
-
-/** The explanation line of the first condition (from `start`) that does not hold, or undefined when all hold. */
-function firstMiss(rule: CompiledRule, facts: PreparedFacts, start: number): string | undefined {
+/**
+ * The explanation line of the first condition (in map order) that does not hold, or undefined when all hold.
+ * A condition on an unknown fact never holds. target-instances already holds for every candidate.
+ */
+function firstMiss(rule: CompiledRule, facts: PreparedFacts): string | undefined {
   const conditions = rule.conditions;
-  for (let c = start; c < conditions.length; c++) {
-    const outcome = conditions[c]!.check(facts);
-    if (outcome === "fails") return rule.lines.fails[c];
-    if (outcome === "unknown") return rule.lines.unknown[c];
+  for (let c = rule.target === undefined ? 0 : 1; c < conditions.length; c++) {
+    const condition = conditions[c]!;
+    if (condition.fact === "groupIds") {
+      if (!anyHolds(condition, facts.groupIds)) return rule.lines.fails[c];
+      continue;
+    }
+    const value = singleFact(facts, condition.fact);
+    if (value === undefined) return rule.lines.unknown[c];
+    if (!condition.holdsFor(value)) return rule.lines.fails[c];
   }
   return undefined;
+}
+
+function anyHolds(condition: CompiledCondition, values: readonly string[]): boolean {
+  for (let i = 0; i < values.length; i++) if (condition.holdsFor(values[i]!)) return true;
+  return false;
+}
+
+/** A switch rather than `facts[fact]`: the property read stays monomorphic in the hot loop. */
+function singleFact(facts: PreparedFacts, fact: Exclude<keyof PreparedFacts, "groupIds">): string | undefined {
+  switch (fact) {
+    case "serviceId":
+      return facts.serviceId;
+    case "privateEndpointId":
+      return facts.privateEndpointId;
+    case "requesterSubscriptionId":
+      return facts.requesterSubscriptionId;
+    case "requesterTenantId":
+      return facts.requesterTenantId;
+    case "requestMessage":
+      return facts.requestMessage;
+  }
 }
 
 const DEFAULT_DECIDER: DecidedBy = Object.freeze({ kind: "default" });

@@ -47,11 +47,12 @@ export class GlobMatcher {
     const lastWildcard = tokens.findLastIndex(isWildcard);
     const stars = tokens.filter((t) => t === STAR).length;
     this.exact = firstWildcard === -1 ? folded : undefined;
-    // The literal text before the first wildcard must start the text, the literal text after the last wildcard
-    // must end it, and the text needs at least as many UTF-16 units as the pattern has non-star characters.
+    // The literal text before the first wildcard must start the text and the literal text after the last wildcard
+    // must end it, without overlapping (a wildcard lies between them); and the text needs at least one UTF-16 unit
+    // per non-star character of the pattern.
     this.prefix = firstWildcard === -1 ? "" : String.fromCodePoint(...tokens.slice(0, firstWildcard));
     this.suffix = firstWildcard === -1 ? "" : String.fromCodePoint(...tokens.slice(lastWildcard + 1));
-    this.minLength = tokens.length - stars;
+    this.minLength = Math.max(tokens.length - stars, this.prefix.length + this.suffix.length);
     const affixesDecide = firstWildcard === -1 || (stars === 1 && firstWildcard === lastWildcard && tokens[firstWildcard] === STAR);
     this.automaton = affixesDecide ? undefined : buildAutomaton(tokens);
   }

@@ -208,6 +208,16 @@ describe("Table Storage rule store (Azurite)", () => {
     assert.equal(requests.length, 1);
   });
 
+  test("sees its own writes at once, even within cacheTtlMs", async () => {
+    const { client } = await freshTable();
+    const store = createTableRuleStore({ table: client, clock: manualClock(), cacheTtlMs: 60_000 });
+    const empty = await store.getRuleSet();
+    const created = await store.putRule(draft(), { ifNoneMatch: "*", actor: ann });
+    const after = await store.getRuleSet();
+    assert.notEqual(after.version, empty.version);
+    assert.deepEqual(after.status === "usable" ? after.rules : undefined, [created.rule]);
+  });
+
   test("shares one re-validation between concurrent callers", async () => {
     const { client, requests } = await freshTable();
     const store = createTableRuleStore({ table: client, clock: manualClock() });

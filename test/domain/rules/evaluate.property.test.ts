@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { evaluateRules } from "../../../src/domain/rules/evaluate.ts";
+import { compileRuleSet, evaluateRules } from "../../../src/domain/rules/evaluate.ts";
 import type { ConnectionFacts } from "../../../src/domain/rules/facts.ts";
 import { parseRuleRows, ruleSetOf } from "../../../src/domain/rules/rule-set.ts";
 import type { Rule } from "../../../src/domain/rules/schema.ts";
@@ -130,6 +130,18 @@ describe("evaluateRules properties", () => {
         assert.equal(a.ruleSetVersion, b.ruleSetVersion);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  test("remembering the rules per instance never changes a result", () => {
+    fc.assert(
+      fc.property(rulesArb, fc.array(factsArb, { minLength: 1, maxLength: 8 }), (rules, connections) => {
+        const shared = compileRuleSet(ruleSetOf(rules));
+        for (const f of connections) {
+          assert.deepEqual(evaluateRules(f, shared, options), evaluateRules(f, compileRuleSet(ruleSetOf(rules)), options));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -249,23 +249,29 @@ describe("evaluateRules", () => {
       rule({ id: "off", priority: 1, enabled: false }),
       rule({ id: "old", priority: 2, validUntil: "2025-01-01T00:00:00Z" }),
       rule({ id: "later", priority: 3, validFrom: "2030-01-01T00:00:00Z" }),
-      rule({ id: "other-instance", priority: 4, conditions: { "target-instances": [TEST_APIM] } }),
+      rule({ id: "other-instance", priority: 4, conditions: { "target-instances": [`${TEST_APIM.slice(0, -4)}*`] } }),
       rule({ id: "tenant", priority: 5, conditions: { "requester-tenants": [TENANT] } }),
       rule({ id: "watch", priority: 6, mode: "audit", action: "reject" }),
       rule({ id: "orders", priority: 7, conditions: { "request-message": ["orders*"] } }),
       rule({ id: "never-reached", priority: 8 }),
     ];
     const { explanation } = evaluateRules(facts(), ruleSetOf(rules), manualByDefault);
-    assert.equal(explanation.length, 1 + rules.length);
+    assert.deepEqual(explanation.length, 9);
     assert.match(explanation[0]!, /^Connection .*pe-orders\.abc .*request message "Orders team, ticket CHG0012345"\.$/);
-    assert.match(explanation[1]!, /^Rule "off" .* is disabled, so it was skipped\.$/);
-    assert.match(explanation[2]!, /^Rule "old" .* expired at 2025-01-01T00:00:00Z/);
-    assert.match(explanation[3]!, /^Rule "later" .* is not valid until 2030-01-01T00:00:00Z/);
-    assert.match(explanation[4]!, /^Rule "other-instance" .* did not match: the target instance matches none of its target-instances patterns/);
+    assert.equal(explanation[1], "1 rule(s) do not target this instance (target-instances), so they were not considered.");
+    assert.match(explanation[2]!, /^Rule "off" .* is disabled, so it was skipped\.$/);
+    assert.match(explanation[3]!, /^Rule "old" .* expired at 2025-01-01T00:00:00Z/);
+    assert.match(explanation[4]!, /^Rule "later" .* is not valid until 2030-01-01T00:00:00Z/);
     assert.match(explanation[5]!, /^Rule "tenant" .* did not match: the requester tenant is not known/);
     assert.match(explanation[6]!, /^Rule "watch" .* matched .* audit mode, so it is recorded as an audit match and evaluation continues\.$/);
     assert.match(explanation[7]!, /^Rule "orders" v1 \(priority 7, enforce, approve\) matched \(group-ids, request-message all hold\), so it decides: approve\.$/);
     assert.equal(explanation[8], "1 lower-priority rule(s) were not considered.");
+  });
+
+  test("explains the first condition that failed for a rule that targets this instance", () => {
+    const rules = [rule({ id: "prod-subs", conditions: { "target-instances": ["*/apim-prod"], "requester-subscriptions": [OTHER_SUB] } })];
+    const { explanation } = evaluateRules(facts(), ruleSetOf(rules), manualByDefault);
+    assert.match(explanation[1]!, /^Rule "prod-subs" .* did not match: the requester subscription is not one of its requester-subscriptions \("33333333-/);
   });
 
   test("ends the explanation with the default action when nothing decides", () => {

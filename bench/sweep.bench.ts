@@ -1,0 +1,176 @@
+/**
+ * Benchmark (b): Pending connections across 10 instances decided by the sweep (reconcilePending) against the ARM
+ * emulator with ARM's write throttling on, through the production wiring (src/composition.ts): real SDK clients
+ * over HTTPS, real Table Storage (Azurite), the real rule store.
+ *
+ * Measured in the same run:
+ * - the lower bound the write throttle allows: the bucket's first `capacity` writes are free, the rest arrive at
+ *   `refill` per second, so deciding N connections (one PUT each) takes at least (N − capacity) / refill seconds;
+ * - a one-at-a-time approve-and-poll loop, the way the CLI and the published approval scripts do it (PUT, poll the
+ *   long-running operation to the end, next). It never reaches the throttle (one write per operation time), so
+ *   its time per connection is measured on a sample and multiplied by N.
+ *
+ * Scale: by default the numbers are ARM's scaled down proportionally to keep the run short: 200 connections,
+ * write bucket 20 refilled 10 per second (Azure: 200, 10/s; lower bound 18 s instead of 80 s). BENCH_SWEEP_FULL=1
+ * runs 1,000 connections with Azure's 200 / 10 per second. Reads keep Azure's 250 / 25 per second. Every approval's
+ * long-running operation takes `lroDelayMs` (2 s) and answers Retry-After in whole seconds as ARM does; APIM's take
+ * tens of seconds in Azure, which only widens the one-at-a-time loop's gap.
+ *
+ * Run standalone: `node bench/sweep.bench.ts`; `run()` returns the figures for bench/run.ts.
+ */
+import { pathToFileURL } from "node:url";
+import type { PrivateEndpointConnection } from "../src/domain/model.ts";
+import { reconcilePending } from "../src/workflows/reconcile-pending.ts";
+import { printBenchResult, type BenchResult } from "./run.ts";
+import {
+  CONSUMER_SUB,
+  engineTopology,
+  putRules,
+  quietLog,
+  serviceIdOf,
+  startEngineStack,
+  type PendingSeed,
+} from "../test/e2e/engine-stack.ts";
+
+export interface SweepBenchScale {
+  readonly connections: number;
+  readonly instances: number;
+  readonly writeCapacity: number;
+  readonly writeRefillPerSecond: number;
+  /** How long each approval's long-running operation runs in the emulator. */
+  readonly lroDelayMs: number;
+  /** The Retry-After (whole seconds) its in-progress answers carry; pollers wait that long between polls. */
+  readonly lroRetryAfterSeconds: number;
+  /** Connections the one-at-a-time loop approves to measure its time per connection. */
+  readonly baselineSample: number;
+  /** PORTCULLIS_ARM_CONCURRENCY for the sweep. */
+  readonly concurrency: number;
+}
+
+export const SCALED: SweepBenchScale = {
+  connections: 200,
+  instances: 10,
+  writeCapacity: 20,
+  writeRefillPerSecond: 10,
+  lroDelayMs: 1_800,
+  lroRetryAfterSeconds: 2,
+  baselineSample: 10,
+  concurrency: 32,
+};
+
+export const FULL: SweepBenchScale = { ...SCALED, connections: 1_000, writeCapacity: 200 };
+
+export interface SweepBenchFigures {
+  readonly scale: SweepBenchScale;
+  readonly sweepWallMs: number;
+  readonly lowerBoundMs: number;
+  /** sweep wall time / lower bound (target ≤ 1.2). */
+  readonly vsLowerBound: number;
+  readonly baselinePerConnectionMs: number;
+  /** baselinePerConnectionMs × connections. */
+  readonly baselineWallMs: number;
+  /** baseline wall time / sweep wall time (target ≥ 10). */
+  readonly speedup: number;
+  readonly approved: number;
+  readonly connectionWrites: number;
+  readonly throttled: number;
+  readonly failures: number;
+}
+
+const BASELINE_INSTANCE = "apim-baseline";
+const instanceName = (i: number) => `apim-${String(i).padStart(2, "0")}`;
+
+/** Runs the sweep and the baseline once at `scale` and returns the figures. */
+export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures> {
+  const instances = Array.from({ length: scale.instances }, (_, i) => instanceName(i));
+  const pending: PendingSeed[] = Array.from({ length: scale.connections }, (_, i) => ({ name: `pe-${i}`, instance: instances[i % scale.instances]! }));
+  for (let i = 0; i < scale.baselineSample; i++) pending.push({ name: `pe-baseline-${i}`, instance: BASELINE_INSTANCE });
+  const stack = await startEngineStack({
+    topology: engineTopology([...instances, BASELINE_INSTANCE], pending),
+    emulator: { lroDelayMs: scale.lroDelayMs, lroRetryAfterSeconds: scale.lroRetryAfterSeconds },
+    settings: {
+      PORTCULLIS_MANAGED_SUBSCRIPTIONS: "",
+      PORTCULLIS_MANAGED_INSTANCES: instances.map(serviceIdOf).join(","),
+      PORTCULLIS_ARM_CONCURRENCY: String(scale.concurrency),
+    },
+  });
+  try {
+    await putRules(stack.composition, [
+      { id: "allow-consumer", priority: 10, action: "approve", reason: "Consumer subscription is on the allow list.", conditions: { "requester-subscriptions": [CONSUMER_SUB] } },
+    ]);
+    const deps = await stack.composition.engineDeps(quietLog);
+    const throttle = () => stack.emulator.throttle.configure({ enabled: true, writes: { capacity: scale.writeCapacity, refillPerSecond: scale.writeRefillPerSecond } });
+
+    // The one-at-a-time loop, on its own (unmanaged) instance, with fresh buckets.
+    const sample: PrivateEndpointConnection[] = [];
+    for await (const connection of deps.apim.listConnections(serviceIdOf(BASELINE_INSTANCE))) sample.push(connection);
+    throttle();
+    const baselineStarted = performance.now();
+    for (const connection of sample) {
+      const operation = await deps.apim.beginSetConnectionStatus(connection.id, "Approved", "Approved by a one-at-a-time script");
+      await operation.pollUntilDone();
+    }
+    const baselinePerConnectionMs = (performance.now() - baselineStarted) / sample.length;
+
+    // The sweep, with fresh buckets.
+    throttle();
+    stack.emulator.clearRequests();
+    const started = performance.now();
+    const summary = await reconcilePending("bench-sweep", deps);
+    const sweepWallMs = performance.now() - started;
+
+    const requests = stack.emulator.requests();
+    if (process.env["BENCH_DEBUG"]) {
+      const byKind = new Map<string, number>();
+      for (const r of requests) byKind.set(`${r.method} ${r.status} ${r.subscriptionId?.slice(0, 4)}`, (byKind.get(`${r.method} ${r.status} ${r.subscriptionId?.slice(0, 4)}`) ?? 0) + 1);
+      console.log(byKind, summary.connectionFailures.slice(0, 3));
+    }
+    const connectionWrites = requests.filter((r) => r.method === "PUT" && /\/privateEndpointConnections\//i.test(r.path) && r.status < 300).length;
+    const lowerBoundMs = (Math.max(0, scale.connections - scale.writeCapacity) / scale.writeRefillPerSecond) * 1000;
+    const baselineWallMs = baselinePerConnectionMs * scale.connections;
+    return {
+      scale,
+      sweepWallMs,
+      lowerBoundMs,
+      vsLowerBound: sweepWallMs / lowerBoundMs,
+      baselinePerConnectionMs,
+      baselineWallMs,
+      speedup: baselineWallMs / sweepWallMs,
+      approved: summary.outcomes.approved ?? 0,
+      connectionWrites,
+      throttled: requests.filter((r) => r.status === 429).length,
+      failures: summary.connectionFailures.length + summary.instanceFailures.length,
+    };
+  } finally {
+    await stack.close();
+  }
+}
+
+/** The benchmark as bench/run.ts runs it (scaled unless BENCH_SWEEP_FULL=1), with the figures attached. */
+export async function run(): Promise<BenchResult & { figures: SweepBenchFigures }> {
+  const scale = process.env["BENCH_SWEEP_FULL"] === "1" ? FULL : SCALED;
+  const f = await measure(scale);
+  return {
+    name: `sweep: ${scale.connections} Pending connections on ${scale.instances} instances, writes throttled ${scale.writeCapacity} + ${scale.writeRefillPerSecond}/s, operations ${scale.lroDelayMs} ms`,
+    rows: [
+      ["sweep wall time", f.sweepWallMs / 1000, "s"],
+      ["write-throttle lower bound", f.lowerBoundMs / 1000, `s ((${scale.connections} − ${scale.writeCapacity}) / ${scale.writeRefillPerSecond} per s)`],
+      ["sweep / lower bound", f.vsLowerBound, "x"],
+      ["one-at-a-time loop per connection", f.baselinePerConnectionMs / 1000, `s (sample of ${scale.baselineSample})`],
+      ["one-at-a-time loop for all", f.baselineWallMs / 1000, "s (per connection × N)"],
+      ["one-at-a-time / sweep", f.speedup, "x"],
+      ["approved / ARM writes / 429 answers", `${f.approved} / ${f.connectionWrites} / ${f.throttled}`],
+      ["failures reported", f.failures],
+    ],
+    targets: [
+      { description: "sweep within 1.2x of the write throttle's lower bound", met: f.vsLowerBound <= 1.2 },
+      { description: "sweep at least 10x faster than the one-at-a-time loop", met: f.speedup >= 10 },
+      { description: "every connection approved with exactly one ARM write", met: f.approved === scale.connections && f.connectionWrites === scale.connections },
+    ],
+    figures: f,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  printBenchResult(await run());
+}

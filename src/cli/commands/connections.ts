@@ -1,0 +1,231 @@
+/**
+ * `portcullis connections list|show` and `portcullis approve|reject`: the connections of the managed instances with
+ * their decisions, and manual decisions through decideManually, the same workflow (claim, re-read, ARM write,
+ * confirmation, decision record) as the HTTP API, with the signed-in identity as the actor.
+ */
+import { randomUUID } from "node:crypto";
+import { Option, type Command } from "commander";
+import type { DecisionRecord } from "../../domain/decision.ts";
+import { toPortcullisError } from "../../domain/errors.ts";
+import type { ConnectionStatus, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
+import { MAX_REASON_LENGTH } from "../../domain/rules/schema.ts";
+import { parsePrivateEndpointId } from "../../domain/resource-id.ts";
+import { decideManually, type ManualAction } from "../../workflows/decide-manually.ts";
+import type { CommandContext } from "../context.ts";
+import { getManagedConnection, listManagedConnections } from "../../workflows/manual-connections.ts";
+import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
+import type { ReadDeps } from "../services.ts";
+import { CliError, EXIT } from "../exit-codes.ts";
+import { withExamples, type CommandHost } from "../program.ts";
+import { renderTable, toJson, type Style } from "../terminal.ts";
+
+function styleStatus(style: Style, status: string, text: string = status): string {
+  return status === "Approved" ? style.green(text) : status === "Rejected" ? style.red(text) : status === "Pending" ? style.yellow(text) : text;
+}
+
+/** `consumer-sub/rg/pe-name`: where the request comes from, compactly. */
+function requester(connection: PrivateEndpointConnection): string {
+  const ref = connection.privateEndpointId === undefined ? undefined : parsePrivateEndpointId(connection.privateEndpointId);
+  return ref ? `${ref.subscriptionId}/${ref.resourceGroup}/${ref.privateEndpointName}` : (connection.privateEndpointId ?? "unknown");
+}
+
+/** "approve by rule:x at 2025-…", or "awaiting manual (default)". */
+function describeDecision(record: DecisionRecord | undefined): string {
+  if (record === undefined) return "-";
+  const mode = record.mode === "enforce" ? "" : ` [${record.mode}]`;
+  const outcome = record.outcome === "applied" ? "" : ` (${record.outcome})`;
+  return `${record.action}${mode}${outcome} by ${record.actorName ?? record.actor} at ${record.recordedAt.toISOString()}`;
+}
+
+/** The consumer's endpoint for its request message; another tenant's endpoint (403) or a deleted one is just unknown. */
+async function readEndpoint(deps: ReadDeps, privateEndpointId: string | undefined): Promise<PrivateEndpoint | undefined> {
+  if (privateEndpointId === undefined) return undefined;
+  try {
+    return await deps.network.getPrivateEndpoint(privateEndpointId);
+  } catch (error) {
+    const failure = toPortcullisError(error);
+    if (failure.kind === "forbidden" || failure.kind === "not-found") return undefined;
+    throw failure;
+  }
+}
+
+/** JSON form of a decision record (dates as ISO strings). */
+function recordJson(record: DecisionRecord | undefined) {
+  return record === undefined ? null : { ...record, startedAt: record.startedAt.toISOString(), recordedAt: record.recordedAt.toISOString() };
+}
+
+/** Connections and decisions need the managed scope (ARM) and storage (the decision log). */
+const ESTATE = { scope: true } as const;
+
+export function registerConnectionCommands(program: Command, host: CommandHost): void {
+  const connections = program.command("connections").description("list and inspect private endpoint connections of the managed instances").helpGroup("Connections:");
+  withExamples(connections, ["portcullis --local connections list --status Pending", "portcullis --local connections show contoso-apim-dev/pe-orders.1"]);
+
+  withExamples(
+    connections
+      .command("list")
+      .description("every connection of the managed instances, with its latest decision")
+      .addOption(new Option("--status <status>", "only connections in this status").choices(["Pending", "Approved", "Rejected"]))
+      .option("--instance <id>", "only this instance (resource ID or name)")
+      .option("--json", "print the connections as JSON")
+      .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
+        host.run(command, ESTATE, async (context) => {
+          const deps = await context.services.readDeps();
+          const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.apim);
+          context.terminal.progress("reading the managed instances' connections and their decisions…");
+          const listing = await listManagedConnections({ status: options.status, instanceId }, deps);
+          context.terminal.progress(undefined);
+          for (const unreadable of listing.unreadable) {
+            context.terminal.info(context.terminal.errStyle.yellow(`warning: could not read ${unreadable.resourceId} (${unreadable.reason}); its connections are missing`));
+          }
+          if (options.json) {
+            context.terminal.out(
+              toJson({
+                connections: listing.items.map((item) => ({ ...item.connection, latestDecision: recordJson(item.latestDecision) })),
+                unreadable: listing.unreadable,
+              }),
+            );
+            return;
+          }
+          if (listing.items.length === 0) {
+            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed instances.`);
+            return;
+          }
+          const { style } = context.terminal;
+          context.terminal.out(
+            renderTable(
+              listing.items,
+              [
+                { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id) },
+                { header: "STATUS", value: (r) => r.connection.status, style: (text, r) => styleStatus(style, r.connection.status, text) },
+                { header: "REQUESTER", value: (r) => requester(r.connection) },
+                { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision) },
+              ],
+              style.bold,
+            ),
+          );
+        }),
+      ),
+    [
+      "portcullis --local connections list",
+      "portcullis --local connections list --status Pending --instance contoso-apim-dev",
+      "portcullis connections list --json | jq -r '.connections[] | select(.status==\"Pending\") | .id'",
+    ],
+  );
+
+  withExamples(
+    connections
+      .command("show")
+      .description("one connection: its state, the consumer's endpoint and request message, and every decision")
+      .argument("<connection>", "connection resource ID, or INSTANCE/CONNECTION")
+      .option("--json", "print {connection, privateEndpoint, decisions} as JSON")
+      .action(async (reference: string, options: { json?: boolean }, command: Command) =>
+        host.run(command, ESTATE, async (context) => {
+          const deps = await context.services.readDeps();
+          const { connection, decisions } = await getManagedConnection(await resolveConnectionId(reference, deps.scope, deps.apim), deps);
+          const endpoint = await readEndpoint(deps, connection.privateEndpointId);
+          if (options.json) {
+            context.terminal.out(toJson({ connection, privateEndpoint: endpoint ?? null, decisions: decisions.map(recordJson) }));
+            return;
+          }
+          const { style } = context.terminal;
+          const link = endpoint?.connections.find((c) => c.privateLinkServiceId.toLowerCase() === connection.serviceId.toLowerCase());
+          const lines = [
+            `${style.bold("Connection")}  ${connection.id}`,
+            `${style.bold("Status")}      ${styleStatus(style, connection.status)}${connection.description ? ` - ${connection.description}` : ""}`,
+            `${style.bold("Instance")}    ${connection.serviceId}`,
+            `${style.bold("Endpoint")}    ${connection.privateEndpointId ?? "unknown"}${endpoint === undefined ? " (not readable with this identity)" : ""}`,
+            `${style.bold("Groups")}      ${connection.groupIds.join(", ") || "-"}`,
+            `${style.bold("Request")}     ${link?.requestMessage ? JSON.stringify(link.requestMessage) : "-"}`,
+            "",
+            style.bold(`Decisions (${decisions.length})`),
+          ];
+          context.terminal.out(lines.join("\n"));
+          if (decisions.length > 0) {
+            context.terminal.out(
+              renderTable(
+                decisions,
+                [
+                  { header: "WHEN", value: (d) => d.recordedAt.toISOString() },
+                  { header: "ACTION", value: (d) => d.action },
+                  { header: "MODE", value: (d) => d.mode },
+                  { header: "OUTCOME", value: (d) => d.outcome },
+                  { header: "ACTOR", value: (d) => d.actorName ?? d.actor },
+                  { header: "TICKET", value: (d) => d.ticket ?? "" },
+                  { header: "REASON", value: (d) => (d.error ? `${d.reason} (error: ${d.error})` : d.reason) },
+                ],
+                style.bold,
+              ),
+            );
+          }
+        }),
+      ),
+    ["portcullis --local connections show contoso-apim-dev/pe-orders.1", "portcullis connections show /subscriptions/…/privateEndpointConnections/pe-x.1 --json"],
+  );
+
+  for (const action of ["approve", "reject"] as const) registerDecisionCommand(program, host, action);
+}
+
+function registerDecisionCommand(program: Command, host: CommandHost, action: Exclude<ManualAction, "revoke">): void {
+  const verb = action === "approve" ? "Approve" : "Reject";
+  withExamples(
+    program
+      .command(action)
+      .description(`${verb} a Pending connection on a human's authority, recorded with your identity and the ticket`)
+      .helpGroup("Decisions:")
+      .argument("<connection>", "connection resource ID, or INSTANCE/CONNECTION")
+      .requiredOption("--ticket <ticket>", "change ticket reference (must match PORTCULLIS_TICKET_PATTERN, e.g. CHG0012345 or OPS-123)")
+      .requiredOption("--reason <reason>", `why, in one sentence (written into the connection's description; at most ${MAX_REASON_LENGTH} characters)`)
+      .option("--requested-by <who>", "who asked for it, when acting on someone's behalf (recorded as the ticket's requester, never as the actor)")
+      .option("--json", "print the decision record as JSON")
+      .action(async (reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }, command: Command) =>
+        host.run(command, ESTATE, async (context) => decide(context, action, reference, options)),
+      ),
+    [
+      `portcullis --local ${action} contoso-apim-dev/pe-orders.1 --ticket CHG0001234 --reason "${action === "approve" ? "Orders team, change approved" : "Not an approved consumer"}"`,
+      `portcullis ${action} /subscriptions/…/privateEndpointConnections/pe-x.1 --ticket OPS-42 --reason "…" --json`,
+    ],
+  );
+}
+
+/** Checks the ticket and reason as the HTTP API does, then runs decideManually and reports the record. */
+async function decide(context: CommandContext, action: Exclude<ManualAction, "revoke">, reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }) {
+  const settings = context.target.settings;
+  if (!new RegExp(settings.PORTCULLIS_TICKET_PATTERN).test(options.ticket)) {
+    throw new CliError(EXIT.usage, `--ticket "${options.ticket}" does not match the ticket pattern ${settings.PORTCULLIS_TICKET_PATTERN} (PORTCULLIS_TICKET_PATTERN).`);
+  }
+  const reason = options.reason.trim();
+  if (reason === "" || reason.length > MAX_REASON_LENGTH || /[\u0000-\u001f\u007f]/.test(reason)) {
+    throw new CliError(EXIT.usage, `--reason must be 1-${MAX_REASON_LENGTH} characters without control characters.`);
+  }
+  const { terminal } = context;
+  const deps = await context.services.engine({
+    info: () => {},
+    warn: (message) => terminal.info(terminal.errStyle.yellow(`warning: ${message}`)),
+    error: (message) => terminal.info(terminal.errStyle.red(`error: ${message}`)),
+  });
+  const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
+  terminal.progress(`${action === "approve" ? "approving" : "rejecting"} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
+  const result = await decideManually({
+    connectionId,
+    action,
+    ticket: options.ticket,
+    reason,
+    actor: context.identity.actor,
+    ...(options.requestedBy !== undefined ? { requestedBy: options.requestedBy } : {}),
+    correlationId: randomUUID(),
+  }, deps);
+  terminal.progress(undefined);
+  if (result.kind === "in-progress") throw new CliError(EXIT.unavailable, `Azure Resource Manager has not finished the operation on ${connectionId}; check it with \`portcullis connections show\`.`);
+  const record = result.record;
+  if (options.json) terminal.out(toJson({ result: result.kind, record: recordJson(record) }));
+  if (result.kind === "failed") {
+    throw new CliError(EXIT.usage, `Azure Resource Manager refused to ${action} ${connectionId}: ${record.error ?? "no reason given"} (recorded as decision ${record.id}).`);
+  }
+  if (!options.json) {
+    const done = record.outcome === "would-apply"
+      ? `dry-run: recorded that ${connectionId} would be ${action === "approve" ? "approved" : "rejected"}; Azure was not changed (PORTCULLIS_MODE is dry-run)`
+      : `${record.statusAfter} ${connectionId}`;
+    terminal.out(`${done}\n  ticket ${record.ticket ?? "-"} · actor ${record.actorName ?? record.actor} · decision ${record.id}`);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Timer trigger `reconcilePending` (schedule: the PORTCULLIS_RECONCILE_SCHEDULE setting, default every 5 minutes):
+ * the sweep that decides every Pending connection the event path missed. Thin: run the sweep, log its summary,
+ * which rule decided each connection and why, the connections left for a human, and every failure. A failure of
+ * one instance or connection is reported, never thrown: the next run retries it.
+ */
+import type azf from "@azure/functions";
+import { engineDeps } from "../composition.ts";
+import type { EngineDeps, EngineLogger } from "../workflows/engine-deps.ts";
+import { reconcilePending as runSweep, type ReconcileSummary } from "../workflows/reconcile-pending.ts";
+import type { TimerFunctionDefinition } from "./definition.ts";
+import { invocationLogger } from "./private-endpoint-events.ts";
+
+/** Runs one sweep with the given engine (tests pass their own; the trigger uses the app's) and logs it. */
+export async function runReconcilePending(context: azf.InvocationContext, getDeps: (log: EngineLogger) => Promise<EngineDeps>): Promise<ReconcileSummary> {
+  const summary = await runSweep(context.invocationId, await getDeps(invocationLogger(context)));
+  const counts = Object.entries(summary.outcomes).map(([outcome, n]) => `${outcome} ${n}`).join(", ") || "nothing to do";
+  const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
+  context.log(`Sweep: ${summary.connections} connection(s) on ${summary.instances} instance(s) in ${seconds} s: ${counts}.`);
+  for (const decision of summary.decided) context.log(`${decision.connectionId}: ${decision.outcome}: ${decision.summary}`);
+  for (const connectionId of summary.awaitingManual) context.log(`Pending for a human: ${connectionId}`);
+  if (summary.ruleSetProblems !== undefined) {
+    const rows = summary.ruleSetProblems.map((p) => `${p.rowKey}: ${p.message}`).join("; ");
+    context.error(`The rule set is unusable, so nothing was decided automatically (fail closed): ${rows}`);
+  }
+  for (const failure of summary.instanceFailures) context.error(`Could not sweep ${failure.resourceId}: ${failure.error}`);
+  for (const failure of summary.connectionFailures) context.error(`Could not decide ${failure.resourceId}: ${failure.error} (retried next run)`);
+  return summary;
+}
+
+export const reconcilePending: TimerFunctionDefinition = {
+  kind: "timer",
+  name: "reconcilePending",
+  schedule: "%PORTCULLIS_RECONCILE_SCHEDULE%",
+  handler: async (_timer, context) => {
+    await runReconcilePending(context, engineDeps);
+  },
+};

@@ -1,0 +1,124 @@
+/**
+ * Reading connections for the manual approval API: every managed instance's connections (explicit instance IDs,
+ * then every instance of each managed subscription, each once), each with its latest decision-log record.
+ *
+ * Only managed instances are reachable: asking for anything else is `not-found`, exactly as for an instance or
+ * connection that does not exist, so the API reveals nothing about resources Portcullis does not govern. A
+ * dependency that cannot be reached throws (transient): a partial list could be mistaken for the whole.
+ */
+import type { DecisionRecord } from "../domain/decision.ts";
+import { isManagedInstance } from "../domain/decision-scope.ts";
+import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
+import type { ConnectionStatus, PrivateEndpointConnection } from "../domain/model.ts";
+import { apimServiceId, parseApimServiceId, resourceIdKey, serviceIdOfConnection } from "../domain/resource-id.ts";
+import { mapConcurrently } from "./concurrency.ts";
+import type { EngineDeps } from "./engine-deps.ts";
+
+export type ConnectionReadDeps = Pick<EngineDeps, "apim" | "decisionLog" | "scope" | "armConcurrency">;
+
+export interface ManagedConnection {
+  readonly connection: PrivateEndpointConnection;
+  /** The newest decision-log record for the connection, if any. */
+  readonly latestDecision: DecisionRecord | undefined;
+}
+
+export interface ConnectionListFilter {
+  readonly status?: ConnectionStatus | undefined;
+  /** One managed instance's resource ID. */
+  readonly instanceId?: string | undefined;
+}
+
+/** A resource that is part of the scope but could not be read for a reason a retry will not fix (e.g. no access). */
+export interface UnreadableResource {
+  readonly resourceId: string;
+  readonly reason: string;
+}
+
+export interface ConnectionListing {
+  readonly items: readonly ManagedConnection[];
+  readonly unreadable: readonly UnreadableResource[];
+}
+
+/** The error every unreachable resource gets: the same whether it is unmanaged or does not exist. */
+function notFound(what: string): PortcullisError {
+  return new PortcullisError("not-found", `No managed ${what} has that name.`);
+}
+
+/** Managed instance IDs, each once; a subscription that cannot be listed for a non-transient reason is reported. */
+async function managedInstanceIds(deps: Pick<EngineDeps, "apim" | "scope">, unreadable: UnreadableResource[]): Promise<string[]> {
+  const ids = new Map<string, string>();
+  for (const id of deps.scope.instanceIds) ids.set(resourceIdKey(id), id);
+  for (const subscriptionId of deps.scope.subscriptionIds) {
+    try {
+      for await (const service of deps.apim.listServicesBySubscription(subscriptionId)) {
+        if (!ids.has(resourceIdKey(service.id))) ids.set(resourceIdKey(service.id), service.id);
+      }
+    } catch (error) {
+      const failure = toPortcullisError(error);
+      if (failure.kind === "transient") throw failure;
+      unreadable.push({ resourceId: `/subscriptions/${subscriptionId}`, reason: failure.kind });
+    }
+  }
+  return [...ids.values()];
+}
+
+/** The newest record of a connection (the log lists oldest first). */
+async function latestDecision(deps: ConnectionReadDeps, connectionId: string): Promise<DecisionRecord | undefined> {
+  let latest: DecisionRecord | undefined;
+  for await (const record of deps.decisionLog.listByConnection(connectionId)) latest = record;
+  return latest;
+}
+
+/** Every connection of the managed instances that passes the filter (no decisions read). */
+export async function listConnectionsInScope(
+  filter: ConnectionListFilter,
+  deps: Pick<EngineDeps, "apim" | "scope">,
+): Promise<{ readonly connections: readonly PrivateEndpointConnection[]; readonly unreadable: readonly UnreadableResource[] }> {
+  const unreadable: UnreadableResource[] = [];
+  let instanceIds: string[];
+  if (filter.instanceId !== undefined) {
+    const ref = parseApimServiceId(filter.instanceId);
+    if (ref === undefined || !isManagedInstance(deps.scope, filter.instanceId)) throw notFound("instance");
+    instanceIds = [apimServiceId(ref)];
+  } else {
+    instanceIds = await managedInstanceIds(deps, unreadable);
+  }
+  const connections: PrivateEndpointConnection[] = [];
+  for (const serviceId of instanceIds) {
+    try {
+      for await (const connection of deps.apim.listConnections(serviceId)) {
+        if (filter.status === undefined || connection.status === filter.status) connections.push(connection);
+      }
+    } catch (error) {
+      const failure = toPortcullisError(error);
+      if (failure.kind === "transient") throw failure;
+      if (failure.kind === "not-found" && filter.instanceId !== undefined) throw notFound("instance");
+      if (failure.kind !== "not-found") unreadable.push({ resourceId: serviceId, reason: failure.kind });
+    }
+  }
+  return { connections, unreadable };
+}
+
+/** Every connection of the managed instances that passes the filter, each with its latest decision. */
+export async function listManagedConnections(filter: ConnectionListFilter, deps: ConnectionReadDeps): Promise<ConnectionListing> {
+  const { connections, unreadable } = await listConnectionsInScope(filter, deps);
+  const items = await mapConcurrently(connections, deps.armConcurrency, async (connection) => ({
+    connection,
+    latestDecision: await latestDecision(deps, connection.id),
+  }));
+  return { items, unreadable };
+}
+
+/** One connection of a managed instance with its whole decision history (oldest first); not-found otherwise. */
+export async function getManagedConnection(
+  connectionId: string,
+  deps: ConnectionReadDeps,
+): Promise<{ readonly connection: PrivateEndpointConnection; readonly decisions: readonly DecisionRecord[] }> {
+  const serviceId = serviceIdOfConnection(connectionId);
+  if (serviceId === undefined || !isManagedInstance(deps.scope, serviceId)) throw notFound("connection");
+  const connection = await deps.apim.getConnection(connectionId);
+  if (connection === undefined) throw notFound("connection");
+  const decisions: DecisionRecord[] = [];
+  for await (const record of deps.decisionLog.listByConnection(connection.id)) decisions.push(record);
+  return { connection, decisions };
+}

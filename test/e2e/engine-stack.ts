@@ -1,0 +1,166 @@
+/**
+ * The approval engine on the local stack, for integration tests, end-to-end tests and the sweep benchmark:
+ * in-process Azurite, the HTTPS ARM emulator, and the production composition (src/composition.ts) built from
+ * settings that point at them. Nothing here is mocked: real SDK clients, real Table Storage, real HTTPS.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startArmEmulator, type ArmEmulator, type TopologyInput } from "../../dev/arm-emulator/index.ts";
+import type { ArmEmulatorOptions } from "../../dev/arm-emulator/index.ts";
+import { startAzuriteTables, type LocalTableStorage } from "../../dev/azurite.ts";
+import { createComposition, type Composition, type CompositionOptions } from "../../src/composition.ts";
+import { parseSettings, type Settings } from "../../src/config.ts";
+import type { RuleInput } from "../../src/domain/rules/schema.ts";
+
+export const PROVIDER_TENANT = "11111111-1111-4111-8111-111111111111";
+export const PARTNER_TENANT = "22222222-2222-4222-8222-222222222222";
+export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
+export const CONSUMER_SUB = "c1c1c1c1-0000-4000-8000-000000000002";
+export const PARTNER_SUB = "c2c2c2c2-0000-4000-8000-000000000003";
+export const APIM_RG = "rg-apim";
+export const TOPIC = "portcullis-notifications";
+
+export const serviceIdOf = (name: string) => `/subscriptions/${PROVIDER_SUB}/resourceGroups/${APIM_RG}/providers/Microsoft.ApiManagement/service/${name}`;
+export const subnetIdOf = (subscriptionId: string) =>
+  `/subscriptions/${subscriptionId}/resourceGroups/rg-consumer/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-pe`;
+export const endpointIdOf = (subscriptionId: string, name: string) =>
+  `/subscriptions/${subscriptionId}/resourceGroups/rg-consumer/providers/Microsoft.Network/privateEndpoints/${name}`;
+
+export interface PendingSeed {
+  readonly name: string;
+  readonly instance: string;
+  readonly subscriptionId?: string;
+  readonly requestMessage?: string;
+}
+
+/** Provider subscription with `instances`, and consumer + partner subscriptions with a VNet each and any `pending` endpoints. */
+export function engineTopology(instances: readonly string[], pending: readonly PendingSeed[] = []): TopologyInput {
+  const consumer = (id: string, tenantId: string, octet: number) => ({
+    id,
+    tenantId,
+    resourceGroups: [
+      {
+        name: "rg-consumer",
+        location: "westeurope",
+        virtualNetworks: [
+          { name: "vnet", location: "westeurope", addressPrefixes: [`10.${octet}.0.0/16`], subnets: [{ name: "snet-pe", addressPrefix: `10.${octet}.0.0/16` }] },
+        ],
+        privateEndpoints: pending
+          .filter((p) => (p.subscriptionId ?? CONSUMER_SUB) === id)
+          .map((p) => ({
+            name: p.name,
+            location: "westeurope",
+            subnetId: subnetIdOf(id),
+            privateLinkServiceId: serviceIdOf(p.instance),
+            groupIds: ["Gateway"],
+            manual: true,
+            requestMessage: p.requestMessage ?? "",
+          })),
+      },
+    ],
+  });
+  return {
+    tenants: [{ id: PROVIDER_TENANT }, { id: PARTNER_TENANT }],
+    subscriptions: [
+      {
+        id: PROVIDER_SUB,
+        tenantId: PROVIDER_TENANT,
+        resourceGroups: [
+          {
+            name: APIM_RG,
+            location: "westeurope",
+            apimServices: instances.map((name) => ({ name, location: "West Europe", sku: { name: "Premium", capacity: 1 } })),
+          },
+        ],
+      },
+      consumer(CONSUMER_SUB, PROVIDER_TENANT, 10),
+      consumer(PARTNER_SUB, PARTNER_TENANT, 20),
+    ],
+  };
+}
+
+export interface EngineStackOptions {
+  readonly topology: TopologyInput;
+  readonly emulator?: Omit<ArmEmulatorOptions, "topology">;
+  /** App settings on top of the stack's (e.g. PORTCULLIS_MODE, PORTCULLIS_ARM_CONCURRENCY). */
+  readonly settings?: Readonly<Record<string, string>>;
+  readonly composition?: CompositionOptions;
+  /** Table name prefix (default: unique per stack). */
+  readonly tablePrefix?: string;
+}
+
+export interface EngineStack {
+  readonly emulator: ArmEmulator;
+  readonly storage: LocalTableStorage;
+  /** The app settings as environment variables (what a Functions host would see). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly settings: Settings;
+  /** A composition over `settings`: what the app builds in production. */
+  readonly composition: Composition;
+  /** Another composition over the same settings: a second app instance sharing ARM and storage. */
+  secondInstance(): Composition;
+  close(): Promise<void>;
+}
+
+let stacks = 0;
+
+/** Starts Azurite and the emulator and builds the production composition over them. */
+export async function startEngineStack(options: EngineStackOptions): Promise<EngineStack> {
+  const storage = await startAzuriteTables();
+  const emulator = await startArmEmulator({ ...options.emulator, topology: options.topology });
+  const dir = mkdtempSync(join(tmpdir(), "portcullis-engine-"));
+  const caFile = join(dir, "arm-emulator-ca.pem");
+  writeFileSync(caFile, emulator.caPem);
+  const env: Record<string, string> = {
+    PORTCULLIS_MODE: "enforce",
+    PORTCULLIS_DEFAULT_ACTION: "manual",
+    PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB,
+    PORTCULLIS_TABLES_CONNECTION_STRING: storage.connectionString,
+    PORTCULLIS_TABLE_PREFIX: options.tablePrefix ?? `engine${++stacks}x${process.pid}`,
+    PORTCULLIS_ARM_ENDPOINT: emulator.url,
+    PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
+    PORTCULLIS_ARM_CA_FILE: caFile,
+    PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/${TOPIC}/api/events`,
+    PORTCULLIS_RECONCILE_SCHEDULE: "0 */5 * * * *",
+    PORTCULLIS_AUDIT_SCHEDULE: "0 0 6 * * *",
+    PORTCULLIS_AUTH_ISSUER: "https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0",
+    PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-tests",
+    ...options.settings,
+  };
+  const settings = parseSettings(env);
+  return {
+    emulator,
+    storage,
+    env,
+    settings,
+    composition: createComposition(settings, options.composition),
+    secondInstance: () => createComposition(settings, options.composition),
+    async close() {
+      await emulator.close();
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const EDITOR = { objectId: "00000000-0000-0000-0000-0000000000e1", name: "Engine Tests" };
+
+/** Stores rules through the real rule store, as an editor would. */
+export async function putRules(composition: Composition, rules: readonly RuleInput[]): Promise<void> {
+  const deps = await composition.engineDeps(quietLog);
+  for (const rule of rules) await deps.ruleStore.putRule(rule, { ifNoneMatch: "*", actor: EDITOR });
+}
+
+/** PUTs to private endpoint connections the emulator answered (approvals and rejections sent to ARM). */
+export function connectionWrites(emulator: ArmEmulator): number {
+  return emulator.requests().filter((r) => r.method === "PUT" && /\/privateEndpointConnections\//i.test(r.path) && r.status < 300).length;
+}
+
+/** A logger that keeps lines (for assertions) instead of printing them. */
+export function collectingLog(): { info(m: string): void; warn(m: string): void; error(m: string): void; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+}
+
+export const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
