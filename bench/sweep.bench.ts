@@ -123,7 +123,9 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     if (process.env["BENCH_DEBUG"]) {
       const byKind = new Map<string, number>();
       for (const r of requests) byKind.set(`${r.method} ${r.status} ${r.subscriptionId?.slice(0, 4)}`, (byKind.get(`${r.method} ${r.status} ${r.subscriptionId?.slice(0, 4)}`) ?? 0) + 1);
-      console.log(byKind, summary.connectionFailures.slice(0, 3));
+      const puts = requests.filter((r) => r.method === "PUT" && r.status === 202).map((r) => Date.parse(r.at));
+      const t0 = Date.now() - sweepWallMs;
+      console.log(byKind, summary.connectionFailures.slice(0, 3), "first PUT", Math.min(...puts) - t0, "20th", puts.sort()[19]! - t0, "last PUT", Math.max(...puts) - t0, "end", Date.now() - t0);
     }
     const connectionWrites = requests.filter((r) => r.method === "PUT" && /\/privateEndpointConnections\//i.test(r.path) && r.status < 300).length;
     const lowerBoundMs = (Math.max(0, scale.connections - scale.writeCapacity) / scale.writeRefillPerSecond) * 1000;

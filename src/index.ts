@@ -4,11 +4,23 @@
  * one message listing every problem instead of failing later inside an invocation.
  */
 import { app } from "@azure/functions";
-import { settings } from "./config.ts";
+import { settings, type Settings } from "./config.ts";
 import type { FunctionDefinition } from "./functions/definition.ts";
 import { functionDefinitions } from "./functions/index.ts";
 
-settings();
+const appSettings = settings();
+
+/**
+ * Timer schedules name their app setting as `%NAME%`. They are resolved here from the parsed settings, so the
+ * schema's defaults apply in Azure too (the host itself would fail on an app setting that is not set).
+ */
+export function resolveSchedule(schedule: string, parsed: Settings): string {
+  return schedule.replace(/%([A-Za-z0-9_]+)%/g, (whole, name: string) => {
+    const value = (parsed as unknown as Record<string, unknown>)[name];
+    if (typeof value !== "string") throw new Error(`timer schedule ${whole} names no string setting`);
+    return value;
+  });
+}
 
 function register(definition: FunctionDefinition): void {
   switch (definition.kind) {
@@ -25,7 +37,7 @@ function register(definition: FunctionDefinition): void {
       return;
     case "timer":
       app.timer(definition.name, {
-        schedule: definition.schedule,
+        schedule: resolveSchedule(definition.schedule, appSettings),
         runOnStartup: definition.runOnStartup ?? false,
         handler: definition.handler,
       });

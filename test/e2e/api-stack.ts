@@ -22,7 +22,7 @@ export { CONSUMER_SUB, PARTNER_SUB, PROVIDER_SUB, serviceIdOf };
 export const AUDIENCE = "api://portcullis-api-tests";
 export const TICKET = "CHG0001234";
 
-/** A private endpoint seeded with a known connection name (`{name}.conn`) on an instance. */
+/** A private endpoint seeded with a connection to an instance (Azure names it `{endpoint}.{GUID}`). */
 export interface SeededEndpoint {
   readonly name: string;
   readonly instance: string;
@@ -31,11 +31,8 @@ export interface SeededEndpoint {
   readonly requestMessage?: string;
 }
 
-export const connectionNameOf = (endpointName: string) => `${endpointName}.conn`;
-export const connectionIdOf = (instance: string, endpointName: string) => `${serviceIdOf(instance)}/privateEndpointConnections/${connectionNameOf(endpointName)}`;
 /** The API path of a connection: `/api/instances/{sub}/{rg}/{service}/connections/{name}`. */
-export const connectionPathOf = (instance: string, endpointName: string) =>
-  `/api/instances/${PROVIDER_SUB}/${APIM_RG}/${instance}/connections/${connectionNameOf(endpointName)}`;
+export const connectionPathFor = (instance: string, connectionName: string) => `/api/instances/${PROVIDER_SUB}/${APIM_RG}/${instance}/connections/${connectionName}`;
 
 /** Instances in the provider subscription; consumer and partner subscriptions hold the endpoints. */
 export function apiTopology(instances: readonly string[], endpoints: readonly SeededEndpoint[]): TopologyInput {
@@ -57,7 +54,6 @@ export function apiTopology(instances: readonly string[], endpoints: readonly Se
             groupIds: ["Gateway"],
             manual: true,
             requestMessage: e.requestMessage ?? `Please connect ${e.name}`,
-            connectionName: connectionNameOf(e.name),
             ...(e.status !== undefined ? { status: e.status } : {}),
           })),
       },
@@ -111,6 +107,10 @@ export interface ApiStack {
   readonly host: LocalFunctionsHost;
   /** Log lines of the host (invocations, warnings). */
   readonly lines: string[];
+  /** The ARM ID of the connection a seeded endpoint made on an instance. */
+  connectionId(instance: string, endpointName: string): string;
+  /** Its API path (`/api/instances/.../connections/{name}`). */
+  connectionPath(instance: string, endpointName: string): string;
   /** A token with these roles; the object ID is derived from the roles unless given. */
   token(roles: readonly ApiRole[], options?: MintTokenOptions): Promise<string>;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiReply>;
@@ -180,9 +180,19 @@ export async function startApiStack(options: ApiStackOptions): Promise<ApiStack>
     timers: false,
     log: (line) => lines.push(line),
   });
+  const snapshot = engine.emulator.snapshot() as { apimServices: { name: string; connections: { id: string; name: string; privateEndpointId: string }[] }[] };
+  const connectionOf = (instance: string, endpointName: string) => {
+    const found = snapshot.apimServices
+      .find((s) => s.name === instance)
+      ?.connections.find((c) => c.privateEndpointId.toLowerCase().endsWith(`/privateendpoints/${endpointName.toLowerCase()}`));
+    if (found === undefined) throw new Error(`no connection from endpoint ${endpointName} on ${instance}`);
+    return found;
+  };
   return {
     engine,
     emulator: engine.emulator,
+    connectionId: (instance, endpointName) => connectionOf(instance, endpointName).id,
+    connectionPath: (instance, endpointName) => connectionPathFor(instance, connectionOf(instance, endpointName).name),
     issuer,
     host,
     lines,

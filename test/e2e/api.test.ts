@@ -9,8 +9,7 @@ import { decisionResultSchema, operationSchema } from "../../src/functions/api-v
 import { PROBLEM_BASE } from "../../src/http/problem.ts";
 import {
   apiTopology,
-  connectionIdOf,
-  connectionPathOf,
+  connectionPathFor,
   CONSUMER_SUB,
   PARTNER_SUB,
   serviceIdOf,
@@ -53,24 +52,25 @@ describe("manual approval API on the local stack", () => {
     const all = await api.request("GET", "/api/connections", { token: reader });
     assert.equal(all.status, 200);
     const ids = all.body.items.map((c: { id: string }) => c.id);
-    assert.ok(ids.includes(connectionIdOf("apim-one", "list-a")));
-    assert.ok(ids.includes(connectionIdOf("apim-two", "partner-b")));
+    assert.ok(ids.includes(api.connectionId("apim-one", "list-a")));
+    assert.ok(ids.includes(api.connectionId("apim-two", "partner-b")));
     assert.ok(!ids.some((id: string) => id.includes("apim-hidden")), "an unmanaged instance's connections are never listed");
-    const partner = all.body.items.find((c: { id: string }) => c.id === connectionIdOf("apim-two", "partner-b"));
+    const partner = all.body.items.find((c: { id: string }) => c.id === api.connectionId("apim-two", "partner-b"));
     assert.equal(partner.requesterSubscriptionId, PARTNER_SUB);
     assert.equal(partner.status, "Pending");
     assert.equal(partner.latestDecision, undefined);
 
     const approvedOnly = await api.request("GET", "/api/connections?status=Approved", { token: reader });
-    assert.deepEqual(approvedOnly.body.items.map((c: { id: string }) => c.id), [connectionIdOf("apim-two", "approved-b")]);
+    assert.deepEqual(approvedOnly.body.items.map((c: { id: string }) => c.id), [api.connectionId("apim-two", "approved-b")]);
     const instanceOnly = await api.request("GET", `/api/connections?instanceId=${encodeURIComponent(serviceIdOf("apim-two"))}`, { token: reader });
-    assert.deepEqual(instanceOnly.body.items.map((c: { id: string }) => c.id).sort(), [connectionIdOf("apim-two", "approved-b"), connectionIdOf("apim-two", "partner-b")].sort());
+    assert.deepEqual(instanceOnly.body.items.map((c: { id: string }) => c.id).sort(), [api.connectionId("apim-two", "approved-b"), api.connectionId("apim-two", "partner-b")].sort());
   });
 
   it("answers 404 alike for an unmanaged instance that exists and one that does not", async () => {
-    const hidden = await api.request("GET", connectionPathOf("apim-hidden", "hidden-h"), { token: reader });
-    const missing = await api.request("GET", connectionPathOf("apim-nowhere", "hidden-h"), { token: reader });
-    const missingConnection = await api.request("GET", connectionPathOf("apim-one", "no-such-endpoint"), { token: reader });
+    const hidden = await api.request("GET", api.connectionPath("apim-hidden", "hidden-h"), { token: reader });
+    const hiddenName = api.connectionId("apim-hidden", "hidden-h").split("/").at(-1)!;
+    const missing = await api.request("GET", connectionPathFor("apim-nowhere", hiddenName), { token: reader });
+    const missingConnection = await api.request("GET", connectionPathFor("apim-one", hiddenName), { token: reader });
     for (const reply of [hidden, missing, missingConnection]) {
       assert.equal(reply.status, 404);
       assert.equal(reply.headers.get("content-type"), "application/problem+json");
@@ -81,7 +81,7 @@ describe("manual approval API on the local stack", () => {
     assert.deepEqual(hiddenProblem, missingProblem, "nothing tells an unmanaged instance from a missing one");
     const listHidden = await api.request("GET", `/api/connections?instanceId=${encodeURIComponent(serviceIdOf("apim-hidden"))}`, { token: reader });
     assert.equal(listHidden.status, 404);
-    const approveHidden = await api.request("POST", `${connectionPathOf("apim-hidden", "hidden-h")}/approve`, {
+    const approveHidden = await api.request("POST", `${api.connectionPath("apim-hidden", "hidden-h")}/approve`, {
       token: admin,
       json: decisionBody("Hidden"),
       idempotencyKey: randomUUID(),
@@ -92,7 +92,7 @@ describe("manual approval API on the local stack", () => {
 
   it("approves a Pending connection, recording the token's identity as actor and requestedBy only as the claimed requester", async () => {
     const writesBefore = api.armWrites();
-    const reply = await api.request("POST", `${connectionPathOf("apim-one", "approve-a")}/approve`, {
+    const reply = await api.request("POST", `${api.connectionPath("apim-one", "approve-a")}/approve`, {
       token: approver,
       json: decisionBody("Consumer onboarding approved", { requestedBy: "mallory@fabrikam.example" }),
       idempotencyKey: randomUUID(),
@@ -108,13 +108,13 @@ describe("manual approval API on the local stack", () => {
     assert.equal(result.decision.requestedBy, "mallory@fabrikam.example");
     assert.equal(api.armWrites() - writesBefore, 1, "exactly one ARM write");
 
-    const read = await api.request("GET", connectionPathOf("apim-one", "approve-a"), { token: reader });
+    const read = await api.request("GET", api.connectionPath("apim-one", "approve-a"), { token: reader });
     assert.equal(read.body.status, "Approved");
     assert.match(read.body.description, /Approved by Grace Approver via Portcullis \[CHG0001234\]: Consumer onboarding approved/);
     assert.equal(read.body.latestDecision.id, result.decision.id);
     assert.equal(read.body.decisions.length, 1);
 
-    const again = await api.request("POST", `${connectionPathOf("apim-one", "approve-a")}/approve`, {
+    const again = await api.request("POST", `${api.connectionPath("apim-one", "approve-a")}/approve`, {
       token: approver,
       json: decisionBody("Twice"),
       idempotencyKey: randomUUID(),
@@ -124,7 +124,7 @@ describe("manual approval API on the local stack", () => {
   });
 
   it("rejects a Pending connection; revoking needs the Admin role, a reason and an Approved connection", async () => {
-    const rejected = await api.request("POST", `${connectionPathOf("apim-one", "reject-a")}/reject`, {
+    const rejected = await api.request("POST", `${api.connectionPath("apim-one", "reject-a")}/reject`, {
       token: approver,
       json: decisionBody("Unknown requester"),
       idempotencyKey: randomUUID(),
@@ -132,7 +132,7 @@ describe("manual approval API on the local stack", () => {
     assert.equal(rejected.status, 200);
     assert.equal(rejected.body.status, "Rejected");
 
-    const revokePath = `${connectionPathOf("apim-two", "approved-b")}/revoke`;
+    const revokePath = `${api.connectionPath("apim-two", "approved-b")}/revoke`;
     const byApprover = await api.request("POST", revokePath, { token: approver, json: decisionBody("No longer needed"), idempotencyKey: randomUUID() });
     assert.equal(byApprover.status, 403);
     assert.equal(byApprover.body.type, `${PROBLEM_BASE}forbidden`);
@@ -145,7 +145,7 @@ describe("manual approval API on the local stack", () => {
     assert.equal(revoked.body.decision.action, "revoke");
     assert.equal(revoked.body.decision.statusBefore, "Approved");
 
-    const revokePending = await api.request("POST", `${connectionPathOf("apim-one", "revoke-a")}/revoke`, {
+    const revokePending = await api.request("POST", `${api.connectionPath("apim-one", "revoke-a")}/revoke`, {
       token: admin,
       json: decisionBody("Not approved yet"),
       idempotencyKey: randomUUID(),
@@ -154,7 +154,7 @@ describe("manual approval API on the local stack", () => {
   });
 
   it("refuses a ticket that does not match the ticket pattern, naming the field", async () => {
-    const reply = await api.request("POST", `${connectionPathOf("apim-one", "list-a")}/approve`, {
+    const reply = await api.request("POST", `${api.connectionPath("apim-one", "list-a")}/approve`, {
       token: approver,
       json: { ticket: "TICKET-ONE", reason: "x" },
       idempotencyKey: randomUUID(),
@@ -167,7 +167,7 @@ describe("manual approval API on the local stack", () => {
 
   it("replays the first response for a repeated Idempotency-Key and does nothing; a different body is 422", async () => {
     const key = randomUUID();
-    const path = `${connectionPathOf("apim-one", "replay-a")}/approve`;
+    const path = `${api.connectionPath("apim-one", "replay-a")}/approve`;
     const first = await api.request("POST", path, { token: approver, json: decisionBody("Replay me"), idempotencyKey: key });
     assert.equal(first.status, 200);
     const writes = api.armWrites();
@@ -182,7 +182,7 @@ describe("manual approval API on the local stack", () => {
     const different = await api.request("POST", path, { token: approver, json: decisionBody("Something else"), idempotencyKey: key });
     assert.equal(different.status, 422);
     assert.equal(different.body.type, `${PROBLEM_BASE}idempotency-key-reused`);
-    const otherRoute = await api.request("POST", `${connectionPathOf("apim-one", "replay-a")}/reject`, { token: approver, json: decisionBody("Replay me"), idempotencyKey: key });
+    const otherRoute = await api.request("POST", `${api.connectionPath("apim-one", "replay-a")}/reject`, { token: approver, json: decisionBody("Replay me"), idempotencyKey: key });
     assert.equal(otherRoute.status, 422, "the key belongs to the first request's method and path");
     const withoutKey = await api.request("POST", path, { token: approver, json: decisionBody("No key") });
     assert.equal(withoutKey.status, 400);
@@ -190,7 +190,7 @@ describe("manual approval API on the local stack", () => {
   });
 
   it("lets exactly one of a concurrent approve and reject on one connection win; the other gets 409", async () => {
-    const base = connectionPathOf("apim-one", "race-a");
+    const base = api.connectionPath("apim-one", "race-a");
     const writes = api.armWrites();
     const [approve, reject] = await Promise.all([
       api.request("POST", `${base}/approve`, { token: approver, json: decisionBody("Race: approve"), idempotencyKey: randomUUID() }),
@@ -208,7 +208,7 @@ describe("manual approval API on the local stack", () => {
   it("answers 202 with an operation when ARM outlasts the wait, and the operation reports progress then the final state", async () => {
     api.emulator.faults.add({ method: "GET", pathPattern: "/operationresults/", latencyMs: 2_500, times: 1 });
     const started = Date.now();
-    const reply = await api.request("POST", `${connectionPathOf("apim-one", "slow-a")}/approve`, {
+    const reply = await api.request("POST", `${api.connectionPath("apim-one", "slow-a")}/approve`, {
       token: approver,
       json: decisionBody("Slow ARM"),
       idempotencyKey: randomUUID(),
@@ -230,7 +230,7 @@ describe("manual approval API on the local stack", () => {
     assert.equal(finished.status, "Succeeded");
     assert.equal(finished.result?.status, "Approved");
     assert.equal(finished.result?.decision.actor, "principal:aaaaaaaa-0000-4000-8000-00000000a991");
-    const read = await api.request("GET", connectionPathOf("apim-one", "slow-a"), { token: reader });
+    const read = await api.request("GET", api.connectionPath("apim-one", "slow-a"), { token: reader });
     assert.equal(read.body.status, "Approved");
     assert.equal(read.body.decisions.length, 1);
     const unknown = await api.request("GET", `/api/operations/${randomUUID()}`, { token: reader });
@@ -238,15 +238,15 @@ describe("manual approval API on the local stack", () => {
   });
 
   it("answers 503 with Retry-After when ARM is unreachable, leaves nothing half-done, and a retry with the same key then succeeds", async () => {
-    const path = `${connectionPathOf("apim-one", "outage-a")}/approve`;
+    const path = `${api.connectionPath("apim-one", "outage-a")}/approve`;
     const key = randomUUID();
-    const fault = api.emulator.faults.add({ method: "PUT", pathPattern: "/privateEndpointConnections/outage-a", status: 503, errorCode: "ServiceUnavailable" });
+    const fault = api.emulator.faults.add({ method: "PUT", pathPattern: "/privateEndpointConnections/outage-a\\.", status: 503, errorCode: "ServiceUnavailable" });
     const down = await api.request("POST", path, { token: approver, json: decisionBody("During an outage"), idempotencyKey: key });
     assert.equal(down.status, 503, JSON.stringify(down.body));
     assert.equal(down.body.type, `${PROBLEM_BASE}unavailable`);
     assert.ok(Number(down.headers.get("retry-after")) >= 1);
     assert.doesNotMatch(JSON.stringify(down.body), /127\.0\.0\.1|stack|at \w+ \(/, "no internals in the problem");
-    const read = await api.request("GET", connectionPathOf("apim-one", "outage-a"), { token: reader });
+    const read = await api.request("GET", api.connectionPath("apim-one", "outage-a"), { token: reader });
     assert.equal(read.body.status, "Pending");
     assert.deepEqual(read.body.decisions, [], "no decision recorded for a write that did not happen");
 
@@ -257,7 +257,7 @@ describe("manual approval API on the local stack", () => {
   });
 
   it("serves the decision log filtered by connection, instance and actor, in pages", async () => {
-    const byConnection = await api.request("GET", `/api/decisions?connectionId=${encodeURIComponent(connectionIdOf("apim-one", "approve-a"))}`, { token: reader });
+    const byConnection = await api.request("GET", `/api/decisions?connectionId=${encodeURIComponent(api.connectionId("apim-one", "approve-a"))}`, { token: reader });
     assert.equal(byConnection.status, 200);
     assert.equal(byConnection.body.items.length, 1);
     assert.equal(byConnection.body.items[0].action, "approve");
@@ -352,13 +352,13 @@ describe("manual approval API on the local stack", () => {
       },
     });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
-    const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === connectionIdOf("apim-two", "partner-b"));
+    const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-two", "partner-b"));
     assert.equal(partner.stored.action, "manual");
     assert.equal(partner.proposed.action, "reject");
     assert.equal(partner.wouldTakeEffect, true);
-    const listA = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === connectionIdOf("apim-one", "list-a"));
+    const listA = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-one", "list-a"));
     assert.equal(listA.proposed.action, "approve");
-    assert.deepEqual(reply.body.rules.find((r: { ruleId: string }) => r.ruleId === "reject-partner").reject, [connectionIdOf("apim-two", "partner-b")]);
+    assert.deepEqual(reply.body.rules.find((r: { ruleId: string }) => r.ruleId === "reject-partner").reject, [api.connectionId("apim-two", "partner-b")]);
     assert.ok(!reply.body.connections.some((c: { connectionId: string }) => c.connectionId.includes("apim-hidden")));
     assert.ok(reply.body.summary.changedPending >= 2);
     assert.equal(api.armWrites(), armWrites, "no ARM write");
@@ -381,11 +381,11 @@ describe("manual approval API on the local stack", () => {
     });
     try {
       const token = await dryRun.token(["Portcullis.Approver"]);
-      const reply = await dryRun.request("POST", `${connectionPathOf("apim-one", "dryrun-a")}/approve`, { token, json: decisionBody("Dry run"), idempotencyKey: randomUUID() });
+      const reply = await dryRun.request("POST", `${dryRun.connectionPath("apim-one", "dryrun-a")}/approve`, { token, json: decisionBody("Dry run"), idempotencyKey: randomUUID() });
       assert.equal(reply.status, 200, JSON.stringify(reply.body));
       assert.equal(reply.body.outcome, "would-apply");
       assert.equal(dryRun.armWrites(), 0);
-      const read = await dryRun.request("GET", connectionPathOf("apim-one", "dryrun-a"), { token });
+      const read = await dryRun.request("GET", dryRun.connectionPath("apim-one", "dryrun-a"), { token });
       assert.equal(read.body.status, "Pending");
     } finally {
       await dryRun.close();

@@ -9,7 +9,6 @@ import { SEVERITIES, severityRank, type Finding, type Severity } from "../../dom
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
 import { renderReport } from "../../domain/reports/index.ts";
 import { REPORT_FORMATS, shortName, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
-import { auditOptionsFromSettings } from "../../functions/compliance-audit.ts";
 import type { ArmPorts } from "../../ports/arm.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
 import { auditEstate } from "../../workflows/audit-estate.ts";
@@ -131,6 +130,8 @@ function progressLine(progress: { audited: number; found: number }, calls: { req
 
 async function runAudit(context: CommandContext, options: ReportOptions): Promise<ExitCode> {
   const { terminal, services } = context;
+  // The timer's own options builder; imported here because its module also loads the composition root and SDKs.
+  const { auditOptionsFromSettings } = await import("../../functions/compliance-audit.ts");
   const deps = await services.auditDeps((message) => terminal.info(terminal.errStyle.yellow(`warning: ${message}`)));
   const counter = (await services.arm()).callCounter;
   const observed = observeAudit(deps.arm, deps.auditStore, context.target.settings.PORTCULLIS_MANAGED_INSTANCES);

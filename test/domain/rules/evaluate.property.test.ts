@@ -105,7 +105,7 @@ describe("evaluateRules properties", () => {
         const auditsBeforeWinner = live.slice(0, winner ? live.indexOf(winner) : live.length).filter((r) => r.mode === "audit");
         assert.deepEqual(result.auditMatches.map((m) => m.ruleId), auditsBeforeWinner.map((r) => r.id));
       }),
-      { numRuns: 1000 },
+      { numRuns: 600 },
     );
   });
 
@@ -117,7 +117,7 @@ describe("evaluateRules properties", () => {
         if (result.decidedBy.kind === "rule") assert.ok(!dormant.has(result.decidedBy.ruleId));
         for (const m of result.auditMatches) assert.ok(!dormant.has(m.ruleId));
       }),
-      { numRuns: 1000 },
+      { numRuns: 600 },
     );
   });
 
