@@ -34,7 +34,7 @@ import type { DecisionLog } from "./ports/decision-log.ts";
 import { noNotifications, type NotificationPublisher } from "./ports/notifications.ts";
 import type { RuleStore } from "./ports/rule-store.ts";
 import type { AuditEstateDependencies } from "./workflows/audit-estate.ts";
-import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger } from "./workflows/engine-deps.ts";
+import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger, type EngineTimings } from "./workflows/engine-deps.ts";
 
 /** Everything the app builds from its settings; each part is created on first use and then kept. */
 export interface Composition {
@@ -68,6 +68,8 @@ export interface CompositionOptions {
   readonly armPollIntervalInMs?: number;
   /** ARM retries (default ARM_RETRY_DEFAULTS); tests that take ARM away shorten them to see the outage quickly. */
   readonly armRetryOptions?: { readonly maxRetries?: number; readonly retryDelayInMs?: number; readonly maxRetryDelayInMs?: number };
+  /** Engine timings over DEFAULT_ENGINE_TIMINGS (the local stack shortens the first-poll delay). */
+  readonly engineTimings?: Partial<EngineTimings>;
   readonly tableClientOptions?: TableServiceClientOptions;
 }
 
@@ -135,7 +137,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       defaultAction: s.PORTCULLIS_DEFAULT_ACTION,
       scope: { instanceIds: s.PORTCULLIS_MANAGED_INSTANCES, subscriptionIds: s.PORTCULLIS_MANAGED_SUBSCRIPTIONS },
       armConcurrency: s.PORTCULLIS_ARM_CONCURRENCY,
-      timings: DEFAULT_ENGINE_TIMINGS,
+      timings: { ...DEFAULT_ENGINE_TIMINGS, ...options.engineTimings },
       newId: () => randomUUID().replace(/-/g, "").slice(0, 24),
       log,
     };

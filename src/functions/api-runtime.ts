@@ -5,6 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Composition } from "../composition.ts";
+import type { Settings } from "../config.ts";
+import type { AuditStore } from "../ports/audit-store.ts";
+import type { AuditEstateDependencies } from "../workflows/audit-estate.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { OperationStore } from "../ports/operation-store.ts";
 import { ProblemError, type FieldLocation } from "../http/problem.ts";
@@ -21,6 +24,12 @@ export interface ApiServices {
   /** How long GET /operations/{id} lets a running operation advance before answering. */
   readonly operationPollWaitInMs: number;
   newOperationId(): string;
+  /** The compliance audit's dependencies (POST /audits), warning through `warn`. */
+  auditDeps(warn: (message: string) => void): Promise<AuditEstateDependencies>;
+  /** Where audit runs are stored (GET /reports/...). */
+  auditStore(): AuditStore;
+  /** The app settings the audit's options come from. */
+  readonly settings: Settings;
 }
 
 /** Declares a route of the Portcullis API (see src/http/route.ts). */
@@ -43,6 +52,9 @@ async function buildRuntime(composition: Composition): Promise<ApiRuntime<ApiSer
       approvalWaitInMs: s.PORTCULLIS_APPROVAL_WAIT_MS,
       operationPollWaitInMs: Math.min(OPERATION_POLL_WAIT_MS, Math.max(s.PORTCULLIS_APPROVAL_WAIT_MS, 1)),
       newOperationId: () => randomUUID(),
+      auditDeps: (warn) => composition.auditDeps(warn),
+      auditStore: () => composition.auditStore(),
+      settings: s,
     },
   };
 }

@@ -11,10 +11,12 @@ import { connectionRoutes } from "./api-connections.ts";
 import { listDecisions } from "./api-decisions.ts";
 import { getOperation } from "./api-operations.ts";
 import { apiRoute, apiRuntimeOver, type ApiServices } from "./api-runtime.ts";
+import { startAudit } from "./audits-api.ts";
 import { ruleRoutes } from "./api-rules.ts";
 import { whatIf } from "./api-what-if.ts";
 import type { HttpFunctionDefinition } from "./definition.ts";
 import { healthDoc } from "./health.ts";
+import { reportRoutes } from "./reports-api.ts";
 
 const API_INFO = {
   title: "Portcullis",
@@ -39,7 +41,16 @@ const openApi: ApiRoute<ApiServices> = apiRoute({
 });
 
 /** Every route of the API, in the order the document lists them. */
-export const apiRoutes: readonly ApiRoute<ApiServices>[] = [...connectionRoutes, getOperation, listDecisions, ...ruleRoutes, whatIf, openApi];
+export const apiRoutes: readonly ApiRoute<ApiServices>[] = [
+  ...connectionRoutes,
+  getOperation,
+  listDecisions,
+  ...ruleRoutes,
+  whatIf,
+  startAudit,
+  ...reportRoutes,
+  openApi,
+];
 
 /** The OpenAPI 3.1 document of the registry (and /health). */
 export function openApiDocument(): Record<string, unknown> {

@@ -195,6 +195,8 @@ function toHttpResponse(response: ApiResponse, correlationId: string): azf.HttpR
     "x-correlation-id": correlationId,
   };
   if (response.body === undefined) return { status: response.status, headers };
+  // A rendered document (a report as HTML, CSV, Markdown, SARIF) is sent as the text it is, under its own type.
+  if (typeof response.body === "string" && response.headers?.["content-type"] !== undefined) return { status: response.status, headers, body: response.body };
   headers["content-type"] ??= "application/json; charset=utf-8";
   return { status: response.status, headers, body: JSON.stringify(response.body) };
 }

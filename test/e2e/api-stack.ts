@@ -167,6 +167,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<ApiStack>
     },
     composition: {
       armPollIntervalInMs: 20,
+      engineTimings: { firstPollDelayInMs: 0 },
       ...options.composition,
       tableClientOptions: {
         ...options.composition?.tableClientOptions,
