@@ -24,6 +24,7 @@ import { reconcilePending } from "../src/workflows/reconcile-pending.ts";
 import { printBenchResult, type BenchResult } from "./run.ts";
 import {
   CONSUMER_SUB,
+  endpointIdOf,
   engineTopology,
   putRules,
   quietLog,
@@ -84,6 +85,7 @@ const instanceName = (i: number) => `apim-${String(i).padStart(2, "0")}`;
 export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures> {
   const instances = Array.from({ length: scale.instances }, (_, i) => instanceName(i));
   const pending: PendingSeed[] = Array.from({ length: scale.connections }, (_, i) => ({ name: `pe-${i}`, instance: instances[i % scale.instances]! }));
+  const warmUpEndpoint = endpointIdOf(CONSUMER_SUB, pending[0]!.name);
   for (let i = 0; i < scale.baselineSample; i++) pending.push({ name: `pe-baseline-${i}`, instance: BASELINE_INSTANCE });
   const stack = await startEngineStack({
     topology: engineTopology([...instances, BASELINE_INSTANCE], pending),
@@ -112,7 +114,8 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     }
     const baselinePerConnectionMs = (performance.now() - baselineStarted) / sample.length;
 
-    // The sweep, with fresh buckets.
+    // The sweep on a warm app instance (SDK modules loaded, as after any earlier invocation), with fresh buckets.
+    await deps.network.getPrivateEndpoint(warmUpEndpoint);
     throttle();
     stack.emulator.clearRequests();
     const started = performance.now();

@@ -49,6 +49,16 @@ const EXIT_FOR_KIND: Readonly<Record<ErrorKind, ExitCode>> = {
   internal: EXIT.unavailable,
 };
 
+/**
+ * The exit code for resources a listing had to skip (their PortcullisError kinds): the first auth failure wins
+ * (exit 3), then anything else that is not success; a partial answer never exits 0.
+ */
+export function exitCodeForSkipped(kinds: readonly string[]): ExitCode {
+  const codes = kinds.map((kind) => (kind in EXIT_FOR_KIND ? EXIT_FOR_KIND[kind as ErrorKind] : EXIT.unavailable));
+  if (codes.includes(EXIT.auth)) return EXIT.auth;
+  return codes.find((code) => code !== EXIT.success) ?? EXIT.success;
+}
+
 /** Errors @azure/identity raises when no credential works or a sign-in is refused. */
 const CREDENTIAL_ERRORS = new Set(["CredentialUnavailableError", "AuthenticationError", "AggregateAuthenticationError", "AuthenticationRequiredError"]);
 

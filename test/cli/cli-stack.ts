@@ -69,9 +69,12 @@ export interface CliStack {
 }
 
 /** Starts Azurite and the emulator and writes a stack file with every PORTCULLIS_* setting pointing at them. */
-export async function startCliStack(options: { topology?: TopologyInput; settings?: Record<string, string> } = {}): Promise<CliStack> {
+export async function startCliStack(options: { topology?: TopologyInput; settings?: Record<string, string>; requiredArmToken?: string } = {}): Promise<CliStack> {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-cli-"));
-  const [tables, emulator] = await Promise.all([startAzuriteTables(), startArmEmulator({ topology: options.topology ?? CLI_TOPOLOGY, lroDelayMs: 20 })]);
+  const [tables, emulator] = await Promise.all([
+    startAzuriteTables(),
+    startArmEmulator({ topology: options.topology ?? CLI_TOPOLOGY, lroDelayMs: 20, ...(options.requiredArmToken !== undefined ? { requiredToken: options.requiredArmToken } : {}) }),
+  ]);
   writeFileSync(join(dir, "arm-ca.pem"), emulator.caPem);
   const settings: Record<string, string> = {
     PORTCULLIS_MODE: "enforce",

@@ -19,7 +19,7 @@ import {
 } from "./api-stack.ts";
 
 const ENDPOINTS = [
-  ...["list-a", "approve-a", "reject-a", "replay-a", "race-a", "slow-a", "outage-a", "revoke-a", "dryrun-a"].map((name) => ({ name, instance: "apim-one" })),
+  ...["list-a", "approve-a", "reject-a", "replay-a", "race-a", "outage-a", "revoke-a", "dryrun-a"].map((name) => ({ name, instance: "apim-one" })),
   { name: "partner-b", instance: "apim-two", subscriptionId: PARTNER_SUB },
   { name: "approved-b", instance: "apim-two", status: "Approved" as const },
   { name: "hidden-h", instance: "apim-hidden" },
@@ -206,35 +206,49 @@ describe("manual approval API on the local stack", () => {
   });
 
   it("answers 202 with an operation when ARM outlasts the wait, and the operation reports progress then the final state", async () => {
-    api.emulator.faults.add({ method: "GET", pathPattern: "/operationresults/", latencyMs: 2_500, times: 1 });
-    const started = Date.now();
-    const reply = await api.request("POST", `${api.connectionPath("apim-one", "slow-a")}/approve`, {
-      token: approver,
-      json: decisionBody("Slow ARM"),
-      idempotencyKey: randomUUID(),
+    const slow = await startApiStack({
+      topology: apiTopology(["apim-one"], [{ name: "slow-a", instance: "apim-one" }]),
+      managedInstances: ["apim-one"],
+      settings: { PORTCULLIS_APPROVAL_WAIT_MS: "300" },
+      lroDelayMs: 1_500,
     });
-    assert.equal(reply.status, 202, JSON.stringify(reply.body));
-    assert.ok(Date.now() - started < 2_500, "answered at the wait bound, not when ARM finished");
-    const operation = operationSchema.parse(reply.body);
-    assert.equal(operation.status, "Running");
-    assert.equal(reply.headers.get("location"), `/api/operations/${operation.id}`);
-    assert.ok(Number(reply.headers.get("retry-after")) >= 1);
+    try {
+      const token = await slow.token(["Portcullis.Approver"], { oid: "aaaaaaaa-0000-4000-8000-00000000a991" });
+      const started = Date.now();
+      const reply = await slow.request("POST", `${slow.connectionPath("apim-one", "slow-a")}/approve`, { token, json: decisionBody("Slow ARM"), idempotencyKey: randomUUID() });
+      assert.equal(reply.status, 202, JSON.stringify(reply.body));
+      assert.ok(Date.now() - started < 1_500, "answered at the wait bound, not when ARM finished");
+      const operation = operationSchema.parse(reply.body);
+      assert.equal(operation.status, "Running");
+      const location = reply.headers.get("location")!;
+      assert.equal(location, `/api/operations/${operation.id}`);
+      assert.ok(Number(reply.headers.get("retry-after")) >= 1);
 
-    let polled = await api.request("GET", reply.headers.get("location")!, { token: reader });
-    for (let i = 0; i < 20 && polled.body.status === "Running"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      polled = await api.request("GET", reply.headers.get("location")!, { token: reader });
+      const progress = await slow.request("GET", location, { token });
+      assert.equal(progress.status, 200);
+      assert.equal(progress.body.status, "Running", "ARM is still working");
+      assert.equal(progress.headers.get("retry-after"), "1");
+
+      slow.emulator.faults.add({ method: "GET", pathPattern: "/operationresults/", latencyMs: 400, times: 1 });
+      let polled = progress;
+      for (let i = 0; i < 40 && polled.body.status === "Running"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        polled = await slow.request("GET", location, { token });
+      }
+      const finished = operationSchema.parse(polled.body);
+      assert.equal(finished.status, "Succeeded");
+      assert.equal(finished.result?.status, "Approved");
+      assert.equal(finished.result?.decision.actor, "principal:aaaaaaaa-0000-4000-8000-00000000a991");
+      const again = await slow.request("GET", location, { token });
+      assert.deepEqual(again.body, polled.body, "a finished operation keeps its result");
+      const read = await slow.request("GET", slow.connectionPath("apim-one", "slow-a"), { token });
+      assert.equal(read.body.status, "Approved");
+      assert.equal(read.body.decisions.length, 1, "recorded once");
+      assert.equal(slow.emulator.requests().filter((r) => r.method === "PUT").length, 1, "one ARM write");
+      assert.equal((await slow.request("GET", `/api/operations/${randomUUID()}`, { token })).status, 404);
+    } finally {
+      await slow.close();
     }
-    assert.equal(polled.status, 200);
-    const finished = operationSchema.parse(polled.body);
-    assert.equal(finished.status, "Succeeded");
-    assert.equal(finished.result?.status, "Approved");
-    assert.equal(finished.result?.decision.actor, "principal:aaaaaaaa-0000-4000-8000-00000000a991");
-    const read = await api.request("GET", api.connectionPath("apim-one", "slow-a"), { token: reader });
-    assert.equal(read.body.status, "Approved");
-    assert.equal(read.body.decisions.length, 1);
-    const unknown = await api.request("GET", `/api/operations/${randomUUID()}`, { token: reader });
-    assert.equal(unknown.status, 404);
   });
 
   it("answers 503 with Retry-After when ARM is unreachable, leaves nothing half-done, and a retry with the same key then succeeds", async () => {

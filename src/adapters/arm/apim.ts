@@ -68,13 +68,27 @@ function parseSerializedOperation(serializedState: string): SetStatusRequest & {
   return parsed.data;
 }
 
+/**
+ * Settles when `work` does or as soon as `signal` aborts. The SDK's LRO poll requests ignore the abort signal (it
+ * lands in the operation spec, not the request options), so a slow poll would otherwise hold a bounded wait.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new DOMException("The operation was aborted.", "AbortError"));
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** Wraps the SDK poller of a set-status PUT; every result is parsed into the domain before it leaves. */
 function wrapSetStatusPoller(poller: SdkPoller, request: SetStatusRequest, ref: ConnectionRef): LongRunningOperation<PrivateEndpointConnection> {
   const toConnection = (model: unknown) => toPrivateEndpointConnection(model, apimServiceId(ref));
   return {
     async poll(options) {
       if (poller.isDone()) return;
-      await armCall(() => poller.poll({ abortSignal: options?.abortSignal }));
+      await armCall(() => untilAborted(poller.poll({ abortSignal: options?.abortSignal }), options?.abortSignal));
     },
     isDone: () => poller.isDone(),
     result() {
@@ -85,7 +99,7 @@ function wrapSetStatusPoller(poller: SdkPoller, request: SetStatusRequest, ref: 
       return state.status === "succeeded" ? toConnection(poller.getResult()) : undefined;
     },
     async pollUntilDone(options) {
-      return toConnection(await armCall(() => poller.pollUntilDone({ abortSignal: options?.abortSignal })));
+      return toConnection(await armCall(() => untilAborted(poller.pollUntilDone({ abortSignal: options?.abortSignal }), options?.abortSignal)));
     },
     serialize: () => JSON.stringify({ kind: SERIALIZED_KIND, ...request, sdkState: poller.toString() }),
   };

@@ -15,7 +15,7 @@ import type { CommandContext } from "../context.ts";
 import { getManagedConnection, listManagedConnections } from "../../workflows/manual-connections.ts";
 import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
-import { CliError, EXIT } from "../exit-codes.ts";
+import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
 import { renderTable, toJson, type Style } from "../terminal.ts";
 
@@ -78,6 +78,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
           for (const unreadable of listing.unreadable) {
             context.terminal.info(context.terminal.errStyle.yellow(`warning: could not read ${unreadable.resourceId} (${unreadable.reason}); its connections are missing`));
           }
+          const exitCode = exitCodeForSkipped(listing.unreadable.map((u) => u.reason));
           if (options.json) {
             context.terminal.out(
               toJson({
@@ -85,11 +86,11 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
                 unreadable: listing.unreadable,
               }),
             );
-            return;
+            return exitCode;
           }
           if (listing.items.length === 0) {
-            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed instances.`);
-            return;
+            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed instances${listing.unreadable.length > 0 ? " that could be read" : ""}.`);
+            return exitCode;
           }
           const { style } = context.terminal;
           context.terminal.out(
@@ -104,6 +105,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
               style.bold,
             ),
           );
+          return exitCode;
         }),
       ),
     [

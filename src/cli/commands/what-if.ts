@@ -8,6 +8,7 @@ import type { DecidedBy } from "../../domain/rules/evaluate.ts";
 import type { ConnectionWhatIf, WhatIfOutcome } from "../../domain/rules/what-if.ts";
 import { whatIfRules } from "../../workflows/what-if-rules.ts";
 import { shortConnectionName } from "../estate.ts";
+import { exitCodeForSkipped } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
 import { readRuleFile, requireValid } from "../rule-files.ts";
 import { renderTable, toJson } from "../terminal.ts";
@@ -45,9 +46,10 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
           for (const unreadable of report.unreadable) {
             context.terminal.info(context.terminal.errStyle.yellow(`warning: could not read ${unreadable.resourceId} (${unreadable.reason}); its connections are not compared`));
           }
+          const exitCode = exitCodeForSkipped(report.unreadable.map((u) => u.reason));
           if (options.json) {
             context.terminal.out(toJson(report));
-            return;
+            return exitCode;
           }
           const { style } = context.terminal;
           for (const problem of report.proposedProblems) context.terminal.info(context.terminal.errStyle.red(`proposed set unusable: ${problem.rowKey}: ${problem.message}`));
@@ -72,6 +74,7 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
             `${s.connections} connection(s), ${s.pending} Pending: ${s.changedPending} Pending connection(s) would be decided differently; ${s.changed - s.changedPending} settled one(s) differ for information only.`,
           );
           context.terminal.info(context.terminal.errStyle.dim(report.note));
+          return exitCode;
         }),
       ),
     [

@@ -1,0 +1,168 @@
+/**
+ * The command as a whole: --help on every command (with examples and exit codes), how `npx portcullis` finds the
+ * bin, usage errors (exit 2), authentication failures (exit 3), unreachable storage (exit 4), and where settings
+ * come from (config file < environment < flags; the local stack file alone with --local).
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { buildProgram, runCli as runInProcess } from "../../src/cli/program.ts";
+import type { CliIo } from "../../src/cli/context.ts";
+import { PROVIDER_SUB, ROOT, runCli, runLocal, startCliStack, type CliStack } from "./cli-stack.ts";
+
+/** Captures what an in-process run writes. */
+function memoryIo(): CliIo & { text(): string } {
+  let text = "";
+  const sink = { write: (chunk: string) => ((text += chunk), true), isTTY: false };
+  return { stdout: sink, stderr: sink, stdin: process.stdin, env: {}, cwd: ROOT, text: () => text };
+}
+
+function commandPaths(command: Command, prefix: string[] = []): string[][] {
+  return command.commands.filter((c) => c.name() !== "help").flatMap((c) => [[...prefix, c.name()], ...commandPaths(c, [...prefix, c.name()])]);
+}
+
+describe("help", () => {
+  test("every command has --help with examples and the exit codes (in-process walk of the command tree)", async () => {
+    const paths = commandPaths(buildProgram(memoryIo(), () => {}));
+    assert.ok(paths.length >= 18, `found ${paths.length} commands`);
+    for (const path of [[], ...paths]) {
+      const io = memoryIo();
+      const code = await runInProcess([...path, "--help"], io);
+      assert.equal(code, 0, `portcullis ${path.join(" ")} --help`);
+      assert.match(io.text(), /Usage: portcullis/, path.join(" "));
+      assert.match(io.text(), /\nExamples:\n {2}\$ /, `examples in: portcullis ${path.join(" ")} --help`);
+      assert.match(io.text(), /Exit codes:\n {2}0 {2}success\n {2}1 {2}findings at or above --fail-on/, `exit codes in: portcullis ${path.join(" ")} --help`);
+    }
+  });
+
+  test("the bin prints help and its version as a child process, and npx resolves the package's own bin", async () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string; bin: Record<string, string> };
+    assert.equal(pkg.bin["portcullis"], "bin/portcullis.js");
+    const npx = new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn("npx", ["--yes", "portcullis", "--version"], { cwd: ROOT, env: { ...process.env, NO_UPDATE_NOTIFIER: "1" }, stdio: ["ignore", "pipe", "ignore"] });
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout }));
+    });
+    const [help, version, viaNpx] = await Promise.all([runCli(["--help"]), runCli(["--version"]), npx]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Target options:\n {2}--local/);
+    assert.match(help.stdout, /Rules:\n {2}rules/);
+    assert.equal(version.stdout.trim(), pkg.version);
+    assert.equal(viaNpx.code, 0);
+    assert.equal(viaNpx.stdout.trim(), pkg.version);
+  });
+});
+
+describe("usage errors exit 2", { concurrency: true }, () => {
+  test("no command, an unknown command or option, a missing required option, a value outside the choices", async () => {
+    const runs = await Promise.all([
+      runCli([]),
+      runCli(["approvee"]),
+      runCli(["rules", "list", "--colour"]),
+      runCli(["rules", "validate"]),
+      runCli(["connections", "list", "--status", "Maybe"]),
+    ]);
+    for (const run of runs) assert.equal(run.code, 2, run.stderr);
+    const [none, unknownCommand, unknownOption, missing, choice] = runs.map((r) => r.stderr);
+    assert.match(none!, /Usage: portcullis/);
+    assert.match(unknownCommand!, /unknown command 'approvee'/);
+    assert.match(unknownOption!, /unknown option '--colour'/);
+    assert.match(missing!, /required option '-f, --file <file>' not specified/);
+    assert.match(choice!, /argument 'Maybe' is invalid. Allowed choices are Pending, Approved, Rejected/);
+  });
+
+  test("missing settings name the flag, variable and config key that give them; --local without a stack says to run npm start", async () => {
+    const [nothing, noStack] = await Promise.all([runCli(["connections", "list"], { cwd: "/" }), runCli(["--local", "rules", "list"], { cwd: "/", env: { PORTCULLIS_STACK_FILE: "/nonexistent/stack.json" } })]);
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /which instances to read is not set: give --subscription ID \/ --apim RESOURCE-ID, PORTCULLIS_MANAGED_SUBSCRIPTIONS/);
+    assert.match(nothing.stderr, /the storage account is not set: give --storage-account NAME/);
+    assert.equal(noStack.code, 2);
+    assert.match(noStack.stderr, /no local stack file at \/nonexistent\/stack\.json/);
+    assert.match(noStack.stderr, /npm start/);
+  });
+});
+
+describe("settings, authentication and reachability", { concurrency: true }, () => {
+  let stack: CliStack;
+  let guarded: CliStack;
+  before(async () => {
+    [stack, guarded] = await Promise.all([startCliStack(), startCliStack({ requiredArmToken: "a-token-the-cli-does-not-have" })]);
+  });
+  after(() => Promise.all([stack.close(), guarded.close()]));
+
+  test("a config file supplies settings, the environment overrides it and flags override both; --local ignores the environment", async () => {
+    const config = join(stack.dir, "portcullis.config.yaml");
+    const s = stack.settings;
+    writeFileSync(
+      config,
+      [
+        `subscriptions: [${PROVIDER_SUB}]`,
+        "tablePrefix: clitest",
+        "settings:",
+        `  PORTCULLIS_TABLES_CONNECTION_STRING: "${s["PORTCULLIS_TABLES_CONNECTION_STRING"]}"`,
+        `  PORTCULLIS_ARM_ENDPOINT: ${s["PORTCULLIS_ARM_ENDPOINT"]}`,
+        "  PORTCULLIS_ARM_CREDENTIAL: local-emulator",
+        "  PORTCULLIS_ARM_CA_FILE: arm-ca.pem",
+        "",
+      ].join("\n"),
+    );
+    const [fromFile, envWins, flagWins, localIgnoresEnv] = await Promise.all([
+      runCli(["rules", "list", "--json"], { cwd: stack.dir }),
+      runCli(["rules", "list"], { cwd: stack.dir, env: { PORTCULLIS_TABLE_PREFIX: "fromenv" } }),
+      runCli(["--config", config, "--table-prefix", "fromflag", "rules", "list"], { env: { PORTCULLIS_TABLE_PREFIX: "fromenv" } }),
+      runLocal(stack, ["rules", "list", "--json"], { env: { PORTCULLIS_TABLE_PREFIX: "fromenv" } }),
+    ]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.match(fromFile.stderr, new RegExp(`target: Azure \\(settings from config ${config.replace(/\./g, "\\.")}\\)`));
+    assert.match(fromFile.stderr, /identity: Local operator/);
+    assert.deepEqual(JSON.parse(fromFile.stdout).rules, []);
+    // Tables with another prefix do not exist: a clear usage error, not a stack of storage JSON.
+    for (const [run, prefix] of [[envWins, "fromenv"], [flagWins, "fromflag"]] as const) {
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, new RegExp(`\\(tables ${prefix}\\*\\)`));
+      assert.match(run.stderr, /A Portcullis table does not exist in this storage account/);
+    }
+    assert.match(envWins.stderr, /settings from config .* \+ environment\)/);
+    assert.match(flagWins.stderr, /\+ environment \+ flags\)/);
+    assert.equal(localIgnoresEnv.code, 0, localIgnoresEnv.stderr);
+    assert.match(localIgnoresEnv.stderr, /\(tables clitest\*\)/);
+  });
+
+  test("an invalid config file is a usage error listing each problem", async () => {
+    const config = join(stack.dir, "broken.json");
+    writeFileSync(config, JSON.stringify({ subscriptions: "a1a1a1a1-0000-4000-8000-000000000001", storageAccount: "Not_Valid", colour: "blue" }));
+    const result = await runCli(["--config", config, "rules", "list"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /broken\.json has 2 problem\(s\)/);
+    assert.match(result.stderr, /storageAccount: a storage account name/);
+    assert.match(result.stderr, /Unrecognized key: "colour"/);
+  });
+
+  test("exit 3 when ARM refuses the token (a partial listing included) or nobody is signed in; exit 4 when storage is unreachable", async () => {
+    const unreachable = JSON.parse(readFileSync(stack.stackFile, "utf8")) as { settings: Record<string, string> };
+    unreachable.settings["PORTCULLIS_TABLES_CONNECTION_STRING"] = unreachable.settings["PORTCULLIS_TABLES_CONNECTION_STRING"]!.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:9");
+    const downFile = join(stack.dir, "storage-down.json");
+    writeFileSync(downFile, JSON.stringify(unreachable));
+    const [refused, refusedWrite, notSignedIn, storageDown] = await Promise.all([
+      runLocal(guarded, ["connections", "list"]),
+      runLocal(guarded, ["approve", "apim-cli/pe-orders.1", "--ticket", "CHG0000001", "--reason", "Orders"]),
+      runCli(["--subscription", PROVIDER_SUB, "--storage-account", "stportcullisnone", "connections", "list"], { cwd: "/" }),
+      runCli(["--local", "--stack-file", downFile, "rules", "list"]),
+    ]);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /could not read \/subscriptions\/a1a1a1a1-0000-4000-8000-000000000001 \(unauthenticated\)/);
+    assert.equal(refusedWrite.code, 3, refusedWrite.stderr);
+    assert.match(refusedWrite.stderr, /\[InvalidAuthenticationToken\]\nCheck that the signed-in identity has the roles/);
+    assert.equal(notSignedIn.code, 3, notSignedIn.stderr);
+    assert.match(notSignedIn.stderr, /target: Azure \(settings from flags\)/);
+    assert.match(notSignedIn.stderr, /Not signed in to Azure: .*\nSign in with `az login`/);
+    assert.equal(storageDown.code, 4, storageDown.stderr);
+    assert.match(storageDown.stderr, /ECONNREFUSED/);
+    assert.match(storageDown.stderr, /Try again later/);
+  });
+});
