@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import type { DecisionRecord } from "../domain/decision.ts";
 import { resourceIdKey } from "../domain/resource-id.ts";
 import { evaluateChecks, unevaluatedChecks, type AuditPolicy } from "../domain/audit/checks.ts";
-import { analyzeInstanceDns } from "../domain/audit/dns.ts";
+import { analyzeInstanceDns, type InstanceDnsAnalysis } from "../domain/audit/dns.ts";
 import type { Finding, Observation, Suppression } from "../domain/audit/findings.ts";
 import { connectionHistory } from "../domain/audit/history.ts";
 import { nextFindings, type LifecycleResult } from "../domain/audit/lifecycle.ts";
@@ -189,7 +189,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     }
   }
 
-  async function remediate(snapshot: InstanceSnapshot, observations: readonly Observation[], dns: ReturnType<typeof analyzeInstanceDns>): Promise<RemediationRecord[]> {
+  async function remediate(snapshot: InstanceSnapshot, observations: readonly Observation[], dns: InstanceDnsAnalysis): Promise<RemediationRecord[]> {
     const changes = selectEnabledChanges(planRemediation(snapshot, dns, observations), options.remediations);
     const records: RemediationRecord[] = [];
     for (const change of changes) {
