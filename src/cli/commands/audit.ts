@@ -7,12 +7,10 @@ import { writeFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { SEVERITIES, severityRank, type Finding, type Severity } from "../../domain/audit/findings.ts";
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
-import { renderReport } from "../../domain/reports/index.ts";
 import { REPORT_FORMATS, shortName, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
 import type { ArmPorts } from "../../ports/arm.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
-import { auditEstate } from "../../workflows/audit-estate.ts";
-import { loadAuditReport } from "../../workflows/audit-report.ts";
+import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-report.ts";
 import type { CommandContext } from "../context.ts";
 import { CliError, EXIT, type ExitCode } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
@@ -69,8 +67,15 @@ function renderTableReport(report: AuditReport, style: Style): string {
   );
 }
 
+/** Loads a stored run's report (the workflow module is imported on use, keeping start-up light). */
+async function loadReport(...args: Parameters<typeof LoadAuditReport>): ReturnType<typeof LoadAuditReport> {
+  const { loadAuditReport } = await import("../../workflows/audit-report.ts");
+  return loadAuditReport(...args);
+}
+
 /** Renders to stdout or --out, then applies --fail-on. */
-function emitReport(context: CommandContext, report: AuditReport, options: ReportOptions): ExitCode {
+async function emitReport(context: CommandContext, report: AuditReport, options: ReportOptions): Promise<ExitCode> {
+  const { renderReport } = await import("../../domain/reports/index.ts");
   const format: CliFormat = options.json ? "json" : (options.format ?? "table");
   const { terminal } = context;
   const plain: Style = { bold: (t) => t, dim: (t) => t, red: (t) => t, yellow: (t) => t, green: (t) => t, cyan: (t) => t };
@@ -130,8 +135,8 @@ function progressLine(progress: { audited: number; found: number }, calls: { req
 
 async function runAudit(context: CommandContext, options: ReportOptions): Promise<ExitCode> {
   const { terminal, services } = context;
-  // The timer's own options builder; imported here because its module also loads the composition root and SDKs.
-  const { auditOptionsFromSettings } = await import("../../functions/compliance-audit.ts");
+  // Imported on use: the timer's options builder also loads the composition root and the SDKs.
+  const [{ auditOptionsFromSettings }, { auditEstate }] = await Promise.all([import("../../functions/compliance-audit.ts"), import("../../workflows/audit-estate.ts")]);
   const deps = await services.auditDeps((message) => terminal.info(terminal.errStyle.yellow(`warning: ${message}`)));
   const counter = (await services.arm()).callCounter;
   const observed = observeAudit(deps.arm, deps.auditStore, context.target.settings.PORTCULLIS_MANAGED_INSTANCES);
@@ -149,7 +154,7 @@ async function runAudit(context: CommandContext, options: ReportOptions): Promis
     terminal.progress(undefined);
   }
   terminal.info(`audit ${summary.runId}: ${progressLine(observed.progress(), counter.snapshot())} · score ${summary.score}`);
-  const report = await loadAuditReport(deps.auditStore, summary.runId);
+  const report = await loadReport(deps.auditStore, summary.runId);
   if (report === undefined) throw new CliError(EXIT.unavailable, `Run ${summary.runId} finished but its report could not be read back from storage.`);
   return emitReport(context, report, options);
 }
@@ -186,7 +191,7 @@ export function registerAuditCommands(program: Command, host: CommandHost): void
       .addOption(FAIL_ON_OPTION())
       .action(async (runId: string, options: ReportOptions, command: Command) =>
         host.run(command, { scope: false }, async (context) => {
-          const loaded = await loadAuditReport(await context.services.auditStore(), runId);
+          const loaded = await loadReport(await context.services.auditStore(), runId);
           if (loaded === undefined) {
             throw new CliError(EXIT.usage, runId === "latest" ? "No audit run is stored yet: run `portcullis audit run` first." : `There is no audit run "${runId}".`);
           }

@@ -10,9 +10,8 @@ import { toPortcullisError } from "../../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
 import { MAX_REASON_LENGTH } from "../../domain/rules/schema.ts";
 import { parsePrivateEndpointId } from "../../domain/resource-id.ts";
-import { decideManually, type ManualAction } from "../../workflows/decide-manually.ts";
+import type { ManualAction } from "../../workflows/decide-manually.ts";
 import type { CommandContext } from "../context.ts";
-import { getManagedConnection, listManagedConnections } from "../../workflows/manual-connections.ts";
 import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
@@ -70,7 +69,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
       .option("--json", "print the connections as JSON")
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
-          const deps = await context.services.readDeps();
+          const [deps, { listManagedConnections }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
           const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.apim);
           context.terminal.progress("reading the managed instances' connections and their decisions…");
           const listing = await listManagedConnections({ status: options.status, instanceId }, deps);
@@ -123,7 +122,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
       .option("--json", "print {connection, privateEndpoint, decisions} as JSON")
       .action(async (reference: string, options: { json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
-          const deps = await context.services.readDeps();
+          const [deps, { getManagedConnection }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
           const { connection, decisions } = await getManagedConnection(await resolveConnectionId(reference, deps.scope, deps.apim), deps);
           const endpoint = await readEndpoint(deps, connection.privateEndpointId);
           if (options.json) {
@@ -207,6 +206,7 @@ async function decide(context: CommandContext, action: Exclude<ManualAction, "re
     error: (message) => terminal.info(terminal.errStyle.red(`error: ${message}`)),
   });
   const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
+  const { decideManually } = await import("../../workflows/decide-manually.ts");
   terminal.progress(`${action === "approve" ? "approving" : "rejecting"} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
   const result = await decideManually({
     connectionId,

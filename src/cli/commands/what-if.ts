@@ -6,7 +6,6 @@
 import type { Command } from "commander";
 import type { DecidedBy } from "../../domain/rules/evaluate.ts";
 import type { ConnectionWhatIf, WhatIfOutcome } from "../../domain/rules/what-if.ts";
-import { whatIfRules } from "../../workflows/what-if-rules.ts";
 import { shortConnectionName } from "../estate.ts";
 import { exitCodeForSkipped } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
@@ -39,7 +38,7 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
       .action(async (options: { file: string; changesOnly?: boolean; json?: boolean }, command: Command) =>
         host.run(command, { scope: true }, async (context) => {
           const file = requireValid(readRuleFile(options.file, "rule-set"));
-          const deps = await context.services.readDeps();
+          const [deps, { whatIfRules }] = await Promise.all([context.services.readDeps(), import("../../workflows/what-if-rules.ts")]);
           context.terminal.progress(`evaluating ${file.drafts.length} proposed rule(s) against every connection of the managed instances…`);
           const report = await whatIfRules(file.drafts, context.identity.actor, deps);
           context.terminal.progress(undefined);
