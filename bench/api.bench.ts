@@ -21,6 +21,13 @@ import { printBenchResult, type BenchResult } from "./run.ts";
 const RESOURCE_GROUP = "rg-apim";
 const LIST_TARGET = "apim-small";
 const LISTED_CONNECTIONS = 25;
+/** Azure allows 100 private endpoint connections per APIM instance, so each pool spreads over several. */
+const CONNECTIONS_PER_INSTANCE = 100;
+
+interface PoolItem {
+  readonly instance: string;
+  readonly connectionName: string;
+}
 
 interface Load {
   readonly seconds: number;
@@ -65,7 +72,7 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** Runs `clients` workers for `seconds`, alternating list and approve per worker, until time or the pool is up. */
-async function runPhase(load: Load, pool: string[], call: (kind: "list" | "approve", connectionName: string | undefined) => Promise<boolean>): Promise<PhaseResult> {
+async function runPhase(load: Load, pool: PoolItem[], call: (kind: "list" | "approve", target: PoolItem | undefined) => Promise<boolean>): Promise<PhaseResult> {
   const samples: Sample[] = [];
   const started = performance.now();
   const deadline = started + load.seconds * 1000;
@@ -74,15 +81,15 @@ async function runPhase(load: Load, pool: string[], call: (kind: "list" | "appro
     let turn = index;
     while (performance.now() < deadline && !exhausted) {
       const kind = turn++ % 2 === 0 ? "list" : "approve";
-      const connectionName = kind === "approve" ? pool.pop() : undefined;
-      if (kind === "approve" && connectionName === undefined) {
+      const target = kind === "approve" ? pool.pop() : undefined;
+      if (kind === "approve" && target === undefined) {
         exhausted = true;
         break;
       }
       const t0 = performance.now();
       let ok = false;
       try {
-        ok = await call(kind, connectionName);
+        ok = await call(kind, target);
       } catch {
         ok = false;
       }
@@ -108,22 +115,32 @@ function summarize(phase: PhaseResult) {
   };
 }
 
-/** Names of the Pending connections on an instance, from the emulator's state. */
-function pendingNames(api: ApiStack, instance: string): string[] {
+/** The Pending connections of the instances whose names start with `prefix`, from the emulator's state. */
+function pendingPool(api: ApiStack, prefix: string): PoolItem[] {
   const snapshot = api.emulator.snapshot() as { apimServices: { name: string; connections: { name: string; status: string }[] }[] };
-  return snapshot.apimServices.find((s) => s.name === instance)!.connections.filter((c) => c.status === "Pending").map((c) => c.name);
+  return snapshot.apimServices
+    .filter((s) => s.name.startsWith(prefix))
+    .flatMap((s) => s.connections.filter((c) => c.status === "Pending").map((c) => ({ instance: s.name, connectionName: c.name })));
+}
+
+/** `count` endpoints spread over instances `{prefix}{n}` of at most CONNECTIONS_PER_INSTANCE each. */
+function poolEndpoints(prefix: string, count: number) {
+  return Array.from({ length: count }, (_, i) => ({ name: `pe-${prefix}${i}`, instance: `${prefix}${Math.floor(i / CONNECTIONS_PER_INSTANCE)}` }));
 }
 
 export async function run(): Promise<BenchResult> {
   const load = loadFromEnv();
+  const apiEndpoints = poolEndpoints("apim-api-", load.pool);
+  const sdkEndpoints = poolEndpoints("apim-sdk-", load.pool);
   const endpoints = [
     ...Array.from({ length: LISTED_CONNECTIONS }, (_, i) => ({ name: `pe-small-${i}`, instance: LIST_TARGET, subscriptionId: CONSUMER_SUB })),
-    ...Array.from({ length: load.pool }, (_, i) => ({ name: `pe-api-${i}`, instance: "apim-api" })),
-    ...Array.from({ length: load.pool }, (_, i) => ({ name: `pe-sdk-${i}`, instance: "apim-sdk" })),
+    ...apiEndpoints,
+    ...sdkEndpoints,
   ];
+  const instances = [...new Set(endpoints.map((e) => e.instance))];
   const api = await startApiStack({
-    topology: apiTopology([LIST_TARGET, "apim-api", "apim-sdk"], endpoints),
-    managedInstances: [LIST_TARGET, "apim-api", "apim-sdk"],
+    topology: apiTopology(instances, endpoints),
+    managedInstances: instances,
     settings: { PORTCULLIS_APPROVAL_WAIT_MS: "60000" },
     lroDelayMs: 20,
   });
@@ -133,10 +150,10 @@ export async function run(): Promise<BenchResult> {
     const token = await api.token(["Portcullis.Approver"]);
     const listPath = `/api/connections?instanceId=${encodeURIComponent(serviceIdOf(LIST_TARGET))}`;
 
-    const apiPool = pendingNames(api, "apim-api");
-    const apiCall = async (kind: "list" | "approve", connectionName: string | undefined) => {
+    const apiPool = pendingPool(api, "apim-api-");
+    const apiCall = async (kind: "list" | "approve", target: PoolItem | undefined) => {
       if (kind === "list") return (await api.request("GET", listPath, { token })).status === 200;
-      const reply = await api.request("POST", `${connectionPathFor("apim-api", connectionName!)}/approve`, {
+      const reply = await api.request("POST", `${connectionPathFor(target!.instance, target!.connectionName)}/approve`, {
         token,
         json: { ticket: TICKET, reason: "Benchmark approval" },
         idempotencyKey: randomUUID(),
@@ -151,8 +168,8 @@ export async function run(): Promise<BenchResult> {
       tlsOptions: { ca: api.emulator.caPem },
       credentialScopes: [`${new URL(api.emulator.url).origin}/.default`],
     });
-    const sdkPool = pendingNames(api, "apim-sdk");
-    const sdkCall = async (kind: "list" | "approve", connectionName: string | undefined) => {
+    const sdkPool = pendingPool(api, "apim-sdk-");
+    const sdkCall = async (kind: "list" | "approve", target: PoolItem | undefined) => {
       if (kind === "list") {
         let count = 0;
         for await (const _ of client.privateEndpointConnectionOperations.listByService(RESOURCE_GROUP, LIST_TARGET)) count += 1;
@@ -160,8 +177,8 @@ export async function run(): Promise<BenchResult> {
       }
       const poller = await client.privateEndpointConnectionOperations.beginCreateOrUpdate(
         RESOURCE_GROUP,
-        "apim-sdk",
-        connectionName!,
+        target!.instance,
+        target!.connectionName,
         { properties: { privateLinkServiceConnectionState: { status: "Approved", description: "Benchmark approval" } } },
         { updateIntervalInMs: 20 },
       );

@@ -5,7 +5,6 @@
  * `upn`/`unique_name`/`preferred_username`/`name`. The token is only read, never validated here: ARM validates it
  * on every call. With the local emulator's credential (the local stack) it is one fixed local operator.
  */
-import { decodeJwt } from "jose";
 import { z } from "zod";
 import type { HumanActor } from "../domain/decision.ts";
 import { PortcullisError } from "../domain/errors.ts";
@@ -35,7 +34,8 @@ const tokenClaims = z.looseObject({
 });
 
 /** Reads the identity out of an ARM access token (no signature check: the token's audience is ARM, not us). */
-export function identityFromToken(token: string): CliIdentity {
+export async function identityFromToken(token: string): Promise<CliIdentity> {
+  const { decodeJwt } = await import("jose");
   let payload: unknown;
   try {
     payload = decodeJwt(token);
@@ -63,5 +63,5 @@ export interface TokenSource {
 export async function resolveAzureIdentity(credential: TokenSource, scope: string): Promise<CliIdentity> {
   const token = await credential.getToken(scope);
   if (token === null) throw new PortcullisError("unauthenticated", "The credential returned no token for Azure Resource Manager.");
-  return identityFromToken(token.token);
+  return await identityFromToken(token.token);
 }
