@@ -33,8 +33,9 @@ interface Load {
   readonly seconds: number;
   readonly clients: number;
   readonly armLatencyMs: number;
-  /** Pending connections per phase: enough that approvals never run out within `seconds`. */
-  readonly pool: number;
+  /** Pending connections for each phase: enough that approvals never run out within `seconds`. */
+  readonly apiPool: number;
+  readonly sdkPool: number;
 }
 
 function loadFromEnv(): Load {
@@ -48,7 +49,8 @@ function loadFromEnv(): Load {
     seconds,
     clients: Math.trunc(number("BENCH_API_CLIENTS", 50, 1)),
     armLatencyMs: number("BENCH_API_ARM_LATENCY_MS", 25, 0),
-    pool: Math.trunc(Math.min(8_000, Math.max(400, seconds * 150))),
+    apiPool: Math.trunc(Math.min(8_000, Math.max(300, seconds * 200))),
+    sdkPool: Math.trunc(Math.min(20_000, Math.max(500, seconds * 500))),
   };
 }
 
@@ -130,8 +132,8 @@ function poolEndpoints(prefix: string, count: number) {
 
 export async function run(): Promise<BenchResult> {
   const load = loadFromEnv();
-  const apiEndpoints = poolEndpoints("apim-api-", load.pool);
-  const sdkEndpoints = poolEndpoints("apim-sdk-", load.pool);
+  const apiEndpoints = poolEndpoints("apim-api-", load.apiPool);
+  const sdkEndpoints = poolEndpoints("apim-sdk-", load.sdkPool);
   const endpoints = [
     ...Array.from({ length: LISTED_CONNECTIONS }, (_, i) => ({ name: `pe-small-${i}`, instance: LIST_TARGET, subscriptionId: CONSUMER_SUB })),
     ...apiEndpoints,

@@ -28,6 +28,7 @@ import {
   CONSUMER_SUB,
   endpointIdOf,
   engineTopology,
+  PROVIDER_SUB,
   putRules,
   quietLog,
   serviceIdOf,
@@ -67,6 +68,10 @@ export interface SweepBenchFigures {
   readonly scale: SweepBenchScale;
   readonly sweepWallMs: number;
   readonly lowerBoundMs: number;
+  /** Reads the sweep made in the instances' subscription (re-reads before acting, operation polls, listings). */
+  readonly providerReads: number;
+  /** The same bound for those reads under ARM's read bucket (250, 25/s): binding when reads per write exceed 2.5. */
+  readonly readLowerBoundMs: number;
   /** sweep wall time / lower bound (target ≤ 1.2). */
   readonly vsLowerBound: number;
   readonly baselinePerConnectionMs: number;
@@ -127,11 +132,16 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     const requests = stack.emulator.requests();
     const connectionWrites = requests.filter((r) => r.method === "PUT" && /\/privateEndpointConnections\//i.test(r.path) && r.status < 300).length;
     const lowerBoundMs = (Math.max(0, scale.connections - scale.writeCapacity) / scale.writeRefillPerSecond) * 1000;
+    const providerReads = requests.filter((r) => r.method === "GET" && r.status < 400 && r.subscriptionId?.toLowerCase() === PROVIDER_SUB).length;
+    const reads = stack.emulator.throttle.config().reads;
+    const readLowerBoundMs = (Math.max(0, providerReads - reads.capacity) / reads.refillPerSecond) * 1000;
     const baselineWallMs = baselinePerConnectionMs * scale.connections;
     return {
       scale,
       sweepWallMs,
       lowerBoundMs,
+      providerReads,
+      readLowerBoundMs,
       vsLowerBound: sweepWallMs / lowerBoundMs,
       baselinePerConnectionMs,
       baselineWallMs,
@@ -156,6 +166,8 @@ export async function run(): Promise<BenchResult & { figures: SweepBenchFigures 
       ["sweep wall time", f.sweepWallMs / 1000, "s"],
       ["write-throttle lower bound", f.lowerBoundMs / 1000, `s ((${scale.connections} − ${scale.writeCapacity}) / ${scale.writeRefillPerSecond} per s)`],
       ["sweep / lower bound", f.vsLowerBound, "x"],
+      ["reads in the instances' subscription", f.providerReads, `(${(f.providerReads / scale.connections).toFixed(1)} per connection)`],
+      ["read-throttle lower bound", f.readLowerBoundMs / 1000, "s (those reads under ARM's 250 + 25/s)"],
       ["one-at-a-time loop per connection", f.baselinePerConnectionMs / 1000, `s (sample of ${scale.baselineSample})`],
       ["one-at-a-time loop for all", f.baselineWallMs / 1000, "s (per connection × N)"],
       ["one-at-a-time / sweep", f.speedup, "x"],

@@ -24,7 +24,7 @@ export interface CommandContext {
   readonly target: Target;
   readonly identity: CliIdentity;
   readonly services: CliServices;
-  /** Asks a yes/no question on the terminal; false unless the answer starts with "y". */
+  /** Asks a yes/no question on the terminal; true only for "y" or "yes". */
   confirm(question: string): Promise<boolean>;
   /** True when a person can answer `confirm` (stdin and stderr are terminals). */
   readonly interactive: boolean;

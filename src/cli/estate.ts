@@ -49,7 +49,7 @@ export async function resolveConnectionId(reference: string, scope: ManagedScope
   }
   const parts = reference.split("/");
   if (parts.length !== 2 || parts.some((p) => p === "")) {
-    throw new CliError(EXIT.usage, `"${reference}" is neither a connection resource ID nor INSTANCE/CONNECTION (e.g. contoso-apim-dev/pe-orders.1234).`);
+    throw new CliError(EXIT.usage, `"${reference}" is neither a connection resource ID nor INSTANCE/CONNECTION (e.g. contoso-apim-prod/pe-fabrikam-to-prod.f8d144bc-…).`);
   }
   const [instanceName, connectionName] = parts as [string, string];
   return `${await resolveInstanceId(instanceName, scope, apim)}/privateEndpointConnections/${connectionName}`;

@@ -63,7 +63,7 @@ export function exitCodeForSkipped(kinds: readonly string[]): ExitCode {
 const CREDENTIAL_ERRORS = new Set(["CredentialUnavailableError", "AuthenticationError", "AggregateAuthenticationError", "AuthenticationRequiredError"]);
 
 /** True when the error, or any error in its cause chain, comes from signing in rather than from the request. */
-export function isCredentialFailure(error: unknown): boolean {
+function isCredentialFailure(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; typeof e === "object" && e !== null && depth < 10; depth++) {
     if (CREDENTIAL_ERRORS.has(String((e as { name?: unknown }).name))) return true;
     e = (e as { cause?: unknown }).cause;

@@ -1,6 +1,7 @@
 /**
  * The `portcullis` command tree (commander). Global options choose the target; each command runs through
- * runCommand, which prints the target and identity first and maps failures to the documented exit codes. Every command's --help ends with examples and the exit codes.
+ * runCommand, which prints the target and identity first and maps failures to the documented exit codes.
+ * Every command's --help ends with examples and the exit codes.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
@@ -13,9 +14,8 @@ import { EXIT, EXIT_CODES_HELP, type ExitCode } from "./exit-codes.ts";
 import type { TargetFlags, TargetNeeds } from "./target.ts";
 import { createTerminal, type Terminal } from "./terminal.ts";
 
-/** What command modules use to add commands: the io, and runners that resolve the target first (or not). */
+/** What command modules use to add commands: runners that resolve the target first (or contact none). */
 export interface CommandHost {
-  readonly io: CliIo;
   /** Runs an action against the target (banner, identity, services, exit codes). */
   run(command: Command, needs: TargetNeeds, action: (context: CommandContext) => Promise<ExitCode | void>): Promise<void>;
   /** Runs an action that contacts no target (e.g. validating a file). */
@@ -42,9 +42,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: ExitCode) => void): 
   const program = new Command("portcullis");
   program
     .description(
-      "Operate Portcullis from a terminal: rules, what-if, connections, approvals and compliance audits,\n" +
-        "against Azure (signed in with `az login`) or the local stack (--local, after `npm start`).\n" +
-        "Results go to stdout (use --json for scripts); the target, identity and progress go to stderr.",
+      "Operate Portcullis from a terminal: rules, what-if, connections, approvals and compliance audits, " +
+        "against Azure (signed in with `az login`) or the local stack (--local, after `npm start`). " +
+        "Results go to stdout (--json for scripts); the target, identity and progress go to stderr.",
     )
     .version(packageVersion(), "-V, --version")
     .exitOverride()
@@ -76,8 +76,8 @@ from .local/stack.json instead of the environment.
 Examples:
   $ npm start                                   # in another terminal: the local stack
   $ portcullis --local connections list
-  $ portcullis --local approve contoso-apim-dev/pe-orders.1 --ticket CHG0001234 --reason "Orders team"
-  $ portcullis --subscription 0000-... --storage-account stportcullis audit run --format html --out report.html
+  $ portcullis --local approve contoso-apim-prod/pe-fabrikam-to-prod.<id> --ticket CHG0012345 --reason "Partner approved"
+  $ portcullis --subscription <subscription-id> --storage-account stportcullis audit run --format html --out report.html
   $ portcullis rules validate -f rules.yaml
 
 ${EXIT_CODES_HELP}
@@ -85,7 +85,6 @@ ${EXIT_CODES_HELP}
     );
 
   const host: CommandHost = {
-    io,
     async run(command, needs, action) {
       setExitCode(await runCommand(io, command.optsWithGlobals<TargetFlags>(), needs, action));
     },

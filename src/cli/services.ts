@@ -8,7 +8,6 @@ import type { ManagedScope } from "../domain/decision-scope.ts";
 import { armScope } from "../adapters/arm/clients.ts";
 import type { AzureArmPorts } from "../adapters/arm/index.ts";
 import type { Composition, CompositionOptions } from "../composition.ts";
-import type { DecisionLog } from "../ports/decision-log.ts";
 import type { RuleStore } from "../ports/rule-store.ts";
 import type { AuditStore } from "../ports/audit-store.ts";
 import { systemClock } from "../ports/clock.ts";
@@ -26,7 +25,6 @@ export interface CliServices {
   ruleStore(): Promise<RuleStore>;
   /** The rule store after the engine's tables are ensured (writes). */
   ruleStoreForWriting(): Promise<RuleStore>;
-  decisionLog(): Promise<DecisionLog>;
   /** ARM ports and their call counter (progress lines report ARM calls and throttling). */
   arm(): Promise<AzureArmPorts>;
   /** The engine's dependencies (tables ensured), as the Functions use them: for decisions. */
@@ -36,7 +34,6 @@ export interface CliServices {
   /** The compliance audit's dependencies (its tables ensured), as the timer uses them. */
   auditDeps(warn: (message: string) => void): Promise<AuditEstateDependencies>;
   auditStore(): Promise<AuditStore>;
-  scope(): ManagedScope;
 }
 
 /**
@@ -64,7 +61,6 @@ export function createCliServices(target: Target): CliServices {
       await composition.engineDeps(quietLog);
       return composition.ruleStore();
     },
-    decisionLog: async () => (await root()).decisionLog(),
     arm: async () => (await root()).armPorts(),
     engine: async (log) => (await root()).engineDeps(log),
     readDeps: async () => {
@@ -83,6 +79,5 @@ export function createCliServices(target: Target): CliServices {
     },
     auditDeps: async (warn) => (await root()).auditDeps(warn),
     auditStore: async () => (await root()).auditStore(),
-    scope: () => scopeOf(target),
   };
 }

@@ -17,7 +17,6 @@ export interface Style {
   red(text: string): string;
   yellow(text: string): string;
   green(text: string): string;
-  cyan(text: string): string;
 }
 
 export interface Terminal {
@@ -29,28 +28,25 @@ export interface Terminal {
   readonly style: Style;
   /** Styles for stderr text. */
   readonly errStyle: Style;
-  readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   /** Shows (TTY) or ignores (piped) a transient status line; `progress(undefined)` clears it. */
   progress(text: string | undefined): void;
 }
 
-const ANSI = { bold: [1, 22], dim: [2, 22], red: [31, 39], yellow: [33, 39], green: [32, 39], cyan: [36, 39] } as const;
+const ANSI = { bold: [1, 22], dim: [2, 22], red: [31, 39], yellow: [33, 39], green: [32, 39] } as const;
 
 /** NO_COLOR counts when present and not empty, as no-color.org defines it. */
-export function colourAllowed(stream: OutputStream, env: Readonly<Record<string, string | undefined>>): boolean {
+function colourAllowed(stream: OutputStream, env: Readonly<Record<string, string | undefined>>): boolean {
   return stream.isTTY === true && (env["NO_COLOR"] === undefined || env["NO_COLOR"] === "");
 }
 
 function styleFor(enabled: boolean): Style {
   const wrap = ([open, close]: readonly [number, number]) => (text: string) => (enabled ? `\u001b[${open}m${text}\u001b[${close}m` : text);
-  return { bold: wrap(ANSI.bold), dim: wrap(ANSI.dim), red: wrap(ANSI.red), yellow: wrap(ANSI.yellow), green: wrap(ANSI.green), cyan: wrap(ANSI.cyan) };
+  return { bold: wrap(ANSI.bold), dim: wrap(ANSI.dim), red: wrap(ANSI.red), yellow: wrap(ANSI.yellow), green: wrap(ANSI.green) };
 }
 
-/** Removes ANSI escape sequences (width calculations, tests). */
-export function stripAnsi(text: string): string {
-  return text.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "");
-}
+/** Styles that change nothing: for text written to files. */
+export const PLAIN_STYLE: Style = styleFor(false);
 
 /** Builds the terminal for one run. */
 export function createTerminal(
@@ -75,7 +71,6 @@ export function createTerminal(
     },
     style: styleFor(colourAllowed(stdout, env)),
     errStyle: styleFor(colourAllowed(stderr, env)),
-    stdoutIsTTY: stdout.isTTY === true,
     stderrIsTTY,
     progress: (text) => {
       if (!stderrIsTTY) return;

@@ -91,6 +91,14 @@ export function isLeaseActive(claim: ClaimState | undefined, now: Date): boolean
   return claim?.lease !== undefined && claim.lease.expiresAt.getTime() > now.getTime();
 }
 
+/**
+ * True while another run holds the claim. A run may finish what its own lease started (same correlation ID), e.g.
+ * a sweep retrying a connection whose ARM write landed but whose polling failed.
+ */
+export function isLeaseHeldByAnotherRun(claim: ClaimState | undefined, now: Date, correlationId: string): boolean {
+  return isLeaseActive(claim, now) && claim!.lease!.intent.correlationId !== correlationId;
+}
+
 /** Adds marks, keeping the newest MAX_MARKS and no duplicates. */
 export function withMarks(existing: readonly string[], added: readonly string[]): readonly string[] {
   const merged = [...existing.filter((m) => !added.includes(m)), ...added];

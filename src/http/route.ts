@@ -171,7 +171,9 @@ async function respond<S>(route: ApiRoute<S>, runtime: ApiRuntime<S>, request: R
     { scope: principal.objectId, key, fingerprint },
   );
   if (started.kind === "replay") return started.response;
-  const response = await route.handle(input, context).catch((error: unknown) => answerForError(error, context));
+  const response = await Promise.resolve()
+    .then(() => route.handle(input, context))
+    .catch((error: unknown) => answerForError(error, context));
   await started.complete(response);
   return response;
 }

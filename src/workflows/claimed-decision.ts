@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  isLeaseActive,
+  isLeaseHeldByAnotherRun,
   withMarks,
   type ClaimIntent,
   type ClaimKey,
@@ -32,7 +32,7 @@ export type TakeResult = { readonly held: HeldClaim } | { readonly lost: string 
 
 /**
  * Takes the claim for `intent` with one conditional write (insert-if-absent, or replace-if-unchanged when it
- * exists). Loses, doing nothing, when another run holds an unexpired lease or wins the write.
+ * exists). Loses, doing nothing, when another run (another correlation ID) holds an unexpired lease or wins the write.
  */
 export async function takeClaim(
   key: ClaimKey,
@@ -42,7 +42,9 @@ export async function takeClaim(
   deps: EngineDeps,
 ): Promise<TakeResult> {
   const now = deps.clock.now();
-  if (isLeaseActive(existing, now)) return { lost: `another run holds the claim until ${existing!.lease!.expiresAt.toISOString()}` };
+  if (isLeaseHeldByAnotherRun(existing, now, intent.correlationId)) {
+    return { lost: `another run holds the claim until ${existing!.lease!.expiresAt.toISOString()}` };
+  }
   const lease = { owner: deps.newId(), startedAt: now, expiresAt: new Date(now.getTime() + deps.timings.claimLeaseInMs), intent };
   const state: ClaimState = existing
     ? { ...stateOf(existing), lease, updatedAt: now }

@@ -6,7 +6,7 @@
  *   decide: evaluateRules → planPendingDecision / planObservedStatus (pure, src/domain/decision-plan.ts)
  *   apply:  take the claim → re-read → ARM write + wait + confirm → append records → settle → notify
  */
-import { isLeaseActive, type ClaimKey, type ConnectionClaim } from "../domain/decision-claim.ts";
+import { isLeaseActive, isLeaseHeldByAnotherRun, type ClaimKey, type ConnectionClaim } from "../domain/decision-claim.ts";
 import {
   actorOf,
   isEmptyPlan,
@@ -241,7 +241,9 @@ async function recordObservedStatus(connection: PrivateEndpointConnection, reque
   const status = connection.status as Exclude<RecordedStatus, "Pending">;
   const key = claimKeyOf(connection);
   const claim = await deps.claims.get(key);
-  if (isLeaseActive(claim, deps.clock.now())) return result(connection.id, "claimed-elsewhere", status, [], "another run is deciding this connection");
+  if (isLeaseHeldByAnotherRun(claim, deps.clock.now(), request.context.correlationId)) {
+    return result(connection.id, "claimed-elsewhere", status, [], "another run is deciding this connection");
+  }
   const plan = planObservedStatus({
     connectionId: connection.id,
     status,

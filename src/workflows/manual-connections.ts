@@ -62,10 +62,18 @@ async function managedInstanceIds(deps: Pick<EngineDeps, "apim" | "scope">, unre
   return [...ids.values()];
 }
 
-/** The newest record of a connection (the log lists oldest first). */
-async function latestDecision(deps: ConnectionReadDeps, connectionId: string): Promise<DecisionRecord | undefined> {
-  let latest: DecisionRecord | undefined;
-  for await (const record of deps.decisionLog.listByConnection(connectionId)) latest = record;
+/**
+ * The newest record of each connection of an instance, from the instance's own partition of the log (one query
+ * per page of 1,000 rather than one per connection); the log lists an instance's records oldest first.
+ */
+async function latestDecisionsOf(deps: ConnectionReadDeps, serviceId: string): Promise<Map<string, DecisionRecord>> {
+  const latest = new Map<string, DecisionRecord>();
+  let continuationToken: string | undefined;
+  do {
+    const page = await deps.decisionLog.query({ serviceId }, { pageSize: 1_000, ...(continuationToken !== undefined ? { continuationToken } : {}) });
+    for (const record of page.items) latest.set(resourceIdKey(record.connectionId), record);
+    continuationToken = page.continuationToken;
+  } while (continuationToken !== undefined);
   return latest;
 }
 
@@ -102,11 +110,10 @@ export async function listConnectionsInScope(
 /** Every connection of the managed instances that passes the filter, each with its latest decision. */
 export async function listManagedConnections(filter: ConnectionListFilter, deps: ConnectionReadDeps): Promise<ConnectionListing> {
   const { connections, unreadable } = await listConnectionsInScope(filter, deps);
-  const items = await mapConcurrently(connections, deps.armConcurrency, async (connection) => ({
-    connection,
-    latestDecision: await latestDecision(deps, connection.id),
-  }));
-  return { items, unreadable };
+  const instances = [...new Map(connections.map((c) => [resourceIdKey(c.serviceId), c.serviceId])).values()];
+  const decisions = await mapConcurrently(instances, deps.armConcurrency, (serviceId) => latestDecisionsOf(deps, serviceId));
+  const latest = new Map(decisions.flatMap((perInstance) => [...perInstance]));
+  return { items: connections.map((connection) => ({ connection, latestDecision: latest.get(resourceIdKey(connection.id)) })), unreadable };
 }
 
 /** One connection of a managed instance with its whole decision history (oldest first); not-found otherwise. */

@@ -5,7 +5,9 @@
  *
  * At most PORTCULLIS_ARM_CONCURRENCY connections are in flight, and listings are walked page by page as workers
  * free up, so a large estate is neither held in memory nor sent to ARM at once; the SDK's retry policy honours
- * Retry-After on 429. One instance's or one connection's failure never stops the rest: it is reported.
+ * Retry-After on 429. One instance's or one connection's failure never stops the rest: it is reported. A connection
+ * that failed transiently (ARM throttling that outlasted the SDK's retries, a storage blip) is tried once more after
+ * the others, re-read from ARM; what still fails is reported and left to the next run.
  */
 import type { RuleSetProblem } from "../domain/rules/rule-set.ts";
 import { toPortcullisError } from "../domain/errors.ts";
@@ -79,21 +81,27 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     }
   }
 
-  await forEachConcurrently(managedConnections(), deps.armConcurrency, async (connection) => {
-    connections += 1;
+  const retryLater: string[] = [];
+  /** Decides one connection; a failure is kept for the retry pass (`retry`) or reported. */
+  const decideOne = async (connectionId: string, listed: PrivateEndpointConnection | undefined, retry: boolean) => {
     try {
-      const decision = await decideConnection(
-        { connectionId: connection.id, connection, context: { triggeringEventIds: [], correlationId } },
-        deps,
-      );
+      const decision = await decideConnection({ connectionId, connection: listed, context: { triggeringEventIds: [], correlationId } }, deps);
       outcomes[decision.outcome] = (outcomes[decision.outcome] ?? 0) + 1;
       if (decision.records.length > 0 || decision.outcome === "failed") decided.push(decision);
-      if (decision.outcome === "awaiting-manual") awaitingManual.push(connection.id);
+      if (decision.outcome === "awaiting-manual") awaitingManual.push(connectionId);
       if (decision.evaluation?.decidedBy.kind === "fail-closed") ruleSetProblems = decision.evaluation.decidedBy.problems;
     } catch (error) {
-      connectionFailures.push({ resourceId: connection.id, error: toPortcullisError(error).message });
+      const failure = toPortcullisError(error);
+      if (retry && failure.kind === "transient") retryLater.push(connectionId);
+      else connectionFailures.push({ resourceId: connectionId, error: failure.message });
     }
+  };
+
+  await forEachConcurrently(managedConnections(), deps.armConcurrency, async (connection) => {
+    connections += 1;
+    await decideOne(connection.id, connection, true);
   });
+  await forEachConcurrently(retryLater, deps.armConcurrency, (connectionId) => decideOne(connectionId, undefined, false));
 
   return {
     correlationId,

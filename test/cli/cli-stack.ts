@@ -26,7 +26,7 @@ export const APIM_ID = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-apim/pr
 export const ZONE_ID = `/subscriptions/${HUB_SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.azure-api.net`;
 const SUBNET_ID = `/subscriptions/${CONSUMER_SUB}/resourceGroups/rg-consumer/providers/Microsoft.Network/virtualNetworks/vnet-consumer/subnets/snet-pe`;
 
-/** One Premium stv2 instance with two Pending connections and one Approved, and a hub zone without records. */
+/** One Premium stv2 instance with three Pending connections and one Approved, and a hub zone without records. */
 export const CLI_TOPOLOGY: TopologyInput = {
   tenants: [{ id: TENANT }],
   subscriptions: [
@@ -47,6 +47,7 @@ export const CLI_TOPOLOGY: TopologyInput = {
             { name: "pe-orders", location: "westeurope", subnetId: SUBNET_ID, privateLinkServiceId: APIM_ID, requestMessage: "Orders team, CHG0012345" },
             { name: "pe-billing", location: "westeurope", subnetId: SUBNET_ID, privateLinkServiceId: APIM_ID, requestMessage: "Billing" },
             { name: "pe-legacy", location: "westeurope", subnetId: SUBNET_ID, privateLinkServiceId: APIM_ID, status: "Approved", description: "approved by hand" },
+            { name: "pe-trial", location: "westeurope", subnetId: SUBNET_ID, privateLinkServiceId: APIM_ID, requestMessage: "Trial" },
           ],
         },
       ],
@@ -156,7 +157,9 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
  */
 export async function runInTerminal(args: readonly string[], options: RunOptions = {}): Promise<{ code: number | null; output: string }> {
   const command = [NODE, BIN, ...args].map(shellQuote).join(" ");
-  const result = await collectChild("script", ["-qfec", command, "/dev/null"], options);
+  const result = await collectChild("script", ["-qfec", command, "/dev/null"], options).catch((error: NodeJS.ErrnoException) => {
+    throw error.code === "ENOENT" ? new Error("the TTY tests need `script` from util-linux (Debian: apt-get install bsdutils)") : error;
+  });
   return { code: result.code, output: result.stdout.replace(/\r\n/g, "\n") };
 }
 

@@ -21,6 +21,7 @@ describe("connections, what-if and manual decisions", () => {
   let stack: CliStack;
   let orders: ListedConnection;
   let billing: ListedConnection;
+  let trial: ListedConnection;
   before(async () => {
     stack = await startCliStack();
   });
@@ -35,11 +36,12 @@ describe("connections, what-if and manual decisions", () => {
     ]);
     assert.equal(all.code, 0, all.stderr);
     const connections = parseJson<{ connections: ListedConnection[] }>(all).connections;
-    assert.deepEqual(connections.map((c) => c.privateEndpointId.split("/").at(-1)).sort(), ["pe-billing", "pe-legacy", "pe-orders"]);
+    assert.deepEqual(connections.map((c) => c.privateEndpointId.split("/").at(-1)).sort(), ["pe-billing", "pe-legacy", "pe-orders", "pe-trial"]);
     assert.ok(connections.every((c) => c.id.startsWith(`${APIM_ID}/privateEndpointConnections/`) && c.latestDecision === null));
     orders = connections.find((c) => c.name.startsWith("pe-orders"))!;
     billing = connections.find((c) => c.name.startsWith("pe-billing"))!;
-    assert.deepEqual(parseJson<{ connections: ListedConnection[] }>(pending).connections.map((c) => c.status), ["Pending", "Pending"]);
+    trial = connections.find((c) => c.name.startsWith("pe-trial"))!;
+    assert.deepEqual(parseJson<{ connections: ListedConnection[] }>(pending).connections.map((c) => c.status), ["Pending", "Pending", "Pending"]);
     assert.deepEqual(parseJson<{ connections: ListedConnection[] }>(byName).connections.map((c) => c.name.split(".")[0]), ["pe-legacy"]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /No managed instance is named "no-such-apim"/);
@@ -54,18 +56,24 @@ describe("connections, what-if and manual decisions", () => {
     const [table, json] = await Promise.all([runLocal(stack, ["what-if", "-f", file]), runLocal(stack, ["what-if", "-f", file, "--json"])]);
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, new RegExp(`apim-cli/${billing.name.replace(/\./g, "\\.")} +Pending +manual \\(default\\) +approve \\(approve-billing v1\\) +CHANGES`));
-    assert.match(table.stdout, /2 Pending: 1 Pending connection\(s\) would be decided differently/);
+    assert.match(table.stdout, /3 Pending: 1 Pending connection\(s\) would be decided differently/);
     const report = parseJson<{ summary: { connections: number; pending: number; changedPending: number }; rules: { ruleId: string; approve: string[] }[] }>(json);
-    assert.deepEqual(report.summary, { connections: 3, pending: 2, changed: 1, changedPending: 1 });
+    assert.deepEqual(report.summary, { connections: 4, pending: 3, changed: 1, changedPending: 1 });
     assert.deepEqual(report.rules.map((r) => [r.ruleId, r.approve]), [["approve-billing", [billing.id]]]);
     const rules = parseJson<{ rules: unknown[] }>(await runLocal(stack, ["rules", "list", "--json"]));
     assert.deepEqual(rules.rules, [], "what-if stores nothing");
   });
 
   test("approve checks the ticket like the API, then approves in ARM and records the local operator as actor", async () => {
-    const badTicket = await runLocal(stack, ["approve", orders.id, "--ticket", "please", "--reason", "Orders team"]);
-    assert.equal(badTicket.code, 2);
-    assert.match(badTicket.stderr, /--ticket "please" does not match the ticket pattern/);
+    const [badTicket, partialTicket, longReason] = await Promise.all([
+      runLocal(stack, ["approve", orders.id, "--ticket", "please", "--reason", "Orders team"]),
+      runLocal(stack, ["approve", orders.id, "--ticket", "see CHG0001234", "--reason", "Orders team"]),
+      runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "x".repeat(141)]),
+    ]);
+    for (const refused of [badTicket, partialTicket, longReason]) assert.equal(refused.code, 2, refused.stderr);
+    assert.match(badTicket.stderr, /--ticket "please" does not match this deployment's ticket pattern/);
+    assert.match(partialTicket.stderr, /does not match/, "the whole ticket must match, as in the API");
+    assert.match(longReason.stderr, /--reason: a reason has at most 140 characters/);
 
     const approved = await runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "Orders team", "--requested-by", "jane@contoso.example", "--json"]);
     assert.equal(approved.code, 0, approved.stderr);
@@ -81,6 +89,18 @@ describe("connections, what-if and manual decisions", () => {
     const again = await runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "twice"]);
     assert.equal(again.code, 2, "only a Pending connection can be approved");
     assert.match(again.stderr, /it is Approved, not Pending/);
+  });
+
+  test("with --mode dry-run, approve records what it would do and leaves Azure unchanged", async () => {
+    const dryRun = await runLocal(stack, ["--mode", "dry-run", "approve", trial.id, "--ticket", "INC0000042", "--reason", "Trial"]);
+    assert.equal(dryRun.code, 0, dryRun.stderr);
+    assert.match(dryRun.stderr, /mode dry-run/);
+    assert.match(dryRun.stdout, /^dry-run: recorded that .*pe-trial.* would be approved; Azure was not changed/m);
+    const shown = parseJson<{ connection: { status: string }; decisions: { action: string; mode: string; outcome: string }[] }>(
+      await runLocal(stack, ["connections", "show", trial.id, "--json"]),
+    );
+    assert.equal(shown.connection.status, "Pending");
+    assert.deepEqual(shown.decisions.map((d) => [d.action, d.mode, d.outcome]), [["approve", "dry-run", "would-apply"]]);
   });
 
   test("reject takes INSTANCE/CONNECTION; show and list then report the decisions", async () => {

@@ -19,7 +19,7 @@ import {
 } from "./api-stack.ts";
 
 const ENDPOINTS = [
-  ...["list-a", "approve-a", "reject-a", "replay-a", "race-a", "outage-a", "revoke-a", "dryrun-a"].map((name) => ({ name, instance: "apim-one" })),
+  ...["list-a", "approve-a", "reject-a", "replay-a", "race-a", "same-key-a", "outage-a", "revoke-a", "dryrun-a"].map((name) => ({ name, instance: "apim-one" })),
   { name: "partner-b", instance: "apim-two", subscriptionId: PARTNER_SUB },
   { name: "approved-b", instance: "apim-two", status: "Approved" as const },
   { name: "hidden-h", instance: "apim-hidden" },
@@ -92,6 +92,7 @@ describe("manual approval API on the local stack", () => {
 
   it("approves a Pending connection, recording the token's identity as actor and requestedBy only as the claimed requester", async () => {
     const writesBefore = api.armWrites();
+    const storageBefore = api.storageWrites();
     const reply = await api.request("POST", `${api.connectionPath("apim-one", "approve-a")}/approve`, {
       token: approver,
       json: decisionBody("Consumer onboarding approved", { requestedBy: "mallory@fabrikam.example" }),
@@ -107,6 +108,7 @@ describe("manual approval API on the local stack", () => {
     assert.equal(result.decision.ticket, TICKET);
     assert.equal(result.decision.requestedBy, "mallory@fabrikam.example");
     assert.equal(api.armWrites() - writesBefore, 1, "exactly one ARM write");
+    assert.ok(api.storageWrites() - storageBefore >= 3, "claim taken, decision appended, claim settled (the counter sees writes)");
 
     const read = await api.request("GET", api.connectionPath("apim-one", "approve-a"), { token: reader });
     assert.equal(read.body.status, "Approved");
@@ -187,6 +189,23 @@ describe("manual approval API on the local stack", () => {
     const withoutKey = await api.request("POST", path, { token: approver, json: decisionBody("No key") });
     assert.equal(withoutKey.status, 400);
     assert.deepEqual(withoutKey.body.errors, [{ in: "header", field: "Idempotency-Key", detail: "required" }]);
+  });
+
+  it("executes concurrent requests with one Idempotency-Key once: the others are told it is in progress or get the replay", async () => {
+    const key = randomUUID();
+    const path = `${api.connectionPath("apim-one", "same-key-a")}/approve`;
+    const writes = api.armWrites();
+    const replies = await Promise.all(Array.from({ length: 4 }, () => api.request("POST", path, { token: approver, json: decisionBody("Same key"), idempotencyKey: key })));
+    const executed = replies.filter((r) => r.status === 200 && r.headers.get("idempotent-replayed") === null);
+    assert.equal(executed.length, 1, replies.map((r) => r.status).join(","));
+    for (const reply of replies.filter((r) => !executed.includes(r))) {
+      assert.ok(
+        (reply.status === 409 && reply.body.type === `${PROBLEM_BASE}idempotency-key-in-use` && reply.headers.get("retry-after") === "1") ||
+          (reply.status === 200 && reply.headers.get("idempotent-replayed") === "true"),
+        `${reply.status} ${JSON.stringify(reply.body)}`,
+      );
+    }
+    assert.equal(api.armWrites() - writes, 1, "one ARM write");
   });
 
   it("lets exactly one of a concurrent approve and reject on one connection win; the other gets 409", async () => {

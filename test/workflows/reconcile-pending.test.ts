@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
 import { parseResourceEvent, type ResourceEvent } from "../../src/domain/events.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
+import { PortcullisError } from "../../src/domain/errors.ts";
 import { brokenRuleSet, CONSUMER_SUB, createTestEngine, OTHER_SUB, PROVIDER_SUB, requestPending, rule, statusOf } from "./support.ts";
 
 const approveConsumers = rule({
@@ -56,17 +57,29 @@ test("one instance failing to list never stops the others, and is reported", asy
   assert.equal(statusOf(engine, second.id), "Approved");
 });
 
-test("a connection failing transiently is reported and the rest are still decided", async () => {
+test("a connection failing transiently is tried again later in the same run; one that keeps failing is reported", async () => {
   const engine = createTestEngine({ rules: [approveConsumers] });
   for (let i = 0; i < 5; i++) requestPending(engine, `pe-t${i}`);
-  engine.arm.failNext("beginSetConnectionStatus", "transient");
+  const unlucky = requestPending(engine, "pe-unlucky");
+  engine.arm.failNext("beginSetConnectionStatus", "transient", { statusCode: 429, retryAfterSeconds: 1 });
+  const network = engine.deps.network;
+  const deps = {
+    ...engine.deps,
+    network: {
+      ...network,
+      async getPrivateEndpoint(id: string) {
+        if (id === unlucky.privateEndpoint.id) throw new PortcullisError("transient", "Injected: throttled again.", { statusCode: 429 });
+        return network.getPrivateEndpoint(id);
+      },
+    },
+  };
 
-  const summary = await reconcilePending("sweep", engine.deps);
+  const summary = await reconcilePending("sweep", deps);
 
-  assert.equal(summary.connectionFailures.length, 1);
-  assert.equal(summary.outcomes.approved, 4);
-  const next = await reconcilePending("sweep-2", engine.deps);
-  assert.equal(next.outcomes.approved, 1);
+  assert.equal(summary.outcomes.approved, 5, "the connection refused once was retried and approved");
+  assert.deepEqual(summary.connectionFailures.map((f) => f.resourceId), [unlucky.connection.id]);
+  assert.equal(statusOf(engine, unlucky.connection.id), "Pending");
+  assert.equal(engine.arm.calls.beginSetConnectionStatus, 6);
 });
 
 test("the sweep keeps at most PORTCULLIS_ARM_CONCURRENCY connections in flight", async () => {

@@ -14,7 +14,7 @@ import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-r
 import type { CommandContext } from "../context.ts";
 import { CliError, EXIT, type ExitCode } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
-import { renderTable, type Style } from "../terminal.ts";
+import { PLAIN_STYLE, renderTable, type Style } from "../terminal.ts";
 
 type CliFormat = "table" | ReportFormat;
 
@@ -33,7 +33,7 @@ function styleSeverity(style: Style, severity: Severity, text: string): string {
 }
 
 /** Open findings at or above the threshold (SEVERITIES runs from critical down). */
-export function countAtOrAbove(summary: AuditRunSummary, threshold: Severity): number {
+function countAtOrAbove(summary: AuditRunSummary, threshold: Severity): number {
   return SEVERITIES.filter((s) => severityRank(s) <= severityRank(threshold)).reduce((sum, s) => sum + summary.openBySeverity[s], 0);
 }
 
@@ -78,8 +78,7 @@ async function emitReport(context: CommandContext, report: AuditReport, options:
   const { renderReport } = await import("../../domain/reports/index.ts");
   const format: CliFormat = options.json ? "json" : (options.format ?? "table");
   const { terminal } = context;
-  const plain: Style = { bold: (t) => t, dim: (t) => t, red: (t) => t, yellow: (t) => t, green: (t) => t, cyan: (t) => t };
-  const body = format === "table" ? renderTableReport(report, options.out === undefined ? terminal.style : plain) : renderReport(report, format).body;
+  const body = format === "table" ? renderTableReport(report, options.out === undefined ? terminal.style : PLAIN_STYLE) : renderReport(report, format).body;
   if (options.out !== undefined) {
     writeFileSync(options.out, body);
     terminal.info(`wrote the ${format} report of run ${report.summary.runId} to ${options.out}`);

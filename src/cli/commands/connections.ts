@@ -28,12 +28,19 @@ function requester(connection: PrivateEndpointConnection): string {
   return ref ? `${ref.subscriptionId}/${ref.resourceGroup}/${ref.privateEndpointName}` : (connection.privateEndpointId ?? "unknown");
 }
 
-/** "approve by rule:x at 2025-…", or "awaiting manual (default)". */
+/** requestedBy -> requested-by: the flag a schema field comes from. */
+function kebab(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** "approve by rule:x at 2025-…", "awaiting a human (default) since 2025-…", "approve [dry-run] (would-apply) by …". */
 function describeDecision(record: DecisionRecord | undefined): string {
   if (record === undefined) return "-";
+  const when = record.recordedAt.toISOString();
+  if (record.action === "manual") return `awaiting a human (${record.actorName ?? record.actor}) since ${when}`;
   const mode = record.mode === "enforce" ? "" : ` [${record.mode}]`;
   const outcome = record.outcome === "applied" ? "" : ` (${record.outcome})`;
-  return `${record.action}${mode}${outcome} by ${record.actorName ?? record.actor} at ${record.recordedAt.toISOString()}`;
+  return `${record.action}${mode}${outcome} by ${record.actorName ?? record.actor} at ${when}`;
 }
 
 /** The consumer's endpoint for its request message; another tenant's endpoint (403) or a deleted one is just unknown. */
@@ -58,7 +65,7 @@ const ESTATE = { scope: true } as const;
 
 export function registerConnectionCommands(program: Command, host: CommandHost): void {
   const connections = program.command("connections").description("list and inspect private endpoint connections of the managed instances").helpGroup("Connections:");
-  withExamples(connections, ["portcullis --local connections list --status Pending", "portcullis --local connections show contoso-apim-dev/pe-orders.1"]);
+  withExamples(connections, ["portcullis --local connections list --status Pending", "portcullis --local connections show contoso-apim-prod/pe-fabrikam-to-prod.<id>"]);
 
   withExamples(
     connections
@@ -161,7 +168,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
           }
         }),
       ),
-    ["portcullis --local connections show contoso-apim-dev/pe-orders.1", "portcullis connections show /subscriptions/…/privateEndpointConnections/pe-x.1 --json"],
+    ["portcullis --local connections show contoso-apim-prod/pe-fabrikam-to-prod.<id>", "portcullis connections show /subscriptions/…/privateEndpointConnections/pe-x.1 --json"],
   );
 
   for (const action of ["approve", "reject"] as const) registerDecisionCommand(program, host, action);
@@ -183,22 +190,25 @@ function registerDecisionCommand(program: Command, host: CommandHost, action: Ex
         host.run(command, ESTATE, async (context) => decide(context, action, reference, options)),
       ),
     [
-      `portcullis --local ${action} contoso-apim-dev/pe-orders.1 --ticket CHG0001234 --reason "${action === "approve" ? "Orders team, change approved" : "Not an approved consumer"}"`,
+      `portcullis --local ${action} contoso-apim-prod/pe-fabrikam-to-prod.<id> --ticket CHG0001234 --reason "${action === "approve" ? "Fabrikam order integration approved" : "Not an approved consumer"}"`,
       `portcullis ${action} /subscriptions/…/privateEndpointConnections/pe-x.1 --ticket OPS-42 --reason "…" --json`,
     ],
   );
 }
 
-/** Checks the ticket and reason as the HTTP API does, then runs decideManually and reports the record. */
+/** Checks the ticket, reason and requester with the HTTP API's own body schema and ticket pattern, then runs decideManually. */
 async function decide(context: CommandContext, action: Exclude<ManualAction, "revoke">, reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }) {
-  const settings = context.target.settings;
-  if (!new RegExp(settings.PORTCULLIS_TICKET_PATTERN).test(options.ticket)) {
-    throw new CliError(EXIT.usage, `--ticket "${options.ticket}" does not match the ticket pattern ${settings.PORTCULLIS_TICKET_PATTERN} (PORTCULLIS_TICKET_PATTERN).`);
+  const { manualDecisionBodySchema } = await import("../../functions/api-views.ts");
+  const parsed = manualDecisionBodySchema.safeParse({ ticket: options.ticket, reason: options.reason, ...(options.requestedBy !== undefined ? { requestedBy: options.requestedBy } : {}) });
+  if (!parsed.success) {
+    throw new CliError(EXIT.usage, parsed.error.issues.map((issue) => `--${kebab(String(issue.path[0] ?? ""))}: ${issue.message}`).join("\n"));
   }
-  const reason = options.reason.trim();
-  if (reason === "" || reason.length > MAX_REASON_LENGTH || /[\u0000-\u001f\u007f]/.test(reason)) {
-    throw new CliError(EXIT.usage, `--reason must be 1-${MAX_REASON_LENGTH} characters without control characters.`);
+  const pattern = context.target.settings.PORTCULLIS_TICKET_PATTERN;
+  // Anchored at both ends, as the API compiles it (src/functions/api-runtime.ts): the whole ticket must match.
+  if (!new RegExp(`^(?:${pattern})$`).test(parsed.data.ticket)) {
+    throw new CliError(EXIT.usage, `--ticket "${parsed.data.ticket}" does not match this deployment's ticket pattern ${pattern} (PORTCULLIS_TICKET_PATTERN).`);
   }
+  const { ticket, reason, requestedBy } = parsed.data;
   const { terminal } = context;
   const deps = await context.services.engine({
     info: () => {},
@@ -208,15 +218,7 @@ async function decide(context: CommandContext, action: Exclude<ManualAction, "re
   const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
   const { decideManually } = await import("../../workflows/decide-manually.ts");
   terminal.progress(`${action === "approve" ? "approving" : "rejecting"} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
-  const result = await decideManually({
-    connectionId,
-    action,
-    ticket: options.ticket,
-    reason,
-    actor: context.identity.actor,
-    ...(options.requestedBy !== undefined ? { requestedBy: options.requestedBy } : {}),
-    correlationId: randomUUID(),
-  }, deps);
+  const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps);
   terminal.progress(undefined);
   if (result.kind === "in-progress") throw new CliError(EXIT.unavailable, `Azure Resource Manager has not finished the operation on ${connectionId}; check it with \`portcullis connections show\`.`);
   const record = result.record;

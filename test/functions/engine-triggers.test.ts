@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import azf from "@azure/functions";
+import { handlePrivateEndpointEvent, privateEndpointEvents } from "../../src/functions/private-endpoint-events.ts";
+import { reconcilePending, runReconcilePending } from "../../src/functions/reconcile-pending.ts";
+import { brokenRuleSet, CONSUMER_SUB, createTestEngine, OTHER_SUB, requestPending, rule, statusOf } from "../workflows/support.ts";
+
+/** An InvocationContext whose log lines are kept. */
+function invocation(): { context: azf.InvocationContext; lines: string[] } {
+  const lines: string[] = [];
+  const keep = (level: string) => (...args: unknown[]) => lines.push(`${level}: ${args.map(String).join(" ")}`);
+  const context = new azf.InvocationContext({
+    invocationId: "inv-1",
+    functionName: "test",
+    logHandler: (level, ...args) => keep(level)(...args),
+  });
+  return { context, lines };
+}
+
+const approveConsumers = rule({ id: "allow-consumer", action: "approve", reason: "Trusted consumer.", conditions: { "requester-subscriptions": [CONSUMER_SUB] } });
+
+function endpointEvent(privateEndpointId: string) {
+  return {
+    id: "evt-1",
+    subject: privateEndpointId,
+    eventType: "Microsoft.Resources.ResourceWriteSuccess",
+    eventTime: "2025-06-01T12:00:00Z",
+    dataVersion: "2",
+    data: { operationName: "Microsoft.Network/privateEndpoints/write", resourceUri: privateEndpointId },
+  };
+}
+
+test("the trigger table entries are the engine's: an Event Grid trigger and a timer on the schedule setting", () => {
+  assert.equal(privateEndpointEvents.kind, "eventGrid");
+  assert.equal(privateEndpointEvents.name, "privateEndpointEvents");
+  assert.equal(reconcilePending.kind, "timer");
+  assert.equal(reconcilePending.schedule, "%PORTCULLIS_RECONCILE_SCHEDULE%");
+});
+
+test("malformed and ignored events are acknowledged with the reason logged, and touch nothing", async () => {
+  let engineBuilt = false;
+  const getDeps = async () => {
+    engineBuilt = true;
+    throw new Error("no engine is needed for these events");
+  };
+  const { context, lines } = invocation();
+
+  await handlePrivateEndpointEvent({ id: "bad", eventType: "Microsoft.Resources.ResourceWriteSuccess", subject: "/nope", eventTime: "x", data: { operationName: "Microsoft.Network/privateEndpoints/write" } }, context, getDeps);
+  await handlePrivateEndpointEvent({ ...endpointEvent("/x"), data: { operationName: "Microsoft.Network/networkInterfaces/write" } }, context, getDeps);
+  await handlePrivateEndpointEvent("not even an object", context, getDeps);
+
+  assert.equal(engineBuilt, false);
+  assert.match(lines[0]!, /^warning: Malformed event bad acknowledged without action: resource '\/nope' is not a private endpoint ARM resource ID/);
+  assert.match(lines[1]!, /^information: Ignored event evt-1: operation 'Microsoft.Network\/networkInterfaces\/write' is not one Portcullis acts on/);
+  assert.match(lines[2]!, /^warning: Malformed event \(no id\)/);
+});
+
+test("a handled event logs which rule decided the connection and why", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const { connection, privateEndpoint } = requestPending(engine, "pe-fn");
+  const { context, lines } = invocation();
+
+  await handlePrivateEndpointEvent(endpointEvent(privateEndpoint.id), context, async () => engine.deps);
+
+  assert.equal(statusOf(engine, connection.id), "Approved");
+  assert.ok(lines.some((l) => l.includes(`${connection.id}: approved: approved by rule:allow-consumer v1: Trusted consumer.`)), lines.join("\n"));
+  assert.equal(engine.log.records[0]!.correlationId, "inv-1");
+});
+
+test("a transient failure makes the invocation fail (so Event Grid redelivers) after logging it", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const { privateEndpoint } = requestPending(engine, "pe-retry");
+  engine.arm.failNext("getPrivateEndpoint", "transient");
+  const { context, lines } = invocation();
+
+  await assert.rejects(handlePrivateEndpointEvent(endpointEvent(privateEndpoint.id), context, async () => engine.deps), { kind: "transient" });
+  assert.ok(lines.some((l) => l.startsWith("error: Event evt-1 failed transiently")));
+});
+
+test("the sweep logs its counts, each decision, the connections left for a human, and a rule set failing closed", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const approved = requestPending(engine, "pe-a").connection;
+  const waiting = requestPending(engine, "pe-b", { subscriptionId: OTHER_SUB }).connection;
+  const { context, lines } = invocation();
+
+  const summary = await runReconcilePending(context, async () => engine.deps);
+
+  assert.equal(summary.outcomes.approved, 1);
+  assert.match(lines.join("\n"), /Sweep: 2 connection\(s\) on 1 instance\(s\)/);
+  assert.ok(lines.some((l) => l.includes(`${approved.id}: approved: approved by rule:allow-consumer`)));
+  assert.ok(lines.some((l) => l.includes(`Pending for a human: ${waiting.id}`)));
+
+  const broken = createTestEngine({ ruleSet: brokenRuleSet([approveConsumers]) });
+  requestPending(broken, "pe-c");
+  const second = invocation();
+  await runReconcilePending(second.context, async () => broken.deps);
+  assert.ok(second.lines.some((l) => l.startsWith("error: The rule set is unusable, so nothing was decided automatically")));
+});
