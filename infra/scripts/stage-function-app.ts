@@ -11,6 +11,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 /** What the package holds besides production node_modules: the build output and what the host reads at start. */
 export const BUNDLE_ENTRIES: readonly string[] = ["dist", "host.json", "package.json", "package-lock.json", ".funcignore"];
 
+/**
+ * Built code that is not part of the Function App: the operator CLI (src/cli) is compiled with the app but runs on
+ * operators' machines, and it needs devDependencies (commander, yaml) that the package does not carry.
+ */
+export const BUNDLE_EXCLUDES: readonly string[] = [path.join("dist", "cli")];
+
 /** Where the package is staged, relative to the project root; azure.yaml's `dist` names the same folder. */
 export const STAGING_DIR = path.join(".artifacts", "functionapp");
 
@@ -30,9 +36,17 @@ export async function stageFunctionApp(options: StageFunctionAppOptions): Promis
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   for (const entry of BUNDLE_ENTRIES) {
-    await cp(path.join(projectRoot, entry), path.join(outDir, entry), { recursive: true });
+    await cp(path.join(projectRoot, entry), path.join(outDir, entry), {
+      recursive: true,
+      filter: (source) => !BUNDLE_EXCLUDES.some((excluded) => isWithin(source, path.join(projectRoot, excluded))),
+    });
   }
   if (options.installProductionDependencies) installProductionDependencies(outDir);
+}
+
+function isWithin(candidate: string, folder: string): boolean {
+  const relative = path.relative(folder, candidate);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
 }
 
 async function assertBuilt(projectRoot: string): Promise<void> {

@@ -94,6 +94,7 @@ describe("npm run package (staging the deployment package)", () => {
     ".funcignore": funcignore,
     "dist/index.js": "export {};",
     "dist/functions/health.js": "export {};",
+    "dist/cli/main.js": "export {};",
     "src/index.ts": "export {};",
     "test/x.test.ts": "",
     "dev/start.ts": "",
@@ -104,7 +105,7 @@ describe("npm run package (staging the deployment package)", () => {
     "node_modules/typescript/package.json": "{}",
   };
 
-  it("stages the build output and what the host reads, and nothing else", async () => {
+  it("stages the build output and what the host reads, and nothing else (not the operator CLI)", async () => {
     const root = await fixtureProject(builtProject);
     const outDir = path.join(root, STAGING_DIR);
     await stageFunctionApp({ projectRoot: root, outDir, installProductionDependencies: false });

@@ -261,20 +261,40 @@ test("a run that stopped after ARM approved but before recording is recorded by 
   const { connection } = requestPending(engine, "pe-p");
   engine.log.failNext("append");
 
-  await assert.rejects(decideConnection({ connectionId: connection.id, context: context() }, engine.deps), { kind: "transient" });
+  await assert.rejects(decideConnection({ connectionId: connection.id, context: context("run-1") }, engine.deps), { kind: "transient" });
   assert.equal(statusOf(engine, connection.id), "Approved");
   assert.equal(engine.log.records.length, 0);
-  const whileLeased = await decideConnection({ connectionId: connection.id, context: context() }, engine.deps);
+  const whileLeased = await decideConnection({ connectionId: connection.id, context: context("run-2") }, engine.deps);
   assert.equal(whileLeased.outcome, "claimed-elsewhere");
 
   engine.advance(60_001);
-  const recovered = await decideConnection({ connectionId: connection.id, context: context() }, engine.deps);
-  await decideConnection({ connectionId: connection.id, context: context() }, engine.deps);
+  const recovered = await decideConnection({ connectionId: connection.id, context: context("run-3") }, engine.deps);
+  await decideConnection({ connectionId: connection.id, context: context("run-4") }, engine.deps);
 
   assert.equal(recovered.outcome, "settled");
   assert.equal(engine.log.records.length, 1);
   assert.equal(engine.log.records[0]!.actor, "rule:allow-consumer-sub");
   assert.equal(engine.log.records[0]!.outcome, "applied");
+  assert.equal(engine.log.records[0]!.correlationId, "run-1");
+  assert.equal(engine.arm.calls.beginSetConnectionStatus, 1);
+});
+
+test("the run whose polling failed after ARM accepted its write records the landed write when it retries, without writing again", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const { connection } = requestPending(engine, "pe-p2");
+  engine.arm.failNext("poll", "transient", { statusCode: 429, retryAfterSeconds: 1 });
+
+  await assert.rejects(decideConnection({ connectionId: connection.id, context: context("sweep-1") }, engine.deps), { kind: "transient" });
+  const intent = [...engine.claims.claims.values()][0]!.lease!.intent;
+  engine.arm.updateConnection(connection.id, { status: "Approved", description: intent.description });
+
+  const other = await decideConnection({ connectionId: connection.id, context: context("event-9") }, engine.deps);
+  const retried = await decideConnection({ connectionId: connection.id, context: context("sweep-1") }, engine.deps);
+
+  assert.equal(other.outcome, "claimed-elsewhere");
+  assert.equal(retried.outcome, "settled");
+  assert.equal(engine.log.records.length, 1);
+  assert.equal(engine.log.records[0]!.actor, "rule:allow-consumer-sub");
   assert.equal(engine.arm.calls.beginSetConnectionStatus, 1);
 });
 
