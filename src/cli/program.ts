@@ -78,6 +78,7 @@ Examples:
   $ portcullis --local connections list
   $ portcullis --local approve contoso-apim-prod/pe-fabrikam-to-prod.<id> --ticket CHG0012345 --reason "Partner approved"
   $ portcullis --subscription <subscription-id> --storage-account stportcullis audit run --format html --out report.html
+  $ portcullis --local audit suppressions
   $ portcullis rules validate -f rules.yaml
 
 ${EXIT_CODES_HELP}

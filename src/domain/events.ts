@@ -33,8 +33,10 @@ export type ResourceEventTarget =
   | { readonly kind: "endpoint-written"; readonly privateEndpointId: string }
   /** Consumer side: a private endpoint was deleted; its connections go with it. */
   | { readonly kind: "endpoint-deleted"; readonly privateEndpointId: string }
-  /** Provider side: an instance's connections changed (a proxy or a connection was written). */
+  /** Provider side: an instance's connections changed in a way the event does not pin down (a proxy was written). */
   | { readonly kind: "instance-connections-changed"; readonly serviceId: string }
+  /** Provider side: one connection was written (created, approved or rejected). */
+  | { readonly kind: "connection-written"; readonly serviceId: string; readonly connectionId: string }
   /** Provider side: one connection was deleted. */
   | { readonly kind: "connection-deleted"; readonly serviceId: string; readonly connectionId: string };
 
@@ -174,19 +176,21 @@ function targetOf(eventType: string, operationName: string, resourceId: string):
     return expectDelete(() => endpointTarget("endpoint-deleted", resourceId));
   }
   if (sameText(operationName, PROVIDER_CONNECTION_WRITE)) {
-    return expectWrite(() => instanceTarget(resourceId, "privateEndpointConnections"));
+    return expectWrite(() => connectionTarget("connection-written", resourceId));
   }
   if (sameText(operationName, PROVIDER_CONNECTION_PROXY_WRITE)) {
     return expectWrite(() => instanceTarget(resourceId, "privateEndpointConnectionProxies"));
   }
   if (sameText(operationName, PROVIDER_CONNECTION_DELETE)) {
-    return expectDelete(() => {
-      const ref = parseConnectionId(resourceId);
-      if (!ref) return notTheResource(resourceId, "an API Management private endpoint connection");
-      return { kind: "target", target: { kind: "connection-deleted", serviceId: apimServiceId(ref), connectionId: resourceId } };
-    });
+    return expectDelete(() => connectionTarget("connection-deleted", resourceId));
   }
   return { kind: "ignored", reason: `operation '${operationName}' is not one Portcullis acts on` };
+}
+
+function connectionTarget(kind: "connection-written" | "connection-deleted", resourceId: string): TargetResult {
+  const ref = parseConnectionId(resourceId);
+  if (!ref) return notTheResource(resourceId, "an API Management private endpoint connection");
+  return { kind: "target", target: { kind, serviceId: apimServiceId(ref), connectionId: resourceId } };
 }
 
 function endpointTarget(kind: "endpoint-written" | "endpoint-deleted", resourceId: string): TargetResult {
@@ -195,7 +199,7 @@ function endpointTarget(kind: "endpoint-written" | "endpoint-deleted", resourceI
 }
 
 /** `.../Microsoft.ApiManagement/service/{svc}/{childType}/{name}` → the instance whose connections changed. */
-function instanceTarget(resourceId: string, childType: string): TargetResult {
+function instanceTarget(resourceId: string, childType: "privateEndpointConnectionProxies"): TargetResult {
   const parsed = parseResourceId(resourceId);
   const [service, child] = parsed?.segments ?? [];
   const valid =

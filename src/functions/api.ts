@@ -13,6 +13,7 @@ import { getOperation } from "./api-operations.ts";
 import { apiRoute, apiRuntimeOver, type ApiServices } from "./api-runtime.ts";
 import { startAudit } from "./audits-api.ts";
 import { ruleRoutes } from "./api-rules.ts";
+import { suppressionRoutes } from "./api-suppressions.ts";
 import { whatIf } from "./api-what-if.ts";
 import type { HttpFunctionDefinition } from "./definition.ts";
 import { healthDoc } from "./health.ts";
@@ -49,6 +50,7 @@ export const apiRoutes: readonly ApiRoute<ApiServices>[] = [
   whatIf,
   startAudit,
   ...reportRoutes,
+  ...suppressionRoutes,
   openApi,
 ];
 

@@ -8,7 +8,10 @@
 import type { DecisionRecord } from "../domain/decision.ts";
 import type { OperationOptions } from "./arm.ts";
 
-/** Filters of a decision log query; all given ones must hold. Times are inclusive of `from`, exclusive of `to`. */
+/**
+ * Filters of a decision log query; all given ones must hold. `from` (inclusive) and `to` (exclusive) compare each
+ * record's `startedAt`, the time its ID sorts by.
+ */
 export interface DecisionQuery {
   readonly connectionId?: string;
   readonly serviceId?: string;

@@ -38,7 +38,7 @@ import type { EngineDeps } from "./engine-deps.ts";
 
 /** What happened to one connection in one run. */
 export type ConnectionOutcome =
-  /** This run approved or rejected it in ARM (confirmed). */
+  /** Approved or rejected by Portcullis and recorded by this run (ARM confirmed it; possibly an earlier run's write). */
   | "approved"
   | "rejected"
   /** Dry-run: what enforce mode would have done. */
@@ -261,12 +261,12 @@ async function recordObservedStatus(connection: PrivateEndpointConnection, reque
     const record = recordOf(plan.intent, lease, MAIN_RECORD, taken.held, { outcome: "applied", statusAfter: status, recordedAt: deps.clock.now() });
     await deps.decisionLog.append(record);
     await settleClaim(taken.held, { recordedStatus: status, retryNotBefore: undefined }, deps);
-    if (plan.kind === "recovered") await notify(notificationFor(connection.status)!, record, deps);
-    const summary =
-      plan.kind === "recovered"
-        ? `${status} by ${record.actor} (recorded after an interrupted run)`
-        : `${status} outside Portcullis; recorded as out-of-band`;
-    return result(connection.id, "settled", status, [record], summary);
+    if (plan.kind === "recovered") {
+      await notify(notificationFor(connection.status)!, record, deps);
+      const outcome = connection.status === "Approved" ? "approved" : "rejected";
+      return result(connection.id, outcome, status, [record], `${status.toLowerCase()} by ${record.actor}: ${record.reason} (its write landed; recorded now)`);
+    }
+    return result(connection.id, "settled", status, [record], `${status} outside Portcullis; recorded as out-of-band`);
   } catch (error) {
     await expireLease(taken.held, deps);
     throw error;

@@ -44,6 +44,9 @@ export async function handleResourceEvent(event: ResourceEvent, correlationId: s
     case "instance-connections-changed":
       await run.decideInstance(target.serviceId);
       break;
+    case "connection-written":
+      await run.decideOneConnection(target.serviceId, target.connectionId);
+      break;
     case "connection-deleted":
       await run.recordConnectionDeleted(target.serviceId, target.connectionId);
       break;
@@ -121,6 +124,15 @@ class EventRun {
         this.#decide(connection.id, () => decideConnection({ connectionId: connection.id, connection, context: this.#context }, this.#deps)),
       ),
     );
+  }
+
+  /** Provider side: one connection was written; re-read and decide (or record) just that one. */
+  async decideOneConnection(serviceId: string, connectionId: string): Promise<void> {
+    if (!isManagedInstance(this.#deps.scope, serviceId)) {
+      this.#notes.push(`${serviceId} is not a managed instance`);
+      return;
+    }
+    await this.#decide(connectionId, () => decideConnection({ connectionId, context: this.#context }, this.#deps));
   }
 
   /** Provider side: one connection was deleted; record it for each endpoint it was known with. */

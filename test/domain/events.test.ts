@@ -51,7 +51,7 @@ test("the same event in CloudEvents 1.0 is read the same way", () => {
   assert.deepEqual(parsed.event.target, { kind: "endpoint-written", privateEndpointId: PE });
 });
 
-test("provider-side proxy and connection writes name the instance; connection deletes name the connection", () => {
+test("provider-side proxy writes name the instance; connection writes and deletes name the connection", () => {
   const proxy = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`));
   const write = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnections/write", `${APIM}/privateEndpointConnections/pe-1.abc`));
   const del = parseResourceEvent(
@@ -60,7 +60,11 @@ test("provider-side proxy and connection writes name the instance; connection de
     }),
   );
   assert.deepEqual(proxy.kind === "handled" && proxy.event.target, { kind: "instance-connections-changed", serviceId: APIM });
-  assert.deepEqual(write.kind === "handled" && write.event.target, { kind: "instance-connections-changed", serviceId: APIM });
+  assert.deepEqual(write.kind === "handled" && write.event.target, {
+    kind: "connection-written",
+    serviceId: APIM,
+    connectionId: `${APIM}/privateEndpointConnections/pe-1.abc`,
+  });
   assert.deepEqual(del.kind === "handled" && del.event.target, {
     kind: "connection-deleted",
     serviceId: APIM,

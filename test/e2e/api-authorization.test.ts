@@ -32,6 +32,9 @@ const REQUIRED_ROLE: Readonly<Record<string, ApiRole>> = {
   startAudit: "Portcullis.Admin",
   getLatestReport: "Portcullis.Reader",
   getReport: "Portcullis.Reader",
+  listSuppressions: "Portcullis.Reader",
+  putSuppression: "Portcullis.Admin",
+  deleteSuppression: "Portcullis.Admin",
   openApi: "Portcullis.Reader",
 };
 
@@ -58,7 +61,8 @@ describe("authorization matrix", () => {
       .replace("{connectionName}", api.connectionId("apim-one", "pe-1").split("/").at(-1)!)
       .replace("{operationId}", randomUUID())
       .replace("{ruleId}", "some-rule")
-      .replace("{runId}", "20250601T060000Z-1a2b3c4d")}?matrix=probe`;
+      .replace("{runId}", "20250601T060000Z-1a2b3c4d")
+      .replace("{findingId}", "capacity-0123456789abcdef0123")}?matrix=probe`;
     return api.request(route.method, path, {
       headers,
       ...(route.body !== undefined ? { json: {} } : {}),

@@ -271,7 +271,7 @@ test("a run that stopped after ARM approved but before recording is recorded by 
   const recovered = await decideConnection({ connectionId: connection.id, context: context("run-3") }, engine.deps);
   await decideConnection({ connectionId: connection.id, context: context("run-4") }, engine.deps);
 
-  assert.equal(recovered.outcome, "settled");
+  assert.equal(recovered.outcome, "approved");
   assert.equal(engine.log.records.length, 1);
   assert.equal(engine.log.records[0]!.actor, "rule:allow-consumer-sub");
   assert.equal(engine.log.records[0]!.outcome, "applied");
@@ -292,7 +292,7 @@ test("the run whose polling failed after ARM accepted its write records the land
   const retried = await decideConnection({ connectionId: connection.id, context: context("sweep-1") }, engine.deps);
 
   assert.equal(other.outcome, "claimed-elsewhere");
-  assert.equal(retried.outcome, "settled");
+  assert.equal(retried.outcome, "approved");
   assert.equal(engine.log.records.length, 1);
   assert.equal(engine.log.records[0]!.actor, "rule:allow-consumer-sub");
   assert.equal(engine.arm.calls.beginSetConnectionStatus, 1);

@@ -73,6 +73,18 @@ test("reordered events (provider-side write before the consumer's) decide once; 
   assert.equal(engine.log.records.length, 1);
 });
 
+test("a provider-side proxy event (no connection named) re-reads the instance and decides each of its connections", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const first = requestPending(engine, "pe-p1").connection;
+  const second = requestPending(engine, "pe-p2").connection;
+
+  const result = await handle(engine, resourceEvent("evt-proxy", "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write", `${APIM_ID}/privateEndpointConnectionProxies/pe-p1.proxy`));
+
+  assert.deepEqual(result.decisions.map((d) => d.outcome), ["approved", "approved"]);
+  assert.equal(statusOf(engine, first.id), "Approved");
+  assert.equal(statusOf(engine, second.id), "Approved");
+});
+
 test("a consumer event that raced ahead of the connection is re-checked briefly and decided once the connection appears", async () => {
   const engine = createTestEngine({ rules: [approveConsumers], timings: { connectionRecheckDelaysInMs: [20, 20, 20] } });
   const pe = endpointId("pe-4");

@@ -16,7 +16,8 @@
  *       [{runId}-, {runId}.) since "." follows "-".
  *
  *   {prefix}auditstate
- *     suppression             {findingId}              reason, owner, expiresAt, createdAt
+ *     suppression             {findingId}              reason, owner, expiresAt, createdAt, ticket?,
+ *                                                      createdByObjectId?, createdByAppId?, createdByName?
  *     sighting-{sha(instance)} {sha(connection)}       connectionId, status, firstSeenAt
  *
  * Size limits: a property holds at most 64 KiB (32 Ki UTF-16 characters) and an entity at most 1 MiB, so JSON
@@ -69,6 +70,25 @@ const findingsPartition = (runId: string, scope: string) => `${runId}-${scopeKey
 const historyRowKey = (summary: AuditRunSummary) => `${String(MAX_TIME_MS - Date.parse(summary.startedAt)).padStart(13, "0")}-${summary.runId}`;
 const sightingPartition = (instanceId: string) => `sighting-${sha(resourceIdKey(instanceId))}`;
 const SUPPRESSION_PARTITION = "suppression";
+
+/** A suppression's optional columns: who set it (flattened, so Storage Explorer shows it) and the ticket. */
+function suppressionExtraColumns(s: Suppression): Record<string, string> {
+  const columns: Record<string, string> = {};
+  if (s.ticket !== undefined) columns["ticket"] = s.ticket;
+  if (s.createdBy !== undefined) {
+    columns["createdByObjectId"] = s.createdBy.objectId;
+    if (s.createdBy.appId !== undefined) columns["createdByAppId"] = s.createdBy.appId;
+    if (s.createdBy.name !== undefined) columns["createdByName"] = s.createdBy.name;
+  }
+  return columns;
+}
+
+/** The suppression fields of a stored row, before the schema checks them. */
+function suppressionFieldsOf(entity: Entity): Record<string, unknown> {
+  const { createdByObjectId, createdByAppId, createdByName, ...rest } = entity as Record<string, unknown>;
+  const createdBy = typeof createdByObjectId === "string" ? { objectId: createdByObjectId, appId: createdByAppId ?? undefined, name: createdByName ?? undefined } : undefined;
+  return { ...rest, findingId: entity.rowKey, createdBy };
+}
 
 /** Splits JSON into chunk properties d0..dN, spread over as many entities as the size limits need. */
 export function chunkJson(json: string): Record<string, string>[] {
@@ -276,7 +296,7 @@ export function createTableAuditStore(tables: AuditTables): AuditStore {
     async listSuppressions(options = {}) {
       const result: Suppression[] = [];
       for await (const entity of listPartitionRange(state, odata`PartitionKey eq ${SUPPRESSION_PARTITION}`, options)) {
-        const parsed = suppressionSchema.safeParse({ ...entity, findingId: entity.rowKey });
+        const parsed = suppressionSchema.safeParse(suppressionFieldsOf(entity));
         // A hand-edited row that does not parse suppresses nothing: the finding stays visible (fail closed).
         if (parsed.success) result.push(parsed.data);
       }
@@ -287,7 +307,15 @@ export function createTableAuditStore(tables: AuditTables): AuditStore {
       const parsed = suppressionSchema.parse(suppression);
       await wrap(() =>
         state.upsertEntity(
-          { partitionKey: SUPPRESSION_PARTITION, rowKey: parsed.findingId, reason: parsed.reason, owner: parsed.owner, expiresAt: parsed.expiresAt, createdAt: parsed.createdAt },
+          {
+            partitionKey: SUPPRESSION_PARTITION,
+            rowKey: parsed.findingId,
+            reason: parsed.reason,
+            owner: parsed.owner,
+            expiresAt: parsed.expiresAt,
+            createdAt: parsed.createdAt,
+            ...suppressionExtraColumns(parsed),
+          },
           "Replace",
           { abortSignal: options.abortSignal },
         ),

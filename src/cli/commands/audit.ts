@@ -14,6 +14,7 @@ import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-r
 import type { CommandContext } from "../context.ts";
 import { CliError, EXIT, type ExitCode } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
+import { registerSuppressionCommands } from "./suppressions.ts";
 import { PLAIN_STYLE, renderTable, type Style } from "../terminal.ts";
 
 type CliFormat = "table" | ReportFormat;
@@ -159,8 +160,13 @@ async function runAudit(context: CommandContext, options: ReportOptions): Promis
 }
 
 export function registerAuditCommands(program: Command, host: CommandHost): void {
-  const audit = program.command("audit").description("run compliance audits of the managed instances").helpGroup("Compliance:");
-  withExamples(audit, ["portcullis --local audit run", "portcullis audit run --format sarif --out portcullis.sarif --fail-on high"]);
+  const audit = program.command("audit").description("run compliance audits of the managed instances and manage finding suppressions").helpGroup("Compliance:");
+  withExamples(audit, [
+    "portcullis --local audit run",
+    "portcullis audit run --format sarif --out portcullis.sarif --fail-on high",
+    'portcullis --local audit suppress <finding-id> --reason "Accepted until the cut-over" --owner platform-team@contoso.example --expires 30d',
+    "portcullis --local audit suppressions",
+  ]);
   withExamples(
     audit
       .command("run")
@@ -176,6 +182,8 @@ export function registerAuditCommands(program: Command, host: CommandHost): void
       "portcullis --subscription <id> --storage-account stportcullis audit run --format sarif --out portcullis.sarif --fail-on high",
     ],
   );
+
+  registerSuppressionCommands(audit, host);
 
   const report = program.command("report").description("show stored compliance reports").helpGroup("Compliance:");
   withExamples(report, ["portcullis --local report show", "portcullis report show 20250601T060000Z-ab12cd34 --format md"]);

@@ -1,6 +1,6 @@
 /**
- * `portcullis connections list|show` and `portcullis approve|reject`: the connections of the managed instances with
- * their decisions, and manual decisions through decideManually, the same workflow (claim, re-read, ARM write,
+ * `portcullis connections list|show` and `portcullis approve|reject|revoke`: the connections of the managed instances
+ * with their decisions, and manual decisions through decideManually, the same workflow (claim, re-read, ARM write,
  * confirmation, decision record) as the HTTP API, with the signed-in identity as the actor.
  */
 import { randomUUID } from "node:crypto";
@@ -171,15 +171,22 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
     ["portcullis --local connections show contoso-apim-prod/pe-fabrikam-to-prod.<id>", "portcullis connections show /subscriptions/…/privateEndpointConnections/pe-x.1 --json"],
   );
 
-  for (const action of ["approve", "reject"] as const) registerDecisionCommand(program, host, action);
+  for (const action of ["approve", "reject", "revoke"] as const) registerDecisionCommand(program, host, action);
 }
 
-function registerDecisionCommand(program: Command, host: CommandHost, action: Exclude<ManualAction, "revoke">): void {
-  const verb = action === "approve" ? "Approve" : "Reject";
+/** Per action: its help text, an example reason, and the words its progress and dry-run lines use. */
+const DECISION_TEXT: Readonly<Record<ManualAction, { description: string; exampleReason: string; doing: string; done: string }>> = {
+  approve: { description: "Approve a Pending connection", exampleReason: "Fabrikam order integration approved", doing: "approving", done: "approved" },
+  reject: { description: "Reject a Pending connection", exampleReason: "Not an approved consumer", doing: "rejecting", done: "rejected" },
+  revoke: { description: "Revoke an Approved connection (it becomes Rejected)", exampleReason: "Consumer offboarded", doing: "revoking", done: "revoked" },
+};
+
+function registerDecisionCommand(program: Command, host: CommandHost, action: ManualAction): void {
+  const text = DECISION_TEXT[action];
   withExamples(
     program
       .command(action)
-      .description(`${verb} a Pending connection on a human's authority, recorded with your identity and the ticket`)
+      .description(`${text.description} on a human's authority, recorded with your identity and the ticket`)
       .helpGroup("Decisions:")
       .argument("<connection>", "connection resource ID, or INSTANCE/CONNECTION")
       .requiredOption("--ticket <ticket>", "change ticket reference (must match PORTCULLIS_TICKET_PATTERN, e.g. CHG0012345 or OPS-123)")
@@ -190,14 +197,14 @@ function registerDecisionCommand(program: Command, host: CommandHost, action: Ex
         host.run(command, ESTATE, async (context) => decide(context, action, reference, options)),
       ),
     [
-      `portcullis --local ${action} contoso-apim-prod/pe-fabrikam-to-prod.<id> --ticket CHG0001234 --reason "${action === "approve" ? "Fabrikam order integration approved" : "Not an approved consumer"}"`,
+      `portcullis --local ${action} contoso-apim-prod/pe-fabrikam-to-prod.<id> --ticket CHG0001234 --reason "${text.exampleReason}"`,
       `portcullis ${action} /subscriptions/…/privateEndpointConnections/pe-x.1 --ticket OPS-42 --reason "…" --json`,
     ],
   );
 }
 
 /** Checks the ticket, reason and requester with the HTTP API's own body schema and ticket pattern, then runs decideManually. */
-async function decide(context: CommandContext, action: Exclude<ManualAction, "revoke">, reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }) {
+async function decide(context: CommandContext, action: ManualAction, reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }) {
   const { manualDecisionBodySchema } = await import("../../functions/api-views.ts");
   const parsed = manualDecisionBodySchema.safeParse({ ticket: options.ticket, reason: options.reason, ...(options.requestedBy !== undefined ? { requestedBy: options.requestedBy } : {}) });
   if (!parsed.success) {
@@ -217,7 +224,7 @@ async function decide(context: CommandContext, action: Exclude<ManualAction, "re
   });
   const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
   const { decideManually } = await import("../../workflows/decide-manually.ts");
-  terminal.progress(`${action === "approve" ? "approving" : "rejecting"} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
+  terminal.progress(`${DECISION_TEXT[action].doing} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
   const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps);
   terminal.progress(undefined);
   if (result.kind === "in-progress") throw new CliError(EXIT.unavailable, `Azure Resource Manager has not finished the operation on ${connectionId}; check it with \`portcullis connections show\`.`);
@@ -228,7 +235,7 @@ async function decide(context: CommandContext, action: Exclude<ManualAction, "re
   }
   if (!options.json) {
     const done = record.outcome === "would-apply"
-      ? `dry-run: recorded that ${connectionId} would be ${action === "approve" ? "approved" : "rejected"}; Azure was not changed (PORTCULLIS_MODE is dry-run)`
+      ? `dry-run: recorded that ${connectionId} would be ${DECISION_TEXT[action].done}; Azure was not changed (PORTCULLIS_MODE is dry-run)`
       : `${record.statusAfter} ${connectionId}`;
     terminal.out(`${done}\n  ticket ${record.ticket ?? "-"} · actor ${record.actorName ?? record.actor} · decision ${record.id}`);
   }

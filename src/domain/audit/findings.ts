@@ -5,6 +5,7 @@
  * the previous run's Findings and the suppressions, into this run's Findings.
  */
 import { createHash } from "node:crypto";
+import type { HumanActor } from "../decision.ts";
 import { resourceIdKey } from "../resource-id.ts";
 import type { CheckId } from "./checks.ts";
 
@@ -48,6 +49,10 @@ export interface Suppression {
   /** ISO 8601; the suppression stops applying at this instant and the finding reopens. */
   readonly expiresAt: string;
   readonly createdAt: string;
+  /** Who set it (from the API caller's token or the CLI's sign-in); absent on rows added by hand. */
+  readonly createdBy?: HumanActor | undefined;
+  /** The change ticket it was set under, when one was given. */
+  readonly ticket?: string | undefined;
 }
 
 /** A tracked finding as stored with a run and rendered in reports. Times are ISO 8601 strings. */

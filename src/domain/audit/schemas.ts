@@ -20,6 +20,8 @@ export const suppressionSchema = z.object({
   owner: z.string().min(1).max(200),
   expiresAt: isoTime,
   createdAt: isoTime,
+  createdBy: z.object({ objectId: z.string().min(1), appId: optionalString, name: optionalString }).optional(),
+  ticket: optionalString,
 }) satisfies z.ZodType<Suppression>;
 
 export const findingSchema = z.object({
