@@ -86,8 +86,8 @@ function suppressionExtraColumns(s: Suppression): Record<string, string> {
 /** The suppression fields of a stored row, before the schema checks them. */
 function suppressionFieldsOf(entity: Entity): Record<string, unknown> {
   const { createdByObjectId, createdByAppId, createdByName, ...rest } = entity as Record<string, unknown>;
-  const createdBy = typeof createdByObjectId === "string" ? { objectId: createdByObjectId, appId: createdByAppId ?? undefined, name: createdByName ?? undefined } : undefined;
-  return { ...rest, findingId: entity.rowKey, createdBy };
+  const createdBy = { objectId: createdByObjectId, ...(createdByAppId !== undefined ? { appId: createdByAppId } : {}), ...(createdByName !== undefined ? { name: createdByName } : {}) };
+  return { ...rest, findingId: entity.rowKey, ...(createdByObjectId !== undefined ? { createdBy } : {}) };
 }
 
 /** Splits JSON into chunk properties d0..dN, spread over as many entities as the size limits need. */
