@@ -16,7 +16,7 @@ import { pathToFileURL } from "node:url";
 import { ApiManagementClient } from "@azure/arm-apimanagement";
 import { createLocalEmulatorCredential } from "../src/adapters/arm/index.ts";
 import { apiTopology, CONSUMER_SUB, connectionPathFor, PROVIDER_SUB, serviceIdOf, startApiStack, TICKET, type ApiStack } from "../test/e2e/api-stack.ts";
-import { printBenchResult, type BenchResult } from "./run.ts";
+import { printBenchResult, type BenchResult } from "./report.ts";
 
 const RESOURCE_GROUP = "rg-apim";
 const LIST_TARGET = "apim-small";

@@ -25,7 +25,7 @@ import { ARM_READ_BUDGET } from "../src/workflows/audit-limiter.ts";
 import type { DecisionRecord } from "../src/domain/decision.ts";
 import type { DecisionLog } from "../src/ports/decision-log.ts";
 import { approvalRecord, createMemoryAuditStore, createNotificationRecorder, createStaticRuleStore } from "../test/workflows/audit-fakes.ts";
-import { printBenchResult, type BenchResult } from "./run.ts";
+import { printBenchResult, type BenchResult } from "./report.ts";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
 const PROVIDER = "a0a0a0a0-0000-4000-8000-000000000001";

@@ -10,7 +10,7 @@
  * Run standalone: `node bench/evaluate-rules.bench.ts` prints a table; `run()` returns the figures for
  * bench/run.ts. The rule set and connections come from a seeded generator, so every run measures the same work.
  */
-import type { BenchResult } from "./run.ts";
+import type { BenchResult } from "./report.ts";
 import { compileRuleSet, evaluateRules, type EvaluateOptions } from "../src/domain/rules/evaluate.ts";
 import type { ConnectionFacts } from "../src/domain/rules/facts.ts";
 import { parseRuleRows, ruleSetOf, type RuleRow, type RuleSetSnapshot } from "../src/domain/rules/rule-set.ts";

@@ -6,28 +6,7 @@
  */
 import { readdirSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
-
-export interface BenchResult {
-  readonly name: string;
-  /** Rows of the printed table: metric, value, unit or note. */
-  readonly rows: readonly (readonly [string, string | number, string?])[];
-  /** Targets from the issues, each with whether this run met it. */
-  readonly targets?: readonly { readonly description: string; readonly met: boolean }[];
-}
-
-export function printBenchResult(result: BenchResult): void {
-  console.log(`\n## ${result.name}`);
-  const width = Math.max(...result.rows.map(([metric]) => metric.length));
-  for (const [metric, value, unit] of result.rows) {
-    console.log(`  ${metric.padEnd(width)}  ${typeof value === "number" ? formatNumber(value) : value}${unit ? ` ${unit}` : ""}`);
-  }
-  for (const target of result.targets ?? []) console.log(`  [${target.met ? "met" : "MISSED"}] ${target.description}`);
-}
-
-function formatNumber(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(3);
-}
+import { printBenchResult, type BenchResult } from "./report.ts";
 
 async function main(): Promise<void> {
   const dir = fileURLToPath(new URL(".", import.meta.url));

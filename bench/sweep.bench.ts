@@ -23,7 +23,7 @@
 import { pathToFileURL } from "node:url";
 import type { PrivateEndpointConnection } from "../src/domain/model.ts";
 import { reconcilePending } from "../src/workflows/reconcile-pending.ts";
-import type { BenchResult } from "./run.ts";
+import { printBenchResult, type BenchResult } from "./report.ts";
 import {
   CONSUMER_SUB,
   endpointIdOf,
@@ -203,7 +203,5 @@ export async function run(): Promise<BenchResult & { figures: SweepBenchFigures 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  // Imported here, not at the top: bench/run.ts imports this module while its own top-level await is pending.
-  const { printBenchResult } = await import("./run.ts");
   printBenchResult(await run());
 }

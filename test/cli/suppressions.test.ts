@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseExpires } from "../../src/cli/commands/suppressions.ts";
 import { parseJson, runCli, runInTerminal, runLocal, startCliStack, type CliStack } from "./cli-stack.ts";
 
 interface JsonReport {
@@ -26,6 +27,18 @@ interface JsonEntry {
 }
 
 const DAY_MS = 86_400_000;
+
+describe("--expires", () => {
+  test("takes days from now, a date (midnight UTC) or a timestamp with a time zone; anything else is a usage error", () => {
+    const now = new Date("2025-06-01T06:00:00.000Z");
+    assert.equal(parseExpires("30d", now), "2025-07-01T06:00:00.000Z");
+    assert.equal(parseExpires("2025-12-31", now), "2025-12-31T00:00:00.000Z");
+    assert.equal(parseExpires("2025-12-31T18:00:00+01:00", now), "2025-12-31T18:00:00+01:00");
+    for (const bad of ["soon", "30", "-1d", "2025-12-31T18:00:00", "31/12/2025", "2025-13-01", "2025-02-31"]) {
+      assert.throws(() => parseExpires(bad, now), (e: Error & { exitCode?: number }) => e.exitCode === 2, bad);
+    }
+  });
+});
 
 describe("audit suppressions and revoke", () => {
   let stack: CliStack;

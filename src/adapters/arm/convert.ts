@@ -154,6 +154,26 @@ export function toPrivateEndpointConnection(model: unknown, expectedServiceId?: 
   };
 }
 
+const wireResource = z.object({ id: z.unknown(), name: z.unknown(), properties: z.record(z.string(), z.unknown()).nullish() });
+
+/**
+ * A connection as ARM sends it on the wire (state under `properties`) -> PrivateEndpointConnection, for answers
+ * read without the SDK's deserializer; it lifts exactly the properties the SDK's model maps, then parses as above.
+ */
+export function toPrivateEndpointConnectionFromWire(body: unknown, expectedServiceId?: string): PrivateEndpointConnection {
+  const wire = wireResource.safeParse(body);
+  if (!wire.success) throw malformed("private endpoint connection", idOf(body), "the body is not a resource object");
+  const properties = wire.data.properties ?? {};
+  const model = {
+    id: wire.data.id,
+    name: wire.data.name,
+    privateEndpoint: properties["privateEndpoint"],
+    privateLinkServiceConnectionState: properties["privateLinkServiceConnectionState"],
+    provisioningState: properties["provisioningState"],
+  };
+  return toPrivateEndpointConnection(model, expectedServiceId);
+}
+
 const linkConnectionModel = z.object({
   name: text,
   privateLinkServiceId: armId,

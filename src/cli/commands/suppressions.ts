@@ -30,6 +30,12 @@ interface SuppressOptions {
   readonly json?: boolean;
 }
 
+/** True for a real calendar day (Date.parse would roll 2025-02-31 over into March). */
+function isCalendarDate(text: string): boolean {
+  const parsed = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().startsWith(text);
+}
+
 /**
  * `--expires` as typed: `30d` (days from now), a date `2025-12-31` (midnight UTC at its start), or an ISO 8601
  * timestamp with a time zone. Returns the ISO timestamp; a usage error otherwise.
@@ -37,7 +43,7 @@ interface SuppressOptions {
 export function parseExpires(text: string, now: Date): string {
   const days = /^(\d{1,4})d$/.exec(text);
   if (days !== null) return new Date(now.getTime() + Number(days[1]) * DAY_MS).toISOString();
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`))) return `${text}T00:00:00.000Z`;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text) && isCalendarDate(text)) return `${text}T00:00:00.000Z`;
   if (/^\d{4}-\d{2}-\d{2}T.+(?:Z|[+-]\d{2}:\d{2})$/.test(text) && !Number.isNaN(Date.parse(text))) return text;
   throw new CliError(EXIT.usage, `--expires "${text}" is not a number of days (30d), a date (2025-12-31) or an ISO 8601 timestamp with a time zone.`);
 }
