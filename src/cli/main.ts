@@ -5,6 +5,17 @@
  */
 import { runCli } from "./program.ts";
 
+/**
+ * A reader that stops early (`| head`) closes the pipe; writing on is pointless, not an error. End quietly with
+ * success, as Unix tools do, instead of crashing on EPIPE.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
+
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write("", () => resolve()));
 }

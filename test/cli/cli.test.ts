@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -55,6 +55,14 @@ describe("help", () => {
     assert.equal(version.stdout.trim(), pkg.version);
     assert.equal(viaNpx.code, 0);
     assert.equal(viaNpx.stdout.trim(), pkg.version);
+  });
+
+  test("output piped into a reader that stops early (| head) ends the CLI quietly, not with an EPIPE crash", () => {
+    const bin = join(ROOT, "bin", "portcullis.js");
+    // `true` exits without reading, so the CLI's first write meets a closed pipe, as it does after `head` has enough.
+    const piped = spawnSync("bash", ["-c", `"${process.execPath}" "${bin}" --help | true; echo "exit=\${PIPESTATUS[0]}"`], { cwd: ROOT, encoding: "utf8" });
+    assert.match(piped.stdout, /exit=0/);
+    assert.doesNotMatch(piped.stderr, /EPIPE|Error/, piped.stderr);
   });
 });
 

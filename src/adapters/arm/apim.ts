@@ -1,37 +1,29 @@
 /**
  * ApimPort over @azure/arm-apimanagement (api-version 2024-05-01): services and their private endpoint
- * connections. Approve / reject is the SDK's long-running PUT on privateEndpointConnectionOperations,
+ * connections. Approve / reject is a long-running PUT on privateEndpointConnections/{name}, sent through the SDK
+ * client's pipeline and followed by ./async-operation.ts (which, unlike the SDK's poller, polls only when asked),
  * wrapped as a LongRunningOperation whose serialized form can be resumed in another process.
  */
 import { z } from "zod";
 import type { ApimPort, LongRunningOperation, OperationOptions } from "../../ports/arm.ts";
 import type { ConnectionStatus, PrivateEndpointConnection } from "../../domain/model.ts";
-import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
+import { PortcullisError } from "../../domain/errors.ts";
 import { apimServiceId, parseApimServiceId, parseConnectionId, type ConnectionRef } from "../../domain/resource-id.ts";
+import { armOperationStateSchema, beginArmPut, resumeArmPut, type ArmOperationState, type ArmPutTarget } from "./async-operation.ts";
 import type { ArmClients } from "./clients.ts";
-import { toApimService, toPrivateEndpointConnection } from "./convert.ts";
+import { toApimService, toPrivateEndpointConnection, toPrivateEndpointConnectionFromWire } from "./convert.ts";
 import { armCall, armGet, requireRef, walkPages } from "./sdk-calls.ts";
-
-/** The slice of the SDK's SimplePollerLike (core-lro 2) that the wrapper uses. */
-interface SdkPoller {
-  poll(options?: { abortSignal?: AbortSignal }): Promise<void>;
-  pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-  isDone(): boolean;
-  getOperationState(): { status: string; error?: Error };
-  getResult(): unknown;
-  toString(): string;
-}
 
 type DecidedStatus = Exclude<ConnectionStatus, "Pending">;
 
-const SERIALIZED_KIND = "portcullis/arm/set-connection-status@1";
+const SERIALIZED_KIND = "portcullis/arm/set-connection-status@2";
 
 const serializedOperationSchema = z.object({
   kind: z.literal(SERIALIZED_KIND),
   connectionId: z.string().refine((id) => parseConnectionId(id) !== undefined, "not a private endpoint connection ID"),
   status: z.enum(["Approved", "Rejected"]),
   description: z.string(),
-  sdkState: z.string().min(1),
+  operation: armOperationStateSchema,
 });
 
 interface SetStatusRequest {
@@ -40,8 +32,10 @@ interface SetStatusRequest {
   readonly description: string;
 }
 
-/** Tuning of the APIM port (tests shorten the poll interval). */
+/** Where and how the APIM port talks to ARM (tests shorten the poll interval). */
 export interface ApimPortOptions {
+  /** ARM base URL the clients use; set-status requests and their polls go there and nowhere else. */
+  readonly endpoint: string;
   /** Poll interval of long-running operations when ARM sends no Retry-After. */
   readonly pollIntervalInMs: number;
 }
@@ -52,7 +46,7 @@ function parseSubscriptionId(id: string): string | undefined {
   return SUBSCRIPTION_ID.test(id) ? id : undefined;
 }
 
-function parseSerializedOperation(serializedState: string): SetStatusRequest & { sdkState: string } {
+function parseSerializedOperation(serializedState: string): SetStatusRequest & { operation: ArmOperationState } {
   let raw: unknown;
   try {
     raw = JSON.parse(serializedState);
@@ -68,63 +62,51 @@ function parseSerializedOperation(serializedState: string): SetStatusRequest & {
   return parsed.data;
 }
 
-/**
- * Settles when `work` does or as soon as `signal` aborts. The SDK's LRO poll requests ignore the abort signal (it
- * lands in the operation spec, not the request options), so a slow poll would otherwise hold a bounded wait.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason ?? new DOMException("The operation was aborted.", "AbortError"));
-    if (signal.aborted) onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-/** Wraps the SDK poller of a set-status PUT; every result is parsed into the domain before it leaves. */
-function wrapSetStatusPoller(poller: SdkPoller, request: SetStatusRequest, ref: ConnectionRef): LongRunningOperation<PrivateEndpointConnection> {
-  const toConnection = (model: unknown) => toPrivateEndpointConnection(model, apimServiceId(ref));
-  return {
-    async poll(options) {
-      if (poller.isDone()) return;
-      await armCall(() => untilAborted(poller.poll({ abortSignal: options?.abortSignal }), options?.abortSignal));
-    },
-    isDone: () => poller.isDone(),
-    result() {
-      const state = poller.getOperationState();
-      if (state.status === "failed" || state.status === "canceled") {
-        throw toPortcullisError(state.error ?? new Error(`Setting ${request.connectionId} to ${request.status} was ${state.status}.`));
-      }
-      return state.status === "succeeded" ? toConnection(poller.getResult()) : undefined;
-    },
-    async pollUntilDone(options) {
-      return toConnection(await armCall(() => untilAborted(poller.pollUntilDone({ abortSignal: options?.abortSignal }), options?.abortSignal)));
-    },
-    serialize: () => JSON.stringify({ kind: SERIALIZED_KIND, ...request, sdkState: poller.toString() }),
-  };
+/** The connection's URL under the ARM endpoint, as the SDK builds it (each name encoded), with the client's api-version. */
+function connectionUrl(endpoint: string, ref: ConnectionRef, apiVersion: string): string {
+  const path = [
+    "subscriptions",
+    ref.subscriptionId,
+    "resourceGroups",
+    ref.resourceGroup,
+    "providers",
+    "Microsoft.ApiManagement",
+    "service",
+    ref.serviceName,
+    "privateEndpointConnections",
+    ref.connectionName,
+  ]
+    .map(encodeURIComponent)
+    .join("/");
+  return `${endpoint.replace(/\/+$/, "")}/${path}?api-version=${encodeURIComponent(apiVersion)}`;
 }
 
 /** Builds the APIM port over the lazily created per-subscription clients. */
 export function createApimPort(clients: ArmClients, options: ApimPortOptions): ApimPort {
   const updateIntervalInMs = options.pollIntervalInMs;
 
-  async function startSetStatus(request: SetStatusRequest, resumeFrom: string | undefined, abortSignal: AbortSignal | undefined) {
+  /** The set-status PUT on one connection: where it goes, how its result is read, how it is serialized. */
+  async function setStatusTarget(request: SetStatusRequest): Promise<ArmPutTarget<PrivateEndpointConnection>> {
     const ref = requireRef(parseConnectionId, request.connectionId, "private endpoint connection");
-    const client = await clients.apim(ref.subscriptionId);
-    const poller = await armCall(() =>
-      client.privateEndpointConnectionOperations.beginCreateOrUpdate(
-        ref.resourceGroup,
-        ref.serviceName,
-        ref.connectionName,
-        {
-          id: request.connectionId,
-          properties: { privateLinkServiceConnectionState: { status: request.status, description: request.description } },
-        },
-        { abortSignal, updateIntervalInMs, ...(resumeFrom !== undefined ? { resumeFrom } : {}) },
-      ),
-    );
-    return wrapSetStatusPoller(poller, request, ref);
+    const client = await armCall(() => clients.apim(ref.subscriptionId));
+    const serviceId = apimServiceId(ref);
+    return {
+      client,
+      endpoint: options.endpoint,
+      resourceUrl: connectionUrl(options.endpoint, ref, client.apiVersion),
+      toResult: (body) => toPrivateEndpointConnectionFromWire(body, serviceId),
+      pollIntervalInMs: options.pollIntervalInMs,
+      serialize: (operation) => JSON.stringify({ kind: SERIALIZED_KIND, ...request, operation }),
+      description: `setting ${request.connectionId} to ${request.status}`,
+    };
+  }
+
+  async function beginSetStatus(request: SetStatusRequest, abortSignal: AbortSignal | undefined): Promise<LongRunningOperation<PrivateEndpointConnection>> {
+    const body = {
+      id: request.connectionId,
+      properties: { privateLinkServiceConnectionState: { status: request.status, description: request.description } },
+    };
+    return beginArmPut(await setStatusTarget(request), body, abortSignal !== undefined ? { abortSignal } : {});
   }
 
   return {
@@ -161,12 +143,12 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
     },
 
     async beginSetConnectionStatus(connectionId, status, description, opts) {
-      return startSetStatus({ connectionId, status, description }, undefined, opts?.abortSignal);
+      return beginSetStatus({ connectionId, status, description }, opts?.abortSignal);
     },
 
-    async resumeSetConnectionStatus(serializedState, opts) {
-      const { sdkState, ...request } = parseSerializedOperation(serializedState);
-      return startSetStatus(request, sdkState, opts?.abortSignal);
+    async resumeSetConnectionStatus(serializedState) {
+      const { operation, ...request } = parseSerializedOperation(serializedState);
+      return resumeArmPut(await setStatusTarget(request), operation);
     },
 
     async deleteConnection(connectionId, opts) {

@@ -63,7 +63,7 @@ export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
     perRetryPolicies: [callCounter.policy],
   });
   return {
-    apim: createApimPort(clients, { pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
+    apim: createApimPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
     network: createNetworkPort(clients),
     privateDns: createPrivateDnsPort(clients),
     callCounter,
