@@ -23,6 +23,7 @@ import type { AuditRunSummary } from "../src/domain/audit/run.ts";
 import { auditEstate, type AuditEstateOptions } from "../src/workflows/audit-estate.ts";
 import { ARM_READ_BUDGET } from "../src/workflows/audit-limiter.ts";
 import type { DecisionRecord } from "../src/domain/decision.ts";
+import { latestDecisionsByConnection, type LatestDecisions } from "../src/domain/latest-decisions.ts";
 import type { DecisionLog } from "../src/ports/decision-log.ts";
 import { approvalRecord, createMemoryAuditStore, createNotificationRecorder, createStaticRuleStore } from "../test/workflows/audit-fakes.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";
@@ -131,20 +132,20 @@ function topology(size: Size): TopologyInput {
 }
 
 /**
- * A decision log holding one rule approval per connection, indexed by connection like the Table adapter's
- * partitions. Built before the measured runs, with throttling off (the emulator names connections itself).
+ * A decision log holding one rule approval per connection, with each instance's latest decisions indexed like
+ * the Table adapter's. Built before the measured runs, with throttling off (the emulator names connections itself).
  */
-async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<DecisionLog, "listByConnection">> {
+async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<DecisionLog, "listLatestByService">> {
   const arm = createArmPorts({ endpoint: emulator.url, credential: createLocalEmulatorCredential(), caPem: emulator.caPem });
-  const byConnection = new Map<string, DecisionRecord[]>();
+  const byInstance = new Map<string, ReadonlyMap<string, LatestDecisions>>();
   for (let i = 0; i < size.instances; i++) {
-    for await (const c of arm.apim.listConnections(apimId(i))) {
-      byConnection.set(c.id.toLowerCase(), [approvalRecord(c.id, apimId(i), new Date("2025-05-01T00:00:00.000Z"))]);
-    }
+    const records: DecisionRecord[] = [];
+    for await (const c of arm.apim.listConnections(apimId(i))) records.push(approvalRecord(c.id, apimId(i), new Date("2025-05-01T00:00:00.000Z")));
+    byInstance.set(apimId(i).toLowerCase(), latestDecisionsByConnection(records));
   }
   return {
-    async *listByConnection(connectionId) {
-      yield* byConnection.get(connectionId.toLowerCase()) ?? [];
+    async listLatestByService(serviceId) {
+      return byInstance.get(serviceId.toLowerCase()) ?? new Map();
     },
   };
 }
@@ -169,7 +170,7 @@ function throttleLowerBoundMs(emulator: ArmEmulator): number {
   return Math.max(0, ...[...reads.values()].map((n) => (Math.max(0, n - capacity) / refillPerSecond) * 1000));
 }
 
-async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<DecisionLog, "listByConnection">, tuning: Partial<AuditEstateOptions>): Promise<Measured> {
+async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<DecisionLog, "listLatestByService">, tuning: Partial<AuditEstateOptions>): Promise<Measured> {
   emulator.throttle.reset();
   emulator.clearRequests();
   const arm = createArmPorts({ endpoint: emulator.url, credential: createLocalEmulatorCredential(), caPem: emulator.caPem });

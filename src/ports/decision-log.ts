@@ -4,8 +4,13 @@
  *
  * `append` is idempotent per record ID (appending the same record twice stores it once), so a caller may
  * retry an append that failed half-way. Storage failures throw a PortcullisError of kind `transient`.
+ *
+ * Besides the records, the log keeps each connection's latest decisions (src/domain/latest-decisions.ts) up to
+ * date on every append, so `listLatestByService` costs one read bounded by the instance's connections, however
+ * long the history grows. The records stay the source of truth: an append that reports success has updated both.
  */
 import type { DecisionRecord } from "../domain/decision.ts";
+import type { LatestDecisions } from "../domain/latest-decisions.ts";
 import type { OperationOptions } from "./arm.ts";
 
 /**
@@ -42,4 +47,10 @@ export interface DecisionLog {
    * naming neither is ordered by instance, then time.
    */
   query(query: DecisionQuery, options?: DecisionPageOptions): Promise<DecisionPage>;
+  /**
+   * The latest decisions of every connection of one instance that has records, keyed by
+   * resourceIdKey(connectionId), without reading the history; a connection whose newest record says it was
+   * deleted is left out.
+   */
+  listLatestByService(serviceId: string, options?: OperationOptions): Promise<ReadonlyMap<string, LatestDecisions>>;
 }

@@ -13,7 +13,6 @@
  * (nothing could be recorded), and since the latest pointer moves only at the end, the half run is ignored.
  */
 import { randomBytes } from "node:crypto";
-import type { DecisionRecord } from "../domain/decision.ts";
 import { resourceIdKey } from "../domain/resource-id.ts";
 import { evaluateChecks, unevaluatedChecks, type AuditPolicy } from "../domain/audit/checks.ts";
 import { analyzeInstanceDns, type InstanceDnsAnalysis } from "../domain/audit/dns.ts";
@@ -44,7 +43,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../ports/compliance-notifications.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
 import type { RuleStore } from "../ports/rule-store.ts";
-import { forEachConcurrently, mapConcurrently } from "./concurrency.ts";
+import { forEachConcurrently } from "./concurrency.ts";
 import { createAuditGatherer, type AuditTarget, type GatheredInstance } from "./audit-gather.ts";
 import { ARM_READ_BUDGET, createArmCallLimiter, type ReadBudget } from "./audit-limiter.ts";
 
@@ -54,7 +53,7 @@ export const AUDIT_ACTOR = "portcullis-audit";
 export interface AuditEstateDependencies {
   readonly arm: ArmPorts;
   readonly auditStore: AuditStore;
-  readonly decisionLog: Pick<DecisionLog, "listByConnection">;
+  readonly decisionLog: Pick<DecisionLog, "listLatestByService">;
   readonly ruleStore: Pick<RuleStore, "getRuleSet">;
   readonly notifications: ComplianceNotificationPublisher;
   readonly clock: Clock;
@@ -94,12 +93,6 @@ async function readRuleSetHealth(ruleStore: AuditEstateDependencies["ruleStore"]
   } catch (error) {
     return { status: "unusable", problems: [`the rule store could not be read: ${toPortcullisError(error).message}`] };
   }
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const result: T[] = [];
-  for await (const item of items) result.push(item);
-  return result;
 }
 
 function outcomeOf(error: unknown): { outcome: RemediationOutcome; message: string } {
@@ -156,9 +149,10 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     const previous = await auditStore.listSightings(gathered.instanceId, signal);
     const sightings = reconcileSightings(previous, gathered.connections.map((c) => c.connection), startedAt);
     if (sightings.upserts.length > 0 || sightings.deletes.length > 0) await auditStore.updateSightings(gathered.instanceId, sightings, signal);
-    const connections = await mapConcurrently(gathered.connections, options.concurrency, async (c) => {
-      const records: DecisionRecord[] = await collect(deps.decisionLog.listByConnection(c.connection.id, signal));
-      return { ...c, history: connectionHistory(records, sightings.current.get(resourceIdKey(c.connection.id))) };
+    const decisions = gathered.connections.length > 0 ? await deps.decisionLog.listLatestByService(gathered.instanceId, signal) : new Map();
+    const connections = gathered.connections.map((c) => {
+      const key = resourceIdKey(c.connection.id);
+      return { ...c, history: connectionHistory(decisions.get(key), sightings.current.get(key)) };
     });
     return { ...gathered, connections };
   }

@@ -63,18 +63,12 @@ async function managedInstanceIds(deps: Pick<EngineDeps, "apim" | "scope">, unre
 }
 
 /**
- * The newest record of each connection of an instance, from the instance's own partition of the log (one query
- * per page of 1,000 rather than one per connection); the log lists an instance's records oldest first.
+ * The newest record of each connection of an instance, from the log's per-connection index: one read bounded by
+ * the instance's connections, however long its history.
  */
 async function latestDecisionsOf(deps: ConnectionReadDeps, serviceId: string): Promise<Map<string, DecisionRecord>> {
-  const latest = new Map<string, DecisionRecord>();
-  let continuationToken: string | undefined;
-  do {
-    const page = await deps.decisionLog.query({ serviceId }, { pageSize: 1_000, ...(continuationToken !== undefined ? { continuationToken } : {}) });
-    for (const record of page.items) latest.set(resourceIdKey(record.connectionId), record);
-    continuationToken = page.continuationToken;
-  } while (continuationToken !== undefined);
-  return latest;
+  const byConnection = await deps.decisionLog.listLatestByService(serviceId);
+  return new Map([...byConnection].map(([key, decisions]) => [key, decisions.latest]));
 }
 
 /** Every connection of the managed instances that passes the filter (no decisions read). */

@@ -9,10 +9,11 @@ import type { DecisionLog, DecisionPage, DecisionPageOptions, DecisionQuery } fr
 import type { ConnectionNotification, NotificationPublisher } from "../../src/ports/notifications.ts";
 import { claimKeyString, type ClaimState, type ConnectionClaim } from "../../src/domain/decision-claim.ts";
 import type { DecisionRecord } from "../../src/domain/decision.ts";
+import { latestDecisionsByConnection } from "../../src/domain/latest-decisions.ts";
 import { PortcullisError } from "../../src/domain/errors.ts";
 import { resourceIdKey, sameResourceId } from "../../src/domain/resource-id.ts";
 
-type StoreMethod = "get" | "create" | "replace" | "listByConnection" | "listByPrivateEndpoint" | "append" | "listByConnection" | "query" | "publish";
+type StoreMethod = "get" | "create" | "replace" | "listByConnection" | "listByPrivateEndpoint" | "append" | "listByConnection" | "query" | "listLatestByService" | "publish";
 
 function unreachable(method: string): PortcullisError {
   return new PortcullisError("transient", `Injected: storage unreachable during ${method}.`, { code: "ECONNREFUSED" });
@@ -104,10 +105,13 @@ export function createMemoryClaimStore(): MemoryClaimStore {
 export interface MemoryDecisionLog extends DecisionLog {
   /** Every record in append order. */
   readonly records: DecisionRecord[];
-  failNext(method: "append" | "listByConnection" | "query", times?: number): void;
+  failNext(method: "append" | "listByConnection" | "query" | "listLatestByService", times?: number): void;
 }
 
-/** An in-memory DecisionLog; query pages are offsets into the time-ordered matches. */
+/**
+ * An in-memory DecisionLog; query pages are offsets into the time-ordered matches, and each connection's latest
+ * decisions are derived from its records on every read (what the Table adapter's index must always equal).
+ */
 export function createMemoryDecisionLog(): MemoryDecisionLog {
   const records: DecisionRecord[] = [];
   const inject = failures();
@@ -141,6 +145,10 @@ export function createMemoryDecisionLog(): MemoryDecisionLog {
       const size = options.pageSize ?? 100;
       const items = all.slice(start, start + size).map((r) => structuredClone(r));
       return start + size < all.length ? { items, continuationToken: String(start + size) } : { items };
+    },
+    async listLatestByService(serviceId) {
+      inject.enter("listLatestByService");
+      return latestDecisionsByConnection(records.filter((r) => sameResourceId(r.serviceId, serviceId)).map((r) => structuredClone(r)));
     },
   };
 }

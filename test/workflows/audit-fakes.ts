@@ -4,6 +4,7 @@
  * notification recorder. Values are cloned through JSON on the way in and out, as storage would.
  */
 import type { DecisionRecord } from "../../src/domain/decision.ts";
+import { latestDecisionsByConnection } from "../../src/domain/latest-decisions.ts";
 import { resourceIdKey } from "../../src/domain/resource-id.ts";
 import type { Finding, Suppression } from "../../src/domain/audit/findings.ts";
 import type { AuditRunSummary, InstanceSummary, RemediationRecord } from "../../src/domain/audit/run.ts";
@@ -103,12 +104,12 @@ export function createMemoryAuditStore(): MemoryAuditStore {
   };
 }
 
-/** A decision log holding the given records (listByConnection only, which is all the audit reads). */
-export function createMemoryDecisionLog(records: DecisionRecord[] = []): Pick<DecisionLog, "listByConnection"> & { records: DecisionRecord[] } {
+/** A decision log holding the given records (the latest decisions of an instance, which is all the audit reads). */
+export function createMemoryDecisionLog(records: DecisionRecord[] = []): Pick<DecisionLog, "listLatestByService"> & { records: DecisionRecord[] } {
   return {
     records,
-    async *listByConnection(connectionId) {
-      yield* records.filter((r) => resourceIdKey(r.connectionId) === resourceIdKey(connectionId));
+    async listLatestByService(serviceId) {
+      return latestDecisionsByConnection(records.filter((r) => resourceIdKey(r.serviceId) === resourceIdKey(serviceId)));
     },
   };
 }

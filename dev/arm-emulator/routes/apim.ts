@@ -1,7 +1,8 @@
 /**
  * Microsoft.ApiManagement (2024-05-01): services, their private endpoint connections and private link resources.
  * Shapes follow the published examples (apimanagement.json, apimprivatelink.json); approve/reject, delete and the
- * service PATCH are long-running with `202 + Location`, the Location answering 202 until done and then the result.
+ * service PATCH are long-running with `202 + Location`, the Location answering 202 until done and then the result
+ * (with lroDelayMs 0 they complete synchronously: 200 + the result, or 204).
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
@@ -120,8 +121,15 @@ function serviceOf(request: ArmRequest, env: EmulatorEnv): ApimServiceRecord {
   return env.state.requireApimService(param(request, "subscriptionId"), param(request, "resourceGroupName"), param(request, "serviceName"));
 }
 
-/** `202 + Location` pointing at the service's operationresults URL for this operation. */
+/**
+ * `202 + Location` pointing at the service's operationresults URL for this operation. With no injected latency
+ * (lroDelayMs 0) the operation is over at once, and the write is answered the way ARM answers one that completed
+ * synchronously: the final result itself (200 + the resource, or 204).
+ */
 function accepted(svc: ApimServiceRecord, operation: Operation, request: ArmRequest, env: EmulatorEnv): ArmResponse {
+  const current = env.operations.get(operation.id);
+  if (current?.status === "Succeeded") return current.finalResult();
+  if (current?.status === "Failed") throw current.error!;
   const location = `${env.baseUrl}${svc.id}/operationresults/${operation.id}?api-version=${request.apiVersion}`;
   return { status: 202, headers: pollingHeaders(env, { Location: location }) };
 }

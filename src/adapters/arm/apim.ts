@@ -146,9 +146,9 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
       return beginSetStatus({ connectionId, status, description }, opts?.abortSignal);
     },
 
-    async resumeSetConnectionStatus(serializedState) {
+    async resumeSetConnectionStatus(serializedState, opts) {
       const { operation, ...request } = parseSerializedOperation(serializedState);
-      return resumeArmPut(await setStatusTarget(request), operation);
+      return resumeArmPut(await setStatusTarget(request), operation, opts?.abortSignal !== undefined ? { abortSignal: opts.abortSignal } : {});
     },
 
     async deleteConnection(connectionId, opts) {

@@ -2,8 +2,9 @@
  * ARM's asynchronous operation protocol for a PUT, sent through an SDK client's own pipeline (so auth, retries,
  * TLS trust, user agent and the call counter all apply), because the SDK's pollers poll once more right after the
  * PUT whether or not anyone asked, and every poll spends a read from the subscription's throttling budget.
- * Here starting sends the PUT alone, `poll` sends one poll, and `pollUntilDone` first waits out ARM's Retry-After
- * (or the configured interval) since the last answer. How an answer is read (azure-resource-manager-rpc):
+ * Here starting sends the PUT alone, `poll` sends one poll, resuming sends one poll, and `pollUntilDone` first waits
+ * out ARM's Retry-After (or the configured interval) since the last answer. How an answer is read
+ * (azure-resource-manager-rpc):
  *
  * - `Azure-AsyncOperation` (or `Operation-Location`): poll it; it answers 200 with `status` InProgress… until
  *   Succeeded (then GET the resource for the result), Failed or Canceled (then `error` says why).
@@ -102,7 +103,7 @@ function pollingUrlFrom(header: string, requestUrl: string, target: ArmPutTarget
 }
 
 /** true when `url` is an absolute URL with the same origin as the ARM endpoint (where the token may go). */
-export function isUrlOfEndpoint(url: string, endpoint: string): boolean {
+function isUrlOfEndpoint(url: string, endpoint: string): boolean {
   try {
     return new URL(url).origin === new URL(endpoint).origin;
   } catch {
@@ -120,6 +121,15 @@ function parseJsonBody(response: PipelineResponse, what: string): unknown {
   }
 }
 
+/** The `{ error: { code, message } }` of an ARM error answer, when its body has one. */
+function armErrorOf(response: PipelineResponse): { code?: string | undefined; message?: string | undefined } | undefined {
+  try {
+    return armErrorBodySchema.safeParse(JSON.parse(response.bodyAsText ?? "")).data?.error;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sends one request through the client's pipeline; an HTTP error answer leaves as a PortcullisError. */
 async function send(target: ArmPutTarget<unknown>, method: "GET" | "PUT", url: string, body: unknown, abortSignal: AbortSignal | undefined): Promise<ArmAnswer> {
   const { createHttpHeaders, createPipelineRequest, RestError } = await loadRestPipeline();
@@ -132,22 +142,16 @@ async function send(target: ArmPutTarget<unknown>, method: "GET" | "PUT", url: s
     ...(abortSignal !== undefined ? { abortSignal } : {}),
   });
   const response = await armCall(() => target.client.sendRequest(request));
-  const what = `answer to ${target.description}`;
   if (response.status >= 400) {
-    let parsedError: z.output<typeof armErrorBodySchema>["error"] | undefined;
-    try {
-      parsedError = armErrorBodySchema.safeParse(parseJsonBody(response, what)).data?.error;
-    } catch {
-      parsedError = undefined;
-    }
-    const message = parsedError?.message ?? `ARM answered ${response.status} to ${method} ${new URL(url).pathname}.`;
+    const armError = armErrorOf(response);
+    const message = armError?.message ?? `ARM answered ${response.status} to ${method} ${new URL(url).pathname}.`;
     throw toPortcullisError(
-      new RestError(message, { statusCode: response.status, request, response, ...(parsedError?.code !== undefined ? { code: parsedError.code } : {}) }),
+      new RestError(message, { statusCode: response.status, request, response, ...(armError?.code !== undefined ? { code: armError.code } : {}) }),
     );
   }
   return {
     status: response.status,
-    body: parseJsonBody(response, what),
+    body: parseJsonBody(response, `answer to ${target.description}`),
     asyncOperationUrl: response.headers.get("azure-asyncoperation") ?? response.headers.get("operation-location"),
     locationUrl: response.headers.get("location"),
     retryAfterInMs: retryAfterInMs(response.headers.get("retry-after")),
@@ -278,10 +282,15 @@ export async function beginArmPut<T>(target: ArmPutTarget<T>, body: unknown, opt
   return operationOver(target, fromPutAnswer(answer, target));
 }
 
-/** Continues an operation from its serialized state, sending nothing until asked; its first poll may go at once. */
-export function resumeArmPut<T>(target: ArmPutTarget<T>, state: ArmOperationState): LongRunningOperation<T> {
+/**
+ * Continues an operation from its serialized state with one poll at once, as the SDK's `resumeFrom` does: an
+ * operation is resumed by a later request whose first question is whether ARM has finished meanwhile.
+ */
+export async function resumeArmPut<T>(target: ArmPutTarget<T>, state: ArmOperationState, options?: OperationOptions): Promise<LongRunningOperation<T>> {
   if (!isUrlOfEndpoint(state.pollingUrl, target.endpoint)) {
     throw new PortcullisError("invalid-input", "The serialized operation state polls a URL outside the ARM endpoint.", { code: "InvalidOperationState" });
   }
-  return operationOver(target, { kind: "running", state, nextPollAt: Date.now() });
+  const operation = operationOver(target, { kind: "running", state, nextPollAt: Date.now() });
+  await operation.poll(options);
+  return operation;
 }

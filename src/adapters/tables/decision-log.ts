@@ -1,26 +1,42 @@
 /**
- * DecisionLog on Azure Table Storage: table `{prefix}decisions`, append-only (rows are only ever inserted).
+ * DecisionLog on Azure Table Storage: table `{prefix}decisions`. Records are append-only (their rows are only
+ * ever inserted); beside them each instance partition keeps one "latest decisions" row per connection.
  *
- * Each record is stored twice, once per query it must answer without a scan:
+ * Each record is stored twice, once per query it must answer without a scan, and each connection's latest
+ * decisions once, in its instance's partition:
  *
- *   PartitionKey               RowKey        Columns                                 Answers
- *   conn~{key(connectionId)}   {record id}   record (JSON), actor, serviceKey        listByConnection; query by connection
- *   inst~{key(serviceId)}      {record id}   record (JSON), actor, connectionKey     query by instance (+ time range)
+ *   PartitionKey               RowKey                     Columns                                   Answers
+ *   conn~{key(connectionId)}   {record id}                record (JSON), actor, serviceKey          listByConnection; query by connection
+ *   inst~{key(serviceId)}      {record id}                record (JSON), actor, connectionKey       query by instance (+ time range)
+ *   inst~{key(serviceId)}      ~latest~{key(connectionId)} record (newest, JSON), statusChange,      listLatestByService
+ *                                                          rejection (JSON marks), firstRecordAt
  *
  * - `{record id}` starts with the decision's start time in fixed-width UTC (decisionRecordId), so rows sort by
- *   time within a partition and `from` / `to` become RowKey ranges (they compare `startedAt`).
+ *   time within a partition and `from` / `to` become RowKey ranges (they compare `startedAt`). Record IDs start
+ *   with a digit, so `~latest~` rows sort after every record: record queries read `RowKey lt '~'`,
+ *   listLatestByService reads `RowKey gt '~'` (one partition, one row per connection, however long the history).
  * - `key(id)` is the lower-cased ARM ID with `/` written as `|` (and `%`, `|`, `\`, `#`, `?`, control characters
  *   %-escaped), because Table keys may not contain `/ \ # ?`; it is readable and collision-free.
  * - `actor` is a column so `query({ actor })` filters on the server; a query naming neither a connection nor an
  *   instance walks every `inst~` partition (ordered by instance, then time).
- * - Both inserts tolerate "already exists", so appending the same record again (a retry) stores it once.
+ * - append: insert the `conn~` row (tolerating "already exists"), then ONE entity group transaction in the
+ *   `inst~` partition that inserts the record row and creates the `~latest~` row (or replaces it If-Match its
+ *   ETag) with the record merged in (src/domain/latest-decisions.ts: newest by record ID, so an older record
+ *   leaves it as it is and is inserted alone). The record and the index change together or not at all, so the
+ *   index never misses a record of its partition and needs no repair. A concurrent append that changed the row
+ *   first fails the transaction (409/412): re-read and retry; if the record row turns out to exist, an earlier
+ *   attempt (a retry by the caller) already stored it with the index, and the append is done. A crash between
+ *   the two steps leaves the record in `conn~` only, as before; the caller's retry of the same record completes it.
+ * - A `~latest~` row whose newest record is a deletion is removed (If-Match its ETag; best effort, and readers
+ *   skip such rows anyway), so the rows stay about as many as the instance's live connections (at most 100).
  * - A Table string property holds at most 32K characters: explanations longer than that are cut, with a line
  *   saying how many lines were dropped.
  */
-import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
 import type { DecisionRecord } from "../../domain/decision.ts";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
+import { isConnectionGone, withDecision, type DecisionMark, type LatestDecisions } from "../../domain/latest-decisions.ts";
 import { resourceIdKey } from "../../domain/resource-id.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { DecisionLog, DecisionPage, DecisionPageOptions, DecisionQuery } from "../../ports/decision-log.ts";
@@ -31,6 +47,15 @@ export const DECISIONS_TABLE_SUFFIX = "decisions";
 
 const BY_CONNECTION = "conn~";
 const BY_INSTANCE = "inst~";
+/** RowKey prefix of a connection's latest decisions in its instance's partition (sorts after every record ID). */
+const LATEST_ROW = "~latest~";
+/** Record IDs start with a digit: every row key below this is a record, every one above it an index row. */
+const INDEX_ROWS_FROM = "~";
+/**
+ * Attempts at the append transaction. Lock-free: an attempt loses only to another append's successful change of
+ * the same row, so up to this many appends to one connection at once (claims make it one or two) all succeed.
+ */
+const MAX_APPEND_ATTEMPTS = 16;
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 100;
 /** Characters kept for the stored record JSON (a Table string property holds 32K UTF-16 characters). */
@@ -96,18 +121,25 @@ function recordJson(record: DecisionRecord): string {
   return JSON.stringify({ ...record, explanation: kept });
 }
 
-function recordOf(entity: TableEntityResult<Record<string, unknown>>): DecisionRecord {
+const storedMarkSchema = z.object({ id: z.string().min(1), action: storedRecordSchema.shape.action, actor: z.string().min(1), recordedAt: isoDate });
+
+/** A JSON column of a row, parsed by `schema`; a row that does not parse is reported, never guessed at. */
+function parseColumn<T>(entity: TableEntityResult<Record<string, unknown>>, column: string, schema: z.ZodType<T>): T {
   let json: unknown;
   try {
-    json = JSON.parse(String(entity["record"]));
+    json = JSON.parse(String(entity[column]));
   } catch {
     json = undefined;
   }
-  const parsed = storedRecordSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    throw new PortcullisError("internal", `Decision log row ${entity.partitionKey}/${entity.rowKey} does not parse: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new PortcullisError("internal", `Decision log row ${entity.partitionKey}/${entity.rowKey} (${column}) does not parse: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
-  const r = parsed.data;
+  return parsed.data;
+}
+
+function recordOf(entity: TableEntityResult<Record<string, unknown>>): DecisionRecord {
+  const r = parseColumn(entity, "record", storedRecordSchema);
   return {
     ...r,
     privateEndpointId: r.privateEndpointId,
@@ -125,6 +157,27 @@ function recordOf(entity: TableEntityResult<Record<string, unknown>>): DecisionR
   };
 }
 
+/** A stored mark column (absent when the connection has no such record). */
+function markOf(entity: TableEntityResult<Record<string, unknown>>, column: string): DecisionMark | undefined {
+  return entity[column] === undefined ? undefined : parseColumn(entity, column, storedMarkSchema);
+}
+
+function latestDecisionsOf(entity: TableEntityResult<Record<string, unknown>>): LatestDecisions {
+  const firstRecordAt = new Date(String(entity["firstRecordAt"]));
+  if (Number.isNaN(firstRecordAt.getTime())) throw new PortcullisError("internal", `Decision log row ${entity.partitionKey}/${entity.rowKey} has no valid firstRecordAt.`);
+  return { latest: recordOf(entity), latestStatusChange: markOf(entity, "statusChange"), latestRejection: markOf(entity, "rejection"), firstRecordAt };
+}
+
+/** The columns of a `~latest~` row (marks are small: no explanation, so they never need cutting). */
+function latestColumns(decisions: LatestDecisions): Record<string, string> {
+  return {
+    record: recordJson(decisions.latest),
+    ...(decisions.latestStatusChange !== undefined ? { statusChange: JSON.stringify(decisions.latestStatusChange) } : {}),
+    ...(decisions.latestRejection !== undefined ? { rejection: JSON.stringify(decisions.latestRejection) } : {}),
+    firstRecordAt: decisions.firstRecordAt.toISOString(),
+  };
+}
+
 /** The fixed-width time prefix of record IDs at `time` (see decisionRecordId). */
 function timeKey(time: Date): string {
   return time.toISOString().replace(/[-:.]/g, "");
@@ -137,9 +190,9 @@ function filterOf(query: DecisionQuery): string {
     parts.push(odata`PartitionKey eq ${BY_CONNECTION + resourceTableKey(query.connectionId)}`);
     if (query.serviceId !== undefined) parts.push(odata`serviceKey eq ${resourceTableKey(query.serviceId)}`);
   } else if (query.serviceId !== undefined) {
-    parts.push(odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(query.serviceId)}`);
+    parts.push(odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(query.serviceId)} and RowKey lt ${INDEX_ROWS_FROM}`);
   } else {
-    parts.push(odata`PartitionKey gt ${BY_INSTANCE} and PartitionKey lt ${`${BY_INSTANCE}~`}`);
+    parts.push(odata`PartitionKey gt ${BY_INSTANCE} and PartitionKey lt ${`${BY_INSTANCE}~`} and RowKey lt ${INDEX_ROWS_FROM}`);
   }
   if (query.from !== undefined) parts.push(odata`RowKey ge ${timeKey(query.from)}`);
   if (query.to !== undefined) parts.push(odata`RowKey lt ${timeKey(query.to)}`);
@@ -163,6 +216,58 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
     }
   }
 
+  /** A row and its ETag, or undefined when there is none. */
+  async function readRow(partitionKey: string, rowKey: string, options: OperationOptions): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
+    try {
+      return await table.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: options.abortSignal });
+    } catch (error) {
+      const failure = toPortcullisError(error);
+      if (failure.kind === "not-found") return undefined;
+      throw failure;
+    }
+  }
+
+  /**
+   * Inserts the instance row of `record` and merges it into the connection's `~latest~` row in one transaction,
+   * conditional on the row's ETag; retried while concurrent appends to the same connection win (see the layout).
+   */
+  async function appendToInstance(record: DecisionRecord, columns: Record<string, string>, options: OperationOptions): Promise<void> {
+    const partitionKey = BY_INSTANCE + resourceTableKey(record.serviceId);
+    const latestRowKey = LATEST_ROW + resourceTableKey(record.connectionId);
+    const recordRow = { partitionKey, rowKey: record.id, ...columns, connectionKey: resourceTableKey(record.connectionId) };
+    for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+      const row = await readRow(partitionKey, latestRowKey, options);
+      const current = row === undefined ? undefined : latestDecisionsOf(row);
+      const next = withDecision(current, record);
+      const latestRow = { partitionKey, rowKey: latestRowKey, ...latestColumns(next) };
+      const actions: TransactionAction[] = [["create", recordRow]];
+      if (row === undefined) actions.push(["create", latestRow]);
+      else if (next !== current) actions.push(["update", latestRow, "Replace", { etag: row.etag }]);
+      try {
+        await table.submitTransaction(actions, { abortSignal: options.abortSignal });
+      } catch (error) {
+        const failure = toPortcullisError(error);
+        if (failure.kind !== "conflict" && failure.kind !== "precondition-failed") throw failure;
+        if ((await readRow(partitionKey, record.id, options)) !== undefined) return;
+        continue;
+      }
+      if (actions.length > 1 && isConnectionGone(next)) await removeIfGone(partitionKey, latestRowKey, options);
+      return;
+    }
+    throw new PortcullisError("transient", `Concurrent appends kept changing the latest decisions of ${record.connectionId}; the record ${record.id} was not stored, retry.`);
+  }
+
+  /** Deletes a `~latest~` row whose newest record is a deletion, unless it changed meanwhile (best effort). */
+  async function removeIfGone(partitionKey: string, rowKey: string, options: OperationOptions): Promise<void> {
+    try {
+      const row = await readRow(partitionKey, rowKey, options);
+      if (row === undefined || !isConnectionGone(latestDecisionsOf(row))) return;
+      await table.deleteEntity(partitionKey, rowKey, { abortSignal: options.abortSignal, etag: row.etag });
+    } catch {
+      // Left in place: readers skip rows of deleted connections, and the next deletion record tries again.
+    }
+  }
+
   return {
     async append(record, options = {}) {
       const columns = { record: recordJson(record), actor: record.actor };
@@ -170,10 +275,7 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
         { partitionKey: BY_CONNECTION + resourceTableKey(record.connectionId), rowKey: record.id, ...columns, serviceKey: resourceTableKey(record.serviceId) },
         options,
       );
-      await insertIfAbsent(
-        { partitionKey: BY_INSTANCE + resourceTableKey(record.serviceId), rowKey: record.id, ...columns, connectionKey: resourceTableKey(record.connectionId) },
-        options,
-      );
+      await appendToInstance(record, columns, options);
     },
 
     async *listByConnection(connectionId, options = {}) {
@@ -200,6 +302,20 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
       } catch (error) {
         throw toPortcullisError(error);
       }
+    },
+
+    async listLatestByService(serviceId, options = {}) {
+      const filter = odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(serviceId)} and RowKey gt ${INDEX_ROWS_FROM}`;
+      const byConnection = new Map<string, LatestDecisions>();
+      try {
+        for await (const entity of table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal })) {
+          const decisions = latestDecisionsOf(entity);
+          if (!isConnectionGone(decisions)) byConnection.set(resourceIdKey(decisions.latest.connectionId), decisions);
+        }
+      } catch (error) {
+        throw toPortcullisError(error);
+      }
+      return byConnection;
     },
   };
 }

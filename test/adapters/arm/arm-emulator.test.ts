@@ -1,13 +1,14 @@
 /**
  * The real ARM adapters, with the real Azure SDK clients, over HTTPS against the local ARM emulator:
- * reads, paging, approve / reject as long-running operations (serialized and resumed), delete, the
- * publicNetworkAccess rule, DNS ETags, and the SDK's retries under injected 5xx, 403 and ARM throttling.
+ * reads, paging, approve / reject as long-running operations (serialized and resumed, polled only when asked),
+ * delete, the publicNetworkAccess rule, DNS ETags, and the SDK's retries under injected 5xx, 403 and ARM throttling.
  */
 import { after, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { startArmEmulator, type ArmEmulator, type TopologyInput } from "../../../dev/arm-emulator/index.ts";
 import { createArmPorts, createArmPortsFromSettings, createLocalEmulatorCredential, type AzureArmPorts } from "../../../src/adapters/arm/index.ts";
@@ -186,12 +187,39 @@ test("an approval in flight is serialized, resumed by another process, and sent 
   const saved = started.serialize();
 
   const second = ports();
+  await sleep(80); // the emulator's operation takes 40 ms
   const resumed = await second.apim.resumeSetConnectionStatus(saved);
+  assert.equal(resumed.isDone(), true, "resuming polls once, so a finished operation reads as done at once");
+  assert.equal(second.callCounter.snapshot().requests, 1);
   const final = await resumed.pollUntilDone();
   assert.equal(final.status, "Approved");
   assert.equal(final.description, "approved by ticket CHG0000001");
   const puts = emulator.requests().filter((r) => r.method === "PUT" && /privateEndpointConnections\//i.test(r.path));
   assert.equal(puts.length, 1);
+});
+
+test("one approval costs ARM the PUT plus exactly the polls the caller makes, nothing more", async () => {
+  const endpointId = await createPrivateEndpoint("pe-count", SERVICE_A);
+  const connection = await connectionOf(ports(), SERVICE_A, endpointId);
+  const arm = ports();
+  emulator.clearRequests();
+  const seen = () => emulator.requests().map((r) => `${r.method} ${r.status} ${r.path.replace(/.*\/service\/apim-a\//i, "")}`);
+
+  const operation = await arm.apim.beginSetConnectionStatus(connection.id, "Approved", "rule r1: counted");
+  assert.deepEqual(seen(), [`PUT 202 privateEndpointConnections/${connection.name}`], "starting sends the PUT alone");
+  assert.equal(operation.isDone(), false);
+  assert.equal(operation.result(), undefined);
+
+  await sleep(80); // the emulator's operation takes 40 ms
+  await operation.poll();
+  assert.equal(operation.isDone(), true);
+  assert.equal(operation.result()?.status, "Approved");
+  assert.equal(operation.result()?.description, "rule r1: counted");
+  assert.equal((await operation.pollUntilDone()).status, "Approved", "a finished operation answers without asking ARM again");
+  assert.equal(seen().length, 2);
+  assert.match(seen()[1]!, /^GET 200 operationresults\//);
+  assert.deepEqual(arm.callCounter.snapshot().requestsByMethod, { PUT: 1, GET: 1 }, "the call counter sees both: the PUT went through the SDK pipeline");
+  assert.equal((await arm.apim.getConnection(connection.id))?.status, "Approved");
 });
 
 test("deleting a connection waits for it to go, and deleting it again is fine", async () => {

@@ -172,11 +172,158 @@ test("an approval in flight can be serialized, resumed elsewhere and awaited to 
       assert.equal(started.isDone(), false);
       assert.equal(started.result(), undefined);
       const resumed = await ports.apim.resumeSetConnectionStatus(started.serialize());
+      assert.equal(requests.filter((r) => r.method === "GET").length, 1, "resuming asks ARM once whether it has finished meanwhile");
+      assert.equal(resumed.isDone(), false);
       const final = await resumed.pollUntilDone();
       assert.equal(final.status, "Approved");
       assert.equal(resumed.result()?.status, "Approved");
       assert.equal(requests.filter((r) => r.method === "PUT").length, 1, "resuming does not send the PUT again");
       await assert.rejects(ports.apim.resumeSetConnectionStatus("{}"), (e: PortcullisError) => e.kind === "invalid-input");
+    },
+  );
+});
+
+/** The stub answers each request with the next scripted answer for its method and path. */
+function scripted(script: Record<string, StubAnswer[]>) {
+  return (request: StubRequest, stub: { url: string }): StubAnswer => {
+    const key = `${request.method} ${request.path}`;
+    const answer = script[key]?.shift();
+    if (answer === undefined) return { status: 404, body: { error: { code: "NotScripted", message: key } } };
+    const headers = Object.fromEntries(Object.entries(answer.headers ?? {}).map(([name, value]) => [name, value.replace("{stub}", stub.url)]));
+    return { ...answer, headers };
+  };
+}
+
+const seen = (requests: StubRequest[]) => requests.map((r) => `${r.method} ${r.path}`);
+
+test("approving sends one PUT through the SDK's pipeline and no poll; pollUntilDone waits ARM's Retry-After before polling", async () => {
+  await withStub(
+    scripted({
+      [`PUT ${CONNECTION_ID}`]: [{ status: 202, headers: { location: "{stub}/operations/op2", "retry-after": "1" } }],
+      "GET /operations/op2": [{ status: 200, body: connectionBody("Approved") }],
+    }),
+    async (ports, requests) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`]);
+      const put = requests[0]!;
+      assert.equal(put.headers["authorization"], "Bearer portcullis-local-arm-emulator-token");
+      assert.match(String(put.headers["user-agent"]), /azsdk-js-arm-apimanagement/);
+      assert.equal(new URL(put.url, "https://x").searchParams.get("api-version"), "2024-05-01");
+
+      const waited = performance.now();
+      await assert.rejects(started.pollUntilDone({ abortSignal: AbortSignal.timeout(150) }), (e: PortcullisError) => e.kind === "transient");
+      assert.ok(performance.now() - waited < 900, "an abort ends the wait at once");
+      assert.equal(requests.length, 1, "Retry-After: 1 had not passed, so nothing was polled");
+
+      await started.poll();
+      assert.equal(started.result()?.status, "Approved");
+      assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`, "GET /operations/op2"]);
+      assert.deepEqual(ports.callCounter.snapshot().requestsByMethod, { PUT: 1, GET: 1 });
+    },
+  );
+});
+
+test("Azure-AsyncOperation: polled until Succeeded, then the resource is read for the result", async () => {
+  await withStub(
+    scripted({
+      [`PUT ${CONNECTION_ID}`]: [{ status: 201, headers: { "azure-asyncoperation": "{stub}/asyncops/a1" }, body: { ...connectionBody("Pending"), properties: { provisioningState: "Updating" } } }],
+      "GET /asyncops/a1": [
+        { status: 200, body: { status: "InProgress" } },
+        { status: 200, headers: { "azure-asyncoperation": "{stub}/asyncops/a2" }, body: { status: "Running" } },
+      ],
+      "GET /asyncops/a2": [{ status: 200, body: { status: "Succeeded" } }],
+      [`GET ${CONNECTION_ID}`]: [{ status: 200, body: connectionBody("Rejected") }],
+    }),
+    async (ports, requests) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Rejected", "no rule matches");
+      const final = await started.pollUntilDone();
+      assert.equal(final.status, "Rejected");
+      assert.equal(final.privateEndpointId, PE_ID);
+      assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`, "GET /asyncops/a1", "GET /asyncops/a1", "GET /asyncops/a2", `GET ${CONNECTION_ID}`]);
+    },
+  );
+});
+
+test("an operation ARM reports Failed ends done, and its error (code and message) is what result() and pollUntilDone throw", async () => {
+  await withStub(
+    scripted({
+      [`PUT ${CONNECTION_ID}`]: [{ status: 202, headers: { "azure-asyncoperation": "{stub}/asyncops/f1" } }],
+      "GET /asyncops/f1": [{ status: 200, body: { status: "Failed", error: { code: "PrivateEndpointConnectionUpdateFailed", message: "the update failed" } } }],
+    }),
+    async (ports) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const isTheFailure = (e: PortcullisError) => e instanceof PortcullisError && e.code === "PrivateEndpointConnectionUpdateFailed" && e.message === "the update failed";
+      await assert.rejects(started.pollUntilDone(), isTheFailure);
+      assert.equal(started.isDone(), true);
+      assert.throws(() => started.result(), isTheFailure);
+    },
+  );
+});
+
+test("a PUT answered 200 with a terminal provisioningState is done without a poll, and resuming it reads the resource", async () => {
+  await withStub(
+    scripted({
+      [`PUT ${CONNECTION_ID}`]: [{ status: 200, body: connectionBody("Approved") }],
+      [`GET ${CONNECTION_ID}`]: [{ status: 200, body: connectionBody("Approved") }],
+    }),
+    async (ports, requests) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      assert.equal(started.isDone(), true);
+      assert.equal((await started.pollUntilDone()).status, "Approved");
+      assert.equal(requests.length, 1);
+      const resumed = await ports.apim.resumeSetConnectionStatus(started.serialize());
+      assert.equal((await resumed.pollUntilDone()).status, "Approved");
+      assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`, `GET ${CONNECTION_ID}`]);
+    },
+  );
+});
+
+test("polls ride out 503s through the SDK's retries; a 404 from the polling URL ends the operation as not-found", async () => {
+  await withStub(
+    scripted({
+      [`PUT ${CONNECTION_ID}`]: [{ status: 202, headers: { location: "{stub}/operations/op3" } }],
+      "GET /operations/op3": [
+        { status: 503, body: { error: { code: "ServiceUnavailable", message: "try later" } } },
+        { status: 202, headers: { location: "{stub}/operations/op3" } },
+        { status: 404, body: { error: { code: "ResourceNotFound", message: "the connection was deleted meanwhile" } } },
+      ],
+    }),
+    async (ports) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      await started.poll();
+      assert.equal(started.isDone(), false, "503 then 202: still running");
+      assert.equal(ports.callCounter.snapshot().serverErrors, 1);
+      await started.poll();
+      assert.equal(started.isDone(), true);
+      assert.throws(() => started.result(), (e: PortcullisError) => e.kind === "not-found" && e.code === "ResourceNotFound");
+    },
+  );
+});
+
+test("malformed answers are clear errors, never an approval: a final body without a status, a 202 without a polling URL", async () => {
+  await withStub(
+    scripted({
+      [`PUT ${CONNECTION_ID}`]: [{ status: 202, headers: { location: "{stub}/operations/op4" } }, { status: 202 }],
+      "GET /operations/op4": [{ status: 200, body: { ...connectionBody("Approved"), properties: { provisioningState: "Succeeded" } } }],
+    }),
+    async (ports) => {
+      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      await assert.rejects(started.pollUntilDone(), (e: PortcullisError) => e.code === "InvalidArmResponse" && /privateLinkServiceConnectionState/.test(e.message));
+      assert.equal(started.result(), undefined);
+      await assert.rejects(ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1"), (e: PortcullisError) => e.code === "InvalidArmResponse");
+    },
+  );
+});
+
+test("the ARM token goes to the ARM endpoint only: a polling URL on another host is refused, from ARM or from a tampered state", async () => {
+  await withStub(
+    scripted({ [`PUT ${CONNECTION_ID}`]: [{ status: 202, headers: { location: "https://attacker.example/operations/x" } }, { status: 202, headers: { location: "{stub}/operations/op5" } }] }),
+    async (ports, requests) => {
+      await assert.rejects(ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1"), (e: PortcullisError) => e.code === "InvalidArmResponse" && /attacker\.example/.test(e.message));
+      const saved = JSON.parse((await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1")).serialize()) as { operation: { pollingUrl: string } };
+      saved.operation.pollingUrl = "https://attacker.example/operations/op5";
+      await assert.rejects(ports.apim.resumeSetConnectionStatus(JSON.stringify(saved)), (e: PortcullisError) => e.kind === "invalid-input");
+      assert.equal(requests.length, 2, "only the two PUTs reached ARM");
     },
   );
 });

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { DecisionRecord } from "../../../src/domain/decision.ts";
+import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decision.ts";
+import { withDecision, type LatestDecisions } from "../../../src/domain/latest-decisions.ts";
 import type { Finding } from "../../../src/domain/audit/findings.ts";
 import { connectionHistory } from "../../../src/domain/audit/history.ts";
 import {
@@ -91,7 +92,7 @@ describe("sightings", () => {
 
 describe("connection history from the decision log", () => {
   const base: DecisionRecord = {
-    id: "d",
+    id: decisionRecordId(new Date("2025-06-01T00:00:00.000Z"), "base"),
     connectionId: "c",
     serviceId: INSTANCE_ID,
     privateEndpointId: undefined,
@@ -117,24 +118,26 @@ describe("connection history from the decision log", () => {
     startedAt: new Date("2025-06-01T00:00:00.000Z"),
     recordedAt: new Date("2025-06-01T00:00:01.000Z"),
   };
-  const at = (iso: string) => ({ startedAt: new Date(iso), recordedAt: new Date(iso) });
+  const at = (iso: string) => ({ id: decisionRecordId(new Date(iso), "r"), startedAt: new Date(iso), recordedAt: new Date(iso) });
+  /** The history the audit sees once the log has merged `records` (in the order given) into the latest decisions. */
+  const historyOf = (records: readonly DecisionRecord[]) =>
+    connectionHistory(records.reduce<LatestDecisions | undefined>((decisions, record) => withDecision(decisions, record), undefined), undefined);
 
   test("first recorded = the earliest record; an applied rule approval explains the approval", () => {
-    const h = connectionHistory([{ ...base, ...at("2025-06-02T00:00:00.000Z"), action: "approve", actor: "rule:r1", outcome: "applied" }, base], undefined);
+    const h = historyOf([{ ...base, ...at("2025-06-02T00:00:00.000Z"), action: "approve", actor: "rule:r1", outcome: "applied" }, base]);
     assert.equal(h.firstRecordedAt, "2025-06-01T00:00:00.000Z");
     assert.equal(h.approvedAt, "2025-06-02T00:00:00.000Z");
   });
 
   test("an out-of-band approval, a dry-run approval, or a later out-of-band change do not explain an approval", () => {
-    assert.equal(connectionHistory([{ ...base, action: "approve", actor: "out-of-band", outcome: "applied" }], undefined).approvedAt, undefined);
-    assert.equal(connectionHistory([{ ...base, action: "approve", actor: "rule:r1", outcome: "would-apply" }], undefined).approvedAt, undefined);
-    const revokedThenReapproved = connectionHistory(
+    assert.equal(historyOf([{ ...base, action: "approve", actor: "out-of-band", outcome: "applied" }]).approvedAt, undefined);
+    assert.equal(historyOf([{ ...base, action: "approve", actor: "rule:r1", outcome: "would-apply" }]).approvedAt, undefined);
+    const revokedThenReapproved = historyOf(
       [
         { ...base, ...at("2025-06-02T00:00:00.000Z"), action: "approve", actor: "rule:r1", outcome: "applied" },
         { ...base, ...at("2025-06-03T00:00:00.000Z"), action: "revoke", actor: "principal:x", outcome: "applied" },
         { ...base, ...at("2025-06-04T00:00:00.000Z"), action: "approve", actor: "out-of-band", outcome: "applied" },
       ],
-      undefined,
     );
     assert.equal(revokedThenReapproved.approvedAt, undefined);
     assert.equal(revokedThenReapproved.rejectedAt, "2025-06-03T00:00:00.000Z");
