@@ -30,8 +30,8 @@ export interface EngineTimings {
   readonly connectionRecheckDelaysInMs: readonly number[];
   /**
    * After ARM accepts a write that is still running, wait this long before polling it (then follow ARM's
-   * Retry-After): the SDK would poll again at once, which almost always finds it running and spends a read from
-   * the subscription's throttling budget that the sweep needs.
+   * Retry-After): a poll sent at once almost always finds it running and spends a read from the subscription's
+   * throttling budget that the sweep needs.
    */
   readonly firstPollDelayInMs: number;
 }
