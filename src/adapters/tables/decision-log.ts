@@ -5,11 +5,12 @@
  * Each record is stored twice, once per query it must answer without a scan, and each connection's latest
  * decisions once, in its instance's partition:
  *
- *   PartitionKey               RowKey                     Columns                                   Answers
- *   conn~{key(connectionId)}   {record id}                record (JSON), actor, serviceKey          listByConnection; query by connection
- *   inst~{key(serviceId)}      {record id}                record (JSON), actor, connectionKey       query by instance (+ time range)
- *   inst~{key(serviceId)}      ~latest~{key(connectionId)} record (newest, JSON), statusChange,      listLatestByService
- *                                                          rejection (JSON marks), firstRecordAt
+ *   PartitionKey               RowKey                        Columns                                 Answers
+ *   conn~{key(connectionId)}   {record id}                   record (JSON), actor, serviceKey        listByConnection; query by connection
+ *   inst~{key(serviceId)}      {record id}                   record (JSON), actor, connectionKey     query by instance (+ time range)
+ *   inst~{key(serviceId)}      ~latest~{key(connectionId)}   record (the newest, JSON),              listLatestByService
+ *                                                            statusChange, rejection (JSON marks),
+ *                                                            firstRecordAt (ISO time)
  *
  * - `{record id}` starts with the decision's start time in fixed-width UTC (decisionRecordId), so rows sort by
  *   time within a partition and `from` / `to` become RowKey ranges (they compare `startedAt`). Record IDs start
@@ -19,16 +20,19 @@
  *   %-escaped), because Table keys may not contain `/ \ # ?`; it is readable and collision-free.
  * - `actor` is a column so `query({ actor })` filters on the server; a query naming neither a connection nor an
  *   instance walks every `inst~` partition (ordered by instance, then time).
- * - append: insert the `conn~` row (tolerating "already exists"), then ONE entity group transaction in the
- *   `inst~` partition that inserts the record row and creates the `~latest~` row (or replaces it If-Match its
- *   ETag) with the record merged in (src/domain/latest-decisions.ts: newest by record ID, so an older record
- *   leaves it as it is and is inserted alone). The record and the index change together or not at all, so the
- *   index never misses a record of its partition and needs no repair. A concurrent append that changed the row
- *   first fails the transaction (409/412): re-read and retry; if the record row turns out to exist, an earlier
- *   attempt (a retry by the caller) already stored it with the index, and the append is done. A crash between
- *   the two steps leaves the record in `conn~` only, as before; the caller's retry of the same record completes it.
+ * - append: insert the `conn~` row (tolerating "already exists") while point-reading the `~latest~` row, then
+ *   ONE entity group transaction in the `inst~` partition: insert the record row, and create the `~latest~` row
+ *   or replace it If-Match its ETag, with the record merged in (src/domain/latest-decisions.ts: newest by record
+ *   ID; a record that changes nothing there, e.g. an older one appended late, is inserted alone). The record and
+ *   the index change together or not at all, so the index never misses a record of its partition and needs no
+ *   repair. A concurrent append that changed the row first fails the transaction (409/412): re-read, merge,
+ *   retry; if the record row turns out to exist, an earlier attempt (the caller retrying) stored it together with
+ *   the index, and the append is done. A crash between the two steps leaves the record in `conn~` only, as it
+ *   always could; the caller's retry of the same record (same ID) completes it.
  * - A `~latest~` row whose newest record is a deletion is removed (If-Match its ETag; best effort, and readers
- *   skip such rows anyway), so the rows stay about as many as the instance's live connections (at most 100).
+ *   skip such rows anyway), so the rows stay about as many as the instance's live connections (at most 100). A
+ *   record older than the deletion appended after it brings a row back; harmless, as no reader lists a
+ *   connection that no longer exists.
  * - A Table string property holds at most 32K characters: explanations longer than that are cut, with a line
  *   saying how many lines were dropped.
  */
@@ -200,6 +204,11 @@ function filterOf(query: DecisionQuery): string {
   return parts.join(" and ");
 }
 
+/** Where a record's connection keeps its latest decisions: its instance's partition, row `~latest~{key}`. */
+function latestKeyOf(record: DecisionRecord): { partitionKey: string; rowKey: string } {
+  return { partitionKey: BY_INSTANCE + resourceTableKey(record.serviceId), rowKey: LATEST_ROW + resourceTableKey(record.connectionId) };
+}
+
 /** Creates the decisions table if missing (start-up / first use). */
 export async function ensureDecisionLogTable(table: TableClient, options: OperationOptions = {}): Promise<void> {
   await ensureTable(table, options);
@@ -228,15 +237,20 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
   }
 
   /**
-   * Inserts the instance row of `record` and merges it into the connection's `~latest~` row in one transaction,
-   * conditional on the row's ETag; retried while concurrent appends to the same connection win (see the layout).
+   * Inserts the instance row of `record` and merges it into the connection's `~latest~` row (`firstRead`: as read
+   * before) in one transaction, conditional on the row's ETag; retried while concurrent appends to the same
+   * connection win (see the layout).
    */
-  async function appendToInstance(record: DecisionRecord, columns: Record<string, string>, options: OperationOptions): Promise<void> {
-    const partitionKey = BY_INSTANCE + resourceTableKey(record.serviceId);
-    const latestRowKey = LATEST_ROW + resourceTableKey(record.connectionId);
+  async function appendToInstance(
+    record: DecisionRecord,
+    columns: Record<string, string>,
+    firstRead: TableEntityResult<Record<string, unknown>> | undefined,
+    options: OperationOptions,
+  ): Promise<void> {
+    const { partitionKey, rowKey: latestRowKey } = latestKeyOf(record);
     const recordRow = { partitionKey, rowKey: record.id, ...columns, connectionKey: resourceTableKey(record.connectionId) };
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const row = await readRow(partitionKey, latestRowKey, options);
+      const row = attempt === 1 ? firstRead : await readRow(partitionKey, latestRowKey, options);
       const current = row === undefined ? undefined : latestDecisionsOf(row);
       const next = withDecision(current, record);
       const latestRow = { partitionKey, rowKey: latestRowKey, ...latestColumns(next) };
@@ -271,11 +285,12 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
   return {
     async append(record, options = {}) {
       const columns = { record: recordJson(record), actor: record.actor };
-      await insertIfAbsent(
-        { partitionKey: BY_CONNECTION + resourceTableKey(record.connectionId), rowKey: record.id, ...columns, serviceKey: resourceTableKey(record.serviceId) },
-        options,
-      );
-      await appendToInstance(record, columns, options);
+      const latest = latestKeyOf(record);
+      const [, latestRow] = await Promise.all([
+        insertIfAbsent({ partitionKey: BY_CONNECTION + resourceTableKey(record.connectionId), rowKey: record.id, ...columns, serviceKey: resourceTableKey(record.serviceId) }, options),
+        readRow(latest.partitionKey, latest.rowKey, options),
+      ]);
+      await appendToInstance(record, columns, latestRow, options);
     },
 
     async *listByConnection(connectionId, options = {}) {
