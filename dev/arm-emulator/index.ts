@@ -17,7 +17,7 @@ import type { EmulatorEnv, HandlerOptions, Route } from "./routing.ts";
 import { createRequestListener, type ControlHandler, type RequestRecord } from "./server.ts";
 import { ArmState } from "./state.ts";
 import { ArmThrottle } from "./throttling.ts";
-import { createServerCertificate } from "./tls.ts";
+import { createServerCertificate } from "../tls.ts";
 import { CustomTopicSink } from "./topics.ts";
 import { loadTopologyFile, parseTopology, TopologyError, type Topology, type TopologyInput } from "./topology.ts";
 
@@ -100,7 +100,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
   const throttle = new ArmThrottle();
   const topics = new CustomTopicSink(options.topicKeys === undefined ? {} : { keys: options.topicKeys });
   const log: RequestRecord[] = [];
-  const certificate = await createServerCertificate();
+  const certificate = await createServerCertificate("Portcullis ARM emulator");
 
   let url = "";
   let events: EventGridDelivery | undefined;

@@ -15,7 +15,7 @@ import https from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
-import { generate } from "selfsigned";
+import { createServerCertificate } from "../tls.ts";
 
 /** What a test token says; every claim has a sensible local default. */
 export interface MintTokenOptions {
@@ -81,25 +81,6 @@ async function createSigningKey(): Promise<SigningKey> {
   return { kid, privateKey, publicJwk: { ...publicJwk, kid, use: "sig", alg: "RS256" } };
 }
 
-async function createCertificate(): Promise<{ certPem: string; keyPem: string }> {
-  const notBeforeDate = new Date(Date.now() - 60_000);
-  const notAfterDate = new Date(notBeforeDate.getTime() + 30 * 24 * 3600 * 1000);
-  const pems = await generate([{ name: "commonName", value: "Portcullis local OpenID issuer" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "keyUsage", digitalSignature: true, keyCertSign: true, critical: true },
-      { name: "extKeyUsage", serverAuth: true },
-      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 7, ip: "::1" }, { type: 2, value: "localhost" }] },
-    ],
-  });
-  return { certPem: pems.cert, keyPem: pems.private };
-}
-
 /** A stable GUID-shaped object ID for a client ID, so repeated local token requests name the same principal. */
 export function objectIdForClient(clientId: string): string {
   const hex = createHash("sha256").update(`portcullis-local:${clientId}`).digest("hex");
@@ -110,7 +91,7 @@ export function objectIdForClient(clientId: string): string {
 export async function startOidcIssuer(options: StartOidcIssuerOptions): Promise<OidcIssuer> {
   const tenantId = options.tenantId ?? "local-tenant";
   if (!/^[A-Za-z0-9-]{1,64}$/.test(tenantId)) throw new Error(`tenantId must be letters, digits and hyphens: ${tenantId}`);
-  const [published, unpublished, certificate] = await Promise.all([createSigningKey(), createSigningKey(), createCertificate()]);
+  const [published, unpublished, certificate] = await Promise.all([createSigningKey(), createSigningKey(), createServerCertificate("Portcullis local OpenID issuer")]);
   let origin = "";
   const urls = () => ({
     issuer: `${origin}/${tenantId}/v2.0`,

@@ -62,6 +62,17 @@ function matchesType(parsed: ParsedResourceId, provider: string, types: readonly
   );
 }
 
+/** A top-level resource of one type, e.g. ("Microsoft.Network", "networkInterfaces"): the parts an SDK get call takes. */
+export function parseTopLevelResourceId(
+  id: string,
+  provider: string,
+  type: string,
+): { subscriptionId: string; resourceGroup: string; name: string } | undefined {
+  const p = parseResourceId(id);
+  if (!p || !matchesType(p, provider, [type])) return undefined;
+  return { subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup!, name: p.segments[0]![1] };
+}
+
 export function parseApimServiceId(id: string): ApimServiceRef | undefined {
   const p = parseResourceId(id);
   if (!p || !matchesType(p, "Microsoft.ApiManagement", ["service"])) return undefined;

@@ -40,6 +40,8 @@ export interface DecisionPage {
 
 export interface DecisionLog {
   append(record: DecisionRecord, options?: OperationOptions): Promise<void>;
+  /** One record of a connection by its ID (a point read), or undefined when the connection has no such record. */
+  get(connectionId: string, recordId: string, options?: OperationOptions): Promise<DecisionRecord | undefined>;
   /** Every record of one connection, oldest first. */
   listByConnection(connectionId: string, options?: OperationOptions): AsyncIterable<DecisionRecord>;
   /**

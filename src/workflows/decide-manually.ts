@@ -134,9 +134,8 @@ export async function resumeManualDecision(
 ): Promise<ManualDecisionResult> {
   const claim = await deps.claims.get({ connectionId: pending.connectionId, privateEndpointId: pending.privateEndpointId });
   if (claim?.lease === undefined || claim.lease.owner !== pending.leaseOwner) {
-    for await (const record of deps.decisionLog.listByConnection(pending.connectionId)) {
-      if (record.id === pending.recordId) return { kind: record.outcome === "failed" ? "failed" : "completed", record };
-    }
+    const record = await deps.decisionLog.get(pending.connectionId, pending.recordId);
+    if (record !== undefined) return { kind: record.outcome === "failed" ? "failed" : "completed", record };
     throw new PortcullisError("conflict", `The operation on ${pending.connectionId} no longer holds its claim and left no record; check the connection's state.`);
   }
   const operation = await deps.apim.resumeSetConnectionStatus(pending.operationState);

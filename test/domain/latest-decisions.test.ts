@@ -4,39 +4,25 @@ import fc from "fast-check";
 import { decisionRecordId, type DecisionAction, type DecisionOutcome, type DecisionRecord } from "../../src/domain/decision.ts";
 import { latestDecisionsByConnection, sameLatestDecisions, withDecision, type LatestDecisions } from "../../src/domain/latest-decisions.ts";
 import { resourceIdKey } from "../../src/domain/resource-id.ts";
+import { decisionRecord } from "../fakes/decision-records.ts";
 
 const SERVICE = "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";
 const CONNECTION = `${SERVICE}/privateEndpointConnections/pe-1`;
 
 function record(minute: number, action: DecisionAction, outcome: DecisionOutcome, actor = "rule:r1", connectionId = CONNECTION): DecisionRecord {
   const startedAt = new Date(Date.UTC(2025, 5, 1) + minute * 60_000);
-  return {
+  return decisionRecord({
     id: decisionRecordId(startedAt, `m${minute}${action}${outcome}${actor.replace(/\W/g, "")}`),
     connectionId,
     serviceId: SERVICE,
-    privateEndpointId: undefined,
-    requesterSubscriptionId: undefined,
-    requesterTenantId: undefined,
-    ruleId: undefined,
-    ruleVersion: undefined,
     action,
-    mode: "enforce",
     actor,
-    actorName: undefined,
-    actorAppId: undefined,
-    ticket: undefined,
-    requestedBy: undefined,
-    reason: "r",
-    explanation: [],
-    triggeringEventIds: [],
-    correlationId: "c",
     statusBefore: undefined,
     statusAfter: undefined,
     outcome,
-    error: undefined,
     startedAt,
     recordedAt: new Date(startedAt.getTime() + 2_000),
-  };
+  });
 }
 
 const fold = (records: readonly DecisionRecord[]) => records.reduce<LatestDecisions | undefined>((d, r) => withDecision(d, r), undefined);

@@ -15,7 +15,7 @@ import type { CompositionOptions } from "../../src/composition.ts";
 import { createApiFunctions } from "../../src/functions/api.ts";
 import { health } from "../../src/functions/health.ts";
 import type { ApiRole } from "../../src/http/auth.ts";
-import { APIM_RG, CONSUMER_SUB, PARTNER_SUB, PARTNER_TENANT, PROVIDER_SUB, PROVIDER_TENANT, serviceIdOf, startEngineStack, subnetIdOf, type EngineStack } from "./engine-stack.ts";
+import { APIM_RG, CONSUMER_SUB, engineTopology, PARTNER_SUB, PROVIDER_SUB, serviceIdOf, startEngineStack, type EngineStack, type PendingSeed } from "./engine-stack.ts";
 
 export { CONSUMER_SUB, PARTNER_SUB, PROVIDER_SUB, serviceIdOf };
 
@@ -23,54 +23,17 @@ export const AUDIENCE = "api://portcullis-api-tests";
 export const TICKET = "CHG0001234";
 
 /** A private endpoint seeded with a connection to an instance (Azure names it `{endpoint}.{GUID}`). */
-export interface SeededEndpoint {
-  readonly name: string;
-  readonly instance: string;
-  readonly subscriptionId?: string;
-  readonly status?: "Pending" | "Approved" | "Rejected";
-  readonly requestMessage?: string;
-}
+export type SeededEndpoint = PendingSeed;
 
 /** The API path of a connection: `/api/instances/{sub}/{rg}/{service}/connections/{name}`. */
 export const connectionPathFor = (instance: string, connectionName: string) => `/api/instances/${PROVIDER_SUB}/${APIM_RG}/${instance}/connections/${connectionName}`;
 
 /** Instances in the provider subscription; consumer and partner subscriptions hold the endpoints. */
 export function apiTopology(instances: readonly string[], endpoints: readonly SeededEndpoint[]): TopologyInput {
-  const consumer = (id: string, tenantId: string, octet: number) => ({
-    id,
-    tenantId,
-    resourceGroups: [
-      {
-        name: "rg-consumer",
-        location: "westeurope",
-        virtualNetworks: [{ name: "vnet", location: "westeurope", addressPrefixes: [`10.${octet}.0.0/16`], subnets: [{ name: "snet-pe", addressPrefix: `10.${octet}.0.0/16` }] }],
-        privateEndpoints: endpoints
-          .filter((e) => (e.subscriptionId ?? CONSUMER_SUB) === id)
-          .map((e) => ({
-            name: e.name,
-            location: "westeurope",
-            subnetId: subnetIdOf(id),
-            privateLinkServiceId: serviceIdOf(e.instance),
-            groupIds: ["Gateway"],
-            manual: true,
-            requestMessage: e.requestMessage ?? `Please connect ${e.name}`,
-            ...(e.status !== undefined ? { status: e.status } : {}),
-          })),
-      },
-    ],
-  });
-  return {
-    tenants: [{ id: PROVIDER_TENANT }, { id: PARTNER_TENANT }],
-    subscriptions: [
-      {
-        id: PROVIDER_SUB,
-        tenantId: PROVIDER_TENANT,
-        resourceGroups: [{ name: APIM_RG, location: "westeurope", apimServices: instances.map((name) => ({ name, location: "West Europe", sku: { name: "Premium", capacity: 1 } })) }],
-      },
-      consumer(CONSUMER_SUB, PROVIDER_TENANT, 10),
-      consumer(PARTNER_SUB, PARTNER_TENANT, 20),
-    ],
-  };
+  return engineTopology(
+    instances,
+    endpoints.map((e) => ({ ...e, requestMessage: e.requestMessage ?? `Please connect ${e.name}` })),
+  );
 }
 
 export interface ApiStackOptions {

@@ -10,12 +10,13 @@ import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables } from "
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable } from "../../src/adapters/tables/decision-log.ts";
 import { createTableRuleStore, RULES_TABLE_SUFFIX } from "../../src/adapters/tables/rule-store.ts";
 import { ensureTable, tableClientFor } from "../../src/adapters/tables/tables.ts";
-import { decisionRecordId, type DecisionRecord } from "../../src/domain/decision.ts";
+import { decisionRecordId } from "../../src/domain/decision.ts";
 import type { AuditPolicy } from "../../src/domain/audit/checks.ts";
 import type { AuditRunSummary } from "../../src/domain/audit/run.ts";
 import type { AuditStore } from "../../src/ports/audit-store.ts";
 import type { DecisionLog } from "../../src/ports/decision-log.ts";
 import { auditEstate, type AuditEstateOptions } from "../../src/workflows/audit-estate.ts";
+import { decisionRecord } from "../fakes/decision-records.ts";
 
 export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
 export const CONSUMER_SUB = "c1c1c1c1-0000-4000-8000-000000000002";
@@ -85,34 +86,24 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
       for await (const c of arm.apim.listConnections(instanceId)) {
         if (c.status !== "Approved") continue;
         const at = new Date("2025-05-01T00:00:00.000Z");
-        const record: DecisionRecord = {
-          id: decisionRecordId(at, c.name),
-          connectionId: c.id,
-          serviceId: instanceId,
-          privateEndpointId: c.privateEndpointId,
-          requesterSubscriptionId: CONSUMER_SUB,
-          requesterTenantId: undefined,
-          ruleId: "allow-consumer",
-          ruleVersion: 1,
-          action: "approve",
-          mode: "enforce",
-          actor: "rule:allow-consumer",
-          actorName: undefined,
-          actorAppId: undefined,
-          ticket: undefined,
-          requestedBy: undefined,
-          reason: "consumer subscription is trusted",
-          explanation: [],
-          triggeringEventIds: [],
-          correlationId: "e2e",
-          statusBefore: "Pending",
-          statusAfter: "Approved",
-          outcome: "applied",
-          error: undefined,
-          startedAt: at,
-          recordedAt: at,
-        };
-        await decisionLog.append(record);
+        await decisionLog.append(
+          decisionRecord({
+            id: decisionRecordId(at, c.name),
+            connectionId: c.id,
+            serviceId: instanceId,
+            privateEndpointId: c.privateEndpointId,
+            requesterSubscriptionId: CONSUMER_SUB,
+            ruleId: "allow-consumer",
+            ruleVersion: 1,
+            action: "approve",
+            actor: "rule:allow-consumer",
+            reason: "consumer subscription is trusted",
+            correlationId: "e2e",
+            statusAfter: "Approved",
+            outcome: "applied",
+            startedAt: at,
+          }),
+        );
       }
     },
     audit(options = {}) {

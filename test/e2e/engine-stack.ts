@@ -32,6 +32,8 @@ export interface PendingSeed {
   readonly instance: string;
   readonly subscriptionId?: string;
   readonly requestMessage?: string;
+  /** The connection's status (default Pending: a manual request). */
+  readonly status?: "Pending" | "Approved" | "Rejected";
 }
 
 /** Provider subscription with `instances`, and consumer + partner subscriptions with a VNet each and any `pending` endpoints. */
@@ -56,6 +58,7 @@ export function engineTopology(instances: readonly string[], pending: readonly P
             groupIds: ["Gateway"],
             manual: true,
             requestMessage: p.requestMessage ?? "",
+            ...(p.status !== undefined ? { status: p.status } : {}),
           })),
       },
     ],

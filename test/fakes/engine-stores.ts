@@ -105,7 +105,7 @@ export function createMemoryClaimStore(): MemoryClaimStore {
 export interface MemoryDecisionLog extends DecisionLog {
   /** Every record in append order. */
   readonly records: DecisionRecord[];
-  failNext(method: "append" | "listByConnection" | "query" | "listLatestByService", times?: number): void;
+  failNext(method: "append" | "get" | "listByConnection" | "query" | "listLatestByService", times?: number): void;
 }
 
 /**
@@ -128,6 +128,11 @@ export function createMemoryDecisionLog(): MemoryDecisionLog {
     async append(record) {
       inject.enter("append");
       if (!records.some((r) => r.id === record.id)) records.push(structuredClone(record));
+    },
+    async get(connectionId, recordId) {
+      inject.enter("get");
+      const record = records.find((r) => r.id === recordId && sameResourceId(r.connectionId, connectionId));
+      return record === undefined ? undefined : structuredClone(record);
     },
     listByConnection(connectionId) {
       return {

@@ -14,6 +14,7 @@ import type { AuditStore } from "../../src/ports/audit-store.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../../src/ports/compliance-notifications.ts";
 import type { DecisionLog } from "../../src/ports/decision-log.ts";
 import type { RuleStore } from "../../src/ports/rule-store.ts";
+import { decisionRecord } from "../fakes/decision-records.ts";
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -137,31 +138,17 @@ export function createNotificationRecorder(): ComplianceNotificationPublisher & 
 
 /** A decision record approving a connection through a rule (the fields the audit reads; the rest neutral). */
 export function approvalRecord(connectionId: string, serviceId: string, at: Date): DecisionRecord {
-  return {
+  return decisionRecord({
     id: `d-${at.getTime()}`,
     connectionId,
     serviceId,
-    privateEndpointId: undefined,
-    requesterSubscriptionId: undefined,
-    requesterTenantId: undefined,
     ruleId: "allow-app-one",
     ruleVersion: 1,
     action: "approve",
-    mode: "enforce",
     actor: "rule:allow-app-one",
-    actorName: undefined,
-    actorAppId: undefined,
-    ticket: undefined,
-    requestedBy: undefined,
     reason: "trusted subscription",
-    explanation: [],
-    triggeringEventIds: [],
-    correlationId: "c",
-    statusBefore: "Pending",
     statusAfter: "Approved",
     outcome: "applied",
-    error: undefined,
     startedAt: at,
-    recordedAt: at,
-  };
+  });
 }

@@ -8,38 +8,21 @@ import { decisionRecordId, type DecisionRecord } from "../../src/domain/decision
 import { resourceIdKey } from "../../src/domain/resource-id.ts";
 import type { DecisionLog } from "../../src/ports/decision-log.ts";
 import { listManagedConnections } from "../../src/workflows/manual-connections.ts";
+import { decisionRecord } from "../fakes/decision-records.ts";
 import { APIM_ID, createTestEngine, requestPending, type TestEngine } from "./support.ts";
 
 /** A manual-approval note about `connectionId`, `minute` minutes into 2025-06-01. */
 function note(connectionId: string, minute: number): DecisionRecord {
   const startedAt = new Date(Date.UTC(2025, 5, 1) + minute * 60_000);
-  return {
+  return decisionRecord({
     id: decisionRecordId(startedAt, `n${minute}`),
     connectionId,
     serviceId: APIM_ID,
-    privateEndpointId: undefined,
-    requesterSubscriptionId: undefined,
-    requesterTenantId: undefined,
-    ruleId: undefined,
-    ruleVersion: undefined,
-    action: "manual",
-    mode: "enforce",
-    actor: "default",
-    actorName: undefined,
-    actorAppId: undefined,
-    ticket: undefined,
-    requestedBy: undefined,
     reason: `still waiting (minute ${minute})`,
     explanation: ["no rule matched"],
-    triggeringEventIds: [],
     correlationId: `c${minute}`,
-    statusBefore: "Pending",
-    statusAfter: "Pending",
-    outcome: "skipped",
-    error: undefined,
     startedAt,
-    recordedAt: startedAt,
-  };
+  });
 }
 
 describe("listing connections with their latest decisions, over the Table decision log (Azurite)", () => {

@@ -56,16 +56,7 @@ function idOf(model: unknown): string | undefined {
  * the connection cannot be used and must not be decided: it maps to Rejected, never to Approved or Pending.
  */
 export function connectionStatusFromArm(status: string): ConnectionStatus {
-  switch (status.toLowerCase()) {
-    case "approved":
-      return "Approved";
-    case "pending":
-      return "Pending";
-    case "rejected":
-      return "Rejected";
-    default:
-      return "Rejected";
-  }
+  return endpointLinkStatusFromArm(status) ?? "Rejected";
 }
 
 /** The consumer-side view of a status: the three known values, else undefined (unknown to the domain). */

@@ -4,23 +4,13 @@
  * tenants; a 403 leaves as kind "forbidden" so the engine can treat the requester as unknown.
  */
 import type { NetworkPort } from "../../ports/arm.ts";
-import { parsePrivateEndpointId, parseResourceId } from "../../domain/resource-id.ts";
+import { parsePrivateEndpointId, parseTopLevelResourceId } from "../../domain/resource-id.ts";
 import type { ArmClients } from "./clients.ts";
 import { toNetworkInterface, toPrivateDnsZoneGroup, toPrivateEndpoint } from "./convert.ts";
 import { armGet, requireRef, walkPages } from "./sdk-calls.ts";
 
 function parseNetworkInterfaceId(id: string): { subscriptionId: string; resourceGroup: string; name: string } | undefined {
-  const parsed = parseResourceId(id);
-  const [segment] = parsed?.segments ?? [];
-  if (
-    !parsed?.resourceGroup ||
-    parsed.provider?.toLowerCase() !== "microsoft.network" ||
-    parsed.segments.length !== 1 ||
-    segment?.[0].toLowerCase() !== "networkinterfaces"
-  ) {
-    return undefined;
-  }
-  return { subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, name: segment[1] };
+  return parseTopLevelResourceId(id, "Microsoft.Network", "networkInterfaces");
 }
 
 /** Builds the network port over the lazily created per-subscription clients. */

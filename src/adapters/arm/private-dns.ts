@@ -4,7 +4,7 @@
  * overwrites a record someone else changed since it was read (412 leaves as kind "precondition-failed").
  */
 import type { PrivateDnsPort } from "../../ports/arm.ts";
-import { parseResourceId } from "../../domain/resource-id.ts";
+import { parseTopLevelResourceId } from "../../domain/resource-id.ts";
 import type { ArmClients } from "./clients.ts";
 import { toARecordSet, toPrivateDnsZone, toVirtualNetworkLink } from "./convert.ts";
 import { armCall, armGet, requireRef, walkPages } from "./sdk-calls.ts";
@@ -19,17 +19,8 @@ interface ZoneRef {
 }
 
 function parseZoneId(id: string): ZoneRef | undefined {
-  const parsed = parseResourceId(id);
-  const [segment] = parsed?.segments ?? [];
-  if (
-    !parsed?.resourceGroup ||
-    parsed.provider?.toLowerCase() !== "microsoft.network" ||
-    parsed.segments.length !== 1 ||
-    segment?.[0].toLowerCase() !== "privatednszones"
-  ) {
-    return undefined;
-  }
-  return { subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, zoneName: segment[1] };
+  const ref = parseTopLevelResourceId(id, "Microsoft.Network", "privateDnsZones");
+  return ref && { subscriptionId: ref.subscriptionId, resourceGroup: ref.resourceGroup, zoneName: ref.name };
 }
 
 const RECORD_NAME = /^[^/\u0000-\u001f]{1,253}$/;

@@ -42,7 +42,7 @@ import {
 import type { ConnectionSighting } from "../../domain/audit/sightings.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import { ESTATE_SCOPE, type AuditStore } from "../../ports/audit-store.ts";
-import { ensureTable } from "./tables.ts";
+import { ensureTable, getEntityOrUndefined } from "./tables.ts";
 
 /** Table name suffixes: the tables are `{PORTCULLIS_TABLE_PREFIX}auditruns`, `…auditfindings`, `…auditstate`. */
 export const AUDIT_TABLE_SUFFIXES = { runs: "auditruns", findings: "auditfindings", state: "auditstate" } as const;
@@ -127,16 +127,6 @@ async function wrap<T>(operation: () => Promise<T>): Promise<T> {
     return await operation();
   } catch (error) {
     throw toPortcullisError(error);
-  }
-}
-
-async function getEntityOrUndefined(table: TableClient, partitionKey: string, rowKey: string, options: OperationOptions): Promise<Entity | undefined> {
-  try {
-    return await table.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: options.abortSignal });
-  } catch (error) {
-    const e = toPortcullisError(error);
-    if (e.kind === "not-found") return undefined;
-    throw e;
   }
 }
 

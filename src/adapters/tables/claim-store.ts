@@ -20,7 +20,7 @@ import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { ClaimStore } from "../../ports/claim-store.ts";
 import { resourceTableKey } from "./decision-log.ts";
-import { ensureTable } from "./tables.ts";
+import { createEntityWithEtag, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}claims`. */
 export const CLAIMS_TABLE_SUFFIX = "claims";
@@ -147,16 +147,8 @@ export async function ensureClaimTable(table: TableClient, options: OperationOpt
 /** The Table Storage claim store over the `{prefix}claims` table (see the key layout above). */
 export function createTableClaimStore(table: TableClient): ClaimStore {
   async function getClaim(key: ClaimKey, options: OperationOptions): Promise<ConnectionClaim | undefined> {
-    try {
-      const entity = await table.getEntity<Record<string, unknown>>(partitionKeyOf(key.connectionId), rowKeyOf(key.privateEndpointId), {
-        abortSignal: options.abortSignal,
-      });
-      return claimOf(entity);
-    } catch (error) {
-      const failure = toPortcullisError(error);
-      if (failure.kind === "not-found") return undefined;
-      throw failure;
-    }
+    const entity = await getEntityOrUndefined(table, partitionKeyOf(key.connectionId), rowKeyOf(key.privateEndpointId), options);
+    return entity === undefined ? undefined : claimOf(entity);
   }
 
   async function* list(filter: string, options: OperationOptions): AsyncIterable<ConnectionClaim> {
@@ -173,35 +165,15 @@ export function createTableClaimStore(table: TableClient): ClaimStore {
     get: (key, options = {}) => getClaim(key, options),
 
     async create(state, options = {}) {
-      try {
-        const response = await table.createEntity(entityOf(state), { abortSignal: options.abortSignal });
-        return written(state, response.etag);
-      } catch (error) {
-        throw toPortcullisError(error);
-      }
+      return { ...state, etag: await createEntityWithEtag(table, entityOf(state), options) };
     },
 
     async replace(state, etag, options = {}) {
-      try {
-        const response = await table.updateEntity(entityOf(state), "Replace", { etag, abortSignal: options.abortSignal });
-        return written(state, response.etag);
-      } catch (error) {
-        const failure = toPortcullisError(error);
-        if (failure.kind === "not-found") {
-          throw new PortcullisError("precondition-failed", `The claim ${claimKeyString(state)} no longer exists.`, { statusCode: 404, cause: error });
-        }
-        throw failure;
-      }
+      return { ...state, etag: await replaceEntityIfMatch(table, entityOf(state), etag, `The claim ${claimKeyString(state)} no longer exists.`, options) };
     },
 
     listByConnection: (connectionId, options = {}) => list(odata`PartitionKey eq ${partitionKeyOf(connectionId)}`, options),
 
     listByPrivateEndpoint: (privateEndpointId, options = {}) => list(odata`endpointKey eq ${rowKeyOf(privateEndpointId)}`, options),
   };
-}
-
-/** The claim as just written: the state we sent and the ETag Table Storage answered with. */
-function written(state: ClaimState, etag: string | undefined): ConnectionClaim {
-  if (etag === undefined) throw new PortcullisError("internal", `Table Storage answered a write of claim ${claimKeyString(state)} without an ETag.`);
-  return { ...state, etag };
 }

@@ -6,7 +6,7 @@
  * decisions once, in its instance's partition:
  *
  *   PartitionKey               RowKey                        Columns                                 Answers
- *   conn~{key(connectionId)}   {record id}                   record (JSON), actor, serviceKey        listByConnection; query by connection
+ *   conn~{key(connectionId)}   {record id}                   record (JSON), actor, serviceKey        get; listByConnection; query by connection
  *   inst~{key(serviceId)}      {record id}                   record (JSON), actor, connectionKey     query by instance (+ time range)
  *   inst~{key(serviceId)}      ~latest~{key(connectionId)}   record (the newest, JSON),              listLatestByService
  *                                                            statusChange, rejection (JSON marks),
@@ -44,7 +44,7 @@ import { isConnectionGone, withDecision, type DecisionMark, type LatestDecisions
 import { resourceIdKey } from "../../domain/resource-id.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { DecisionLog, DecisionPage, DecisionPageOptions, DecisionQuery } from "../../ports/decision-log.ts";
-import { ensureTable } from "./tables.ts";
+import { ensureTable, getEntityOrUndefined } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}decisions`. */
 export const DECISIONS_TABLE_SUFFIX = "decisions";
@@ -64,6 +64,8 @@ const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PAGE_SIZE = 100;
 /** Characters kept for the stored record JSON (a Table string property holds 32K UTF-16 characters). */
 const MAX_RECORD_CHARS = 30_000;
+/** Table keys refuse `/ \ # ?` and control characters, and may not be empty. */
+const STORABLE_ROW_KEY = /^[^/\\#?\u0000-\u001f\u007f-\u009f]{1,1024}$/;
 
 /**
  * A Table key for an ARM resource ID: lower-cased, `/` as `|`, and every character Table keys refuse (plus the
@@ -225,17 +227,6 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
     }
   }
 
-  /** A row and its ETag, or undefined when there is none. */
-  async function readRow(partitionKey: string, rowKey: string, options: OperationOptions): Promise<TableEntityResult<Record<string, unknown>> | undefined> {
-    try {
-      return await table.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: options.abortSignal });
-    } catch (error) {
-      const failure = toPortcullisError(error);
-      if (failure.kind === "not-found") return undefined;
-      throw failure;
-    }
-  }
-
   /**
    * Inserts the instance row of `record` and merges it into the connection's `~latest~` row (`firstRead`: as read
    * before) in one transaction, conditional on the row's ETag; retried while concurrent appends to the same
@@ -250,7 +241,7 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
     const { partitionKey, rowKey: latestRowKey } = latestKeyOf(record);
     const recordRow = { partitionKey, rowKey: record.id, ...columns, connectionKey: resourceTableKey(record.connectionId) };
     for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-      const row = attempt === 1 ? firstRead : await readRow(partitionKey, latestRowKey, options);
+      const row = attempt === 1 ? firstRead : await getEntityOrUndefined(table, partitionKey, latestRowKey, options);
       const current = row === undefined ? undefined : latestDecisionsOf(row);
       const next = withDecision(current, record);
       const latestRow = { partitionKey, rowKey: latestRowKey, ...latestColumns(next) };
@@ -262,7 +253,7 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
       } catch (error) {
         const failure = toPortcullisError(error);
         if (failure.kind !== "conflict" && failure.kind !== "precondition-failed") throw failure;
-        if ((await readRow(partitionKey, record.id, options)) !== undefined) return;
+        if ((await getEntityOrUndefined(table, partitionKey, record.id, options)) !== undefined) return;
         continue;
       }
       if (actions.length > 1 && isConnectionGone(next)) await removeIfGone(partitionKey, latestRowKey, options);
@@ -274,7 +265,7 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
   /** Deletes a `~latest~` row whose newest record is a deletion, unless it changed meanwhile (best effort). */
   async function removeIfGone(partitionKey: string, rowKey: string, options: OperationOptions): Promise<void> {
     try {
-      const row = await readRow(partitionKey, rowKey, options);
+      const row = await getEntityOrUndefined(table, partitionKey, rowKey, options);
       if (row === undefined || !isConnectionGone(latestDecisionsOf(row))) return;
       await table.deleteEntity(partitionKey, rowKey, { abortSignal: options.abortSignal, etag: row.etag });
     } catch {
@@ -288,9 +279,16 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
       const latest = latestKeyOf(record);
       const [, latestRow] = await Promise.all([
         insertIfAbsent({ partitionKey: BY_CONNECTION + resourceTableKey(record.connectionId), rowKey: record.id, ...columns, serviceKey: resourceTableKey(record.serviceId) }, options),
-        readRow(latest.partitionKey, latest.rowKey, options),
+        getEntityOrUndefined(table, latest.partitionKey, latest.rowKey, options),
       ]);
       await appendToInstance(record, columns, latestRow, options);
+    },
+
+    async get(connectionId, recordId, options = {}) {
+      // An ID Table Storage refuses as a RowKey was never stored.
+      if (!STORABLE_ROW_KEY.test(recordId)) return undefined;
+      const entity = await getEntityOrUndefined(table, BY_CONNECTION + resourceTableKey(connectionId), recordId, options);
+      return entity === undefined ? undefined : recordOf(entity);
     },
 
     async *listByConnection(connectionId, options = {}) {

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { IdempotencyKeyRef, IdempotencyRecord, IdempotencyState, IdempotencyStore, StoredResponse } from "../../ports/idempotency-store.ts";
-import { ensureTable } from "./tables.ts";
+import { createEntityWithEtag, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}idempotency`. */
 export const IDEMPOTENCY_TABLE_SUFFIX = "idempotency";
@@ -105,56 +105,25 @@ function recordOf(entity: TableEntityResult<Record<string, unknown>>): Idempoten
   };
 }
 
-/** Table Storage answers every successful write with an ETag; a write without one cannot be followed up conditionally. */
-function etagOf(etag: string | undefined): string {
-  if (etag === undefined) throw new PortcullisError("internal", "Table Storage returned no ETag for a write.");
-  return etag;
-}
-
 /** Creates the idempotency table if missing. */
 export async function ensureIdempotencyTable(table: TableClient, options: OperationOptions = {}): Promise<void> {
   await ensureTable(table, options);
-}
-
-/** A missing row on replace or delete means someone else released or replaced it: the precondition failed. */
-function lostRow(error: unknown): PortcullisError {
-  const failure = toPortcullisError(error);
-  return failure.kind === "not-found"
-    ? new PortcullisError("precondition-failed", "The idempotency record changed meanwhile.", { statusCode: 404, cause: error })
-    : failure;
 }
 
 /** The Table Storage idempotency store (see the key layout above). */
 export function createTableIdempotencyStore(table: TableClient): IdempotencyStore {
   return {
     async get(ref, options = {}) {
-      try {
-        return recordOf(await table.getEntity<Record<string, unknown>>(partitionKeyOf(ref), ROW_KEY, { abortSignal: options.abortSignal }));
-      } catch (error) {
-        const failure = toPortcullisError(error);
-        if (failure.kind === "not-found") return undefined;
-        throw failure;
-      }
+      const entity = await getEntityOrUndefined(table, partitionKeyOf(ref), ROW_KEY, options);
+      return entity === undefined ? undefined : recordOf(entity);
     },
 
     async create(state, options = {}) {
-      const entity = entityOf(state);
-      try {
-        const response = await table.createEntity(entity, { abortSignal: options.abortSignal });
-        return { ...state, etag: etagOf(response.etag) };
-      } catch (error) {
-        throw toPortcullisError(error);
-      }
+      return { ...state, etag: await createEntityWithEtag(table, entityOf(state), options) };
     },
 
     async replace(state, etag, options = {}) {
-      const entity = entityOf(state);
-      try {
-        const response = await table.updateEntity(entity, "Replace", { etag, abortSignal: options.abortSignal });
-        return { ...state, etag: etagOf(response.etag) };
-      } catch (error) {
-        throw lostRow(error);
-      }
+      return { ...state, etag: await replaceEntityIfMatch(table, entityOf(state), etag, "The idempotency record changed meanwhile.", options) };
     },
 
     async delete(ref, etag, options = {}) {

@@ -11,10 +11,10 @@
  */
 import type { TableClient, TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
-import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
+import { PortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { OperationRecord, OperationState, OperationStore } from "../../ports/operation-store.ts";
-import { ensureTable } from "./tables.ts";
+import { createEntityWithEtag, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}operations`. */
 export const OPERATIONS_TABLE_SUFFIX = "operations";
@@ -71,12 +71,6 @@ function recordOf(entity: TableEntityResult<Record<string, unknown>>): Operation
   };
 }
 
-/** Table Storage answers every successful write with an ETag; a write without one cannot be followed up conditionally. */
-function etagOf(etag: string | undefined): string {
-  if (etag === undefined) throw new PortcullisError("internal", "Table Storage returned no ETag for a write.");
-  return etag;
-}
-
 /** Creates the operations table if missing. */
 export async function ensureOperationTable(table: TableClient, options: OperationOptions = {}): Promise<void> {
   await ensureTable(table, options);
@@ -87,37 +81,16 @@ export function createTableOperationStore(table: TableClient): OperationStore {
   return {
     async get(id, options = {}) {
       if (!OPERATION_ID.test(id)) return undefined;
-      try {
-        return recordOf(await table.getEntity<Record<string, unknown>>(id, ROW_KEY, { abortSignal: options.abortSignal }));
-      } catch (error) {
-        const failure = toPortcullisError(error);
-        if (failure.kind === "not-found") return undefined;
-        throw failure;
-      }
+      const entity = await getEntityOrUndefined(table, id, ROW_KEY, options);
+      return entity === undefined ? undefined : recordOf(entity);
     },
 
     async create(state, options = {}) {
-      const entity = entityOf(state);
-      try {
-        const response = await table.createEntity(entity, { abortSignal: options.abortSignal });
-        return { ...state, etag: etagOf(response.etag) };
-      } catch (error) {
-        throw toPortcullisError(error);
-      }
+      return { ...state, etag: await createEntityWithEtag(table, entityOf(state), options) };
     },
 
     async replace(state, etag, options = {}) {
-      const entity = entityOf(state);
-      try {
-        const response = await table.updateEntity(entity, "Replace", { etag, abortSignal: options.abortSignal });
-        return { ...state, etag: etagOf(response.etag) };
-      } catch (error) {
-        const failure = toPortcullisError(error);
-        if (failure.kind === "not-found") {
-          throw new PortcullisError("precondition-failed", `The operation ${state.id} no longer exists.`, { statusCode: 404, cause: error });
-        }
-        throw failure;
-      }
+      return { ...state, etag: await replaceEntityIfMatch(table, entityOf(state), etag, `The operation ${state.id} no longer exists.`, options) };
     },
   };
 }

@@ -2,9 +2,10 @@
  * Table Storage clients for every Portcullis table, built the same way: a connection string on the local stack
  * (Azurite over plain http), or the table endpoint plus a TokenCredential (managed identity) in Azure.
  */
-import { TableClient, type TableServiceClientOptions } from "@azure/data-tables";
+import { TableClient, type TableEntity, type TableEntityResult, type TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
-import { toPortcullisError } from "../../domain/errors.ts";
+import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
+import type { OperationOptions } from "../../ports/arm.ts";
 import type { Settings } from "../../config.ts";
 
 export type TableSettings = Pick<Settings, "PORTCULLIS_TABLES_ENDPOINT" | "PORTCULLIS_TABLES_CONNECTION_STRING" | "PORTCULLIS_TABLE_PREFIX">;
@@ -44,5 +45,54 @@ export async function ensureTable(client: TableClient, options: { readonly abort
     await client.createTable(options);
   } catch (error) {
     throw toPortcullisError(error);
+  }
+}
+
+/** One row as read, with its ETag; shaped by each store's own schema. */
+export type EntityRow = TableEntityResult<Record<string, unknown>>;
+
+/** A point read where a missing row is an answer (undefined); any other storage failure becomes PortcullisError. */
+export async function getEntityOrUndefined(table: TableClient, partitionKey: string, rowKey: string, options: OperationOptions = {}): Promise<EntityRow | undefined> {
+  try {
+    return await table.getEntity<Record<string, unknown>>(partitionKey, rowKey, { abortSignal: options.abortSignal });
+  } catch (error) {
+    const failure = toPortcullisError(error);
+    if (failure.kind === "not-found") return undefined;
+    throw failure;
+  }
+}
+
+/** Table Storage answers every successful write with an ETag; a write without one cannot be followed up conditionally. */
+function etagOfWrite(etag: string | undefined): string {
+  if (etag === undefined) throw new PortcullisError("internal", "Table Storage returned no ETag for a write.");
+  return etag;
+}
+
+/** Inserts a new row and returns its ETag; an existing row is a conflict PortcullisError. */
+export async function createEntityWithEtag(table: TableClient, entity: TableEntity<Record<string, unknown>>, options: OperationOptions = {}): Promise<string> {
+  try {
+    return etagOfWrite((await table.createEntity(entity, { abortSignal: options.abortSignal })).etag);
+  } catch (error) {
+    throw toPortcullisError(error);
+  }
+}
+
+/**
+ * Replaces a row only if it still has `etag` and returns the new ETag. A row that is gone was released or replaced
+ * by someone else, so it fails as precondition-failed (with `goneMessage`) just like a changed ETag.
+ */
+export async function replaceEntityIfMatch(
+  table: TableClient,
+  entity: TableEntity<Record<string, unknown>>,
+  etag: string,
+  goneMessage: string,
+  options: OperationOptions = {},
+): Promise<string> {
+  try {
+    return etagOfWrite((await table.updateEntity(entity, "Replace", { etag, abortSignal: options.abortSignal })).etag);
+  } catch (error) {
+    const failure = toPortcullisError(error);
+    if (failure.kind === "not-found") throw new PortcullisError("precondition-failed", goneMessage, { statusCode: 404, cause: error });
+    throw failure;
   }
 }

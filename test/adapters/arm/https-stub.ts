@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { generate } from "selfsigned";
+import { createServerCertificate } from "../../../dev/tls.ts";
 
 export interface StubRequest {
   readonly method: string;
@@ -32,18 +32,10 @@ export interface HttpsStub {
 
 /** Starts the stub on 127.0.0.1 with a fresh self-signed certificate; `handle` answers each request. */
 export async function startHttpsStub(handle: (request: StubRequest, stub: { url: string }) => StubAnswer): Promise<HttpsStub> {
-  const pems = await generate([{ name: "commonName", value: "portcullis-test-stub" }], {
-    keyType: "ec",
-    curve: "P-256",
-    algorithm: "sha256",
-    extensions: [
-      { name: "basicConstraints", cA: true, critical: true },
-      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-    ],
-  });
+  const certificate = await createServerCertificate("portcullis-test-stub");
   const requests: StubRequest[] = [];
   let baseUrl = "";
-  const server: Server = createServer({ cert: pems.cert, key: pems.private }, (req, res) => {
+  const server: Server = createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -67,7 +59,7 @@ export async function startHttpsStub(handle: (request: StubRequest, stub: { url:
   baseUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: baseUrl,
-    caPem: pems.cert,
+    caPem: certificate.certPem,
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import { tableClientFor } from "../../../src/adapters/tables/tables.ts";
 import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decision.ts";
 import { resourceIdKey } from "../../../src/domain/resource-id.ts";
 import type { DecisionLog } from "../../../src/ports/decision-log.ts";
+import { decisionRecord } from "../../fakes/decision-records.ts";
 
 const SUB = "22222222-2222-2222-2222-222222222222";
 const apim = (name: string) => `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ApiManagement/service/${name}`;
@@ -16,34 +17,17 @@ let sequence = 0;
 /** A record of `connection` (of instance `service`) that started `minutes` after 2025-06-01T00:00Z. */
 function record(service: string, connection: string, minutes: number, fields: Partial<DecisionRecord> = {}): DecisionRecord {
   const startedAt = new Date(Date.UTC(2025, 5, 1) + minutes * 60_000);
-  return {
+  return decisionRecord({
     id: decisionRecordId(startedAt, `t${++sequence}`),
     connectionId: conn(service, connection),
     serviceId: apim(service),
-    privateEndpointId: undefined,
-    requesterSubscriptionId: undefined,
-    requesterTenantId: undefined,
-    ruleId: undefined,
-    ruleVersion: undefined,
-    action: "manual",
-    mode: "enforce",
-    actor: "default",
-    actorName: undefined,
-    actorAppId: undefined,
-    ticket: undefined,
-    requestedBy: undefined,
     reason: `decision at minute ${minutes}`,
     explanation: ["no rule matched"],
-    triggeringEventIds: [],
     correlationId: `corr-${sequence}`,
-    statusBefore: "Pending",
-    statusAfter: "Pending",
-    outcome: "skipped",
-    error: undefined,
     startedAt,
     recordedAt: new Date(startedAt.getTime() + 1_000),
     ...fields,
-  };
+  });
 }
 
 const approval = (service: string, connection: string, minutes: number, actor = "principal:alice") =>

@@ -5,6 +5,7 @@ import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable,
 import { tableClientFor } from "../../../src/adapters/tables/tables.ts";
 import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decision.ts";
 import type { DecisionLog } from "../../../src/ports/decision-log.ts";
+import { decisionRecord } from "../../fakes/decision-records.ts";
 
 const SUB = "11111111-1111-1111-1111-111111111111";
 const apim = (name: string) => `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ApiManagement/service/${name}`;
@@ -13,32 +14,21 @@ const conn = (service: string, name: string) => `${apim(service)}/privateEndpoin
 let sequence = 0;
 function record(fields: Partial<DecisionRecord> & Pick<DecisionRecord, "connectionId" | "serviceId">, at: string): DecisionRecord {
   const startedAt = new Date(at);
-  return {
+  return decisionRecord({
     id: decisionRecordId(startedAt, `r${++sequence}`),
-    privateEndpointId: undefined,
-    requesterSubscriptionId: undefined,
-    requesterTenantId: undefined,
     ruleId: "allow",
     ruleVersion: 1,
     action: "approve",
-    mode: "enforce",
     actor: "rule:allow",
-    actorName: undefined,
-    actorAppId: undefined,
-    ticket: undefined,
-    requestedBy: undefined,
     reason: "Allowed.",
     explanation: ["line 1"],
-    triggeringEventIds: [],
     correlationId: "corr",
-    statusBefore: "Pending",
     statusAfter: "Approved",
     outcome: "applied",
-    error: undefined,
     startedAt,
     recordedAt: new Date(startedAt.getTime() + 500),
     ...fields,
-  };
+  });
 }
 
 async function allPages(log: DecisionLog, query: Parameters<DecisionLog["query"]>[0], pageSize: number): Promise<{ items: DecisionRecord[]; pages: number }> {
@@ -90,6 +80,15 @@ describe("Table Storage decision log (Azurite)", () => {
     assert.equal(items[1]!.startedAt.toISOString(), "2025-06-01T11:00:00.000Z");
     assert.equal(items[0]!.statusAfter, "Pending");
     assert.equal(items[0]!.privateEndpointId, undefined);
+  });
+
+  test("a record is read back by its connection and ID; another connection's ID or an unstorable ID finds nothing", async () => {
+    const [first] = (await log.query({ connectionId: a1 })).items;
+    assert.ok(first);
+    assert.deepEqual(await log.get(a1.toUpperCase(), first.id), first);
+    assert.equal(await log.get(a2, first.id), undefined);
+    assert.equal(await log.get(a1, "20250601T100000000Z-missing"), undefined);
+    assert.equal(await log.get(a1, "a/b?c"), undefined);
   });
 
   test("queries by instance, by actor and by time range, each from its own partition", async () => {

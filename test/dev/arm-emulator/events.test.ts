@@ -1,6 +1,5 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { generate } from "selfsigned";
 import {
   EndpointValidationError,
   EventGridDelivery,
@@ -8,6 +7,7 @@ import {
   type ArmActivity,
   type EventDeliveryOptions,
 } from "../../../dev/arm-emulator/events.ts";
+import { createServerCertificate } from "../../../dev/tls.ts";
 import { startWebhookReceiver, type WebhookReceiver, type WebhookScript } from "./webhook-receiver.ts";
 
 const SUB = "00000000-0000-0000-0000-0000000000c1";
@@ -469,17 +469,13 @@ describe("life cycle", () => {
   });
 
   test("delivers to an https webhook whose self-signed certificate is trusted through tlsCa", async () => {
-    const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
-    });
-    const webhook = await receiver({}, { key: pems.private, cert: pems.cert });
+    const certificate = await createServerCertificate("Portcullis test webhook");
+    const webhook = await receiver({}, { key: certificate.keyPem, cert: certificate.certPem });
     await assert.rejects(
       delivery().addSubscription({ subscriptionId: SUB, endpointUrl: webhook.url, schema: "EventGridSchema" }),
       /self-signed|certificate/i,
     );
-    const events = delivery({ tlsCa: pems.cert });
+    const events = delivery({ tlsCa: certificate.certPem });
     await events.addSubscription({ subscriptionId: SUB, endpointUrl: webhook.url, schema: "EventGridSchema" });
     events.publish(activity());
     await events.idle();

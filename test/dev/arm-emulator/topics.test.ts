@@ -5,8 +5,8 @@ import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { AzureKeyCredential, AzureSASCredential, EventGridPublisherClient, generateSharedAccessSignature } from "@azure/eventgrid";
 import type { EventGridPublisherClientOptions } from "@azure/eventgrid";
-import { generate } from "selfsigned";
 import { CustomTopicSink, MAX_PUBLISH_BYTES } from "../../../dev/arm-emulator/topics.ts";
+import { createServerCertificate } from "../../../dev/tls.ts";
 
 const TOPIC_KEY = randomBytes(32).toString("base64");
 const sink = new CustomTopicSink({ keys: { "portcullis-notifications": TOPIC_KEY } });
@@ -17,13 +17,9 @@ let clientOptions: EventGridPublisherClientOptions;
 
 /** Routes `POST /topics/{name}/api/events` to the sink over HTTPS, as the emulator does. */
 before(async () => {
-  const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
-    keyType: "ec",
-    algorithm: "sha256",
-    extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] }],
-  });
-  clientOptions = { tlsOptions: { ca: pems.cert } };
-  server = https.createServer({ key: pems.private, cert: pems.cert }, (request, response) => {
+  const certificate = await createServerCertificate("Portcullis test topics");
+  clientOptions = { tlsOptions: { ca: certificate.certPem } };
+  server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem }, (request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {

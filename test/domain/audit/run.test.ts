@@ -16,6 +16,7 @@ import {
 } from "../../../src/domain/audit/run.ts";
 import { reconcileSightings } from "../../../src/domain/audit/sightings.ts";
 import { INSTANCE_ID, NOW, connection, instance } from "./builders.ts";
+import { decisionRecord } from "../../fakes/decision-records.ts";
 
 function finding(severity: Finding["severity"], status: Finding["status"] = "open"): Finding {
   return {
@@ -91,33 +92,14 @@ describe("sightings", () => {
 });
 
 describe("connection history from the decision log", () => {
-  const base: DecisionRecord = {
+  const base = decisionRecord({
     id: decisionRecordId(new Date("2025-06-01T00:00:00.000Z"), "base"),
     connectionId: "c",
     serviceId: INSTANCE_ID,
-    privateEndpointId: undefined,
-    requesterSubscriptionId: undefined,
-    requesterTenantId: undefined,
-    ruleId: undefined,
-    ruleVersion: undefined,
-    action: "manual",
-    mode: "enforce",
-    actor: "default",
-    actorName: undefined,
-    actorAppId: undefined,
-    ticket: undefined,
-    requestedBy: undefined,
-    reason: "r",
-    explanation: [],
-    triggeringEventIds: [],
     correlationId: "x",
-    statusBefore: "Pending",
-    statusAfter: "Pending",
-    outcome: "skipped",
-    error: undefined,
     startedAt: new Date("2025-06-01T00:00:00.000Z"),
     recordedAt: new Date("2025-06-01T00:00:01.000Z"),
-  };
+  });
   const at = (iso: string) => ({ id: decisionRecordId(new Date(iso), "r"), startedAt: new Date(iso), recordedAt: new Date(iso) });
   /** The history the audit sees once the log has merged `records` (in the order given) into the latest decisions. */
   const historyOf = (records: readonly DecisionRecord[]) =>

@@ -1,4 +1,7 @@
-/** A self-signed certificate for the emulator, generated at start: clients trust it with `tlsOptions: { ca: caPem }`. */
+/**
+ * Self-signed server certificates for the local stack's HTTPS servers (ARM emulator, OIDC issuer), generated at
+ * start: clients trust one with `tlsOptions: { ca: certPem }` (or PORTCULLIS_AUTH_CA_FILE).
+ */
 import { generate } from "selfsigned";
 
 export interface ServerCertificate {
@@ -6,11 +9,11 @@ export interface ServerCertificate {
   readonly keyPem: string;
 }
 
-/** EC P-256 (fast to generate), valid for 127.0.0.1, ::1 and localhost, for 30 days from now. */
-export async function createServerCertificate(): Promise<ServerCertificate> {
+/** EC P-256 (fast to generate), named `commonName`, valid for 127.0.0.1, ::1 and localhost, for 30 days from now. */
+export async function createServerCertificate(commonName: string): Promise<ServerCertificate> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 30 * 24 * 3600 * 1000);
-  const pems = await generate([{ name: "commonName", value: "Portcullis ARM emulator" }], {
+  const pems = await generate([{ name: "commonName", value: commonName }], {
     keyType: "ec",
     curve: "P-256",
     algorithm: "sha256",
