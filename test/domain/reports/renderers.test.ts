@@ -93,15 +93,20 @@ describe("report renderers", () => {
       runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; ruleIndex: number; level: string; suppressions?: unknown[]; locations: { logicalLocations: { fullyQualifiedName: string }[] }[] }[] }[];
     };
 
-    test("validates against the shipped SARIF 2.1.0 schema", () => {
+    test("validates against the SARIF 2.1.0 schema in test/fixtures/schemas", () => {
       const validate = loadSarifValidator();
       assert.ok(validate(log), JSON.stringify(validate.errors, null, 2));
     });
 
-    test("the shipped schema really rejects a broken log", () => {
+    test("the schema really rejects a broken log", () => {
       const validate = loadSarifValidator();
       assert.equal(validate({ version: "2.1.0", runs: [{ results: [] }] }), false, "a run without a tool is invalid");
       assert.equal(validate({ ...log, version: "2.0.0" }), false);
+      const run = log.runs[0]!;
+      const withResult = (result: Record<string, unknown>) => ({ ...log, runs: [{ ...run, results: [{ ...run.results[0]!, ...result }] }] });
+      assert.equal(validate(withResult({ level: "critical" })), false, "level is none | note | warning | error");
+      assert.equal(validate(withResult({ message: {} })), false, "a message needs text or id");
+      assert.equal(validate(withResult({ rule_id: "x" })), false, "unknown properties are refused");
     });
 
     test("one rule per check; results point at their rule and resource; resolved findings are not results", () => {
