@@ -110,7 +110,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const parsed = parseSettings(process.env);
   const host = await startFunctionsHost({
     definitions: functionDefinitions,
-    settings: { ...process.env, PORTCULLIS_RECONCILE_SCHEDULE: parsed.PORTCULLIS_RECONCILE_SCHEDULE, PORTCULLIS_AUDIT_SCHEDULE: parsed.PORTCULLIS_AUDIT_SCHEDULE },
+    settings: {
+      ...process.env,
+      PORTCULLIS_RECONCILE_SCHEDULE: parsed.PORTCULLIS_RECONCILE_SCHEDULE,
+      PORTCULLIS_AUDIT_SCHEDULE: parsed.PORTCULLIS_AUDIT_SCHEDULE,
+      PORTCULLIS_HOUSEKEEPING_SCHEDULE: parsed.PORTCULLIS_HOUSEKEEPING_SCHEDULE,
+    },
     port: await pickPort(PREFERRED_PORTS.functionsHost, options.ports),
     timers: options.timers ?? true,
     log,

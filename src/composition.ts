@@ -34,6 +34,7 @@ import type { DecisionLog } from "./ports/decision-log.ts";
 import { noNotifications, type NotificationPublisher } from "./ports/notifications.ts";
 import type { RuleStore } from "./ports/rule-store.ts";
 import type { AuditEstateDependencies } from "./workflows/audit-estate.ts";
+import type { HousekeepingDeps } from "./workflows/housekeeping.ts";
 import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger, type EngineTimings } from "./workflows/engine-deps.ts";
 
 /** Everything the app builds from its settings; each part is created on first use and then kept. */
@@ -60,6 +61,8 @@ export interface Composition {
   operationStore(): OperationStore;
   /** Creates the API's own tables if missing, once; a failure is retried on the next call. */
   ensureApiTables(): Promise<void>;
+  /** What the housekeeping timer deletes through; creates the API's tables on first use. */
+  housekeepingDeps(): Promise<HousekeepingDeps>;
 }
 
 /** Tuning that is not an app setting (tests and benchmarks on the local stack). */
@@ -204,6 +207,17 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     return apiTablesReady;
   };
 
+  // ── Housekeeping ────────────────────────────────────────────────────────────────────────────────────────
+  const housekeepingDeps = async (): Promise<HousekeepingDeps> => {
+    await ensureApiTables();
+    return {
+      idempotencyStore: idempotencyStore(),
+      operationStore: operationStore(),
+      clock: systemClock,
+      operationRetentionInMs: s.PORTCULLIS_OPERATION_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+    };
+  };
+
   return {
     settings: s,
     appCredential,
@@ -220,6 +234,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     idempotencyStore,
     operationStore,
     ensureApiTables,
+    housekeepingDeps,
   };
 }
 
@@ -239,3 +254,7 @@ export function engineDeps(log: EngineLogger): Promise<EngineDeps> {
   return composition().engineDeps(log);
 }
 
+/** The app's housekeeping dependencies (what the housekeeping timer calls). */
+export function housekeepingDeps(): Promise<HousekeepingDeps> {
+  return composition().housekeepingDeps();
+}

@@ -43,6 +43,10 @@ export const settingsSchema = z.object({
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: list(z.string().regex(GUID, "expected a subscription ID (GUID)")),
     PORTCULLIS_RECONCILE_SCHEDULE: ncrontab.default("0 */5 * * * *"),
     PORTCULLIS_AUDIT_SCHEDULE: ncrontab.default("0 0 6 * * *"),
+    /** When expired idempotency keys and old finished operations are deleted (Table Storage has no TTL). */
+    PORTCULLIS_HOUSEKEEPING_SCHEDULE: ncrontab.default("0 30 3 * * *"),
+    /** How long a finished operation stays readable at GET /api/operations/{id}. */
+    PORTCULLIS_OPERATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
     /** Table service endpoint reached with the managed identity (Azure). */
     PORTCULLIS_TABLES_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     /** Connection string (local stack / Azurite only; Azure uses the endpoint and identity). */

@@ -4,6 +4,7 @@ import { createApiFunctions } from "./api.ts";
 import { complianceAudit } from "./compliance-audit.ts";
 import type { FunctionDefinition } from "./definition.ts";
 import { health } from "./health.ts";
+import { housekeeping } from "./housekeeping.ts";
 import { privateEndpointEvents } from "./private-endpoint-events.ts";
 import { reconcilePending } from "./reconcile-pending.ts";
 
@@ -12,5 +13,6 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   privateEndpointEvents,
   reconcilePending,
   complianceAudit,
+  housekeeping,
   ...createApiFunctions(composition),
 ];

@@ -39,6 +39,12 @@ export interface IdempotencyRecord extends IdempotencyState {
   readonly etag: string;
 }
 
+/** Options of IdempotencyStore.deleteExpired. */
+export interface DeleteExpiredIdempotencyKeysOptions extends OperationOptions {
+  /** Normally now: keys whose window (`expiresAt`) ended before this are deleted, unless a request still holds them. */
+  readonly before: Date;
+}
+
 export interface IdempotencyStore {
   get(ref: IdempotencyKeyRef, options?: OperationOptions): Promise<IdempotencyRecord | undefined>;
   /** Inserts if absent; `conflict` if a record exists. */
@@ -47,4 +53,9 @@ export interface IdempotencyStore {
   replace(state: IdempotencyState, etag: string, options?: OperationOptions): Promise<IdempotencyRecord>;
   /** Deletes if the ETag still matches (a released key); `precondition-failed` otherwise, resolves if already gone. */
   delete(ref: IdempotencyKeyRef, etag: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Deletes keys that expired before `before` (Table Storage has no TTL), keeping any whose lock (`lockedUntil`)
+   * still holds at `before` and any rewritten meanwhile; returns how many it deleted.
+   */
+  deleteExpired(options: DeleteExpiredIdempotencyKeysOptions): Promise<number>;
 }

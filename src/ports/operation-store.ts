@@ -32,8 +32,19 @@ export interface OperationRecord extends OperationState {
   readonly etag: string;
 }
 
+/** Options of OperationStore.deleteExpired. */
+export interface DeleteExpiredOperationsOptions extends OperationOptions {
+  /** Now minus the retention: finished operations last updated before this are deleted. */
+  readonly before: Date;
+}
+
 export interface OperationStore {
   get(id: string, options?: OperationOptions): Promise<OperationRecord | undefined>;
   create(state: OperationState, options?: OperationOptions): Promise<OperationRecord>;
   replace(state: OperationState, etag: string, options?: OperationOptions): Promise<OperationRecord>;
+  /**
+   * Deletes finished (Succeeded or Failed) operations whose last update is before `before`, never a Running one
+   * nor one updated meanwhile (Table Storage has no TTL); returns how many it deleted.
+   */
+  deleteExpired(options: DeleteExpiredOperationsOptions): Promise<number>;
 }

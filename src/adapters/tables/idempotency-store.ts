@@ -9,17 +9,18 @@
  * - create = insert (409 if present: conflict); replace / delete = If-Match (412 or 404: precondition-failed).
  * - A response body is gzip-compressed and split into binary properties of 60 KiB (property limit 64 KiB), at most
  *   14 (entity limit 1 MiB); a larger body is refused with kind invalid-input and is then simply not replayable.
- * - Rows are not deleted when they expire (Table Storage has no TTL); an expired row is overwritten by the next
- *   request with its key. Rows are small (a key, a hash and one short response).
+ * - Table Storage has no TTL: an expired row is overwritten by the next request with its key, and deleteExpired
+ *   (the housekeeping timer) removes the rest with a query on `expiresAt` (ISO-8601 UTC text, so it compares in
+ *   time order) and one If-Match delete per row (every row is its own partition, so no batch transactions).
  */
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { type TableClient, type TableEntityResult } from "@azure/data-tables";
+import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { IdempotencyKeyRef, IdempotencyRecord, IdempotencyState, IdempotencyStore, StoredResponse } from "../../ports/idempotency-store.ts";
-import { createEntityWithEtag, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
+import { createEntityWithEtag, deleteEntitiesWhere, ensureTable, getEntityOrUndefined, replaceEntityIfMatch, type EntityRow } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}idempotency`. */
 export const IDEMPOTENCY_TABLE_SUFFIX = "idempotency";
@@ -105,6 +106,14 @@ function recordOf(entity: TableEntityResult<Record<string, unknown>>): Idempoten
   };
 }
 
+/** An expired row may still be held by a request that claimed it just before it expired (its lock outlasts expiry). */
+function isUnlockedAt(instant: Date): (row: EntityRow) => boolean {
+  return (row) => {
+    const lockedUntil = isoDate.optional().safeParse(row["lockedUntil"]);
+    return lockedUntil.success && (lockedUntil.data === undefined || lockedUntil.data.getTime() <= instant.getTime());
+  };
+}
+
 /** Creates the idempotency table if missing. */
 export async function ensureIdempotencyTable(table: TableClient, options: OperationOptions = {}): Promise<void> {
   await ensureTable(table, options);
@@ -134,6 +143,15 @@ export function createTableIdempotencyStore(table: TableClient): IdempotencyStor
         if (failure.kind === "not-found") return;
         throw failure;
       }
+    },
+
+    async deleteExpired({ before, abortSignal }) {
+      return await deleteEntitiesWhere(
+        table,
+        { filter: odata`RowKey eq ${ROW_KEY} and expiresAt lt ${before.toISOString()}`, select: ["partitionKey", "rowKey", "lockedUntil"] },
+        isUnlockedAt(before),
+        { abortSignal },
+      );
     },
   };
 }

@@ -6,15 +6,18 @@
  *
  * - GET /api/operations/{id} is one point read. create = insert (409 if the ID exists: conflict); replace =
  *   If-Match (412 or 404: precondition-failed), so two instances resuming one operation cannot both record it.
+ * - Table Storage has no TTL: deleteExpired (the housekeeping timer) removes finished operations with a query on
+ *   `status` and `updatedAt` (ISO-8601 UTC text, so it compares in time order) and one If-Match delete per row
+ *   (every row is its own partition, so no batch transactions); a Running operation is never deleted.
  * - resumeState (a serialized ARM poller plus the claim it holds) and result are JSON of a few KiB, well within the
  *   64 KiB property limit.
  */
-import type { TableClient, TableEntityResult } from "@azure/data-tables";
+import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
 import { PortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { OperationRecord, OperationState, OperationStore } from "../../ports/operation-store.ts";
-import { createEntityWithEtag, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
+import { createEntityWithEtag, deleteEntitiesWhere, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}operations`. */
 export const OPERATIONS_TABLE_SUFFIX = "operations";
@@ -91,6 +94,11 @@ export function createTableOperationStore(table: TableClient): OperationStore {
 
     async replace(state, etag, options = {}) {
       return { ...state, etag: await replaceEntityIfMatch(table, entityOf(state), etag, `The operation ${state.id} no longer exists.`, options) };
+    },
+
+    async deleteExpired({ before, abortSignal }) {
+      const finished = odata`RowKey eq ${ROW_KEY} and (status eq ${"Succeeded"} or status eq ${"Failed"}) and updatedAt lt ${before.toISOString()}`;
+      return await deleteEntitiesWhere(table, { filter: finished, select: ["partitionKey", "rowKey"] }, () => true, { abortSignal });
     },
   };
 }

@@ -96,3 +96,64 @@ export async function replaceEntityIfMatch(
     throw failure;
   }
 }
+
+/** Options of deleteEntitiesWhere. */
+export interface DeleteEntitiesWhereOptions extends OperationOptions {
+  /** At most this many deletes run at once (default 8). */
+  readonly concurrency?: number;
+}
+
+/**
+ * Deletes the rows an OData `filter` selects and `shouldDelete` accepts (only `select`ed columns are read), each
+ * with If-Match on the ETag it was read with, so a row rewritten meanwhile is kept; returns how many it deleted.
+ * Meant for tables with one row per partition, where a batch transaction cannot span rows: single deletes, a
+ * bounded number at once, one page of the query at a time.
+ */
+export async function deleteEntitiesWhere(
+  table: TableClient,
+  query: { readonly filter: string; readonly select: readonly string[] },
+  shouldDelete: (row: EntityRow) => boolean,
+  options: DeleteEntitiesWhereOptions = {},
+): Promise<number> {
+  const concurrency = options.concurrency ?? 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  let deleted = 0;
+  try {
+    const pages = table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: query.filter, select: [...query.select] }, abortSignal: options.abortSignal })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages) {
+      const rows = page.filter(shouldDelete);
+      let next = 0;
+      let failed = false;
+      const worker = async (): Promise<void> => {
+        while (!failed && next < rows.length) {
+          const row = rows[next++]!;
+          try {
+            if (await deleteEntityIfUnchanged(table, row, options)) deleted++;
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
+    }
+  } catch (error) {
+    throw toPortcullisError(error);
+  }
+  return deleted;
+}
+
+/** Deletes one row if it still has the ETag it was read with; false when it changed or is already gone. */
+async function deleteEntityIfUnchanged(table: TableClient, row: EntityRow, options: OperationOptions): Promise<boolean> {
+  if (row.partitionKey === undefined || row.rowKey === undefined) throw new PortcullisError("internal", "A queried row came back without its keys.");
+  try {
+    await table.deleteEntity(row.partitionKey, row.rowKey, { etag: row.etag, abortSignal: options.abortSignal });
+    return true;
+  } catch (error) {
+    const failure = toPortcullisError(error);
+    if (failure.kind === "not-found" || failure.kind === "precondition-failed") return false;
+    throw failure;
+  }
+}
