@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseSettings } from "../src/config.ts";
+import { withResolvedSchedules } from "../src/functions/definition.ts";
 import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../src/domain/arm-events.ts";
 import { startArmEmulator, type ArmEmulator } from "./arm-emulator/index.ts";
 import { startAzuriteTables, type LocalTableStorage } from "./azurite.ts";
@@ -105,17 +106,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // The app reads its settings from process.env once (src/config.ts), exactly as in Azure.
   Object.assign(process.env, settings);
   const { functionDefinitions } = await import("../src/functions/index.ts");
-  // Timer schedules name settings (`%PORTCULLIS_RECONCILE_SCHEDULE%`); src/index.ts resolves them from the parsed
-  // settings so the schema's defaults apply, and the local host gets the same values here.
-  const parsed = parseSettings(process.env);
   const host = await startFunctionsHost({
-    definitions: functionDefinitions,
-    settings: {
-      ...process.env,
-      PORTCULLIS_RECONCILE_SCHEDULE: parsed.PORTCULLIS_RECONCILE_SCHEDULE,
-      PORTCULLIS_AUDIT_SCHEDULE: parsed.PORTCULLIS_AUDIT_SCHEDULE,
-      PORTCULLIS_HOUSEKEEPING_SCHEDULE: parsed.PORTCULLIS_HOUSEKEEPING_SCHEDULE,
-    },
+    definitions: withResolvedSchedules(functionDefinitions, parseSettings(process.env)),
     port: await pickPort(PREFERRED_PORTS.functionsHost, options.ports),
     timers: options.timers ?? true,
     log,

@@ -4,23 +4,11 @@
  * one message listing every problem instead of failing later inside an invocation.
  */
 import { app } from "@azure/functions";
-import { settings, type Settings } from "./config.ts";
-import type { FunctionDefinition } from "./functions/definition.ts";
+import { settings } from "./config.ts";
+import { withResolvedSchedules, type FunctionDefinition } from "./functions/definition.ts";
 import { functionDefinitions } from "./functions/index.ts";
 
-const appSettings = settings();
-
-/**
- * Timer schedules name their app setting as `%NAME%`. They are resolved here from the parsed settings, so the
- * schema's defaults apply in Azure too (the host itself would fail on an app setting that is not set).
- */
-export function resolveSchedule(schedule: string, parsed: Settings): string {
-  return schedule.replace(/%([A-Za-z0-9_]+)%/g, (whole, name: string) => {
-    const value = (parsed as unknown as Record<string, unknown>)[name];
-    if (typeof value !== "string") throw new Error(`timer schedule ${whole} names no string setting`);
-    return value;
-  });
-}
+const definitions = withResolvedSchedules(functionDefinitions, settings());
 
 function register(definition: FunctionDefinition): void {
   switch (definition.kind) {
@@ -37,7 +25,7 @@ function register(definition: FunctionDefinition): void {
       return;
     case "timer":
       app.timer(definition.name, {
-        schedule: resolveSchedule(definition.schedule, appSettings),
+        schedule: definition.schedule,
         runOnStartup: definition.runOnStartup ?? false,
         handler: definition.handler,
       });
@@ -45,7 +33,7 @@ function register(definition: FunctionDefinition): void {
   }
 }
 
-for (const definition of functionDefinitions) register(definition);
+for (const definition of definitions) register(definition);
 
 /** The names registered, for start-up logs and the test that runs the built output with plain node. */
-export const registeredFunctionNames: readonly string[] = functionDefinitions.map((d) => d.name);
+export const registeredFunctionNames: readonly string[] = definitions.map((d) => d.name);

@@ -4,6 +4,7 @@
  * same table. What runs locally is therefore what is deployed.
  */
 import type azf from "@azure/functions";
+import type { Settings } from "../config.ts";
 
 export type HttpAuthLevel = "anonymous" | "function" | "admin";
 
@@ -34,3 +35,23 @@ export interface TimerFunctionDefinition {
 }
 
 export type FunctionDefinition = HttpFunctionDefinition | EventGridFunctionDefinition | TimerFunctionDefinition;
+
+/**
+ * The table with every timer's `%NAME%` schedule replaced by that setting's parsed value. src/index.ts registers
+ * this form, so the schema's defaults apply in Azure too (the host would refuse an app setting that is not set), and
+ * the local host is given the same form, so what runs locally is what is deployed.
+ */
+export function withResolvedSchedules(definitions: readonly FunctionDefinition[], settings: Settings): FunctionDefinition[] {
+  return definitions.map((definition) =>
+    definition.kind !== "timer"
+      ? definition
+      : {
+          ...definition,
+          schedule: definition.schedule.replace(/%([A-Za-z0-9_]+)%/g, (whole, name: string) => {
+            const value = (settings as unknown as Record<string, unknown>)[name];
+            if (typeof value !== "string") throw new Error(`timer ${definition.name}: schedule ${whole} names no string setting`);
+            return value;
+          }),
+        },
+  );
+}

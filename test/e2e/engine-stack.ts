@@ -125,8 +125,6 @@ export async function startEngineStack(options: EngineStackOptions): Promise<Eng
     PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
     PORTCULLIS_ARM_CA_FILE: caFile,
     PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/${TOPIC}/api/events`,
-    PORTCULLIS_RECONCILE_SCHEDULE: "0 */5 * * * *",
-    PORTCULLIS_AUDIT_SCHEDULE: "0 0 6 * * *",
     PORTCULLIS_AUTH_ISSUER: "https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0",
     PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-tests",
     ...options.settings,

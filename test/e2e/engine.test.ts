@@ -11,6 +11,7 @@ import { createLocalEmulatorCredential } from "../../src/adapters/arm/credential
 import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/arm-events.ts";
 import type { DecisionRecord } from "../../src/domain/decision.ts";
 import type { PrivateEndpointConnection } from "../../src/domain/model.ts";
+import { withResolvedSchedules } from "../../src/functions/definition.ts";
 import { functionDefinitions } from "../../src/functions/index.ts";
 import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../dev/arm-emulator/webhook-receiver.ts";
@@ -42,7 +43,7 @@ before(async () => {
     emulator: { lroDelayMs: 0, eventDelivery: { duplicateProbability: 1, retryDelaysMs: [50, 100, 200] } },
   });
   Object.assign(process.env, stack.env);
-  host = await startFunctionsHost({ definitions: functionDefinitions, timers: false, log: (line) => hostLog.push(line) });
+  host = await startFunctionsHost({ definitions: withResolvedSchedules(functionDefinitions, stack.settings), timers: false, log: (line) => hostLog.push(line) });
   witness = await startWebhookReceiver();
   const filter = { includedEventTypes: [...HANDLED_EVENT_TYPES], operationNames: [...HANDLED_OPERATION_NAMES] };
   const webhook = host.eventGridWebhookUrl("privateEndpointEvents");
