@@ -13,7 +13,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { TableServiceClientOptions } from "@azure/data-tables";
 import { settings, type Settings } from "./config.ts";
 import { createArmPorts, type AzureArmPorts } from "./adapters/arm/index.ts";
-import { createLazyDefaultAzureCredential, createLocalEmulatorCredential } from "./adapters/arm/credential.ts";
+import { createArmCredentialFromSettings } from "./adapters/arm/credential.ts";
 import { createComplianceNotificationPublisher } from "./adapters/eventgrid/compliance-notifications.ts";
 import { createEventGridNotificationPublisher } from "./adapters/eventgrid/notification-publisher.ts";
 import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables, type AuditTables } from "./adapters/tables/audit-store.ts";
@@ -40,7 +40,7 @@ import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger, type Engine
 /** Everything the app builds from its settings; each part is created on first use and then kept. */
 export interface Composition {
   readonly settings: Settings;
-  /** The app's identity for ARM, Table Storage (endpoint mode) and Event Grid: managed identity, or the emulator's token. */
+  /** The app's identity for ARM, Table Storage (endpoint mode) and Event Grid: managed identity, or the local issuer's client-credentials token. */
   appCredential(): TokenCredential;
   armPorts(): AzureArmPorts;
   ruleStore(): RuleStore;
@@ -81,7 +81,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
   // ── Credential ──────────────────────────────────────────────────────────────────────────────────────────
   let credential: TokenCredential | undefined;
   const appCredential = (): TokenCredential =>
-    (credential ??= s.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? createLocalEmulatorCredential() : createLazyDefaultAzureCredential());
+    (credential ??= createArmCredentialFromSettings(s));
   /** PEM of the local emulator's CA (ARM and its custom-topic sink), when PORTCULLIS_ARM_CA_FILE is set. */
   const localCaPem = (): string | undefined => (s.PORTCULLIS_ARM_CA_FILE === undefined ? undefined : readFileSync(s.PORTCULLIS_ARM_CA_FILE, "utf8"));
 

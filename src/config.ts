@@ -54,8 +54,17 @@ export const settingsSchema = z.object({
     PORTCULLIS_TABLE_PREFIX: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, "letters and digits, starting with a letter, at most 40").default("portcullis"),
     /** Azure Resource Manager endpoint; the local stack points it at the ARM emulator. */
     PORTCULLIS_ARM_ENDPOINT: z.url({ protocol: /^https$/ }).default("https://management.azure.com"),
-    /** `default` = DefaultAzureCredential (managed identity in Azure); `local-emulator` = the emulator's test token. */
+    /**
+     * `default` = DefaultAzureCredential (managed identity in Azure); `local-emulator` = client credentials at the local
+     * OpenID issuer (PORTCULLIS_ARM_TOKEN_ENDPOINT), whose tokens the ARM emulator verifies and authorizes.
+     */
     PORTCULLIS_ARM_CREDENTIAL: z.enum(["default", "local-emulator"]).default("default"),
+    /** Local stack only: the local issuer's token endpoint the `local-emulator` credential asks. */
+    PORTCULLIS_ARM_TOKEN_ENDPOINT: z.url({ protocol: /^https$/ }).optional(),
+    /** Local stack only: the client ID the `local-emulator` credential names (its object ID follows from it). */
+    PORTCULLIS_ARM_CLIENT_ID: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "letters, digits, '.', '_', '-'").optional(),
+    /** Local stack only: PEM file of the local issuer's certificate, for the token endpoint. */
+    PORTCULLIS_ARM_TOKEN_CA_FILE: z.string().min(1).optional(),
     /** PEM file of a CA to trust for ARM (local emulator's self-signed certificate only). */
     PORTCULLIS_ARM_CA_FILE: z.string().min(1).optional(),
     /** Upper bound on concurrent ARM calls per workflow run. */

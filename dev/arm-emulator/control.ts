@@ -13,14 +13,33 @@
  *   GET    /event-deliveries               every delivery attempt
  *   GET    /eventsubscriptions/{name}/validate?id=CODE   manual validation handshake (Event Grid's validationUrl)
  *   GET    /topics/{name}/events           events accepted on a local custom topic
+ *   GET    /authorization PUT /authorization   read / replace the custom role definitions and role assignments
+ *                                          ARM requests are authorized against (rbac.ts)
  */
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 import { EndpointValidationError, type EventGridDelivery } from "./events.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ControlAnswer, ControlHandler, RequestRecord } from "./server.ts";
 import type { ArmThrottle } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
 import { parseTopology, TopologyError, type Topology } from "./topology.ts";
+import type { AuthorizationSeed } from "./index.ts";
+
+const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "expected a GUID");
+const authorizationSeed = z.strictObject({
+  roleDefinitions: z
+    .array(
+      z.strictObject({
+        id: guid,
+        roleName: z.string().min(1),
+        permissions: z.array(z.strictObject({ actions: z.array(z.string().min(1)), notActions: z.array(z.string().min(1)).optional() })),
+      }),
+    )
+    .optional(),
+  roleAssignments: z.array(
+    z.strictObject({ principalId: z.string().min(1), scope: z.string().startsWith("/"), roleDefinitionId: z.string().min(1) }),
+  ),
+});
 
 /** What the control API drives. */
 export interface ControlTarget {
@@ -32,6 +51,8 @@ export interface ControlTarget {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
+  authorization(): AuthorizationSeed;
+  setAuthorization(seed: AuthorizationSeed): void;
 }
 
 function error(status: number, code: string, message: string): ControlAnswer {
@@ -104,6 +125,11 @@ async function route(target: ControlTarget, method: string, path: string, query:
       return target.events.confirmValidation(query.get("id") ?? "")
         ? { status: 200, body: { validated: true } }
         : error(404, "NotFound", "No validation handshake waits for that code.");
+    case "GET /authorization":
+      return { status: 200, body: target.authorization() };
+    case "PUT /authorization":
+      target.setAuthorization(authorizationSeed.parse(body));
+      return { status: 200, body: target.authorization() };
     case "GET /topics/*/*":
       if (third !== "events") break;
       return { status: 200, body: target.topics.received(second!) };

@@ -2,9 +2,18 @@
  * A local Azure Resource Manager for APIM private endpoint connections, private endpoints and Private DNS, served
  * over HTTPS on 127.0.0.1 so the real Azure SDK clients can talk to it (`endpoint: url`, `tlsOptions: { ca: caPem }`).
  * Dev and test only: nothing under src/ imports it.
+ *
+ * Every ARM request is authenticated (a JWT of the trusted local issuer, dev/oidc-issuer) and authorized against the
+ * role assignments the emulator holds (rbac.ts), as ARM does. Without a given issuer the emulator starts its own;
+ * without given assignments, the local app principal (client ID `portcullis-local`) holds Owner at `/` — for tests
+ * that are not about permissions. Tests about permissions, and the e2e suites, seed exactly the roles they mean
+ * (`authorization` option, `setAuthorization`, or PUT /_emulator/authorization).
  */
+import type { TokenCredential } from "@azure/core-auth";
 import type { AddressInfo } from "node:net";
+import { createLocalEmulatorCredential } from "../../src/adapters/arm/credential.ts";
 import https from "node:https";
+import { ArmTokenVerifier, type TrustedIssuer } from "./authentication.ts";
 import { ArmError } from "./errors.ts";
 import { createControlHandler } from "./control.ts";
 import { EventGridDelivery, type EventDeliveryOptions } from "./events.ts";
@@ -16,7 +25,9 @@ import { privateDnsRoutes } from "./routes/private-dns.ts";
 import type { EmulatorEnv, HandlerOptions, Route } from "./routing.ts";
 import { createRequestListener, type ControlHandler, type RequestRecord } from "./server.ts";
 import { ArmState } from "./state.ts";
+import { definitionIndex, isAuthorized, OWNER_ROLE_ID, type RoleAssignment, type RoleDefinition } from "./rbac.ts";
 import { ArmThrottle } from "./throttling.ts";
+import { objectIdForClient, startOidcIssuer, type OidcIssuer } from "../oidc-issuer/index.ts";
 import { createServerCertificate } from "../tls.ts";
 import { CustomTopicSink } from "./topics.ts";
 import { loadTopologyFile, parseTopology, TopologyError, type Topology, type TopologyInput } from "./topology.ts";
@@ -25,6 +36,22 @@ export type { RequestRecord } from "./server.ts";
 export type { Topology, TopologyInput } from "./topology.ts";
 export { parseTopology, loadTopologyFile } from "./topology.ts";
 export { SUPPORTED_API_VERSIONS } from "./routing.ts";
+export type { TrustedIssuer } from "./authentication.ts";
+export type { RoleAssignment, RoleDefinition } from "./rbac.ts";
+
+/** The custom role definitions and role assignments the emulator authorizes against (built-in roles are known). */
+export interface AuthorizationSeed {
+  readonly roleDefinitions?: readonly RoleDefinition[];
+  readonly roleAssignments: readonly RoleAssignment[];
+}
+
+/** The client ID the app and tests name themselves with at the local issuer by default. */
+export const LOCAL_APP_CLIENT_ID = "portcullis-local";
+
+/** Owner at `/` for one principal: what tests that are not about permissions run with. */
+export function ownerAtRoot(principalId: string = objectIdForClient(LOCAL_APP_CLIENT_ID)): AuthorizationSeed {
+  return { roleAssignments: [{ principalId, scope: "/", roleDefinitionId: OWNER_ROLE_ID }] };
+}
 
 export interface ArmEmulatorOptions {
   /** Port on 127.0.0.1; default: a free one. */
@@ -35,8 +62,10 @@ export interface ArmEmulatorOptions {
   lroDelayMs?: number;
   /** Retry-After seconds sent on in-progress answers (default 0 = header omitted, so pollers use their own interval). */
   lroRetryAfterSeconds?: number;
-  /** If set, the bearer token must equal it (401 InvalidAuthenticationToken otherwise); else any non-empty bearer. */
-  requiredToken?: string;
+  /** The issuer whose tokens ARM accepts (its JWKS is read once at start); default: the emulator starts its own. */
+  identity?: TrustedIssuer;
+  /** Role definitions and assignments to authorize against; default: ownerAtRoot() (the local app principal). */
+  authorization?: AuthorizationSeed;
   /** Items per page of paged lists before a nextLink (default 100). */
   pageSize?: number;
   /** Also publish the undocumented privateEndpointConnectionProxies/write|delete in the provider subscription (default false). */
@@ -57,7 +86,14 @@ export interface ArmEmulator {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
-  /** Every ARM request so far (method, path, api-version, status, subscription, time). */
+  /** The issuer the emulator trusts: its token endpoint and certificate, for credentials. */
+  readonly identity: TrustedIssuer;
+  /** A client-credentials TokenCredential at the trusted issuer (default: the local app principal, `portcullis-local`). */
+  credential(clientId?: string): TokenCredential;
+  /** Replaces the role definitions and assignments (kept across reset: they are who may call, not the estate). */
+  setAuthorization(seed: AuthorizationSeed): void;
+  authorization(): AuthorizationSeed;
+  /** Every ARM request so far (method, path, api-version, status, subscription, principal, action, time). */
   requests(): readonly RequestRecord[];
   clearRequests(): void;
   /** Back to the start topology (or the given one); drops operations in flight, faults, throttle buckets and the request log. */
@@ -101,6 +137,21 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
   const topics = new CustomTopicSink(options.topicKeys === undefined ? {} : { keys: options.topicKeys });
   const log: RequestRecord[] = [];
   const certificate = await createServerCertificate("Portcullis ARM emulator");
+  let ownIssuer: OidcIssuer | undefined;
+  if (options.identity === undefined) ownIssuer = await startOidcIssuer({ audience: "https://management.azure.com/", tenantId: "arm-emulator" });
+  const identity: TrustedIssuer = options.identity ?? {
+    issuer: ownIssuer!.issuer,
+    jwksUri: ownIssuer!.jwksUri,
+    tokenEndpoint: ownIssuer!.tokenEndpoint,
+    caPem: ownIssuer!.caPem,
+  };
+  const verifier = await ArmTokenVerifier.forIssuer(identity);
+  let authorization: AuthorizationSeed = options.authorization ?? ownerAtRoot();
+  let definitions = definitionIndex(authorization.roleDefinitions ?? []);
+  const setAuthorization = (seed: AuthorizationSeed) => {
+    authorization = seed;
+    definitions = definitionIndex(seed.roleDefinitions ?? []);
+  };
 
   let url = "";
   let events: EventGridDelivery | undefined;
@@ -126,6 +177,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     faults,
     throttle,
     topics,
+    authorization: () => authorization,
+    setAuthorization,
   };
 
   const server = https.createServer({ cert: certificate.certPem, key: certificate.keyPem });
@@ -136,7 +189,8 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     throttle,
     topics,
     control: (method, path, query, body) => control!(method, path, query, body),
-    requiredToken: options.requiredToken,
+    verifier,
+    authorize: (principalId, permission) => isAuthorized(principalId, permission, authorization.roleAssignments, definitions),
     log,
   }));
   server.on("clientError", (_error, socket) => {
@@ -163,6 +217,10 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     throttle,
     events: deliveryEvents,
     topics,
+    identity,
+    credential: (clientId = LOCAL_APP_CLIENT_ID) => createLocalEmulatorCredential({ tokenEndpoint: identity.tokenEndpoint, caPem: identity.caPem, clientId }),
+    setAuthorization,
+    authorization: () => authorization,
     requests: emulatorControl.requests,
     clearRequests: emulatorControl.clearRequests,
     reset: (topology) => emulatorControl.reset(topology),
@@ -170,6 +228,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     async close() {
       operations.clear();
       await deliveryEvents.close();
+      await ownIssuer?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,17 +1,21 @@
 /**
  * The emulator's request pipeline, in the order Azure Resource Manager applies it:
  *
- *   fault injection → bearer token → throttling (429) → api-version present → body (≤ 4 MB, JSON)
- *   → route (404 / 405) → api-version supported by the provider → handler → ARM headers + request log
+ *   fault injection → bearer token (401: a JWT of the trusted issuer, ARM's audience, not expired) → throttling (429)
+ *   → api-version present → RBAC (403 AuthorizationFailed: the action derived from method and path, at the path's
+ *   scope; rbac.ts) → body (≤ 4 MB, JSON) → route (404 / 405) → api-version supported by the provider → handler
+ *   → ARM headers + request log
  *
- * Control (`/_emulator/…`) and custom-topic (`/_eventgrid/…`) requests bypass ARM's checks. Every handler runs inside
+ * Control (`/_emulator/…`) and custom-topic (`/_eventgrid/…`) requests bypass ARM's checks: they are not ARM. Every handler runs inside
  * a try/catch: a thrown ArmError becomes its ARM answer, anything else an ARM-shaped 500, never a crashed process.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
+import type { ArmTokenVerifier, Caller } from "./authentication.ts";
 import type { FaultInjector } from "./faults.ts";
+import { authorizationFailedMessage, requiredPermission, type RequiredPermission } from "./rbac.ts";
 import { matchRoute, safeDecode, SUPPORTED_API_VERSIONS, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
@@ -27,6 +31,10 @@ export interface RequestRecord {
   /** 0 when a fault dropped the connection. */
   readonly status: number;
   readonly subscriptionId: string | undefined;
+  /** The object ID of the authenticated caller (undefined when authentication failed). */
+  readonly principalId?: string | undefined;
+  /** The action the request was authorized against (undefined for a path that names no ARM resource). */
+  readonly action?: string | undefined;
   /** ISO time the answer was sent. */
   readonly at: string;
 }
@@ -46,7 +54,9 @@ export interface PipelineDependencies {
   readonly throttle: ArmThrottle;
   readonly topics: CustomTopicSink;
   readonly control: ControlHandler;
-  readonly requiredToken: string | undefined;
+  readonly verifier: ArmTokenVerifier;
+  /** Whether the principal holds the action at the scope (the role assignments seeded through the control API). */
+  readonly authorize: (principalId: string, permission: RequiredPermission) => boolean;
   readonly log: RequestRecord[];
 }
 
@@ -96,8 +106,10 @@ async function handleArmRequest(
   const throttleClass = throttleClassOf(method);
   const correlationId = firstHeader(req, "x-ms-correlation-request-id") ?? randomUUID();
   const armHeaders: Record<string, string> = { "x-ms-request-id": randomUUID(), "x-ms-correlation-request-id": correlationId };
+  let caller: Caller | undefined;
+  const permission = requiredPermission(method, path);
   const record = (status: number) =>
-    deps.log.push({ method, path, apiVersion, status, subscriptionId, at: new Date().toISOString() });
+    deps.log.push({ method, path, apiVersion, status, subscriptionId, principalId: caller?.principalId, action: permission?.action, at: new Date().toISOString() });
   const answer = (response: ArmResponse) => {
     record(response.status);
     writeJson(res, response.status, response.body, { ...armHeaders, ...response.headers });
@@ -113,15 +125,21 @@ async function handleArmRequest(
     }
     if (fault?.status !== undefined) throw faultError(fault.status, fault.errorCode);
 
-    checkBearer(req, deps.requiredToken);
+    caller = await authenticate(req, deps.verifier, subscriptionId === undefined ? undefined : deps.env().state.tenantOf(subscriptionId));
     if (subscriptionId !== undefined) chargeThrottle(deps.throttle, subscriptionId, throttleClass, armHeaders);
     if (apiVersion === undefined) {
       throw new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     }
+    const match = matchRoute(deps.routes, path);
+    // Fail closed: a request a handler would serve but whose action cannot be derived is denied, never let through.
+    if (permission === undefined) {
+      if (match && KNOWN_METHODS.has(method) && match.route.handlers[method as HttpMethod] !== undefined) throw new ArmError(403, "AuthorizationFailed", authorizationFailedMessage(caller.principalId, { action: `(no action for ${method})`, scope: path }));
+    } else if (!deps.authorize(caller.principalId, permission)) {
+      throw new ArmError(403, "AuthorizationFailed", authorizationFailedMessage(caller.principalId, permission));
+    }
     const body = await readBody(req);
     if (body.tooLarge) throw tooLarge();
 
-    const match = matchRoute(deps.routes, path);
     if (!match) throw unknownRoute(path, apiVersion);
     const handler = KNOWN_METHODS.has(method) ? match.route.handlers[method as HttpMethod] : undefined;
     if (!handler) {
@@ -159,11 +177,16 @@ async function handleArmRequest(
   }
 }
 
-/** 401 in ARM's words when the bearer token is missing, malformed or (with requiredToken) not the expected one. */
-function checkBearer(req: IncomingMessage, requiredToken: string | undefined): void {
+/**
+ * The caller of an ARM request, or the 401 ARM answers: `AuthenticationFailed` without a well-formed bearer header,
+ * else the token verifier's verdict. The challenge names the subscription's tenant when the emulator knows it, as ARM's
+ * WWW-Authenticate does.
+ */
+async function authenticate(req: IncomingMessage, verifier: ArmTokenVerifier, tenantId: string | undefined): Promise<Caller> {
   const header = firstHeader(req, "authorization");
+  const authority = `https://login.windows.net/${tenantId ?? "common"}`;
   const challenge = (description: string) => ({
-    "WWW-Authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${description}"`,
+    "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description}"`,
   });
   if (header === undefined) {
     throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
@@ -176,9 +199,7 @@ function checkBearer(req: IncomingMessage, requiredToken: string | undefined): v
       headers: challenge("The authentication failed because of invalid 'Authorization' header."),
     });
   }
-  if (requiredToken !== undefined && token !== requiredToken) {
-    throw new ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.", { headers: challenge("The access token is invalid.") });
-  }
+  return verifier.verify(token, challenge);
 }
 
 /** Takes one token from the subscription's bucket; sets the remaining-count header or throws 429. */

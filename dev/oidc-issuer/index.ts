@@ -6,7 +6,9 @@
  *   GET  /{tenant}/v2.0/.well-known/openid-configuration   discovery document
  *   GET  /{tenant}/discovery/v2.0/keys                     JWKS (the published signing key only)
  *   POST /{tenant}/oauth2/v2.0/token                       client-credentials style token endpoint for local use:
- *        form fields client_id (required), roles (space- or comma-separated app roles), name, scope (ignored)
+ *        form fields client_id (required), roles (space- or comma-separated app roles), name, scope: `{resource}/.default`
+ *        makes the token's audience that resource (as Entra ID does, e.g. https://management.azure.com/.default for
+ *        ARM); without it the audience is the API's
  *
  * The app trusts the certificate through PORTCULLIS_AUTH_CA_FILE (local stack only).
  */
@@ -162,7 +164,9 @@ export async function startOidcIssuer(options: StartOidcIssuerOptions): Promise<
     }
     const roles = (form.get("roles") ?? "").split(/[\s,]+/).filter((r) => r.length > 0);
     const name = form.get("name") ?? undefined;
+    const resource = /^(\S+)\/\.default$/.exec(form.get("scope") ?? "")?.[1];
     const accessToken = await mintToken({
+      ...(resource !== undefined ? { audience: resource } : {}),
       roles,
       oid: objectIdForClient(clientId),
       appid: clientId,

@@ -9,12 +9,12 @@ import type { ArmPorts } from "../../ports/arm.ts";
 import { createApimPort } from "./apim.ts";
 import { createArmCallCounter, type ArmCallCounter } from "./call-counter.ts";
 import { createArmClients } from "./clients.ts";
-import { createLazyDefaultAzureCredential, createLocalEmulatorCredential } from "./credential.ts";
+import { createArmCredentialFromSettings, type ArmCredentialSettings } from "./credential.ts";
 import { createNetworkPort } from "./network.ts";
 import { createPrivateDnsPort } from "./private-dns.ts";
 
 export type { ArmCallCounter, ArmCallStats } from "./call-counter.ts";
-export { createLocalEmulatorCredential, LOCAL_EMULATOR_TOKEN } from "./credential.ts";
+export { createArmCredentialFromSettings, createLocalEmulatorCredential, LOCAL_ARM_CLIENT_ID } from "./credential.ts";
 
 /**
  * Retries tuned for a throttled sweep. ARM answers 429 with Retry-After once a subscription's token bucket is
@@ -70,12 +70,11 @@ export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
   };
 }
 
-export type ArmSettings = Pick<Settings, "PORTCULLIS_ARM_ENDPOINT" | "PORTCULLIS_ARM_CREDENTIAL" | "PORTCULLIS_ARM_CA_FILE">;
+export type ArmSettings = Pick<Settings, "PORTCULLIS_ARM_ENDPOINT" | "PORTCULLIS_ARM_CA_FILE"> & ArmCredentialSettings;
 
-/** Builds the ARM ports from app settings: managed identity in Azure, the emulator's token and CA locally. */
+/** Builds the ARM ports from app settings: managed identity in Azure, the local issuer's token and the emulator's CA locally. */
 export function createArmPortsFromSettings(settings: ArmSettings): AzureArmPorts {
-  const credential =
-    settings.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? createLocalEmulatorCredential() : createLazyDefaultAzureCredential();
+  const credential = createArmCredentialFromSettings(settings);
   return createArmPorts({
     endpoint: settings.PORTCULLIS_ARM_ENDPOINT,
     credential,

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { startArmEmulator, type ArmEmulator, type TopologyInput } from "../../../dev/arm-emulator/index.ts";
-import { createArmPorts, createArmPortsFromSettings, createLocalEmulatorCredential, type AzureArmPorts } from "../../../src/adapters/arm/index.ts";
+import { createArmPorts, createArmPortsFromSettings, type AzureArmPorts } from "../../../src/adapters/arm/index.ts";
+import { objectIdForClient } from "../../../dev/oidc-issuer/index.ts";
 import { PortcullisError } from "../../../src/domain/errors.ts";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
@@ -78,7 +79,7 @@ beforeEach(() => {
 function ports(): AzureArmPorts {
   return createArmPorts({
     endpoint: emulator.url,
-    credential: createLocalEmulatorCredential(),
+    credential: emulator.credential(),
     caPem: emulator.caPem,
     maxRetries: 4,
     retryDelayInMs: 10,
@@ -89,7 +90,7 @@ function ports(): AzureArmPorts {
 
 /** The consumer's side, driven with the network SDK directly, as a consumer would create its endpoint. */
 function consumerNetwork(): NetworkManagementClient {
-  return new NetworkManagementClient(createLocalEmulatorCredential(), CONSUMER, { endpoint: emulator.url, tlsOptions: { ca: emulator.caPem } });
+  return new NetworkManagementClient(emulator.credential(), CONSUMER, { endpoint: emulator.url, tlsOptions: { ca: emulator.caPem } });
 }
 
 async function createPrivateEndpoint(name: string, serviceId: string, manual = true): Promise<string> {
@@ -315,24 +316,30 @@ test("ARM throttling answers 429 with Retry-After; the SDK waits that long and t
   assert.ok(waitedMs >= 950, `waited ${waitedMs} ms for Retry-After`);
 });
 
-test("ports built from settings trust the emulator's CA file and use the local-emulator token", async () => {
+test("ports built from settings trust the emulator's CA file and get a client-credentials token from the local issuer", async () => {
   const dir = await mkdtemp(join(tmpdir(), "portcullis-arm-ca-"));
   try {
     const caFile = join(dir, "emulator-ca.pem");
+    const issuerCaFile = join(dir, "issuer-ca.pem");
     await writeFile(caFile, emulator.caPem);
+    await writeFile(issuerCaFile, emulator.identity.caPem);
     const arm = createArmPortsFromSettings({
       PORTCULLIS_ARM_ENDPOINT: emulator.url,
       PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
       PORTCULLIS_ARM_CA_FILE: caFile,
+      PORTCULLIS_ARM_TOKEN_ENDPOINT: emulator.identity.tokenEndpoint,
+      PORTCULLIS_ARM_TOKEN_CA_FILE: issuerCaFile,
     });
     assert.equal((await arm.apim.getService(SERVICE_A))?.name, "apim-a");
     assert.equal(arm.callCounter.snapshot().requests, 1);
+    const [request] = emulator.requests();
+    assert.equal(request?.principalId, objectIdForClient("portcullis-local"), "the emulator saw the token's object ID");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
 
 test("without the emulator's CA the TLS handshake fails and nothing is read", async () => {
-  const arm = createArmPorts({ endpoint: emulator.url, credential: createLocalEmulatorCredential(), maxRetries: 0 });
+  const arm = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), maxRetries: 0 });
   await assert.rejects(arm.apim.getService(SERVICE_A), (e: PortcullisError) => e instanceof PortcullisError && /CERT/i.test(`${e.code} ${e.message}`));
 });

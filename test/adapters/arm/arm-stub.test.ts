@@ -4,7 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createArmPorts, createLocalEmulatorCredential } from "../../../src/adapters/arm/index.ts";
+import type { TokenCredential } from "@azure/core-auth";
+import { createArmPorts } from "../../../src/adapters/arm/index.ts";
 import { PortcullisError } from "../../../src/domain/errors.ts";
 import { startHttpsStub, type StubAnswer, type StubRequest } from "./https-stub.ts";
 
@@ -26,12 +27,15 @@ function connectionBody(status: unknown, id = CONNECTION_ID): Record<string, unk
   };
 }
 
+/** The stub checks no token; any bearer will do. */
+const STUB_CREDENTIAL: TokenCredential = { getToken: async () => ({ token: "stub-token", expiresOnTimestamp: Date.now() + 3_600_000 }) };
+
 async function withStub(handle: (request: StubRequest, stub: { url: string }) => StubAnswer, run: (ports: ReturnType<typeof createArmPorts>, requests: StubRequest[]) => Promise<void>) {
   const stub = await startHttpsStub(handle);
   try {
     const ports = createArmPorts({
       endpoint: stub.url,
-      credential: createLocalEmulatorCredential(),
+      credential: STUB_CREDENTIAL,
       caPem: stub.caPem,
       maxRetries: 3,
       retryDelayInMs: 5,

@@ -1,7 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import https from "node:https";
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { startArmEmulator, type ArmEmulator } from "../../../dev/arm-emulator/index.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.ts";
@@ -11,11 +10,6 @@ const PROVIDER_SUB = "11111111-1111-1111-1111-111111111111";
 const CONSUMER_SUB = "22222222-2222-2222-2222-222222222222";
 const APIM_ID = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-contoso`;
 const SUBNET_ID = `/subscriptions/${CONSUMER_SUB}/resourceGroups/rg-consumer/providers/Microsoft.Network/virtualNetworks/vnet-consumer/subnets/snet-pe`;
-
-/** Any bearer token will do: the emulator checks that one is sent, not who signed it. */
-const credential: TokenCredential = {
-  getToken: async (): Promise<AccessToken> => ({ token: "e2e-token", expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
 
 let emulator: ArmEmulator;
 let webhook: WebhookReceiver;
@@ -86,7 +80,7 @@ test("creating a private endpoint with the real network client sends privateEndp
   assert.equal(registered.status, 201, JSON.stringify(registered.body));
   assert.equal(webhook.requests[0]?.headers["aeg-event-type"], "SubscriptionValidation");
 
-  const network = new NetworkManagementClient(credential, CONSUMER_SUB, {
+  const network = new NetworkManagementClient(emulator.credential(), CONSUMER_SUB, {
     endpoint: emulator.url,
     tlsOptions: { ca: emulator.caPem },
   });

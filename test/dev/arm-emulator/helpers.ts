@@ -18,7 +18,6 @@ export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
 export const CONSUMER_SUB = "c1c1c1c1-0000-4000-8000-000000000002";
 export const PARTNER_SUB = "c2c2c2c2-0000-4000-8000-000000000003";
 export const HUB_SUB = "b0b0b0b0-0000-4000-8000-000000000004";
-export const TOKEN = "test-token";
 
 export const APIM_RG = "rg-apim";
 export const CONSUMER_RG = "rg-app";
@@ -100,10 +99,17 @@ export function testTopology(): TopologyInput {
   };
 }
 
-/** A static credential: the emulator only checks that a bearer token is present (and equals requiredToken). */
-export const credential: TokenCredential = {
-  getToken: async () => ({ token: TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+/** The local app principal's credential at the emulator's issuer (it holds Owner at `/` unless a test seeds otherwise). */
+export function credential(emulator: ArmEmulator): TokenCredential {
+  return emulator.credential();
+}
+
+/** A real ARM token of the local app principal from the emulator's issuer. */
+export async function armToken(emulator: ArmEmulator): Promise<string> {
+  const token = await emulator.credential().getToken("https://management.azure.com/.default");
+  if (token === null) throw new Error("the local issuer gave no token");
+  return token.token;
+}
 
 /** SDK client options for the emulator: its URL as endpoint, its certificate as the only trusted CA. */
 export function clientOptions(emulator: ArmEmulator): { endpoint: string; tlsOptions: { ca: string } } {
@@ -117,11 +123,12 @@ export function clients(emulator: ArmEmulator): {
   dns: PrivateDnsManagementClient;
 } {
   const options = clientOptions(emulator);
+  const cred = credential(emulator);
   return {
-    apim: new ApiManagementClient(credential, PROVIDER_SUB, options),
-    network: new NetworkManagementClient(credential, CONSUMER_SUB, options),
-    partnerNetwork: new NetworkManagementClient(credential, PARTNER_SUB, options),
-    dns: new PrivateDnsManagementClient(credential, HUB_SUB, options),
+    apim: new ApiManagementClient(cred, PROVIDER_SUB, options),
+    network: new NetworkManagementClient(cred, CONSUMER_SUB, options),
+    partnerNetwork: new NetworkManagementClient(cred, PARTNER_SUB, options),
+    dns: new PrivateDnsManagementClient(cred, HUB_SUB, options),
   };
 }
 
@@ -135,15 +142,15 @@ export interface RawResponse {
   json: unknown;
 }
 
-/** One HTTPS request to the emulator with full control over headers and body. */
-export function rawRequest(
+/** One HTTPS request to the emulator with full control over headers and body (default bearer: the local app principal's real token). */
+export async function rawRequest(
   emulator: ArmEmulator,
   method: string,
   path: string,
   options: { headers?: Record<string, string>; body?: string | Buffer; token?: string | null } = {},
 ): Promise<RawResponse> {
   const headers: Record<string, string> = { ...options.headers };
-  if (options.token !== null) headers["authorization"] ??= `Bearer ${options.token ?? TOKEN}`;
+  if (options.token !== null) headers["authorization"] ??= `Bearer ${options.token ?? (await armToken(emulator))}`;
   if (options.body !== undefined) headers["content-type"] ??= "application/json";
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(emulator.url);
