@@ -5,7 +5,7 @@
  */
 import { startArmEmulator, type ArmEmulator } from "../../dev/arm-emulator/index.ts";
 import { startAzuriteTables, type LocalTableStorage } from "../../dev/azurite.ts";
-import { createArmPorts, createLocalEmulatorCredential, type AzureArmPorts } from "../../src/adapters/arm/index.ts";
+import { createArmPorts, type AzureArmPorts } from "../../src/adapters/arm/index.ts";
 import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables } from "../../src/adapters/tables/audit-store.ts";
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable } from "../../src/adapters/tables/decision-log.ts";
 import { createTableRuleStore, RULES_TABLE_SUFFIX } from "../../src/adapters/tables/rule-store.ts";
@@ -17,6 +17,8 @@ import type { AuditStore } from "../../src/ports/audit-store.ts";
 import type { DecisionLog } from "../../src/ports/decision-log.ts";
 import { auditEstate, type AuditEstateOptions } from "../../src/workflows/audit-estate.ts";
 import { decisionRecord } from "../fakes/decision-records.ts";
+import type { DeployedRoles } from "../support/deployed-roles.ts";
+import { grantDeployedRoles } from "../support/local-arm.ts";
 
 export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
 export const CONSUMER_SUB = "c1c1c1c1-0000-4000-8000-000000000002";
@@ -43,14 +45,20 @@ export interface AuditStack {
   readonly store: AuditStore;
   readonly decisionLog: DecisionLog;
   readonly clock: { now(): Date; set(iso: string): void };
+  /** The roles the audit's principal holds now: what infra/ deploys for the last run's settings. */
+  roles(): DeployedRoles;
   /** Appends a rule approval to the decision log for every Approved connection of the instance (as the engine would have). */
   recordApprovals(instanceId?: string): Promise<void>;
   audit(options?: Partial<AuditEstateOptions>): Promise<AuditRunSummary>;
   close(): Promise<void>;
 }
 
-/** Starts the emulator on a topology and Azurite, with every table the audit reads. */
-export async function startAuditStack(topology: string, tablePrefix = "audit"): Promise<AuditStack> {
+/**
+ * Starts the emulator on a topology and Azurite, with every table the audit reads. Each audit runs as the app's
+ * principal holding exactly the roles infra/ deploys for that run's settings (its instances, subscriptions, DNS zones
+ * and remediation switches); `changeRoles` alters them (negative tests drop an action).
+ */
+export async function startAuditStack(topology: string, tablePrefix = "audit", changeRoles?: (roles: DeployedRoles) => DeployedRoles): Promise<AuditStack> {
   const emulator = await startArmEmulator({ topology: topologyPath(topology), lroDelayMs: 5 });
   const storage = await startAzuriteTables();
   const tableSettings = { PORTCULLIS_TABLES_CONNECTION_STRING: storage.connectionString, PORTCULLIS_TABLES_ENDPOINT: undefined, PORTCULLIS_TABLE_PREFIX: tablePrefix };
@@ -66,7 +74,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
   const clock = { now: () => now, set: (iso: string) => (now = new Date(iso)) };
   const arm = createArmPorts({
     endpoint: emulator.url,
-    credential: createLocalEmulatorCredential(),
+    credential: emulator.credential(),
     caPem: emulator.caPem,
     retryDelayInMs: 10,
     maxRetryDelayInMs: 100,
@@ -75,7 +83,15 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
   const store = createTableAuditStore(tables);
   const decisionLog = createTableDecisionLog(decisionsTable);
   const ruleStore = createTableRuleStore({ table: rulesTable, clock });
+  // Until the first audit, the roles of a deployment with the harness's default settings (no remediation).
+  let granted = grantDeployedRoles(
+    emulator,
+    { PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB, PORTCULLIS_DNS_ZONE_IDS: HUB_ZONE_ID },
+    topologyPath(topology),
+    changeRoles ? { change: changeRoles } : {},
+  );
   return {
+    roles: () => granted,
     emulator,
     storage,
     arm,
@@ -107,20 +123,25 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
       }
     },
     audit(options = {}) {
-      return auditEstate(
-        { arm, auditStore: store, decisionLog, ruleStore, notifications: { publish: async () => {} }, clock },
-        {
-          managedInstanceIds: [],
-          managedSubscriptionIds: [PROVIDER_SUB],
-          dnsZoneIds: [HUB_ZONE_ID],
-          policy: DEFAULT_POLICY,
-          remediations: [],
-          mode: "dry-run",
-          concurrency: 4,
-          trigger: "timer",
-          ...options,
-        },
-      );
+      const run: AuditEstateOptions = {
+        managedInstanceIds: [],
+        managedSubscriptionIds: [PROVIDER_SUB],
+        dnsZoneIds: [HUB_ZONE_ID],
+        policy: DEFAULT_POLICY,
+        remediations: [],
+        mode: "dry-run",
+        concurrency: 4,
+        trigger: "timer",
+        ...options,
+      };
+      const settings = {
+        PORTCULLIS_MANAGED_INSTANCES: run.managedInstanceIds.join(","),
+        PORTCULLIS_MANAGED_SUBSCRIPTIONS: run.managedSubscriptionIds.join(","),
+        PORTCULLIS_DNS_ZONE_IDS: run.dnsZoneIds.join(","),
+        PORTCULLIS_REMEDIATE: run.remediations.join(","),
+      };
+      granted = grantDeployedRoles(emulator, settings, topologyPath(topology), changeRoles ? { change: changeRoles } : {});
+      return auditEstate({ arm, auditStore: store, decisionLog, ruleStore, notifications: { publish: async () => {} }, clock }, run);
     },
     async close() {
       await Promise.all([emulator.close(), storage.close()]);

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import azf from "@azure/functions";
@@ -15,6 +15,7 @@ import { parseSettings } from "../../src/config.ts";
 import { functionDefinitions } from "../../src/functions/index.ts";
 import { complianceAudit, runComplianceAudit } from "../../src/functions/compliance-audit.ts";
 import { loadAuditReport } from "../../src/workflows/audit-report.ts";
+import { grantDeployedRoles, localArmSettings } from "../support/local-arm.ts";
 import { HUB_ZONE_ID, PROVIDER_SUB, topologyPath } from "./audit-harness.ts";
 
 test("the complianceAudit timer audits the managed estate, stores the run and publishes compliance CloudEvents", async () => {
@@ -25,20 +26,20 @@ test("the complianceAudit timer audits the managed estate, stores the run and pu
   const storage = await startAzuriteTables();
   const dir = mkdtempSync(join(tmpdir(), "portcullis-audit-"));
   try {
-    writeFileSync(join(dir, "ca.pem"), emulator.caPem);
-    const settings = parseSettings({
+    const env = {
       PORTCULLIS_MODE: "enforce",
       PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB,
       PORTCULLIS_TABLES_CONNECTION_STRING: storage.connectionString,
-      PORTCULLIS_ARM_ENDPOINT: emulator.url,
-      PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
-      PORTCULLIS_ARM_CA_FILE: join(dir, "ca.pem"),
+      ...localArmSettings(emulator, dir),
       PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/compliance/api/events`,
       PORTCULLIS_AUTH_ISSUER: "https://login.example/tenant/v2.0",
       PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-test",
       PORTCULLIS_DNS_ZONE_IDS: HUB_ZONE_ID,
       PORTCULLIS_REMEDIATE: "dns-record",
-    });
+    };
+    const settings = parseSettings(env);
+    // The app's principal holds exactly what infra/ deploys for these settings (DNS remediation on, public access off).
+    grantDeployedRoles(emulator, env, topologyPath("audit-remediation"));
     const composition = createComposition(settings, { armPollIntervalInMs: 10 });
     const logs: string[] = [];
     const context = new azf.InvocationContext({ invocationId: "audit-1", functionName: "complianceAudit", logHandler: (_level, ...args) => logs.push(args.join(" ")) });

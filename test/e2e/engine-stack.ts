@@ -3,7 +3,7 @@
  * in-process Azurite, the HTTPS ARM emulator, and the production composition (src/composition.ts) built from
  * settings that point at them. Nothing here is mocked: real SDK clients, real Table Storage, real HTTPS.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startArmEmulator, type ArmEmulator, type TopologyInput } from "../../dev/arm-emulator/index.ts";
@@ -12,6 +12,11 @@ import { startAzuriteTables, type LocalTableStorage } from "../../dev/azurite.ts
 import { createComposition, type Composition, type CompositionOptions } from "../../src/composition.ts";
 import { parseSettings, type Settings } from "../../src/config.ts";
 import type { RuleInput } from "../../src/domain/rules/schema.ts";
+import type { TokenCredential } from "@azure/core-auth";
+import { OWNER_ROLE_ID } from "../../dev/arm-emulator/rbac.ts";
+import { objectIdForClient } from "../../dev/oidc-issuer/index.ts";
+import type { DeployedRoles, InfraRoleParameters } from "../support/deployed-roles.ts";
+import { grantDeployedRoles, localArmSettings } from "../support/local-arm.ts";
 
 export const PROVIDER_TENANT = "11111111-1111-4111-8111-111111111111";
 export const PARTNER_TENANT = "22222222-2222-4222-8222-222222222222";
@@ -91,6 +96,11 @@ export interface EngineStackOptions {
   readonly composition?: CompositionOptions;
   /** Table name prefix (default: unique per stack). */
   readonly tablePrefix?: string;
+  /**
+   * The app runs as a principal holding exactly the roles infra/ deploys for its settings; these change the infra
+   * parameters (e.g. consumer subscriptions) or the roles themselves (negative tests drop an action).
+   */
+  readonly roles?: { readonly overrides?: Partial<InfraRoleParameters>; readonly change?: (roles: DeployedRoles) => DeployedRoles };
 }
 
 export interface EngineStack {
@@ -99,10 +109,17 @@ export interface EngineStack {
   /** The app settings as environment variables (what a Functions host would see). */
   readonly env: Readonly<Record<string, string>>;
   readonly settings: Settings;
+  /** The role definitions and assignments the app's principal holds in the emulator (what infra/ deploys). */
+  readonly roles: DeployedRoles;
   /** A composition over `settings`: what the app builds in production. */
   readonly composition: Composition;
   /** Another composition over the same settings: a second app instance sharing ARM and storage. */
   secondInstance(): Composition;
+  /**
+   * A credential for someone else acting on the estate (e.g. a consumer team creating its endpoint): its own
+   * principal, holding Owner at the given subscription only. The app's own roles are unchanged.
+   */
+  ownerCredential(name: string, subscriptionId: string): TokenCredential;
   close(): Promise<void>;
 }
 
@@ -113,30 +130,34 @@ export async function startEngineStack(options: EngineStackOptions): Promise<Eng
   const storage = await startAzuriteTables();
   const emulator = await startArmEmulator({ ...options.emulator, topology: options.topology });
   const dir = mkdtempSync(join(tmpdir(), "portcullis-engine-"));
-  const caFile = join(dir, "arm-emulator-ca.pem");
-  writeFileSync(caFile, emulator.caPem);
   const env: Record<string, string> = {
     PORTCULLIS_MODE: "enforce",
     PORTCULLIS_DEFAULT_ACTION: "manual",
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB,
     PORTCULLIS_TABLES_CONNECTION_STRING: storage.connectionString,
     PORTCULLIS_TABLE_PREFIX: options.tablePrefix ?? `engine${++stacks}x${process.pid}`,
-    PORTCULLIS_ARM_ENDPOINT: emulator.url,
-    PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
-    PORTCULLIS_ARM_CA_FILE: caFile,
+    ...localArmSettings(emulator, dir),
     PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/${TOPIC}/api/events`,
     PORTCULLIS_AUTH_ISSUER: "https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0",
     PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-tests",
     ...options.settings,
   };
   const settings = parseSettings(env);
+  const roles = grantDeployedRoles(emulator, env, options.topology, options.roles ?? {});
   return {
     emulator,
     storage,
     env,
     settings,
+    roles,
     composition: createComposition(settings, options.composition),
     secondInstance: () => createComposition(settings, options.composition),
+    ownerCredential(name, subscriptionId) {
+      const current = emulator.authorization();
+      const assignment = { principalId: objectIdForClient(name), scope: `/subscriptions/${subscriptionId}`, roleDefinitionId: OWNER_ROLE_ID };
+      emulator.setAuthorization({ ...current, roleAssignments: [...current.roleAssignments, assignment] });
+      return emulator.credential(name);
+    },
     async close() {
       await emulator.close();
       await storage.close();

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NetworkManagementClient } from "@azure/arm-network";
 import { startFunctionsHost, type LocalFunctionsHost } from "../../dev/functions-host/index.ts";
-import { createLocalEmulatorCredential } from "../../src/adapters/arm/credential.ts";
 import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/arm-events.ts";
 import type { DecisionRecord } from "../../src/domain/decision.ts";
 import type { PrivateEndpointConnection } from "../../src/domain/model.ts";
@@ -71,7 +70,7 @@ after(async () => {
 
 /** Creates a private endpoint with a manual connection to the instance, as a consumer would, with the real SDK. */
 async function createEndpoint(subscriptionId: string, name: string, requestMessage = ""): Promise<void> {
-  const network = new NetworkManagementClient(createLocalEmulatorCredential(), subscriptionId, { endpoint: stack.emulator.url, tlsOptions: { ca: stack.emulator.caPem } });
+  const network = new NetworkManagementClient(stack.ownerCredential(`consumer-${subscriptionId}`, subscriptionId), subscriptionId, { endpoint: stack.emulator.url, tlsOptions: { ca: stack.emulator.caPem } });
   await network.privateEndpoints.beginCreateOrUpdateAndWait(
     "rg-consumer",
     name,
