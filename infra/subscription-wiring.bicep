@@ -61,6 +61,7 @@ var deadLetterAccountIdSegments = split(deadLetterStorageAccountResourceId, '/')
 var endpointReadActions = [
   'Microsoft.Network/privateEndpoints/read'
   'Microsoft.Network/networkInterfaces/read'
+  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups/read'
 ]
 
 resource topicGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {

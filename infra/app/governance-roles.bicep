@@ -24,6 +24,7 @@ var connectionApprovalActions = [
   'Microsoft.ApiManagement/service/read'
   'Microsoft.ApiManagement/service/privateEndpointConnections/read'
   'Microsoft.ApiManagement/service/privateEndpointConnections/write'
+  'Microsoft.ApiManagement/service/operationresults/read'
 ]
 var publicAccessRemediationActions = remediatePublicNetworkAccess ? ['Microsoft.ApiManagement/service/write'] : []
 
@@ -33,7 +34,7 @@ var dnsAuditActions = [
   'Microsoft.Network/privateDnsZones/A/read'
   'Microsoft.Network/privateDnsZones/virtualNetworkLinks/read'
 ]
-var dnsRemediationActions = remediateDnsRecords ? ['Microsoft.Network/privateDnsZones/A/write'] : []
+var dnsRemediationActions = remediateDnsRecords ? ['Microsoft.Network/privateDnsZones/A/write', 'Microsoft.Network/privateDnsZones/A/delete'] : []
 
 resource apimConnectionApprover 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, deploymentName, 'portcullis-apim-connection-approver')
