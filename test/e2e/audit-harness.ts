@@ -19,6 +19,11 @@ import { auditEstate, type AuditEstateOptions } from "../../src/workflows/audit-
 import { decisionRecord } from "../fakes/decision-records.ts";
 import type { DeployedRoles } from "../support/deployed-roles.ts";
 import { grantDeployedRoles } from "../support/local-arm.ts";
+import { OWNER_ROLE_ID } from "../../dev/arm-emulator/rbac.ts";
+import { objectIdForClient } from "../../dev/oidc-issuer/index.ts";
+
+/** The client ID of the human operator who changes the estate behind the app's back in some tests. */
+const OPERATOR_CLIENT_ID = "estate-operator";
 
 export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
 export const CONSUMER_SUB = "c1c1c1c1-0000-4000-8000-000000000002";
@@ -41,11 +46,14 @@ export const DEFAULT_POLICY: AuditPolicy = {
 export interface AuditStack {
   readonly emulator: ArmEmulator;
   readonly storage: LocalTableStorage;
+  /** The app's ARM ports: they hold exactly the roles infra/ deploys. */
   readonly arm: AzureArmPorts;
+  /** ARM ports of a human operator with Owner on the estate, for changes a test makes behind the app's back. */
+  readonly operatorArm: AzureArmPorts;
   readonly store: AuditStore;
   readonly decisionLog: DecisionLog;
   readonly clock: { now(): Date; set(iso: string): void };
-  /** The roles the audit's principal holds now: what infra/ deploys for the last run's settings. */
+  /** The app principal's roles now: what infra/ deploys for the last run's settings (the operator's Owner is added). */
   roles(): DeployedRoles;
   /** Appends a rule approval to the decision log for every Approved connection of the instance (as the engine would have). */
   recordApprovals(instanceId?: string): Promise<void>;
@@ -72,14 +80,22 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
   await Promise.all([ensureAuditTables(tables), ensureDecisionLogTable(decisionsTable), ensureTable(rulesTable)]);
   let now = new Date("2025-06-01T06:00:00.000Z");
   const clock = { now: () => now, set: (iso: string) => (now = new Date(iso)) };
-  const arm = createArmPorts({
-    endpoint: emulator.url,
-    credential: emulator.credential(),
-    caPem: emulator.caPem,
-    retryDelayInMs: 10,
-    maxRetryDelayInMs: 100,
-    pollIntervalInMs: 10,
-  });
+  const portsAs = (clientId?: string) =>
+    createArmPorts({
+      endpoint: emulator.url,
+      credential: emulator.credential(clientId),
+      caPem: emulator.caPem,
+      retryDelayInMs: 10,
+      maxRetryDelayInMs: 100,
+      pollIntervalInMs: 10,
+    });
+  const arm = portsAs();
+  const operatorArm = portsAs(OPERATOR_CLIENT_ID);
+  const operator = { principalId: objectIdForClient(OPERATOR_CLIENT_ID), scope: "/", roleDefinitionId: OWNER_ROLE_ID };
+  const withOperator = (roles: DeployedRoles): DeployedRoles => {
+    const changed = changeRoles ? changeRoles(roles) : roles;
+    return { ...changed, roleAssignments: [...changed.roleAssignments, operator] };
+  };
   const store = createTableAuditStore(tables);
   const decisionLog = createTableDecisionLog(decisionsTable);
   const ruleStore = createTableRuleStore({ table: rulesTable, clock });
@@ -88,13 +104,14 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
     emulator,
     { PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB, PORTCULLIS_DNS_ZONE_IDS: HUB_ZONE_ID },
     topologyPath(topology),
-    changeRoles ? { change: changeRoles } : {},
+    { change: withOperator },
   );
   return {
     roles: () => granted,
     emulator,
     storage,
     arm,
+    operatorArm,
     store,
     decisionLog,
     clock,
@@ -140,7 +157,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
         PORTCULLIS_DNS_ZONE_IDS: run.dnsZoneIds.join(","),
         PORTCULLIS_REMEDIATE: run.remediations.join(","),
       };
-      granted = grantDeployedRoles(emulator, settings, topologyPath(topology), changeRoles ? { change: changeRoles } : {});
+      granted = grantDeployedRoles(emulator, settings, topologyPath(topology), { change: withOperator });
       return auditEstate({ arm, auditStore: store, decisionLog, ruleStore, notifications: { publish: async () => {} }, clock }, run);
     },
     async close() {

@@ -29,7 +29,7 @@ describe("audit runs on the local stack", () => {
       assert.deepEqual(await statusOf(run2.runId), { [PUBLIC]: ["suppressed", "2025-06-01T06:00:00.000Z"], [MISSING]: ["open", "2025-06-01T06:00:00.000Z"] });
       assert.equal(run2.findings.suppressed, 1);
 
-      await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4"], { ttl: 10 });
+      await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4"], { ttl: 10 });
       stack.clock.set("2025-06-04T06:00:00.000Z");
       const run3 = await stack.audit();
       assert.deepEqual(await statusOf(run3.runId), { [PUBLIC]: ["open", "2025-06-01T06:00:00.000Z"], [MISSING]: ["resolved", "2025-06-01T06:00:00.000Z"] });

@@ -40,8 +40,8 @@ async function renderedEstateReport(): Promise<string> {
     const days = ["01", "02", "03", "04", "05", "06"];
     for (const [i, day] of days.entries()) {
       stack.clock.set(`2025-06-${day}T06:00:00.000Z`);
-      if (i === 2) await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4", "10.20.1.4"], { ttl: 10 });
-      if (i === 4) await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4", "10.20.1.4", "10.30.1.9"], { ttl: 10 });
+      if (i === 2) await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4", "10.20.1.4"], { ttl: 10 });
+      if (i === 4) await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4", "10.20.1.4", "10.30.1.9"], { ttl: 10 });
       await stack.audit({ requestedBy: i === 5 ? "security-team@contoso.example" : undefined, trigger: i === 5 ? "manual" : "timer" });
     }
     const report = await loadAuditReport(stack.store, "latest");
