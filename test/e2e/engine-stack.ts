@@ -143,7 +143,15 @@ export async function startEngineStack(options: EngineStackOptions): Promise<Eng
     ...options.settings,
   };
   const settings = parseSettings(env);
-  const roles = grantDeployedRoles(emulator, env, options.topology, options.roles ?? {});
+  // Every consumer subscription of the topology is wired (subscription-wiring.bicep, the entry point a consumer
+  // team runs in its own subscription) unless a test says otherwise — the partner subscription included, though it
+  // sits in another tenant: in Azure that grant needs a cross-tenant delegation (e.g. Azure Lighthouse) that infra/
+  // does not deploy. test/e2e/rbac-deployed-roles.test.ts checks what happens without it.
+  const consumerSubscriptionIds = ((options.topology as { subscriptions?: { id: string }[] }).subscriptions ?? []).map((s) => s.id);
+  const roles = grantDeployedRoles(emulator, env, options.topology, {
+    ...options.roles,
+    overrides: { consumerSubscriptionIds, ...options.roles?.overrides },
+  });
   return {
     emulator,
     storage,
