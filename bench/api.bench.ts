@@ -14,7 +14,6 @@
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { ApiManagementClient } from "@azure/arm-apimanagement";
-import { createLocalEmulatorCredential } from "../src/adapters/arm/index.ts";
 import { apiTopology, CONSUMER_SUB, connectionPathFor, PROVIDER_SUB, serviceIdOf, startApiStack, TICKET, type ApiStack } from "../test/e2e/api-stack.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";
 
@@ -165,7 +164,7 @@ export async function run(): Promise<BenchResult> {
     for (let i = 0; i < 3; i++) await apiCall("list", undefined);
     const viaApi = await runPhase(load, apiPool, apiCall);
 
-    const client = new ApiManagementClient(createLocalEmulatorCredential(), PROVIDER_SUB, {
+    const client = new ApiManagementClient(api.emulator.credential(), PROVIDER_SUB, {
       endpoint: api.emulator.url,
       tlsOptions: { ca: api.emulator.caPem },
       credentialScopes: [`${new URL(api.emulator.url).origin}/.default`],

@@ -18,7 +18,7 @@
 import { pathToFileURL } from "node:url";
 import { startArmEmulator, type ArmEmulator } from "../dev/arm-emulator/index.ts";
 import type { TopologyInput } from "../dev/arm-emulator/topology.ts";
-import { createArmPorts, createLocalEmulatorCredential } from "../src/adapters/arm/index.ts";
+import { createArmPorts } from "../src/adapters/arm/index.ts";
 import type { AuditRunSummary } from "../src/domain/audit/run.ts";
 import { auditEstate, type AuditEstateOptions } from "../src/workflows/audit-estate.ts";
 import { ARM_READ_BUDGET } from "../src/workflows/audit-limiter.ts";
@@ -136,7 +136,7 @@ function topology(size: Size): TopologyInput {
  * the Table adapter's. Built before the measured runs, with throttling off (the emulator names connections itself).
  */
 async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<DecisionLog, "listLatestByService">> {
-  const arm = createArmPorts({ endpoint: emulator.url, credential: createLocalEmulatorCredential(), caPem: emulator.caPem });
+  const arm = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem });
   const byInstance = new Map<string, ReadonlyMap<string, LatestDecisions>>();
   for (let i = 0; i < size.instances; i++) {
     const records: DecisionRecord[] = [];
@@ -173,7 +173,7 @@ function throttleLowerBoundMs(emulator: ArmEmulator): number {
 async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<DecisionLog, "listLatestByService">, tuning: Partial<AuditEstateOptions>): Promise<Measured> {
   emulator.throttle.reset();
   emulator.clearRequests();
-  const arm = createArmPorts({ endpoint: emulator.url, credential: createLocalEmulatorCredential(), caPem: emulator.caPem });
+  const arm = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem });
   global.gc?.();
   const baseHeap = process.memoryUsage().heapUsed;
   let peakHeap = baseHeap;

@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { parseSettings } from "../src/config.ts";
 import { withResolvedSchedules } from "../src/functions/definition.ts";
 import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../src/domain/arm-events.ts";
-import { startArmEmulator, type ArmEmulator } from "./arm-emulator/index.ts";
+import { grantDeployedRoles } from "../test/support/local-arm.ts";
+import { LOCAL_APP_CLIENT_ID, startArmEmulator, type ArmEmulator } from "./arm-emulator/index.ts";
 import { startAzuriteTables, type LocalTableStorage } from "./azurite.ts";
 import { startFunctionsHost, type LocalFunctionsHost } from "./functions-host/index.ts";
 import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer/index.ts";
@@ -78,11 +79,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const subscriptions = subscriptionIdsOf(options.topologyFile);
 
   const azurite = await startAzuriteTables({ port: await pickPort(PREFERRED_PORTS.azurite, options.ports) });
+  // One local issuer for both the API's tokens and the app's ARM tokens, as Entra ID issues both in Azure.
+  const issuer = await startOidcIssuer({ port: await pickPort(PREFERRED_PORTS.oidcIssuer, options.ports), audience: LOCAL_AUDIENCE });
   const arm = await startArmEmulator({
     port: await pickPort(PREFERRED_PORTS.armEmulator, options.ports),
     topology: options.topologyFile,
+    identity: { issuer: issuer.issuer, jwksUri: issuer.jwksUri, tokenEndpoint: issuer.tokenEndpoint, caPem: issuer.caPem },
   });
-  const issuer = await startOidcIssuer({ port: await pickPort(PREFERRED_PORTS.oidcIssuer, options.ports), audience: LOCAL_AUDIENCE });
   const armCaFile = join(options.stateDir, "arm-emulator-ca.pem");
   const authCaFile = join(options.stateDir, "oidc-issuer-ca.pem");
   writeFileSync(armCaFile, arm.caPem);
@@ -97,12 +100,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     PORTCULLIS_ARM_ENDPOINT: arm.url,
     PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
     PORTCULLIS_ARM_CA_FILE: armCaFile,
+    PORTCULLIS_ARM_TOKEN_ENDPOINT: issuer.tokenEndpoint,
+    PORTCULLIS_ARM_TOKEN_CA_FILE: authCaFile,
+    PORTCULLIS_ARM_CLIENT_ID: LOCAL_APP_CLIENT_ID,
     PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: `${arm.url}/_eventgrid/topics/portcullis/api/events`,
     PORTCULLIS_AUTH_ISSUER: issuer.issuer,
     PORTCULLIS_AUTH_AUDIENCE: LOCAL_AUDIENCE,
     PORTCULLIS_AUTH_CA_FILE: authCaFile,
     ...options.settings,
   };
+  // The app's identity holds exactly the roles infra/ deploys for these settings (compiled by the Bicep CLI).
+  grantDeployedRoles(arm, settings, options.topologyFile);
   // The app reads its settings from process.env once (src/config.ts), exactly as in Azure.
   Object.assign(process.env, settings);
   const { functionDefinitions } = await import("../src/functions/index.ts");

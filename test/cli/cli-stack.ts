@@ -13,6 +13,9 @@ import { startArmEmulator, type ArmEmulator, type TopologyInput } from "../../de
 import { startAzuriteTables, type LocalTableStorage } from "../../dev/azurite.ts";
 import { createComposition } from "../../src/composition.ts";
 import { parseSettings } from "../../src/config.ts";
+import { startOidcIssuer } from "../../dev/oidc-issuer/index.ts";
+import type { DeployedRoles } from "../support/deployed-roles.ts";
+import { grantDeployedRoles, localArmSettings } from "../support/local-arm.ts";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const NODE = join(ROOT, "node_modules", ".bin", "node");
@@ -70,29 +73,45 @@ export interface CliStack {
 }
 
 /** Starts Azurite and the emulator and writes a stack file with every PORTCULLIS_* setting pointing at them. */
-export async function startCliStack(options: { topology?: TopologyInput; settings?: Record<string, string>; requiredArmToken?: string } = {}): Promise<CliStack> {
+export async function startCliStack(
+  options: {
+    topology?: TopologyInput;
+    settings?: Record<string, string>;
+    /** The stack's token endpoint is another issuer's, whose tokens ARM refuses (401 InvalidAuthenticationToken). */
+    untrustedArmTokens?: boolean;
+    change?: (roles: DeployedRoles) => DeployedRoles;
+  } = {},
+): Promise<CliStack> {
   const dir = mkdtempSync(join(tmpdir(), "portcullis-cli-"));
-  const [tables, emulator] = await Promise.all([
+  const topology = options.topology ?? CLI_TOPOLOGY;
+  const [tables, emulator, untrusted] = await Promise.all([
     startAzuriteTables(),
-    startArmEmulator({ topology: options.topology ?? CLI_TOPOLOGY, lroDelayMs: 20, ...(options.requiredArmToken !== undefined ? { requiredToken: options.requiredArmToken } : {}) }),
+    startArmEmulator({ topology, lroDelayMs: 20 }),
+    options.untrustedArmTokens ? startOidcIssuer({ audience: "https://management.azure.com/" }) : Promise.resolve(undefined),
   ]);
-  writeFileSync(join(dir, "arm-ca.pem"), emulator.caPem);
+  const arm = localArmSettings(emulator, dir, { relativeFiles: true });
+  if (untrusted !== undefined) {
+    writeFileSync(join(dir, "untrusted-token-ca.pem"), untrusted.caPem);
+    arm["PORTCULLIS_ARM_TOKEN_ENDPOINT"] = untrusted.tokenEndpoint;
+    arm["PORTCULLIS_ARM_TOKEN_CA_FILE"] = "untrusted-token-ca.pem";
+  }
   const settings: Record<string, string> = {
     PORTCULLIS_MODE: "enforce",
     PORTCULLIS_DEFAULT_ACTION: "manual",
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB,
     PORTCULLIS_TABLES_CONNECTION_STRING: tables.connectionString,
     PORTCULLIS_TABLE_PREFIX: "clitest",
-    PORTCULLIS_ARM_ENDPOINT: emulator.url,
-    PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
-    PORTCULLIS_ARM_CA_FILE: "arm-ca.pem",
+    ...arm,
     PORTCULLIS_AUTH_ISSUER: "https://127.0.0.1:1/local-tenant/v2.0",
     PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-local",
     PORTCULLIS_DNS_ZONE_IDS: ZONE_ID,
     ...options.settings,
   };
+  // The CLI runs as a principal holding exactly the roles infra/ deploys for these settings.
+  grantDeployedRoles(emulator, settings, topology, options.change ? { change: options.change } : {});
   // As after `npm start`: the app has run once, so its tables exist.
-  await createComposition(parseSettings({ ...settings, PORTCULLIS_ARM_CA_FILE: join(dir, "arm-ca.pem") })).engineDeps({ info() {}, warn() {}, error() {} });
+  const absolute = Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, k.endsWith("_FILE") ? join(dir, v) : v]));
+  await createComposition(parseSettings(absolute)).engineDeps({ info() {}, warn() {}, error() {} });
   const stackFile = join(dir, "stack.json");
   writeFileSync(stackFile, JSON.stringify({ settings, functionsHostUrl: "http://127.0.0.1:1", keys: {}, oidc: {} }, null, 2));
   return {
@@ -102,7 +121,7 @@ export async function startCliStack(options: { topology?: TopologyInput; setting
     tables,
     settings,
     async close() {
-      await Promise.all([emulator.close(), tables.close()]);
+      await Promise.all([emulator.close(), tables.close(), untrusted?.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
