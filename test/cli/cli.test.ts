@@ -116,6 +116,8 @@ describe("settings, authentication and reachability", { concurrency: true }, () 
         `  PORTCULLIS_ARM_ENDPOINT: ${s["PORTCULLIS_ARM_ENDPOINT"]}`,
         "  PORTCULLIS_ARM_CREDENTIAL: local-emulator",
         "  PORTCULLIS_ARM_CA_FILE: arm-ca.pem",
+        `  PORTCULLIS_ARM_TOKEN_ENDPOINT: ${s["PORTCULLIS_ARM_TOKEN_ENDPOINT"]}`,
+        "  PORTCULLIS_ARM_TOKEN_CA_FILE: arm-token-ca.pem",
         "",
       ].join("\n"),
     );
