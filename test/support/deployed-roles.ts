@@ -10,7 +10,7 @@
  */
 import type { AuthorizationSeed, RoleAssignment, RoleDefinition } from "../../dev/arm-emulator/index.ts";
 import { roleDefinitionGuid, scopeCovers } from "../../dev/arm-emulator/rbac.ts";
-import { deployedResources, type DeployedResource, type DeploymentScope } from "./arm-template.ts";
+import { deployedResources, type DeployedResource, type DeploymentScope } from "./arm-deployment.ts";
 import { compileBicep } from "./compiled-infra.ts";
 
 /** The parameters of infra/main.bicep that decide Portcullis's roles, mapped to a test topology. */

@@ -1,5 +1,5 @@
 /**
- * A small evaluator for the ARM template expression language, enough to read what a compiled Bicep template would
+ * What a whole deployment of a compiled Bicep template deploys: an evaluator for the ARM template expression language that
  * deploy: its parameters and variables, nested deployments (inner expression scope, copy loops, conditions,
  * subscription / resource-group scopes) and the resources inside them, with `reference()` of a nested deployment
  * giving that deployment's outputs. Only the functions infra/ uses are implemented; any other function, or a
