@@ -30,6 +30,7 @@ param eventTimeToLiveInMinutes int = 1440
 
 // The Event Grid trigger registered by src/functions (the one function that takes ARM events).
 var eventFunctionName = 'privateEndpointEvents'
+var functionAppIdSegments = split(functionAppResourceId, '/')
 
 // Microsoft.Resources events the engine acts on (HANDLED_EVENT_TYPES).
 var handledEventTypes = [
@@ -43,6 +44,7 @@ var handledOperationNames = [
   'Microsoft.Network/privateEndpoints/write'
   'Microsoft.Network/privateEndpoints/delete'
   'Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write'
+  'Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete'
   'Microsoft.ApiManagement/service/privateEndpointConnections/write'
   'Microsoft.ApiManagement/service/privateEndpointConnections/delete'
 ]
@@ -59,7 +61,13 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
     destination: {
       endpointType: 'AzureFunction'
       properties: {
-        resourceId: '${functionAppResourceId}/functions/${eventFunctionName}'
+        resourceId: resourceId(
+          functionAppIdSegments[2],
+          functionAppIdSegments[4],
+          'Microsoft.Web/sites/functions',
+          last(functionAppIdSegments),
+          eventFunctionName
+        )
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
@@ -93,4 +101,5 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
   }
 }
 
+@description('Resource ID of the event subscription.')
 output id string = eventSubscription.id
