@@ -105,6 +105,38 @@ export function moduleTemplate(template: ArmTemplate, ...symbols: string[]): Arm
 /** Values for the template's parameters; missing ones take their defaultValue. */
 export type ParameterValues = Readonly<Record<string, unknown>>;
 
+/**
+ * A value only a deployment knows (a module output, a resource property read with reference()). It stays symbolic:
+ * property access extends it, and as text it reads `<reference('storage').outputs.tableEndpoint.value>`.
+ */
+export class DeploymentValue {
+  readonly expression: string;
+  constructor(expression: string) {
+    this.expression = expression;
+  }
+  toString(): string {
+    return `<${this.expression}>`;
+  }
+}
+
+/** What deployment functions return: Azure's public cloud, one tenant and subscription (override per test). */
+export interface DeploymentContext {
+  readonly environment: Record<string, unknown>;
+  readonly tenantId: string;
+  readonly subscriptionId: string;
+}
+
+export const PUBLIC_CLOUD_DEPLOYMENT: DeploymentContext = {
+  // environment() in AzureCloud, as learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment#environment shows it.
+  environment: {
+    name: "AzureCloud",
+    resourceManager: "https://management.azure.com/",
+    authentication: { loginEndpoint: "https://login.microsoftonline.com/", audiences: ["https://management.core.windows.net/", "https://management.azure.com/"] },
+  },
+  tenantId: "99999999-8888-7777-6666-555555555555",
+  subscriptionId: "11111111-2222-3333-4444-555555555555",
+};
+
 type Node =
   | { readonly kind: "literal"; readonly value: unknown }
   | { readonly kind: "call"; readonly name: string; readonly args: readonly Node[] }
@@ -120,8 +152,8 @@ export function isExpression(value: unknown): value is string {
  * Evaluates a JSON value of the template: expressions are resolved, arrays and objects recursively, literal strings
  * are returned as they are (with the `[[` escape undone).
  */
-export function evaluate(template: ArmTemplate, value: unknown, parameters: ParameterValues = {}): unknown {
-  return new Evaluator(template, parameters).value(value);
+export function evaluate(template: ArmTemplate, value: unknown, parameters: ParameterValues = {}, deployment = PUBLIC_CLOUD_DEPLOYMENT): unknown {
+  return new Evaluator(template, parameters, deployment).value(value);
 }
 
 class Evaluator {
@@ -130,10 +162,12 @@ class Evaluator {
   readonly #variables = new Map<string, unknown>();
   readonly #resolving = new Set<string>();
   readonly #locals: readonly Record<string, unknown>[];
+  readonly #deployment: DeploymentContext;
 
-  constructor(template: ArmTemplate, parameters: ParameterValues, locals: readonly Record<string, unknown>[] = []) {
+  constructor(template: ArmTemplate, parameters: ParameterValues, deployment: DeploymentContext, locals: readonly Record<string, unknown>[] = []) {
     this.#template = template;
     this.#parameters = parameters;
+    this.#deployment = deployment;
     this.#locals = locals;
   }
 
@@ -171,7 +205,7 @@ class Evaluator {
     const member = this.#template.functions?.find((f) => f.namespace === namespace)?.members[name];
     if (member === undefined) throw new Error(`${namespace}.${name}: the template declares no such function`);
     const locals = Object.fromEntries(member.parameters.map((p, i) => [p.name, args[i]]));
-    return new Evaluator(this.#template, this.#parameters, [locals]).value(member.output.value);
+    return new Evaluator(this.#template, this.#parameters, this.#deployment, [locals]).value(member.output.value);
   }
 
   #eval(node: Node): unknown {
@@ -180,12 +214,15 @@ class Evaluator {
         return node.value;
       case "property": {
         const target = this.#eval(node.target);
+        if (target instanceof DeploymentValue) return new DeploymentValue(`${target.expression}.${node.name}`);
         if (typeof target !== "object" || target === null) throw new Error(`.${node.name} of a non-object`);
         return (target as Record<string, unknown>)[node.name];
       }
       case "index": {
         const target = this.#eval(node.target) as Record<string | number, unknown>;
-        return target[this.#eval(node.index) as string | number];
+        const index = this.#eval(node.index) as string | number;
+        if (target instanceof DeploymentValue) return new DeploymentValue(`${target.expression}[${JSON.stringify(index)}]`);
+        return target[index];
       }
       case "call":
         return this.#call(node.name, node.args);
@@ -213,6 +250,14 @@ class Evaluator {
         return this.#parameter(text(0));
       case "variables":
         return this.#variable(text(0));
+      case "reference":
+        return new DeploymentValue(`reference(${args.map((a) => JSON.stringify(String(a))).join(", ")})`);
+      case "environment":
+        return this.#deployment.environment;
+      case "tenant":
+        return { tenantId: this.#deployment.tenantId };
+      case "subscription":
+        return { id: `/subscriptions/${this.#deployment.subscriptionId}`, subscriptionId: this.#deployment.subscriptionId, tenantId: this.#deployment.tenantId };
       case "true":
         return true;
       case "false":
@@ -243,6 +288,10 @@ class Evaluator {
         return args.some((a) => a === true);
       case "equals":
         return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+      case "add":
+        return Number(args[0]) + Number(args[1]);
+      case "sub":
+        return Number(args[0]) - Number(args[1]);
       case "tolower":
         return text(0).toLowerCase();
       case "toupper":
