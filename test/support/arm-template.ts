@@ -124,6 +124,8 @@ export interface DeploymentContext {
   readonly environment: Record<string, unknown>;
   readonly tenantId: string;
   readonly subscriptionId: string;
+  /** The resource group a resource-group-scoped template deploys to. */
+  readonly resourceGroup: string;
 }
 
 export const PUBLIC_CLOUD_DEPLOYMENT: DeploymentContext = {
@@ -135,6 +137,7 @@ export const PUBLIC_CLOUD_DEPLOYMENT: DeploymentContext = {
   },
   tenantId: "99999999-8888-7777-6666-555555555555",
   subscriptionId: "11111111-2222-3333-4444-555555555555",
+  resourceGroup: "rg-deployment",
 };
 
 type Node =
@@ -163,6 +166,7 @@ class Evaluator {
   readonly #resolving = new Set<string>();
   readonly #locals: readonly Record<string, unknown>[];
   readonly #deployment: DeploymentContext;
+  readonly #lambdaScope = new Map<string, unknown>();
 
   constructor(template: ArmTemplate, parameters: ParameterValues, deployment: DeploymentContext, locals: readonly Record<string, unknown>[] = []) {
     this.#template = template;
@@ -236,6 +240,20 @@ class Evaluator {
       const [condition, whenTrue, whenFalse] = argNodes;
       return this.#eval(condition!) === true ? this.#eval(whenTrue!) : this.#eval(whenFalse!);
     }
+    // map/filter(array, lambda('x', body)): the body is evaluated per element with lambdaVariables('x') bound.
+    if (lower === "map" || lower === "filter") {
+      const items = this.#eval(argNodes[0]!) as unknown[];
+      const lambda = argNodes[1];
+      if (lambda?.kind !== "call" || lambda.name.toLowerCase() !== "lambda") throw new Error(`${name}: the second argument is not a lambda`);
+      const variable = this.#eval(lambda.args[0]!) as string;
+      const results = items.map((item) => {
+        this.#lambdaScope.set(variable, item);
+        const out = this.#eval(lambda.args[1]!);
+        this.#lambdaScope.delete(variable);
+        return out;
+      });
+      return lower === "map" ? results : items.filter((_, i) => results[i] === true);
+    }
     const args = argNodes.map((a) => this.#eval(a));
     const dot = name.indexOf(".");
     if (dot !== -1) return this.#userFunction(name.slice(0, dot), name.slice(dot + 1), args);
@@ -250,6 +268,23 @@ class Evaluator {
         return this.#parameter(text(0));
       case "variables":
         return this.#variable(text(0));
+      case "lambdavariables":
+        if (!this.#lambdaScope.has(text(0))) throw new Error(`lambdaVariables('${text(0)}') outside its lambda`);
+        return this.#lambdaScope.get(text(0));
+      case "resourceid":
+      case "subscriptionresourceid": {
+        // ARM: resourceId([subscriptionId], [resourceGroupName], type, name1, ...); the type is the first argument
+        // with a '/'; subscriptionResourceId([subscriptionId], type, name1, ...).
+        const typeIndex = args.findIndex((a) => typeof a === "string" && a.includes("/"));
+        if (typeIndex === -1) throw new Error(`${name}: no resource type argument`);
+        const scopeArgs = args.slice(0, typeIndex).map(String);
+        const [namespace, ...types] = String(args[typeIndex]).split("/");
+        const names = args.slice(typeIndex + 1).map(String);
+        if (types.length !== names.length) throw new Error(`${name}: ${types.length} type segments but ${names.length} names`);
+        const subscriptionId = lower === "resourceid" ? (scopeArgs.length === 2 ? scopeArgs[0]! : this.#deployment.subscriptionId) : (scopeArgs[0] ?? this.#deployment.subscriptionId);
+        const group = lower === "resourceid" ? `/resourceGroups/${scopeArgs.at(-1) ?? this.#deployment.resourceGroup}` : "";
+        return `/subscriptions/${subscriptionId}${group}/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join("")}`;
+      }
       case "reference":
         return new DeploymentValue(`reference(${args.map((a) => JSON.stringify(String(a))).join(", ")})`);
       case "environment":
