@@ -167,6 +167,7 @@ class Evaluator {
   readonly #locals: readonly Record<string, unknown>[];
   readonly #deployment: DeploymentContext;
   readonly #lambdaScope = new Map<string, unknown>();
+  readonly #copyIndexes = new Map<string, number>();
 
   constructor(template: ArmTemplate, parameters: ParameterValues, deployment: DeploymentContext, locals: readonly Record<string, unknown>[] = []) {
     this.#template = template;
@@ -180,7 +181,21 @@ class Evaluator {
     if (typeof value === "string") return value.startsWith("[[") ? value.slice(1) : value;
     if (Array.isArray(value)) return value.map((v) => this.value(v));
     if (typeof value === "object" && value !== null) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.value(v)]));
+      const { copy, ...rest } = value as { copy?: unknown };
+      const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, this.value(v)]));
+      // Property loops: "copy": [{ name, count, input }] builds the array property `name`, copyIndex('name') = 0..count-1.
+      if (Array.isArray(copy)) {
+        for (const loop of copy as { name: string; count: unknown; input: unknown }[]) {
+          const count = Number(this.value(loop.count));
+          out[loop.name] = Array.from({ length: count }, (_, i) => {
+            this.#copyIndexes.set(loop.name, i);
+            const item = this.value(loop.input);
+            this.#copyIndexes.delete(loop.name);
+            return item;
+          });
+        }
+      }
+      return out;
     }
     return value;
   }
@@ -268,6 +283,17 @@ class Evaluator {
         return this.#parameter(text(0));
       case "variables":
         return this.#variable(text(0));
+      case "copyindex": {
+        const loop = args.length > 0 && typeof args[0] === "string" ? args[0] : undefined;
+        const index = loop === undefined ? undefined : this.#copyIndexes.get(loop);
+        if (index === undefined) throw new Error(`copyIndex(${loop ?? ""}) outside a loop the evaluator runs`);
+        return index + (typeof args.at(-1) === "number" && args.length > (loop === undefined ? 0 : 1) ? Number(args.at(-1)) : 0);
+      }
+      case "items":
+        // ARM: an array of { key, value }, sorted by key.
+        return Object.entries(args[0] as Record<string, unknown>)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([key, value]) => ({ key, value }));
       case "lambdavariables":
         if (!this.#lambdaScope.has(text(0))) throw new Error(`lambdaVariables('${text(0)}') outside its lambda`);
         return this.#lambdaScope.get(text(0));
