@@ -100,16 +100,17 @@ export function lintBicep(): readonly BicepDiagnostic[] {
 /**
  * Builds a .bicepparam file written into a copy of infra/ next to `extraFiles` (paths relative to infra/), so that
  * its parameter expressions are evaluated by the real compiler (for example calls of functions exported by
- * infra/shared.bicep). Returns the parameter values. Not cached: the probe files change with each test.
+ * infra/shared.bicep). Returns the parameter values; cached by the probe's content and the key of infra/.
  */
 export function buildBicepParams(extraFiles: Readonly<Record<string, string>>, paramsFile: string): Record<string, unknown> {
-  return inPreparedCopy((workDir) => {
+  const probeKey = createHash("sha256").update(JSON.stringify([extraFiles, paramsFile])).digest("hex").slice(0, 16);
+  return cached(`params-${probeKey}.json`, () => inPreparedCopy((workDir) => {
     for (const [file, text] of Object.entries(extraFiles)) writeFileSync(path.join(workDir, "infra", file), text);
     const build = runBicep(["build-params", path.join(workDir, "infra", paramsFile), "--stdout"], workDir, `bicep build-params ${paramsFile}`);
     const output = JSON.parse(build.stdout) as { parametersJson: string };
     const parameters = (JSON.parse(output.parametersJson) as { parameters: Record<string, { value: unknown }> }).parameters;
     return Object.fromEntries(Object.entries(parameters).map(([name, p]) => [name, p.value]));
-  }, "params");
+  }, "params"));
 }
 
 function runBicep(args: string[], workDir: string, what: string): { stdout: string; stderr: string } {
