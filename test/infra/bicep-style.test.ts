@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { parse as parseYaml } from "yaml";
 import { allResources, allTemplates, isExpression } from "../support/arm-template.ts";
 import { BICEP_ENTRY_POINTS, compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
 
@@ -86,5 +87,17 @@ describe("Bicep style (compiled templates)", () => {
       const variable = /^\$\{(\w+)\}$/.exec(String(value))?.[1] ?? "";
       assert.ok(!outputs.has(variable), `${variable} is both an input and an output: a provision would feed itself`);
     }
+  });
+
+  it("states in azure.yaml the azd version whose parameter handling and Bicep the templates rely on", () => {
+    const azureYaml = parseYaml(readFileSync(path.join(REPO_ROOT, "azure.yaml"), "utf8")) as { requiredVersions?: { azd?: string }; infra?: { path?: string; module?: string } };
+    const constraint = azureYaml.requiredVersions?.azd ?? "";
+    const minimum = /^>=\s*(\d+)\.(\d+)\.(\d+)$/.exec(constraint);
+    assert.ok(minimum, `requiredVersions.azd is a minimum version (">= x.y.z"), not ${JSON.stringify(constraint)}`);
+    const [major, minor, patch] = minimum.slice(1).map(Number) as [number, number, number];
+    // 1.23.8: the first azd that provisions with Bicep 0.41.2 or later (its changelog, Azure/azure-dev#6953); older
+    // ones may bring a Bicep without the Graph extension or user-defined functions.
+    assert.ok(major > 1 || (major === 1 && (minor > 23 || (minor === 23 && patch >= 8))), `${constraint} admits an azd with too old a Bicep`);
+    assert.deepEqual([azureYaml.infra?.path, azureYaml.infra?.module], ["infra", "main"]);
   });
 });
