@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import { HANDLED_OPERATION_NAMES } from "../../src/domain/arm-events.ts";
 import { parseResourceEvent } from "../../src/domain/events.ts";
 
 const SUB = "22222222-2222-2222-2222-222222222222";
@@ -163,4 +164,21 @@ test("a deleted connection proxy on API Management names the instance, like a wr
   if (parsed.kind === "handled") assert.deepEqual(parsed.event.target, { kind: "instance-connections-changed", serviceId: APIM });
   const asWrite = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`));
   assert.equal(asWrite.kind, "malformed", "a delete operation in a write event contradicts itself");
+});
+
+test("every operation the Event Grid filter lets through is routed to a target (none falls through as ignored)", () => {
+  const resourceFor: Record<string, string> = {
+    "Microsoft.Network/privateEndpoints/write": PE,
+    "Microsoft.Network/privateEndpoints/delete": PE,
+    "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write": `${APIM}/privateEndpointConnectionProxies/p`,
+    "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete": `${APIM}/privateEndpointConnectionProxies/p`,
+    "Microsoft.ApiManagement/service/privateEndpointConnections/write": `${APIM}/privateEndpointConnections/c`,
+    "Microsoft.ApiManagement/service/privateEndpointConnections/delete": `${APIM}/privateEndpointConnections/c`,
+  };
+  assert.deepEqual([...HANDLED_OPERATION_NAMES].sort(), Object.keys(resourceFor).sort());
+  for (const operationName of HANDLED_OPERATION_NAMES) {
+    const eventType = operationName.endsWith("/delete") ? "Microsoft.Resources.ResourceDeleteSuccess" : "Microsoft.Resources.ResourceWriteSuccess";
+    const parsed = parseResourceEvent(eventGridEvent(operationName, resourceFor[operationName]!, { eventType }));
+    assert.equal(parsed.kind, "handled", operationName);
+  }
 });
