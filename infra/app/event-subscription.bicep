@@ -1,6 +1,6 @@
 // Subscribes the privateEndpointEvents function to the system topic of one subscription, filtered to exactly the
-// events the engine acts on (src/domain/arm-events.ts: HANDLED_EVENT_TYPES and HANDLED_OPERATION_NAMES; a test keeps
-// the two lists equal), so no event is delivered, paid for and then ignored. Events are hints: a lost one is
+// events the engine acts on (src/domain/decisions/arm-events.ts: HANDLED_EVENT_TYPES and HANDLED_OPERATION_NAMES; a
+// test keeps the two lists equal), so no event is delivered, paid for and then ignored. Events are hints: a lost one is
 // caught by the reconcile sweep, so retries are bounded and what still fails is kept in the dead-letter container.
 
 @description('Name of the existing system topic, in this resource group.')

@@ -1,5 +1,5 @@
 /**
- * The Event Grid wiring in the compiled templates against the engine (src/domain/arm-events.ts): the subscription
+ * The Event Grid wiring in the compiled templates against the engine (src/domain/decisions/arm-events.ts): the subscription
  * delivers exactly the event types and ARM operations the engine acts on, to privateEndpointEvents, with bounded
  * retries and a dead-letter container, from the subscription's Microsoft.Resources.Subscriptions system topic, which is
  * created when missing and only referenced when it exists.
@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/arm-events.ts";
+import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/decisions/arm-events.ts";
 import { allResources, evaluate, moduleTemplate, resourcesOf, type ArmResource, type ArmTemplate } from "../support/arm-template.ts";
 import { compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { HANDLED_OPERATION_NAMES } from "../../src/domain/arm-events.ts";
-import { parseResourceEvent } from "../../src/domain/events.ts";
+import { HANDLED_OPERATION_NAMES } from "../../../src/domain/decisions/arm-events.ts";
+import { parseResourceEvent } from "../../../src/domain/decisions/events.ts";
 
 const SUB = "22222222-2222-2222-2222-222222222222";
 const TENANT = "44444444-4444-4444-4444-444444444444";
@@ -106,7 +106,7 @@ test("malformed events are acknowledged with the reason: not an ARM ID, missing 
 
 // Microsoft's published subscription-level example events (azure-docs, articles/event-grid/event-schema-subscriptions.md),
 // recorded as fixtures in test/fixtures/events/ (see its README): placeholders where GUIDs would be.
-const FIXTURES = new URL("../fixtures/events/", import.meta.url);
+const FIXTURES = new URL("../../fixtures/events/", import.meta.url);
 function fixture(name: string): unknown {
   const events = JSON.parse(readFileSync(new URL(name, FIXTURES), "utf8")) as unknown[];
   assert.equal(events.length, 1, `${name} holds one event`);
