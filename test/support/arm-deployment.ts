@@ -1,6 +1,6 @@
 /**
- * What a whole deployment of a compiled Bicep template deploys: an evaluator for the ARM template expression language that
- * deploy: its parameters and variables, nested deployments (inner expression scope, copy loops, conditions,
+ * What a whole deployment of a compiled Bicep template deploys: an evaluator for the ARM template expression language
+ * that follows a deployment through its parameters and variables, nested deployments (inner expression scope, copy loops, conditions,
  * subscription / resource-group scopes) and the resources inside them, with `reference()` of a nested deployment
  * giving that deployment's outputs. Only the functions infra/ uses are implemented; any other function, or a
  * runtime value it was not given, throws, so a change in infra/ fails the tests loudly instead of being misread.

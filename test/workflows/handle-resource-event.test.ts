@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseResourceEvent, type ResourceEvent } from "../../src/domain/events.ts";
+import { parseResourceEvent, type ResourceEvent } from "../../src/domain/decisions/events.ts";
 import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
 import { APIM_ID, CONSUMER_SUB, CONSUMER_TENANT, createTestEngine, endpointId, requestPending, rule, statusOf, type TestEngine } from "./support.ts";
@@ -83,6 +83,20 @@ test("a provider-side proxy event (no connection named) re-reads the instance an
   assert.deepEqual(result.decisions.map((d) => d.outcome), ["approved", "approved"]);
   assert.equal(statusOf(engine, first.id), "Approved");
   assert.equal(statusOf(engine, second.id), "Approved");
+});
+
+test("a deleted connection proxy re-reads the instance: its remaining Pending connection is decided", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const remaining = requestPending(engine, "pe-d1").connection;
+
+  const result = await handle(
+    engine,
+    resourceEvent("evt-proxy-delete", "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM_ID}/privateEndpointConnectionProxies/pe-gone.proxy`, true),
+  );
+
+  assert.deepEqual(result.target, { kind: "instance-connections-changed", serviceId: APIM_ID });
+  assert.deepEqual(result.decisions.map((d) => d.outcome), ["approved"]);
+  assert.equal(statusOf(engine, remaining.id), "Approved");
 });
 
 test("a consumer event that raced ahead of the connection is re-checked briefly and decided once the connection appears", async () => {
