@@ -92,19 +92,20 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
   const arm = portsAs();
   const operatorArm = portsAs(OPERATOR_CLIENT_ID);
   const operator = { principalId: objectIdForClient(OPERATOR_CLIENT_ID), scope: "/", roleDefinitionId: OWNER_ROLE_ID };
-  const withOperator = (roles: DeployedRoles): DeployedRoles => {
-    const changed = changeRoles ? changeRoles(roles) : roles;
+  const withOperator = (change: ((roles: DeployedRoles) => DeployedRoles) | undefined) => (roles: DeployedRoles): DeployedRoles => {
+    const changed = change ? change(roles) : roles;
     return { ...changed, roleAssignments: [...changed.roleAssignments, operator] };
   };
   const store = createTableAuditStore(tables);
   const decisionLog = createTableDecisionLog(decisionsTable);
   const ruleStore = createTableRuleStore({ table: rulesTable, clock });
-  // Until the first audit, the roles of a deployment with the harness's default settings (no remediation).
+  // Until the first audit, the roles of a deployment with the harness's default settings (no remediation);
+  // `changeRoles` applies to the roles of each audit run.
   let granted = grantDeployedRoles(
     emulator,
     { PORTCULLIS_MANAGED_SUBSCRIPTIONS: PROVIDER_SUB, PORTCULLIS_DNS_ZONE_IDS: HUB_ZONE_ID },
     topologyPath(topology),
-    { change: withOperator },
+    { change: withOperator(undefined) },
   );
   return {
     roles: () => granted,
@@ -157,7 +158,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
         PORTCULLIS_DNS_ZONE_IDS: run.dnsZoneIds.join(","),
         PORTCULLIS_REMEDIATE: run.remediations.join(","),
       };
-      granted = grantDeployedRoles(emulator, settings, topologyPath(topology), { change: withOperator });
+      granted = grantDeployedRoles(emulator, settings, topologyPath(topology), { change: withOperator(changeRoles) });
       return auditEstate({ arm, auditStore: store, decisionLog, ruleStore, notifications: { publish: async () => {} }, clock }, run);
     },
     async close() {

@@ -5,7 +5,7 @@
  *   - "Portcullis APIM connection approver": without service/operationresults/read the approval's 202 poll is refused;
  *   - "Portcullis private endpoint reader": without privateEndpoints/read a rule that needs the endpoint's facts
  *     cannot decide, and without privateEndpoints/privateDnsZoneGroups/read the audit reports the endpoint unreadable;
- *   - "Portcullis private DNS auditor": without privateDnsZones/A/write the DNS repair fails and is recorded so.
+ *   - "Portcullis private DNS auditor": without privateDnsZones/A/write the DNS repair is refused and recorded so.
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -151,12 +151,12 @@ describe("a missing action is caught: 403 from ARM, reported by the app, never a
     }
   });
 
-  test("private DNS auditor without privateDnsZones/A/write: the DNS repair is refused and recorded failed; the record stays missing", async () => {
+  test("private DNS auditor without privateDnsZones/A/write: the DNS repair is refused by ARM and counted refused; the record stays missing", async () => {
     const stack = await startAuditStack("audit-remediation", "rbacdns", (r) => withoutAction(r, "Microsoft.Network/privateDnsZones/A/write"));
     try {
       const summary = await stack.audit({ mode: "enforce", remediations: ["public-network-access", "dns-record"] });
       assert.ok(stack.emulator.requests().some((r) => r.status === 403 && r.action === "Microsoft.Network/privateDnsZones/A/write"));
-      assert.equal(summary.remediations.failed, 1, JSON.stringify(summary.remediations));
+      assert.equal(summary.remediations.refused, 1, JSON.stringify(summary.remediations));
       assert.equal(summary.remediations.applied, 1, "the public-access repair, which the APIM role allows, still lands");
       assert.equal(summary.openByCheck["dns-record-missing"], 1);
     } finally {

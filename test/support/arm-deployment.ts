@@ -36,7 +36,13 @@ export interface DeployedResource {
   readonly copyIndex: number | undefined;
 }
 
+interface UserFunction {
+  readonly parameters?: readonly { name: string }[];
+  readonly output: { value: Value };
+}
+
 interface Template {
+  readonly functions?: readonly { namespace: string; members: Record<string, UserFunction> }[];
   readonly parameters?: Record<string, { defaultValue?: Value }>;
   readonly variables?: Record<string, Value>;
   readonly resources: Record<string, Record<string, unknown>> | Record<string, unknown>[];
@@ -53,6 +59,8 @@ interface Context {
   readonly copyIndex: number | undefined;
   readonly lambda: Readonly<Record<string, Value>>;
   readonly deploymentOutputs: Map<string, Record<string, Value>>;
+  /** User-defined functions of the template, by lower-case `namespace.name`. */
+  readonly functions: ReadonlyMap<string, UserFunction>;
 }
 
 // ── Parsing ───────────────────────────────────────────────────────────────────────────────────────────────────
@@ -218,6 +226,22 @@ function call(node: Extract<Node, { kind: "call" }>, ctx: Context): Value {
     return { lambdaParams: params, body: node.args.at(-1)! } satisfies Lambda;
   }
   const args = node.args.map((a) => evaluate(a, ctx));
+  const userFunction = ctx.functions.get(node.name);
+  if (userFunction !== undefined) {
+    // A user-defined function sees only its own parameters (ARM: no variables, no reference()).
+    const given = Object.fromEntries((userFunction.parameters ?? []).map((p, i) => [p.name, args[i]]));
+    const inner: Context = {
+      ...ctx,
+      parameter: (name) => {
+        if (!(name in given)) throw new Error(`ARM expression: function ${node.name} has no parameter '${name}'`);
+        return given[name];
+      },
+      variables: {},
+      variableCache: new Map(),
+      lambda: {},
+    };
+    return evaluateValue(userFunction.output.value, inner);
+  }
   const scope = ctx.scope;
   const subscriptionIdOf = () => `/subscriptions/${scope.subscriptionId}`;
   switch (node.name) {
@@ -261,6 +285,16 @@ function call(node: Extract<Node, { kind: "call" }>, ctx: Context): Value {
       return JSON.stringify(args[0]) === JSON.stringify(args[1]);
     case "empty":
       return isEmpty(args[0]);
+    case "tryget": {
+      let current: Value = args[0];
+      for (const key of args.slice(1)) {
+        if (current === null || current === undefined || typeof current !== "object") return null;
+        const record = current as Record<string, unknown>;
+        const found = typeof key === "number" ? key : Object.keys(record).find((k) => k.toLowerCase() === str(key).toLowerCase());
+        current = found === undefined ? undefined : record[found as string];
+      }
+      return current ?? null;
+    }
     case "coalesce":
       return args.find((a) => a !== null && a !== undefined) ?? null;
     case "createarray":
@@ -351,7 +385,7 @@ function call(node: Extract<Node, { kind: "call" }>, ctx: Context): Value {
     case "reference":
       return referenceOf(str(args[0]), ctx);
     default:
-      throw new Error(`ARM expression: function ${node.name}() is not modeled by test/support/arm-template.ts`);
+      throw new Error(`ARM expression: function ${node.name}() is not modeled by test/support/arm-deployment.ts`);
   }
 }
 
@@ -393,7 +427,12 @@ function referenceOf(target: string, ctx: Context): Value {
     }
     return { outputs };
   }
-  const type = /\/providers\/(.+)$/.exec(target)?.[1]?.split("/").filter((_, i) => i === 0 || i % 2 === 1).join("/");
+  // A real resource, by symbolic name or by resource ID: only Azure knows its runtime state.
+  const declared = ctx.resources[target];
+  const type =
+    declared !== undefined && typeof declared["type"] === "string"
+      ? declared["type"]
+      : /\/providers\/(.+)$/.exec(target)?.[1]?.split("/").filter((_, i) => i === 0 || i % 2 === 1).join("/");
   const values = type === undefined ? undefined : Object.entries(ctx.runtime).find(([t]) => t.toLowerCase() === type.toLowerCase())?.[1];
   if (values === undefined) return runtimeUnknown(target);
   return values;
@@ -440,8 +479,15 @@ function nestedContext(deployment: Record<string, unknown>, parent: Context, cop
     copyIndex: undefined,
     lambda: {},
     deploymentOutputs: new Map(),
+    functions: functionsOf(template),
   };
   return ctx;
+}
+
+function functionsOf(template: Template): Map<string, UserFunction> {
+  const out = new Map<string, UserFunction>();
+  for (const ns of template.functions ?? []) for (const [name, fn] of Object.entries(ns.members)) out.set(`${ns.namespace}.${name}`.toLowerCase(), fn);
+  return out;
 }
 
 function resourcesOf(template: Template): Record<string, Record<string, unknown>> {
@@ -468,7 +514,7 @@ export function deployedResources(template: Template, parameters: Readonly<Recor
     }
     return cache.get(name);
   };
-  root = { scope, parameter, variables: template.variables ?? {}, variableCache: new Map(), resources: resourcesOf(template), runtime, copyIndex: undefined, lambda: {}, deploymentOutputs: new Map() };
+  root = { scope, parameter, variables: template.variables ?? {}, variableCache: new Map(), resources: resourcesOf(template), runtime, copyIndex: undefined, lambda: {}, deploymentOutputs: new Map(), functions: functionsOf(template) };
   const out: DeployedResource[] = [];
   walk(root, out);
   return out;
