@@ -16,7 +16,11 @@ import { grantDeployedRoles } from "../test/support/local-arm.ts";
 import { LOCAL_APP_CLIENT_ID, startArmEmulator, type ArmEmulator } from "./arm-emulator/index.ts";
 import { startAzuriteTables, type LocalTableStorage } from "./azurite.ts";
 import { startFunctionsHost, type LocalFunctionsHost } from "./functions-host/index.ts";
-import { startOidcIssuer, type OidcIssuer } from "./oidc-issuer/index.ts";
+import { objectIdForClient, startOidcIssuer, type OidcIssuer } from "./oidc-issuer/index.ts";
+import { OWNER_ROLE_ID } from "./arm-emulator/rbac.ts";
+
+/** The client ID of the demo consumer team that may create private endpoints in the consumer subscriptions. */
+export const DEMO_CONSUMER_CLIENT_ID = "demo-consumer";
 
 export const LOCAL_AUDIENCE = "api://portcullis-local";
 
@@ -109,8 +113,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     PORTCULLIS_AUTH_CA_FILE: authCaFile,
     ...options.settings,
   };
-  // The app's identity holds exactly the roles infra/ deploys for these settings (compiled by the Bicep CLI).
-  grantDeployedRoles(arm, settings, options.topologyFile);
+  // The app's identity holds exactly the roles infra/ deploys for these settings (compiled by the Bicep CLI). A demo
+  // consumer team (client ID `demo-consumer`) owns the consumer subscriptions, to create endpoints as in the README.
+  const consumerOwner = (subscriptionId: string) => ({ principalId: objectIdForClient(DEMO_CONSUMER_CLIENT_ID), scope: `/subscriptions/${subscriptionId}`, roleDefinitionId: OWNER_ROLE_ID });
+  grantDeployedRoles(arm, settings, options.topologyFile, {
+    change: (roles) => ({
+      ...roles,
+      roleAssignments: [...roles.roleAssignments, ...subscriptions.all.filter((id) => !subscriptions.providers.includes(id)).map(consumerOwner)],
+    }),
+  });
   // The app reads its settings from process.env once (src/config.ts), exactly as in Azure.
   Object.assign(process.env, settings);
   const { functionDefinitions } = await import("../src/functions/index.ts");

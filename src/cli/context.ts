@@ -42,7 +42,8 @@ export async function runCommand(
     const target = resolveTarget(flags, io.env, needs, io.cwd);
     const services = createCliServices(target);
     for (const line of bannerLines(target)) terminal.info(terminal.errStyle.dim(line));
-    // The emulator's fixed token names nobody: whoever uses it is the local operator. Otherwise the ARM token says.
+    // On the local stack the ARM token is the local app principal's (client credentials at the local issuer), not a
+    // person's: whoever runs the CLI there is recorded as the local operator. Otherwise the ARM token says who acts.
     const identity = target.settings.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? LOCAL_OPERATOR : await services.identity();
     terminal.info(terminal.errStyle.dim(`identity: ${identity.display}`));
     const interactive = io.stdin.isTTY === true && io.stderr.isTTY === true;
