@@ -107,7 +107,7 @@ function expired(expiresAtMs: number, challenge: (description: string) => Record
 function fetchJwks(url: string, caPem: string): Promise<JSONWebKeySet> {
   return new Promise((resolve, reject) => {
     https
-      .get(url, { ca: caPem }, (res) => {
+      .get(url, { ca: caPem, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => {

@@ -72,6 +72,9 @@ function requestToken(tokenEndpoint: string, caPem: string | undefined, clientId
       {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(form) },
+        // A fresh connection per (rare) token request: a pooled keep-alive socket the issuer has meanwhile closed
+        // would fail the request with ECONNRESET.
+        agent: false,
         ...(caPem !== undefined ? { ca: caPem } : {}),
       },
       (res) => {

@@ -210,7 +210,7 @@ test("approving sends one PUT through the SDK's pipeline and no poll; pollUntilD
       const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`]);
       const put = requests[0]!;
-      assert.equal(put.headers["authorization"], "Bearer portcullis-local-arm-emulator-token");
+      assert.equal(put.headers["authorization"], "Bearer stub-token");
       assert.match(String(put.headers["user-agent"]), /azsdk-js-arm-apimanagement/);
       assert.equal(new URL(put.url, "https://x").searchParams.get("api-version"), "2024-05-01");
 
