@@ -21,6 +21,9 @@
  * Run standalone: `node bench/sweep.bench.ts`; `run()` returns the figures for bench/run.ts.
  */
 import { pathToFileURL } from "node:url";
+import { OWNER_ROLE_ID } from "../dev/arm-emulator/rbac.ts";
+import { objectIdForClient } from "../dev/oidc-issuer/index.ts";
+import { createArmPorts } from "../src/adapters/arm/index.ts";
 import type { PrivateEndpointConnection } from "../src/domain/model.ts";
 import { reconcilePending } from "../src/workflows/reconcile-pending.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";
@@ -92,6 +95,9 @@ const BASELINE_INSTANCE = "apim-baseline";
 const instanceName = (i: number) => `apim-${String(i).padStart(2, "0")}`;
 
 /** Runs the sweep and the baseline once at `scale` and returns the figures. */
+/** The principal of the one-at-a-time script the sweep is compared with. */
+const BASELINE_CLIENT_ID = "one-at-a-time-script";
+
 export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures> {
   const instances = Array.from({ length: scale.instances }, (_, i) => instanceName(i));
   const pending: PendingSeed[] = Array.from({ length: scale.connections }, (_, i) => ({ name: `pe-${i}`, instance: instances[i % scale.instances]! }));
@@ -105,6 +111,14 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
       PORTCULLIS_MANAGED_INSTANCES: instances.map(serviceIdOf).join(","),
       PORTCULLIS_ARM_CONCURRENCY: String(scale.concurrency),
     },
+    // The app holds exactly the deployed roles (its managed instances only); the one-at-a-time script that sets the
+    // baseline runs as its own principal with Owner on the baseline instance.
+    roles: {
+      change: (roles) => ({
+        ...roles,
+        roleAssignments: [...roles.roleAssignments, { principalId: objectIdForClient(BASELINE_CLIENT_ID), scope: serviceIdOf(BASELINE_INSTANCE), roleDefinitionId: OWNER_ROLE_ID }],
+      }),
+    },
   });
   try {
     await putRules(stack.composition, [
@@ -115,11 +129,12 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
 
     // The one-at-a-time loop, on its own (unmanaged) instance, with fresh buckets.
     const sample: PrivateEndpointConnection[] = [];
-    for await (const connection of deps.apim.listConnections(serviceIdOf(BASELINE_INSTANCE))) sample.push(connection);
+    const script = createArmPorts({ endpoint: stack.emulator.url, credential: stack.emulator.credential(BASELINE_CLIENT_ID), caPem: stack.emulator.caPem });
+    for await (const connection of script.apim.listConnections(serviceIdOf(BASELINE_INSTANCE))) sample.push(connection);
     throttle();
     const baselineStarted = performance.now();
     for (const connection of sample) {
-      const operation = await deps.apim.beginSetConnectionStatus(connection.id, "Approved", "Approved by a one-at-a-time script");
+      const operation = await script.apim.beginSetConnectionStatus(connection.id, "Approved", "Approved by a one-at-a-time script");
       await operation.pollUntilDone();
     }
     const baselinePerConnectionMs = (performance.now() - baselineStarted) / sample.length;
