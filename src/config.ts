@@ -87,6 +87,16 @@ export const settingsSchema = z.object({
     PORTCULLIS_REMEDIATE: list(z.enum(REMEDIABLE_CHECKS)),
     /** Set by App Service when its built-in authentication is on; only then is x-ms-client-principal trusted. */
     WEBSITE_AUTH_ENABLED: booleanSetting,
+    /**
+     * Application Insights: when set, traces and metrics go there through OpenTelemetry (docs/operations.md);
+     * unset, no telemetry SDK is loaded and nothing is sent. infra sets it with the host's settings.
+     */
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z
+      .string()
+      .regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)\s*=/i, "expected an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)")
+      .optional(),
+    /** `Authorization=AAD` (with ClientId=...): send telemetry with the app's identity, for resources that refuse keys. */
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
   });
 
 /**

@@ -7,7 +7,9 @@ import { health } from "./health.ts";
 import { housekeeping } from "./housekeeping.ts";
 import { privateEndpointEvents } from "./private-endpoint-events.ts";
 import { reconcilePending } from "./reconcile-pending.ts";
+import { withTelemetry } from "./telemetry.ts";
 
+/** Each function traced and its logs redacted (src/functions/telemetry.ts); telemetry itself starts on first use. */
 export const functionDefinitions: readonly FunctionDefinition[] = [
   health,
   privateEndpointEvents,
@@ -15,4 +17,4 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   complianceAudit,
   housekeeping,
   ...createApiFunctions(composition),
-];
+].map((definition) => withTelemetry(definition, () => composition().telemetry()));
