@@ -258,7 +258,7 @@ async function startTelemetry(s: Settings, credential: () => TokenCredential | u
   if (connectionString === undefined) return noTelemetry;
   try {
     const { startAzureMonitorTelemetry } = await import("./adapters/telemetry/azure-monitor.ts");
-    return startAzureMonitorTelemetry({ connectionString, credential: credential() });
+    return await startAzureMonitorTelemetry({ connectionString, credential: credential() });
   } catch (error) {
     console.error(`Telemetry could not start; Portcullis runs without it: ${error instanceof Error ? error.message : String(error)}`);
     return noTelemetry;

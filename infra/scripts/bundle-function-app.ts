@@ -12,15 +12,26 @@
  * - SDKs the adapters import lazily (`await import(...)`: the ARM clients, identity, Event Grid, telemetry) become
  *   separate chunks that load on first use, so registering the functions does not compile them.
  *
+ * Source maps: kept for every file that holds Portcullis's own code (src/), so its stack frames map to the
+ * TypeScript (run with NODE_OPTIONS=--enable-source-maps); chunks made only of SDK code ship without (their maps
+ * were half the package and map only into minified vendor code).
+ *
  * Fences: the bundle starts at src/index.ts, which never imports src/cli, dev/ or test/ (test/architecture checks
  * it); the packaging tests read the metafile this returns and fail if such code or a devDependency got in.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { build, type Metafile, type Plugin } from "esbuild";
 
 /** Modules provided by the Functions worker at run time, never bundled. */
 export const HOST_PROVIDED_MODULES: readonly string[] = ["@azure/functions-core"];
+
+/**
+ * Optional modules an SDK dependency tries to require inside try/catch and works without: left out rather than
+ * bundled, since no production dependency installs them (here they come with dev tools). `debug` (under the
+ * Azure SDKs' HTTP agents) colours its output with supports-color when it is present.
+ */
+export const OPTIONAL_MODULES_LEFT_OUT: readonly string[] = ["supports-color"];
 
 /** The bundle's entry relative to the package root; the staged package.json `main` names it. */
 export const BUNDLE_MAIN = "dist/index.js";
@@ -85,17 +96,34 @@ export async function bundleFunctionApp(options: BundleFunctionAppOptions): Prom
     sourcesContent: false,
     legalComments: "linked",
     metafile: true,
-    external: [...HOST_PROVIDED_MODULES],
+    external: [...HOST_PROVIDED_MODULES, ...OPTIONAL_MODULES_LEFT_OUT],
     banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
     plugins: [zodEnglishOnly(projectRoot)],
     logLevel: "silent",
   });
   if (result.errors.length > 0) throw new Error(`esbuild failed: ${result.errors.map((e) => e.text).join("; ")}`);
+  await dropVendorOnlySourceMaps(projectRoot, result.metafile);
   const outputs = Object.entries(result.metafile.outputs).map(([file, output]) => ({
     file: path.relative(outDir, path.resolve(projectRoot, file)).split(path.sep).join("/"),
     bytes: output.bytes,
   }));
   return { metafile: result.metafile, outputs };
+}
+
+/** Deletes the source map of every output without code from src/ (and its sourceMappingURL); updates the metafile. */
+async function dropVendorOnlySourceMaps(projectRoot: string, metafile: Metafile): Promise<void> {
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (!file.endsWith(".js") || Object.keys(output.inputs).some((input) => input.startsWith("src/"))) continue;
+    const mapFile = `${file}.map`;
+    if (!(mapFile in metafile.outputs)) continue;
+    const jsPath = path.resolve(projectRoot, file);
+    const code = await readFile(jsPath, "utf8");
+    const stripped = code.replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, "\n");
+    await writeFile(jsPath, stripped);
+    await rm(path.resolve(projectRoot, mapFile));
+    output.bytes = Buffer.byteLength(stripped);
+    delete metafile.outputs[mapFile];
+  }
 }
 
 /** esbuild's target from package.json engines (">=22.12.0 <23" -> node22.12.0). */

@@ -65,8 +65,9 @@ export function withTelemetry(definition: FunctionDefinition, getTelemetry: () =
   ): Promise<T> => {
     const telemetry = await getTelemetry();
     const traceParent = context.traceContext?.traceParent ?? undefined;
+    // Kind server for every trigger: Application Insights files server spans under `requests`, named by the span.
     const span = telemetry.startSpan(definition.name, { ...invocationAttributes(definition, context), ...attributes }, {
-      kind: definition.kind === "eventGrid" ? "consumer" : "server",
+      kind: "server",
       ...(traceParent ? { traceParent } : {}),
     });
     try {

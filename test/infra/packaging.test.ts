@@ -13,7 +13,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { BUNDLE_MAIN, HOST_PROVIDED_MODULES, type BundleResult } from "../../infra/scripts/bundle-function-app.ts";
+import { BUNDLE_MAIN, HOST_PROVIDED_MODULES, OPTIONAL_MODULES_LEFT_OUT, type BundleResult } from "../../infra/scripts/bundle-function-app.ts";
 import { STAGING_DIR, stageFunctionApp } from "../../infra/scripts/stage-function-app.ts";
 import { functionDefinitions } from "../../src/functions/index.ts";
 import { REPO_ROOT } from "./bicep.ts";
@@ -97,7 +97,16 @@ describe("npm run package (staging the bundled deployment package)", () => {
     const outside = files.filter((file) => !file.startsWith("dist/"));
     assert.deepEqual(outside, [".funcignore", "host.json", "package.json"]);
     assert.ok(files.includes("dist/index.js") && files.includes("dist/index.js.map"), "entry and its source map");
-    for (const file of files.filter((f) => f.endsWith(".js"))) assert.ok(files.includes(`${file}.map`), `${file} has a source map`);
+    const withOwnCode = Object.entries(bundle.metafile.outputs)
+      .filter(([file, output]) => file.endsWith(".js") && Object.keys(output.inputs).some((input) => input.startsWith("src/")))
+      .map(([file]) => path.relative(outDir, path.resolve(REPO_ROOT, file)).split(path.sep).join("/"));
+    assert.ok(withOwnCode.length >= 2, "the entry and the lazily loaded adapters");
+    for (const file of withOwnCode) {
+      assert.ok(files.includes(`${file}.map`), `${file} has a source map`);
+      const map = JSON.parse(await readFile(path.join(outDir, `${file}.map`), "utf8")) as { sources: string[] };
+      assert.ok(map.sources.some((source) => /(^|\/)src\/.*\.ts$/.test(source)), `${file}.map maps to the TypeScript sources`);
+    }
+    for (const file of files.filter((f) => f.endsWith(".map"))) assert.ok(files.includes(file.replace(/\.map$/, "")), `${file} belongs to a staged file`);
     assert.ok(!files.some((file) => file.includes("node_modules/")), "nothing to install: the bundle carries its code");
     for (const file of files) {
       if (file !== ".funcignore") assert.ok(!isExcluded(funcignore, file), `azd keeps staged ${file}`);
@@ -150,24 +159,33 @@ describe("npm run package (staging the bundled deployment package)", () => {
     assert.ok(bytes < PACKAGE_SIZE_LIMIT_BYTES, `bundle is ${(bytes / 1e6).toFixed(1)} MB`);
   });
 
-  it("holds no operator CLI, dev, test or bench code and no devDependency", async () => {
-    const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+  it("holds no operator CLI, dev, test or bench code and no package that only devDependencies bring", async () => {
+    const listed = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: REPO_ROOT, encoding: "utf8" });
+    const production = new Set(listed.stdout.split("\n").map((line) => line.match(/node_modules\/((?:@[^/]+\/)?[^/]+)$/)?.[1]).filter((name) => name !== undefined));
+    assert.ok(production.has("@azure/functions") && production.has("zod"), "npm ls lists the production dependencies");
     const inputs = Object.keys(bundle.metafile.inputs);
     assert.ok(inputs.some((input) => input === "src/index.ts"), "the entry is src/index.ts");
     for (const input of inputs) {
       assert.ok(!/^(dev|test|bench|src\/cli)\//.test(input), `${input} is not app code`);
       const dependency = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1];
-      if (dependency !== undefined) assert.ok(!(dependency in manifest.devDependencies), `${input} comes from devDependency ${dependency}`);
+      if (dependency !== undefined) assert.ok(production.has(dependency), `${input} comes from ${dependency}, which no production dependency needs`);
     }
-    for (const dependency of ["commander", "yaml", "typescript", "azurite", "fast-check", "playwright-core", "@opentelemetry/sdk-trace-base"]) {
+    for (const dependency of ["commander", "typescript", "azurite", "fast-check", "playwright-core", "selfsigned", "esbuild"]) {
       assert.ok(!inputs.some((input) => input.includes(`node_modules/${dependency}/`)), `${dependency} is not bundled`);
     }
   });
 
-  it("keeps only the worker's own @azure/functions-core external; every chunk loads under plain node", async () => {
+  it("keeps OpenTelemetry and the Azure Monitor distro out of the entry: they load only when telemetry is configured", () => {
+    const [, entry] = Object.entries(bundle.metafile.outputs).find(([, output]) => output.entryPoint === "src/index.ts")!;
+    const telemetryInputs = Object.keys(entry.inputs).filter((input) => /node_modules\/(@opentelemetry|@azure\/monitor-opentelemetry)|src\/adapters\/telemetry\//.test(input));
+    assert.deepEqual(telemetryInputs, []);
+    assert.ok(Object.keys(bundle.metafile.inputs).some((input) => input.includes("node_modules/@azure/monitor-opentelemetry/")), "the distro is in the package, in a lazy chunk");
+  });
+
+  it("keeps only the worker's own @azure/functions-core (and optional modules the SDKs do without) external; every chunk loads under plain node", async () => {
     const imported = Object.values(bundle.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path));
     for (const specifier of new Set(imported)) {
-      assert.ok(specifier.startsWith("node:") || builtinModules.includes(specifier) || HOST_PROVIDED_MODULES.includes(specifier), `external import ${specifier}`);
+      assert.ok(specifier.startsWith("node:") || builtinModules.includes(specifier) || HOST_PROVIDED_MODULES.includes(specifier) || OPTIONAL_MODULES_LEFT_OUT.includes(specifier), `external import ${specifier}`);
     }
     const chunks = (await listTree(outDir)).filter((file) => file.startsWith("dist/chunks/") && file.endsWith(".js"));
     assert.ok(chunks.length > 0, "lazily loaded SDKs are split into chunks");

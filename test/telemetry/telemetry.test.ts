@@ -74,7 +74,7 @@ test("one trace per event decision: the event's span (continuing the host's trac
   assert.equal(parentOf(root), HOST_SPAN_ID);
   assert.equal(parentOf(decision), root.spanContext().spanId);
   assert.equal(parentOf(armWrite), decision.spanContext().spanId);
-  assert.equal(root.kind, SpanKind.CONSUMER);
+  assert.equal(root.kind, SpanKind.SERVER, "Application Insights files it under requests");
   assert.equal(armWrite.kind, SpanKind.CLIENT);
   assert.deepEqual(
     { event: root.attributes[ATTR.eventId], correlation: root.attributes[ATTR.correlationId], invocation: root.attributes[ATTR.invocationId] },

@@ -11,7 +11,6 @@
  */
 import { metrics, trace } from "@opentelemetry/api";
 import type { TokenCredential } from "@azure/core-auth";
-import { shutdownAzureMonitor, useAzureMonitor } from "@azure/monitor-opentelemetry";
 import type { Telemetry } from "../../ports/telemetry.ts";
 import { createOpenTelemetryTelemetry } from "./opentelemetry.ts";
 
@@ -31,7 +30,9 @@ interface Flushable {
 }
 
 /** Starts the distro once per process and returns the port over it. */
-export function startAzureMonitorTelemetry(options: AzureMonitorTelemetryOptions): Telemetry {
+export async function startAzureMonitorTelemetry(options: AzureMonitorTelemetryOptions): Promise<Telemetry> {
+  // Imported here, not at the top: the bundle keeps the distro (vendor code only) in a chunk of its own.
+  const { useAzureMonitor } = await import("@azure/monitor-opentelemetry");
   useAzureMonitor({
     azureMonitorExporterOptions: {
       connectionString: options.connectionString,
@@ -68,5 +69,6 @@ export function startAzureMonitorTelemetry(options: AzureMonitorTelemetryOptions
 
 /** Flushes and stops the distro (tests; the Functions host ends the process otherwise). */
 export async function stopAzureMonitorTelemetry(): Promise<void> {
+  const { shutdownAzureMonitor } = await import("@azure/monitor-opentelemetry");
   await shutdownAzureMonitor();
 }
