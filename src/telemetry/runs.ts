@@ -25,7 +25,8 @@ export async function recordSweepTelemetry(summary: ReconcileSummary, deps: Pick
   if (!telemetry.enabled) return;
   const failures = summary.instanceFailures.length + summary.connectionFailures.length;
   telemetry.record(METRIC.sweepDuration, (summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000, {
-    [ATTR.ruleSetUsable]: summary.ruleSetProblems === undefined,
+    // A string, not a boolean: customDimensions holds strings, and the alert rules compare with "false".
+    [ATTR.ruleSetUsable]: String(summary.ruleSetProblems === undefined),
     [ATTR.outcome]: failures > 0 ? "failures" : "ok",
   });
   const byService = new Map<string, string[]>();
