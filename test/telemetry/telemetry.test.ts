@@ -237,3 +237,13 @@ test("an audit run records its compliance score as a gauge by trigger", async ()
   const scores = (await recorded.metrics()).filter((m) => m.name === METRIC.auditScore.name);
   assert.deepEqual(scores, [{ name: METRIC.auditScore.name, value: 85, attributes: { [ATTR.auditTrigger]: "timer" } }]);
 });
+
+test("every function in the app's table runs through the telemetry wrapper, keeping its name, kind, route and schedule", async () => {
+  const { functionDefinitions } = await import("../../src/functions/index.ts");
+  const { health } = await import("../../src/functions/health.ts");
+  const { reconcilePending } = await import("../../src/functions/reconcile-pending.ts");
+  const wrappedHealth = functionDefinitions.find((d) => d.name === health.name);
+  assert.ok(wrappedHealth && wrappedHealth !== health && wrappedHealth.kind === "http" && wrappedHealth.route === health.route);
+  const wrappedSweep = functionDefinitions.find((d) => d.name === reconcilePending.name);
+  assert.ok(wrappedSweep && wrappedSweep.kind === "timer" && wrappedSweep.schedule === reconcilePending.schedule);
+});
