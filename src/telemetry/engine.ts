@@ -28,7 +28,10 @@ type Lease = NonNullable<ClaimState["lease"]>;
 export interface DecisionHooks {
   /** A claim write carrying our lease succeeded (taken, or updated while we hold it). */
   claimWritten(state: ClaimState): void;
-  /** A claim write for a new lease lost (another run holds it): no decision happens here. */
+  /**
+   * A claim write failed: for a new lease (another run holds the claim) no decision happens here; for our own lease
+   * (settling, ending it early) the decision is over.
+   */
   claimLost(state: ClaimState, reason: string): void;
   /**
    * The ARM write for a connection starts (connection and status unknown when a serialized operation is resumed);
@@ -96,7 +99,12 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
     },
     claimLost(state, reason) {
       const lease = state.lease;
-      if (lease === undefined || open.get(key(state.connectionId))?.owner === lease.owner) return;
+      const current = open.get(key(state.connectionId));
+      if (lease === undefined || current?.owner === lease.owner) {
+        // Settling or ending our own lease failed (taken over, storage down): the decision is over either way.
+        if (current !== undefined && (lease === undefined || current.owner === lease.owner)) end(state.connectionId);
+        return;
+      }
       const decision = start(state, lease);
       decision.span.setAttributes({ [ATTR.claimLost]: reason });
       end(state.connectionId);

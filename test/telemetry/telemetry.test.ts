@@ -11,7 +11,7 @@ import { handlePrivateEndpointEvent } from "../../src/functions/private-endpoint
 import { runReconcilePending } from "../../src/functions/reconcile-pending.ts";
 import { withTelemetry } from "../../src/functions/telemetry.ts";
 import type { Telemetry } from "../../src/ports/telemetry.ts";
-import { instrumentEngineDeps } from "../../src/telemetry/engine.ts";
+import { createDecisionHooks, instrumentEngineDeps } from "../../src/telemetry/engine.ts";
 import { ATTR, METRIC, SPAN } from "../../src/telemetry/names.ts";
 import { redactSecrets } from "../../src/telemetry/redact.ts";
 import { recordAuditTelemetry } from "../../src/telemetry/runs.ts";
@@ -246,4 +246,35 @@ test("every function in the app's table runs through the telemetry wrapper, keep
   assert.ok(wrappedHealth && wrappedHealth !== health && wrappedHealth.kind === "http" && wrappedHealth.route === health.route);
   const wrappedSweep = functionDefinitions.find((d) => d.name === reconcilePending.name);
   assert.ok(wrappedSweep && wrappedSweep.kind === "timer" && wrappedSweep.schedule === reconcilePending.schedule);
+});
+
+test("a decision span ends however the claim ends: settled, ended early, lost to another run, or its settle write failing", async () => {
+  const recorded = createInMemoryTelemetry();
+  const hooks = createDecisionHooks(recorded.telemetry);
+  const now = new Date("2025-06-01T12:00:00Z");
+  const intent = { action: "approve", mode: "enforce", actor: "rule:r", ruleId: "r", ruleVersion: 1, triggeringEventIds: [], correlationId: "c", statusBefore: "Pending" };
+  const claim = (connectionId: string, owner: string | undefined, expiresAt = new Date(now.getTime() + 60_000)) =>
+    ({
+      connectionId,
+      privateEndpointId: "pe",
+      serviceId: "svc",
+      lease: owner === undefined ? undefined : { owner, startedAt: now, expiresAt, intent },
+      recordedStatus: undefined,
+      marks: [],
+      retryNotBefore: undefined,
+      updatedAt: now,
+    }) as unknown as Parameters<typeof hooks.claimWritten>[0];
+
+  hooks.claimWritten(claim("c1", "a"));
+  hooks.claimWritten(claim("c1", undefined)); // settled
+  hooks.claimWritten(claim("c2", "b"));
+  hooks.claimWritten(claim("c2", "b", now)); // lease ended early (expires now)
+  hooks.claimLost(claim("c3", "c"), "another run took the claim first");
+  hooks.claimWritten(claim("c4", "d"));
+  hooks.claimLost(claim("c4", undefined), "precondition failed"); // settling lost to a take-over
+
+  assert.equal(hooks.open.size, 0, "no decision span left open");
+  const spans = recorded.spans().filter((s) => s.name === SPAN.decision);
+  assert.deepEqual(spans.map((s) => s.attributes[ATTR.connectionId]).sort(), ["c1", "c2", "c3", "c4"]);
+  assert.equal(spans.find((s) => s.attributes[ATTR.connectionId] === "c3")!.attributes[ATTR.claimLost], "another run took the claim first");
 });
