@@ -14,7 +14,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { resourceIdKey } from "../domain/resource-id.ts";
-import { evaluateChecks, unevaluatedChecks, type AuditPolicy } from "../domain/audit/checks.ts";
+import { evaluateChecks, type AuditPolicy } from "../domain/audit/checks.ts";
+import { coverageOfInstanceNotAudited, estateCoverage, instanceCoverage } from "../domain/audit/coverage.ts";
 import { analyzeInstanceDns, type InstanceDnsAnalysis } from "../domain/audit/dns.ts";
 import type { Finding, Observation, Suppression } from "../domain/audit/findings.ts";
 import { connectionHistory } from "../domain/audit/history.ts";
@@ -202,7 +203,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     const dns = analyzeInstanceDns(snapshot);
     const observations = evaluateChecks({ kind: "instance", snapshot, dns }, context);
     const previous = previousRunId ? await auditStore.listFindings(previousRunId, snapshot.instanceId, signal) : [];
-    const lifecycle = nextFindings({ previous, observations, unevaluated: unevaluatedChecks(snapshot, dns), suppressions, now: startedAt });
+    const lifecycle = nextFindings({ previous, observations, coverage: instanceCoverage(snapshot, dns), suppressions, now: startedAt });
     const remediations = await remediate(snapshot, observations, dns);
     const summary = summarizeInstance(snapshot, lifecycle.findings);
     await auditStore.putFindings(runId, snapshot.instanceId, lifecycle.findings, signal);
@@ -211,14 +212,30 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     await notify(transitions(lifecycle));
   }
 
-  async function resolveGoneInstances(): Promise<void> {
+  /**
+   * Instances the previous run reported and this one did not audit: gone (their findings resolve), or outside this
+   * run's scope or in a subscription that could not be listed (their findings are carried, not evaluated). Read
+   * from the previous run's findings, so an instance carried for several runs keeps being carried.
+   */
+  async function carryInstancesNotAudited(): Promise<void> {
     if (!previousRunId) return;
-    for await (const instance of auditStore.listInstanceSummaries(previousRunId, signal)) {
-      if (audited.has(resourceIdKey(instance.instanceId))) continue;
-      const previous = await auditStore.listFindings(previousRunId, instance.instanceId, signal);
-      const lifecycle = nextFindings({ previous, observations: [], unevaluated: new Set(), suppressions, now: startedAt });
-      if (lifecycle.findings.length > 0) await auditStore.putFindings(runId, instance.instanceId, lifecycle.findings, signal);
-      tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: 0, resolved: lifecycle.resolved.length });
+    const scope = {
+      instanceIds: options.managedInstanceIds,
+      subscriptionIds: options.managedSubscriptionIds,
+      unlistedSubscriptionIds: gatherer.unlistedSubscriptionIds(),
+    };
+    const notAudited = new Map<string, { instanceId: string; findings: Finding[] }>();
+    for await (const finding of auditStore.listAllFindings(previousRunId, signal)) {
+      if (finding.instanceId === undefined || audited.has(resourceIdKey(finding.instanceId))) continue;
+      const key = resourceIdKey(finding.instanceId);
+      const group = notAudited.get(key) ?? { instanceId: finding.instanceId, findings: [] };
+      group.findings.push(finding);
+      notAudited.set(key, group);
+    }
+    for (const { instanceId, findings: previous } of notAudited.values()) {
+      const lifecycle = nextFindings({ previous, observations: [], coverage: coverageOfInstanceNotAudited(instanceId, scope), suppressions, now: startedAt });
+      if (lifecycle.findings.length > 0) await auditStore.putFindings(runId, instanceId, lifecycle.findings, signal);
+      tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: lifecycle.opened.length, resolved: lifecycle.resolved.length });
       await notify(transitions(lifecycle));
     }
   }
@@ -226,7 +243,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
   async function auditEstateWide(): Promise<void> {
     const observations = evaluateChecks({ kind: "estate", estate: { rules, unreadableZones: gatherer.unreadableZones() } }, context);
     const previous: Finding[] = previousRunId ? await auditStore.listFindings(previousRunId, ESTATE_SCOPE, signal) : [];
-    const lifecycle = nextFindings({ previous, observations, unevaluated: new Set(), suppressions, now: startedAt });
+    const lifecycle = nextFindings({ previous, observations, coverage: estateCoverage(gatherer.examinedZoneIds()), suppressions, now: startedAt });
     await auditStore.putFindings(runId, ESTATE_SCOPE, lifecycle.findings, signal);
     tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: lifecycle.opened.length, resolved: lifecycle.resolved.length });
     await notify(transitions(lifecycle));
@@ -234,7 +251,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
 
   await forEachConcurrently(gatherer.listTargets(options.managedInstanceIds, options.managedSubscriptionIds), options.concurrency, auditInstance);
   await auditEstateWide();
-  await resolveGoneInstances();
+  await carryInstancesNotAudited();
   const summary = summarizeRun(
     { runId, startedAt: startedAt.toISOString(), finishedAt: clock.now().toISOString(), trigger: options.trigger, requestedBy: options.requestedBy, mode: options.mode },
     tally,

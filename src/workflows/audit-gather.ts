@@ -55,6 +55,10 @@ export interface AuditGatherer {
   readInstance(target: AuditTarget): Promise<GatheredInstance>;
   /** Zones whose read failed so far in this run, each once. */
   unreadableZones(): { zoneId: string; failure: ReadFailure }[];
+  /** Zones this run tried to read so far (read or failed), each once. */
+  examinedZoneIds(): string[];
+  /** Managed subscriptions whose instance listing failed so far in this run. */
+  unlistedSubscriptionIds(): string[];
 }
 
 interface ZoneContents {
@@ -85,8 +89,11 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
   const cacheZones = options.cacheZones ?? true;
   const zoneCache = new Map<string, Promise<ZoneContents | ReadFailure>>();
   const zoneFailures = new Map<string, { zoneId: string; failure: ReadFailure }>();
+  const examinedZones = new Map<string, string>();
+  const unlistedSubscriptions = new Set<string>();
 
   async function readZone(zoneId: string): Promise<ZoneContents | ReadFailure> {
+    examinedZones.set(resourceIdKey(zoneId), zoneId);
     const subscription = subscriptionOf(zoneId);
     try {
       const [records, links] = await Promise.all([
@@ -186,6 +193,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
           // Not paced per item: most steps are served from a page already fetched.
           step = await iterator.next();
         } catch (error) {
+          unlistedSubscriptions.add(subscriptionId);
           yield { instanceId: `/subscriptions/${subscriptionId}`, failure: readFailureOf(error) };
           break;
         }
@@ -216,5 +224,11 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     return { instanceId: target.instanceId, service, failure: undefined, connections: read, zones };
   }
 
-  return { listTargets, readInstance, unreadableZones: () => [...zoneFailures.values()] };
+  return {
+    listTargets,
+    readInstance,
+    unreadableZones: () => [...zoneFailures.values()],
+    examinedZoneIds: () => [...examinedZones.values()],
+    unlistedSubscriptionIds: () => [...unlistedSubscriptions],
+  };
 }

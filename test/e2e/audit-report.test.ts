@@ -44,7 +44,7 @@ async function renderedEstateReport(): Promise<string> {
       if (i === 4) await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.4", "10.20.1.4", "10.30.1.9"], { ttl: 10 });
       await stack.audit({ requestedBy: i === 5 ? "security-team@contoso.example" : undefined, trigger: i === 5 ? "manual" : "timer" });
     }
-    const report = await loadAuditReport(stack.store, "latest");
+    const report = await loadAuditReport({ auditStore: stack.store, decisionLog: stack.decisionLog }, "latest");
     assert.ok(report);
     assert.equal(report.history.length, 6);
     return renderReport(report, "html").body;

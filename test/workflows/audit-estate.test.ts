@@ -211,15 +211,42 @@ describe("auditEstate", () => {
     assert.match(estate[0]!.evidence.actual, /rule:r1: not JSON/);
   });
 
-  test("findings of an instance that is no longer managed are resolved", async () => {
+  test("an instance outside a narrower run's scope keeps its findings open, marked not evaluated, run after run", async () => {
     const w = world();
     const first = await auditEstate(deps(w), options());
     assert.equal(first.findings.open, 1);
     w.clock.set("2025-06-02T06:00:00.000Z");
-    const second = await auditEstate(deps(w), options({ managedInstanceIds: [] , managedSubscriptionIds: [] }));
+    const second = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [] }));
     assert.equal(second.instances, 0);
+    assert.equal(second.resolvedInRun, 0);
+    assert.deepEqual(second.findings, { open: 1, suppressed: 0, resolved: 0, notEvaluated: 1 });
+    const [carried] = w.store.findingsOf(second.runId);
+    assert.equal(carried!.status, "open");
+    assert.match(carried!.notEvaluated?.reason ?? "", /not in this run's scope/);
+    w.clock.set("2025-06-03T06:00:00.000Z");
+    const third = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [] }));
+    assert.deepEqual(w.store.findingsOf(third.runId).map((f) => [f.status, f.firstSeenAt]), [["open", "2025-06-01T06:00:00.000Z"]], "still carried by the run after");
+  });
+
+  test("findings of an instance deleted from a managed subscription that was listed are resolved", async () => {
+    const w = world();
+    const first = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [PROVIDER] }));
+    assert.equal(first.findings.open, 1);
+    w.arm.state.services.clear();
+    w.clock.set("2025-06-02T06:00:00.000Z");
+    const second = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [PROVIDER] }));
     assert.equal(second.resolvedInRun, 1);
-    assert.deepEqual(w.store.findingsOf(second.runId).map((f) => f.status), ["resolved"]);
+    assert.deepEqual(w.store.findingsOf(second.runId).map((f) => [f.status, f.notEvaluated]), [["resolved", undefined]]);
+  });
+
+  test("a run without DNS zones keeps the DNS findings of the zone it did not examine open", async () => {
+    const w = world();
+    const first = await auditEstate(deps(w), options());
+    assert.deepEqual(w.store.findingsOf(first.runId).map((f) => f.id), [recordFinding("contoso-apim")]);
+    w.clock.set("2025-06-02T06:00:00.000Z");
+    const second = await auditEstate(deps(w), options({ dnsZoneIds: [] }));
+    assert.equal(second.resolvedInRun, 0);
+    assert.deepEqual(w.store.findingsOf(second.runId).map((f) => [f.id, f.status, Boolean(f.notEvaluated)]), [[recordFinding("contoso-apim"), "open", true]]);
   });
 
   test("a suppressed finding does not count against the score", async () => {

@@ -677,13 +677,3 @@ export const DNS_CHECK_IDS: readonly CheckId[] = [
 export function evaluateChecks(subject: AuditSubject, context: CheckContext): Observation[] {
   return CHECK_IDS.flatMap((id) => AUDIT_CHECKS[id].evaluate(subject, context));
 }
-
-/**
- * Which checks could not reach a verdict for an instance: all but instance-unreadable when the instance
- * could not be read; the DNS checks when an approved endpoint or a zone could not be read. Their earlier
- * findings for the instance stay as they were instead of being resolved by absence.
- */
-export function unevaluatedChecks(snapshot: InstanceSnapshot, dns: InstanceDnsAnalysis): ReadonlySet<CheckId> {
-  if (snapshot.failure !== undefined) return new Set(CHECK_IDS.filter((id) => id !== "instance-unreadable"));
-  return new Set(dns.complete ? [] : DNS_CHECK_IDS);
-}

@@ -4,6 +4,7 @@
  */
 import type { Finding } from "../audit/findings.ts";
 import type { AuditRunSummary, InstanceSummary, RemediationRecord, ScorePoint } from "../audit/run.ts";
+import type { DecisionsSection } from "./decisions.ts";
 
 export interface AuditReport {
   readonly summary: AuditRunSummary;
@@ -14,6 +15,8 @@ export interface AuditReport {
   readonly remediations: readonly RemediationRecord[];
   /** Scores of up to the last 30 runs, oldest first, ending with this run. */
   readonly history: readonly ScorePoint[];
+  /** The decisions made between the previous run's start and this run's start. */
+  readonly decisions: DecisionsSection;
 }
 
 export const REPORT_FORMATS = ["json", "md", "csv", "sarif", "html"] as const;

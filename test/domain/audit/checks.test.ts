@@ -5,10 +5,10 @@ import {
   CHECK_IDS,
   evaluateChecks,
   RULE_SET_RESOURCE_ID,
-  unevaluatedChecks,
   type CheckContext,
   type CheckId,
 } from "../../../src/domain/audit/checks.ts";
+import { instanceCoverage } from "../../../src/domain/audit/coverage.ts";
 import { analyzeInstanceDns } from "../../../src/domain/audit/dns.ts";
 import { findingId, type Observation } from "../../../src/domain/audit/findings.ts";
 import type { EstateSnapshot, InstanceSnapshot } from "../../../src/domain/audit/snapshot.ts";
@@ -184,7 +184,7 @@ describe("audit checks", () => {
       const out = run(snapshot);
       assert.deepEqual(ids(out), ["endpoint-unreadable"], "stale IPs are not claimed while an endpoint's IPs are unknown");
       assert.equal(out[0]!.severity, "low");
-      assert.ok(unevaluatedChecks(snapshot, analyzeInstanceDns(snapshot)).has("dns-stale-ips"));
+      assert.ok(instanceCoverage(snapshot, analyzeInstanceDns(snapshot)).unevaluatedChecks.has("dns-stale-ips"));
     });
 
     test("a deleted endpoint of an approved connection is medium", () => {
@@ -278,6 +278,6 @@ describe("audit checks", () => {
   test("an unreadable zone makes the DNS checks unevaluated for the instance", () => {
     const snapshot = instance({ connections: [connection("c1")], zones: [zone({ failure: { kind: "transient", code: undefined, message: "x" } })] });
     assert.deepEqual(run(snapshot), [], "nothing is claimed about a zone that could not be read");
-    assert.ok(unevaluatedChecks(snapshot, analyzeInstanceDns(snapshot)).has("dns-record-missing"));
+    assert.ok(instanceCoverage(snapshot, analyzeInstanceDns(snapshot)).unevaluatedChecks.has("dns-record-missing"));
   });
 });
