@@ -13,8 +13,8 @@
  * (nothing could be recorded), and since the latest pointer moves only at the end, the half run is ignored.
  */
 import { randomBytes } from "node:crypto";
-import { resourceIdKey } from "../domain/resource-id.ts";
-import { evaluateChecks, type AuditPolicy } from "../domain/audit/checks.ts";
+import { parseResourceId, resourceIdKey } from "../domain/resource-id.ts";
+import { evaluateChecks, type AuditPolicy, type CheckContext } from "../domain/audit/checks.ts";
 import { coverageOfInstanceNotAudited, estateCoverage, instanceCoverage } from "../domain/audit/coverage.ts";
 import { analyzeInstanceDns, type InstanceDnsAnalysis } from "../domain/audit/dns.ts";
 import type { Finding, Observation, Suppression } from "../domain/audit/findings.ts";
@@ -36,13 +36,16 @@ import {
   type RunTally,
 } from "../domain/audit/run.ts";
 import { reconcileSightings } from "../domain/audit/sightings.ts";
-import type { InstanceSnapshot, RuleSetHealth } from "../domain/audit/snapshot.ts";
+import { aRecordId, type InstanceSnapshot, type RuleSetHealth } from "../domain/audit/snapshot.ts";
+import { normalizeIps } from "../domain/audit/dns.ts";
 import { toPortcullisError } from "../domain/errors.ts";
+import type { ARecordSet } from "../domain/model.ts";
 import type { ArmPorts } from "../ports/arm.ts";
 import { ESTATE_SCOPE, type AuditStore } from "../ports/audit-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../ports/compliance-notifications.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
+import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
 import type { RuleStore } from "../ports/rule-store.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { createAuditGatherer, type AuditTarget, type GatheredInstance } from "./audit-gather.ts";
@@ -55,6 +58,8 @@ export interface AuditEstateDependencies {
   readonly arm: ArmPorts;
   readonly auditStore: AuditStore;
   readonly decisionLog: Pick<DecisionLog, "listLatestByService">;
+  /** What Portcullis wrote to which A record: DNS repair rewrites only records that still match it. */
+  readonly dnsOwnership: DnsOwnershipStore;
   readonly ruleStore: Pick<RuleStore, "getRuleSet">;
   readonly notifications: ComplianceNotificationPublisher;
   readonly clock: Clock;
@@ -103,6 +108,12 @@ function outcomeOf(error: unknown): { outcome: RemediationOutcome; message: stri
   return { outcome: "failed", message: `${e.kind}: ${e.message}` };
 }
 
+/** The subscriptions of Portcullis' own estate: managed subscriptions, and those of managed instances and configured zones. */
+function estateSubscriptionIds(options: AuditEstateOptions): string[] {
+  const ofIds = [...options.managedInstanceIds, ...options.dnsZoneIds].flatMap((id) => parseResourceId(id)?.subscriptionId ?? []);
+  return [...new Set([...options.managedSubscriptionIds, ...ofIds].map((s) => s.toLowerCase()))];
+}
+
 /** Runs one audit and returns its stored summary. */
 export async function auditEstate(deps: AuditEstateDependencies, options: AuditEstateOptions): Promise<AuditRunSummary> {
   const { arm, auditStore, clock } = deps;
@@ -116,11 +127,12 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
   const gatherer = createAuditGatherer({
     arm,
     limiter,
+    dnsOwnership: deps.dnsOwnership,
     configuredZoneIds: options.dnsZoneIds,
     cacheZones: options.cacheZones ?? true,
     ...signal,
   });
-  const context = { policy: options.policy, now: startedAt };
+  const context: CheckContext = { policy: options.policy, now: startedAt, estateSubscriptionIds: estateSubscriptionIds(options) };
   const previousRunId = await auditStore.getLatestRunId(signal);
   const suppressions = new Map<string, Suppression>((await auditStore.listSuppressions(signal)).map((s) => [s.findingId, s]));
   const rules = await readRuleSetHealth(deps.ruleStore);
@@ -158,15 +170,15 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     return { ...gathered, connections };
   }
 
-  async function apply(change: PlannedChange): Promise<{ outcome: RemediationOutcome; message: string | undefined }> {
+  async function apply(change: PlannedChange): Promise<{ outcome: RemediationOutcome; message: string | undefined; written?: ARecordSet }> {
     if (options.mode === "dry-run") return { outcome: "dry-run", message: "PORTCULLIS_MODE is dry-run: not applied" };
     try {
       switch (change.kind) {
         case "disable-public-network-access":
           await limiter.write(() => arm.apim.setPublicNetworkAccess(change.instanceId, "Disabled", signal));
           return { outcome: "applied", message: "public network access set to Disabled" };
-        case "put-a-record":
-          await limiter.write(() =>
+        case "put-a-record": {
+          const written = await limiter.write(() =>
             arm.privateDns.putARecord(change.zoneId, change.recordName, change.ipv4Addresses, {
               ...signal,
               ttl: change.ttl,
@@ -174,7 +186,8 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
               ...(change.ifMatch !== undefined ? { ifMatch: change.ifMatch } : { ifNoneMatch: "*" as const }),
             }),
           );
-          return { outcome: "applied", message: `A record set to ${change.ipv4Addresses.join(", ")}` };
+          return { outcome: "applied", message: `A record set to ${change.ipv4Addresses.join(", ")}`, written };
+        }
         case "delete-a-record":
           await limiter.write(() => arm.privateDns.deleteARecord(change.zoneId, change.recordName, { ...signal, ifMatch: change.ifMatch }));
           return { outcome: "applied", message: "A record deleted (no approved endpoint uses it)" };
@@ -184,11 +197,41 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     }
   }
 
+  /**
+   * Remembers what an applied DNS change left in the zone, so the next run repairs the record only while it still
+   * holds these IPs. Outside apply's catch: a storage failure stops the run instead of being recorded as ARM's.
+   */
+  async function rememberDnsWrite(change: PlannedChange, written: ARecordSet | undefined): Promise<void> {
+    if (change.kind === "delete-a-record") {
+      await deps.dnsOwnership.deleteWrittenRecord(change.zoneId, change.recordName, signal);
+      return;
+    }
+    if (change.kind !== "put-a-record") return;
+    if (written?.etag === undefined) {
+      // Without an ETag no later write could be conditional: forget the record rather than own it blindly.
+      await deps.dnsOwnership.deleteWrittenRecord(change.zoneId, change.recordName, signal);
+      return;
+    }
+    await deps.dnsOwnership.putWrittenRecord(
+      {
+        recordId: aRecordId(change.zoneId, change.recordName.toLowerCase()),
+        zoneId: change.zoneId,
+        recordName: change.recordName.toLowerCase(),
+        ipv4Addresses: normalizeIps(written.ipv4Addresses),
+        etag: written.etag,
+        writtenAt: clock.now().toISOString(),
+        runId,
+      },
+      signal,
+    );
+  }
+
   async function remediate(snapshot: InstanceSnapshot, observations: readonly Observation[], dns: InstanceDnsAnalysis): Promise<RemediationRecord[]> {
     const changes = selectEnabledChanges(planRemediation(snapshot, dns, observations), options.remediations);
     const records: RemediationRecord[] = [];
     for (const change of changes) {
-      const { outcome, message } = await apply(change);
+      const { outcome, message, written } = await apply(change);
+      if (outcome === "applied") await rememberDnsWrite(change, written);
       sequence += 1;
       const record: RemediationRecord = { runId, sequence, recordedAt: clock.now().toISOString(), actor: AUDIT_ACTOR, change, outcome, message };
       await auditStore.putRemediation(record, signal);
