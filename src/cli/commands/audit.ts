@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { SEVERITIES, severityRank, type Finding, type Severity } from "../../domain/audit/findings.ts";
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
-import { REPORT_FORMATS, shortName, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
+import { REPORT_FORMATS, shortName, statusText, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
 import type { ArmPorts } from "../../ports/arm.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
 import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-report.ts";
@@ -59,7 +59,7 @@ function renderTableReport(report: AuditReport, style: Style): string {
         { header: "SEVERITY", value: (f) => f.severity, style: (text, f) => styleSeverity(style, f.severity, text) },
         { header: "CHECK", value: (f) => f.checkId },
         { header: "RESOURCE", value: (f) => shortName(f.resourceId) },
-        { header: "STATUS", value: (f) => f.status },
+        { header: "STATUS", value: (f) => statusText(f) },
         { header: "ID", value: (f) => f.id },
         { header: "MESSAGE", value: (f) => f.message },
       ],

@@ -58,6 +58,12 @@ export const SAMPLE_FINDINGS: readonly Finding[] = [
     status: "resolved",
     resolvedAt: "2025-06-01T06:00:00.000Z",
   }),
+  finding({
+    checkId: "dns-record-wrong-ips",
+    resourceId: `/subscriptions/${SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.azure-api.net/A/contoso-apim`,
+    message: "The A record contoso-apim lacks 10.0.1.4",
+    notEvaluated: { reason: "DNS zone privatelink.azure-api.net was not examined in this run" },
+  }),
   finding({ checkId: "instance-unreadable", resourceId: OTHER_INSTANCE_ID, instanceId: OTHER_INSTANCE_ID, status: "resolved", resolvedAt: "2025-06-01T06:00:00.000Z" }),
 ];
 
@@ -72,7 +78,7 @@ export const SAMPLE_REPORT: AuditReport = {
     instances: 1,
     unreadableInstances: 0,
     connections: { total: 12, pending: 3, approved: 8, rejected: 1 },
-    findings: { open: 3, suppressed: 1, resolved: 2, notEvaluated: 0 },
+    findings: { open: 3, suppressed: 1, resolved: 2, notEvaluated: 1 },
     openBySeverity: { critical: 1, high: 1, medium: 1, low: 0, info: 0 },
     openByCheck: { "rules-unusable": 1, "public-network-access": 1, "pending-too-long": 1 },
     opened: 1,
