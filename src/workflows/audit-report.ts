@@ -7,7 +7,7 @@
  */
 import { compareFindings, type Finding } from "../domain/audit/findings.ts";
 import type { InstanceSummary, RemediationRecord } from "../domain/audit/run.ts";
-import type { DecisionRecord } from "../domain/decision.ts";
+import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { REPORTED_DECISIONS_LIMIT, reportedDecisions, type DecisionsSection } from "../domain/reports/decisions.ts";
 import type { AuditReport } from "../domain/reports/report.ts";
 import type { OperationOptions } from "../ports/arm.ts";

@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { renderReport } from "../../src/domain/reports/index.ts";
-import { decisionRecordId, type DecisionRecord } from "../../src/domain/decision.ts";
+import { decisionRecordId, type DecisionRecord } from "../../src/domain/decisions/decision.ts";
 import { FINDING_ID_PATTERN } from "../../src/domain/audit/suppressions.ts";
 import { loadAuditReport } from "../../src/workflows/audit-report.ts";
 import { decisionRecord } from "../fakes/decision-records.ts";

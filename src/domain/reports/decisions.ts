@@ -4,7 +4,7 @@
  * evidence. Pure: the report loader (src/workflows/audit-report.ts) reads the decision log for the window and
  * passes the records in.
  */
-import { DEFAULT_ACTOR, FAIL_CLOSED_ACTOR, OUT_OF_BAND_ACTOR, type DecisionRecord } from "../decision.ts";
+import { DEFAULT_ACTOR, FAIL_CLOSED_ACTOR, OUT_OF_BAND_ACTOR, type DecisionRecord } from "../decisions/decision.ts";
 
 /** At most this many decisions are listed in one report; the section says when there were more. */
 export const REPORTED_DECISIONS_LIMIT = 500;

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decisionRecordId } from "../../../src/domain/decision.ts";
+import { decisionRecordId } from "../../../src/domain/decisions/decision.ts";
 import { countDecisions, REPORTED_DECISIONS_LIMIT, reportedDecisions } from "../../../src/domain/reports/decisions.ts";
 import { decisionRecord } from "../../fakes/decision-records.ts";
 import { SAMPLE_INSTANCE_ID } from "./sample-report.ts";
