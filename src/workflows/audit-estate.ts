@@ -2,11 +2,15 @@
  * auditEstate: one compliance audit run. Read -> decide -> apply, one instance at a time with bounded
  * concurrency, so the estate is streamed rather than held:
  *
- *   for each managed instance (listed once):  read its snapshot (ARM + decision log + sightings)
- *                                             -> checks -> lifecycle against the previous run -> plan
- *                                             -> apply the enabled part of the plan (enforce mode only)
+ *   for each managed instance (listed once):  read its snapshot (ARM + decision log + sightings + what
+ *                                               Portcullis wrote to its A records)
+ *                                             -> checks -> lifecycle against the previous run, within what
+ *                                               this run could evaluate (coverage.ts) -> plan
+ *                                             -> apply the enabled part of the plan (enforce mode only),
+ *                                               remembering every DNS write in the ownership store
  *                                             -> store its findings, summary, remediations; tally; notify
- *   then: estate-wide checks (rules, unreadable zones); resolve findings of instances that are gone;
+ *   then: estate-wide checks (rules, unreadable zones); instances of the previous run not audited now:
+ *         resolve the findings of those that are gone, carry those outside the scope as not evaluated;
  *         store the summary, move the latest pointer; announce ReportReady.
  *
  * One bad instance never aborts the run: ARM read failures become findings. Storage failures do abort it
