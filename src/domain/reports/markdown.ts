@@ -48,7 +48,7 @@ function decisionLines(section: DecisionsSection): string[] {
         DECISION_KIND_LABEL[d.kind],
         escapeMarkdown(shortName(d.connectionId)),
         escapeMarkdown(d.decidedBy),
-        d.ticket !== undefined ? `\`${escapeMarkdown(d.ticket)}\`` : "none",
+        d.ticket !== undefined ? escapeMarkdown(d.ticket) : "none",
         escapeMarkdown(d.reason),
         d.outcome,
       ]),

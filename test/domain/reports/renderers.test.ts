@@ -59,7 +59,7 @@ describe("report renderers", () => {
     assert.match(body, /## Decisions since the previous run/);
     assert.match(body, /1 approved, 1 rejected, 1 left for a human, 1 revoked/);
     assert.match(body, /\| 2025-05-31 09:00 UTC \| rejected \| pe-partner \|/);
-    assert.match(body, /`CHG0012345`/);
+    assert.match(body, /\| CHG0012345 \| Partner contract ended \|/);
   });
 
   test("csv, sarif and json carry the not-evaluated mark; json carries the decisions", () => {
