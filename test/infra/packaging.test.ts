@@ -16,7 +16,7 @@ import { parse } from "yaml";
 import { BUNDLE_MAIN, HOST_PROVIDED_MODULES, OPTIONAL_MODULES_LEFT_OUT, type BundleResult } from "../../infra/scripts/bundle-function-app.ts";
 import { STAGING_DIR, stageFunctionApp } from "../../infra/scripts/stage-function-app.ts";
 import { functionDefinitions } from "../../src/functions/index.ts";
-import { REPO_ROOT } from "./bicep.ts";
+import { REPO_ROOT } from "../support/compiled-infra.ts";
 
 const funcignore = readFileSync(path.join(REPO_ROOT, ".funcignore"), "utf8");
 

@@ -12,10 +12,21 @@ import type { EstateSnapshot, InstanceSnapshot, ReadFailure, ZoneSnapshot } from
 
 /** At most this many private endpoint connections per APIM instance (Azure limit). */
 export const CONNECTION_LIMIT = 100;
-/** Compute platforms that support inbound private endpoints. */
+/** Compute platforms on which a classic-tier instance takes inbound private endpoints (stv1 cannot). */
 export const SUPPORTED_PLATFORMS: readonly string[] = ["stv2", "stv2.1"];
-/** Tiers the inbound private endpoint article applies to. */
-export const SUPPORTED_TIERS: readonly string[] = ["Developer", "Basic", "Standard", "Premium"];
+/**
+ * Tiers with "Private endpoint support for inbound connections" in Microsoft's feature table
+ * (learn.microsoft.com/azure/api-management/api-management-features): the classic Developer, Basic, Standard and
+ * Premium, and the v2 tiers Standard v2 and Premium v2. Consumption and Basic v2 have none. SKU names as ARM reports
+ * them (SkuType in the APIM REST spec, e.g. stable/2024-05-01/apimdeployment.json).
+ */
+export const SUPPORTED_TIERS: readonly string[] = ["Developer", "Basic", "Standard", "Premium", "StandardV2", "PremiumV2"];
+/**
+ * The v2 tiers. They do not run on the classic single-tenant platforms: the stv1 -> stv2 migration does not apply to
+ * them, and what they report as platformVersion (the spec's enum also has mtv1, "Multi Tenant V1") is not a
+ * prerequisite of their private endpoints, so the platform check does not judge them.
+ */
+export const V2_TIERS: readonly string[] = ["BasicV2", "StandardV2", "PremiumV2"];
 /** Resource ID used for estate-wide findings about Portcullis' own rule set. */
 export const RULE_SET_RESOURCE_ID = "/portcullis/rules";
 
@@ -34,6 +45,12 @@ export interface AuditPolicy {
 export interface CheckContext {
   readonly policy: AuditPolicy;
   readonly now: Date;
+  /**
+   * Subscriptions known to be in Portcullis' own estate (and so its tenant): the managed subscriptions and those
+   * of the managed instances and configured zones. A consumer VNet elsewhere may belong to another tenant, so the
+   * advice for it is to ask its owner, never to link our zone into it.
+   */
+  readonly estateSubscriptionIds: readonly string[];
 }
 
 /** What a check looks at: one instance (with its DNS analysis) or the estate as a whole. */
@@ -86,6 +103,20 @@ function instanceNames(instanceId: string): { name: string; resourceGroup: strin
   return { name: ref?.serviceName ?? instanceId, resourceGroup: ref?.resourceGroup ?? "<resource-group>" };
 }
 
+/**
+ * The `--subscription ID ` flag (with its trailing space) for an az command on a resource. Every az command in a
+ * finding names the resource's subscription: az otherwise runs against whatever subscription the reader last
+ * selected, and in hub-and-spoke estates zones, instances and endpoints rarely share one.
+ */
+function subscriptionFlag(resourceId: string): string {
+  const subscription = parseResourceId(resourceId)?.subscriptionId;
+  return subscription === undefined ? "" : `--subscription ${subscription} `;
+}
+
+function subscriptionOf(resourceId: string): string | undefined {
+  return parseResourceId(resourceId)?.subscriptionId?.toLowerCase();
+}
+
 function zoneNames(zoneId: string): { zone: string; resourceGroup: string } {
   const parsed = parseResourceId(zoneId);
   return { zone: parsed?.segments.at(-1)?.[1] ?? zoneId, resourceGroup: parsed?.resourceGroup ?? "<resource-group>" };
@@ -115,7 +146,7 @@ function dnsRecords(subject: AuditSubject): readonly RecordAnalysis[] {
 function recordRemediationFor(record: RecordAnalysis, verb: "add-record" | "remove-record", ips: readonly string[]): string {
   const { zone, resourceGroup } = zoneNames(record.zone.zoneId);
   return ips
-    .map((ip) => `az network private-dns record-set a ${verb} --resource-group ${resourceGroup} --zone-name ${zone} --record-set-name ${record.recordName} --ipv4-address ${ip}`)
+    .map((ip) => `az network private-dns record-set a ${verb} ${subscriptionFlag(record.zone.zoneId)}--resource-group ${resourceGroup} --zone-name ${zone} --record-set-name ${record.recordName} --ipv4-address ${ip}`)
     .join(" && ");
 }
 
@@ -141,16 +172,20 @@ function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
       evidence: { expected: "the instance and its connections readable", actual: describeFailure(failure), details: { kind: failure.kind, code: failure.code ?? null } },
       remediation: {
         portal: "API Management service > Access control (IAM): give Portcullis' managed identity the Reader role (or remove the instance from PORTCULLIS_MANAGED_INSTANCES).",
-        azCli: `az apim show --name ${name} --resource-group ${resourceGroup}`,
+        azCli: `az apim show ${subscriptionFlag(instanceId)}--name ${name} --resource-group ${resourceGroup}`,
       },
     }),
   ];
 }
 
-/** Inbound private endpoints need the stv2 platform; stv1 (or unknown) cannot take them. */
+/**
+ * A classic-tier instance needs the stv2 platform for inbound private endpoints; stv1 (or unknown) cannot take them.
+ * v2-tier instances are judged by their tier alone (see V2_TIERS).
+ */
 function platformIsNotStv2(subject: AuditSubject): Observation[] {
   const snapshot = readableInstance(subject);
   if (!snapshot) return [];
+  if (isV2Tier(snapshot.service.skuName)) return [];
   const platform = snapshot.service.platformVersion;
   if (platform !== undefined && SUPPORTED_PLATFORMS.includes(platform.toLowerCase())) return [];
   const { name } = instanceNames(snapshot.instanceId);
@@ -187,13 +222,13 @@ function instanceIsInjectedIntoAVirtualNetwork(subject: AuditSubject): Observati
       evidence: { expected: "None", actual: type ?? "(not reported)" },
       remediation: {
         portal: "API Management service > Network > Virtual network: set it to None (then use private endpoints for inbound traffic).",
-        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --virtual-network None`,
+        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --virtual-network None`,
       },
     }),
   ];
 }
 
-/** Only the tiers the article names (Developer, Basic, Standard, Premium) take inbound private endpoints. */
+/** Only the tiers of SUPPORTED_TIERS take inbound private endpoints (Consumption and Basic v2 do not). */
 function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Observation[] {
   const snapshot = readableInstance(subject);
   if (!snapshot) return [];
@@ -209,11 +244,15 @@ function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Obser
       message: `Instance ${name} is on the ${sku ?? "(unknown)"} tier, which does not support inbound private endpoints.`,
       evidence: { expected: SUPPORTED_TIERS.join(", "), actual: sku ?? "(not reported)" },
       remediation: {
-        portal: "API Management service > Pricing tier: choose Developer, Basic, Standard or Premium.",
-        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --sku-name Premium`,
+        portal: "API Management service > Pricing tier: choose Developer, Basic, Standard, Premium, Standard v2 or Premium v2.",
+        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --sku-name Premium`,
       },
     }),
   ];
+}
+
+function isV2Tier(skuName: string | undefined): boolean {
+  return skuName !== undefined && V2_TIERS.some((tier) => tier.toLowerCase() === skuName.toLowerCase());
 }
 
 /**
@@ -258,7 +297,7 @@ function publicNetworkAccessIsEnabledWhereDisabledIsRequired(subject: AuditSubje
       evidence: { expected: "Disabled", actual: shown, details: { approvedConnections: approved } },
       remediation: {
         portal: "API Management service > Network > Public network access: select Disable, then Save.",
-        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --public-network-access false`,
+        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --public-network-access false`,
       },
     }),
   ];
@@ -417,7 +456,7 @@ function dnsZoneCouldNotBeRead(subject: AuditSubject): Observation[] {
       evidence: { expected: "the zone, its A records and VNet links readable", actual: describeFailure(failure) },
       remediation: {
         portal: "Private DNS zone > Access control (IAM): give Portcullis' managed identity the Reader role (or fix PORTCULLIS_DNS_ZONE_IDS).",
-        azCli: `az network private-dns zone show --resource-group ${resourceGroup} --name ${zone}`,
+        azCli: `az network private-dns zone show ${subscriptionFlag(zoneId)}--resource-group ${resourceGroup} --name ${zone}`,
       },
     });
   });
@@ -494,6 +533,42 @@ function recordHoldsStaleIps(subject: AuditSubject): Observation[] {
     );
 }
 
+/**
+ * A record Portcullis wrote whose IPs someone changed since (a failover IP added by hand, say): Portcullis no
+ * longer repairs it, and says so, rather than revert a human or silently stop looking after it.
+ */
+function recordDriftedFromWhatPortcullisWrote(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  return dnsRecords(subject).flatMap((r) => {
+    if (r.ownership.kind !== "drifted") return [];
+    const { written } = r.ownership;
+    const { zone, resourceGroup } = zoneNames(r.zone.zoneId);
+    return [
+      observe({
+        checkId: "dns-record-drifted",
+        severity: "medium",
+        instanceId: subject.snapshot.instanceId,
+        resourceId: r.recordId,
+        message:
+          `The A record ${r.recordName} in zone ${zone} was changed since Portcullis wrote it on ${written.writtenAt} ` +
+          `(it wrote ${written.ipv4Addresses.join(", ") || "(no IPs)"}; it now holds ${r.actualIps.join(", ") || "(no IPs)"}). ` +
+          `Portcullis leaves a changed record alone and no longer repairs it.`,
+        evidence: {
+          expected: `the IPs Portcullis last wrote: ${written.ipv4Addresses.join(", ")}`,
+          actual: r.actualIps.join(", ") || "(empty)",
+          details: { zoneId: r.zone.zoneId, writtenIps: written.ipv4Addresses, writtenEtag: written.etag, writtenAt: written.writtenAt, currentEtag: r.zone.record?.etag ?? null },
+        },
+        remediation: {
+          portal:
+            `Private DNS zone ${zone} > Record sets > ${r.recordName}: if the change is intended, keep it (Portcullis will not revert it) and suppress this finding; ` +
+            `to hand the record back to Portcullis, set its IPs back to ${written.ipv4Addresses.join(", ")}, or delete it so the next audit recreates it.`,
+          azCli: `az network private-dns record-set a show ${subscriptionFlag(r.zone.zoneId)}--resource-group ${resourceGroup} --zone-name ${zone} --name ${r.recordName}`,
+        },
+      }),
+    ];
+  });
+}
+
 /** Approved endpoints from different VNets share one record: last writer wins and one VNet breaks. */
 function endpointsFromSeveralVnetsCompeteForOneRecord(subject: AuditSubject): Observation[] {
   if (subject.kind !== "instance") return [];
@@ -516,19 +591,45 @@ function endpointsFromSeveralVnetsCompeteForOneRecord(subject: AuditSubject): Ob
         },
         remediation: {
           portal: "Give each VNet its own privatelink.azure-api.net zone (linked only to that VNet), or keep a single endpoint per record; Portcullis does not repair this record automatically.",
-          azCli: `az network private-dns zone create --resource-group <vnet-resource-group> --name privatelink.azure-api.net`,
+          azCli: `az network private-dns zone create --subscription <vnet-subscription> --resource-group <vnet-resource-group> --name privatelink.azure-api.net`,
         },
       }),
     );
 }
 
+/** How to fix a missing link: link it ourselves when the VNet is in our estate, else ask the VNet's owner. */
+function zoneLinkRemediation(zoneId: string, vnetId: string, endpointIds: readonly string[], context: CheckContext): Remediation {
+  const { zone, resourceGroup } = zoneNames(zoneId);
+  const vnetName = vnetId.split("/").at(-1) ?? vnetId;
+  const vnetSubscription = subscriptionOf(vnetId);
+  const ours = new Set([...context.estateSubscriptionIds.map((s) => s.toLowerCase()), subscriptionOf(zoneId)]);
+  if (vnetSubscription !== undefined && ours.has(vnetSubscription)) {
+    return {
+      portal: `Private DNS zone ${zone} > Virtual network links > + Add: select ${vnetName}, auto-registration off.`,
+      azCli: `az network private-dns link vnet create ${subscriptionFlag(zoneId)}--resource-group ${resourceGroup} --zone-name ${zone} --name ${vnetName}-link --virtual-network "${vnetId}" --registration-enabled false`,
+    };
+  }
+  // Another tenant's VNet (or one whose tenant is unknown here): linking our zone into it is not ours to do.
+  const endpoint = endpointIds[0] ?? "<private-endpoint-id>";
+  const endpointName = endpoint.split("/").at(-1) ?? endpoint;
+  const endpointGroup = parseResourceId(endpoint)?.resourceGroup ?? "<resource-group>";
+  return {
+    portal:
+      `VNet ${vnetName} is in subscription ${vnetSubscription ?? "(unknown)"}, outside the subscriptions Portcullis manages, so it may belong to another tenant: ` +
+      `do not link this zone into it. Ask the VNet's owner to resolve the name in a privatelink.azure-api.net zone of their own linked to ${vnetName} ` +
+      `(for example a DNS zone group on their private endpoint ${endpointName}).`,
+    azCli: `# for the VNet's owner, in their own subscription: az network private-endpoint dns-zone-group create ${subscriptionFlag(endpoint)}--resource-group ${endpointGroup} --endpoint-name ${endpointName} --name default --zone-name azure-api --private-dns-zone "<their privatelink.azure-api.net zone ID>"`,
+  };
+}
+
 /** A zone resolves only from the VNets linked to it; an approved endpoint's VNet must be linked. */
-function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject): Observation[] {
+function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject, context: CheckContext): Observation[] {
   if (subject.kind !== "instance") return [];
   const instanceId = subject.snapshot.instanceId;
   return dnsRecords(subject).flatMap((r) =>
     r.unlinkedVirtualNetworkIds.map((vnetId) => {
-      const { zone, resourceGroup } = zoneNames(r.zone.zoneId);
+      const { zone } = zoneNames(r.zone.zoneId);
+      const endpointIds = r.targetingEndpoints.filter((e) => e.virtualNetworkId !== undefined && resourceIdKey(e.virtualNetworkId) === resourceIdKey(vnetId)).map((e) => e.endpointId);
       return observe({
         checkId: "dns-zone-not-linked",
         severity: "medium",
@@ -537,10 +638,7 @@ function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject): Observation[] 
         discriminator: `${resourceIdKey(vnetId)}|${resourceIdKey(instanceId)}`,
         message: `Zone ${zone} is not linked to VNet ${vnetId.split("/").at(-1)}, where an approved endpoint of ${instanceNames(instanceId).name} lives; that VNet cannot resolve the record.`,
         evidence: { expected: `a virtual network link to ${vnetId}`, actual: linkedVnetsText(r.zone), details: { virtualNetworkId: vnetId } },
-        remediation: {
-          portal: `Private DNS zone ${zone} > Virtual network links > + Add: select ${vnetId.split("/").at(-1)}, auto-registration off.`,
-          azCli: `az network private-dns link vnet create --resource-group ${resourceGroup} --zone-name ${zone} --name ${vnetId.split("/").at(-1)}-link --virtual-network "${vnetId}" --registration-enabled false`,
-        },
+        remediation: zoneLinkRemediation(r.zone.zoneId, vnetId, endpointIds, context),
       });
     }),
   );
@@ -579,7 +677,7 @@ export const AUDIT_CHECKS = {
   },
   "prerequisite-platform": {
     title: "Instance is not on the stv2 platform",
-    description: "Inbound private endpoints need the stv2 (or stv2.1) compute platform.",
+    description: "A classic-tier instance needs the stv2 (or stv2.1) compute platform for inbound private endpoints; v2 tiers are judged by tier.",
     evaluate: platformIsNotStv2,
   },
   "prerequisite-vnet-injection": {
@@ -589,7 +687,7 @@ export const AUDIT_CHECKS = {
   },
   "prerequisite-tier": {
     title: "Tier does not support inbound private endpoints",
-    description: "Inbound private endpoints apply to the Developer, Basic, Standard and Premium tiers.",
+    description: "Inbound private endpoints apply to the Developer, Basic, Standard, Premium, Standard v2 and Premium v2 tiers.",
     evaluate: tierDoesNotSupportInboundPrivateEndpoints,
   },
   "public-network-access": {
@@ -642,6 +740,11 @@ export const AUDIT_CHECKS = {
     description: "The instance's A record holds IPs that belong to no approved endpoint (deleted or rejected).",
     evaluate: recordHoldsStaleIps,
   },
+  "dns-record-drifted": {
+    title: "A record changed since Portcullis wrote it",
+    description: "Someone changed the IPs of an A record Portcullis wrote; Portcullis reports it and no longer repairs it, rather than revert the change.",
+    evaluate: recordDriftedFromWhatPortcullisWrote,
+  },
   "dns-competing-endpoints": {
     title: "Endpoints from several VNets compete for one record",
     description: "Approved endpoints from different VNets share one A record: the last writer wins and the other VNet breaks.",
@@ -669,6 +772,7 @@ export const DNS_CHECK_IDS: readonly CheckId[] = [
   "dns-record-missing",
   "dns-record-wrong-ips",
   "dns-stale-ips",
+  "dns-record-drifted",
   "dns-competing-endpoints",
   "dns-zone-not-linked",
 ];
@@ -676,14 +780,4 @@ export const DNS_CHECK_IDS: readonly CheckId[] = [
 /** Runs every check in order over one subject. */
 export function evaluateChecks(subject: AuditSubject, context: CheckContext): Observation[] {
   return CHECK_IDS.flatMap((id) => AUDIT_CHECKS[id].evaluate(subject, context));
-}
-
-/**
- * Which checks could not reach a verdict for an instance: all but instance-unreadable when the instance
- * could not be read; the DNS checks when an approved endpoint or a zone could not be read. Their earlier
- * findings for the instance stay as they were instead of being resolved by absence.
- */
-export function unevaluatedChecks(snapshot: InstanceSnapshot, dns: InstanceDnsAnalysis): ReadonlySet<CheckId> {
-  if (snapshot.failure !== undefined) return new Set(CHECK_IDS.filter((id) => id !== "instance-unreadable"));
-  return new Set(dns.complete ? [] : DNS_CHECK_IDS);
 }
