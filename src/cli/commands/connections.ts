@@ -4,7 +4,7 @@
  * confirmation, decision record) as the HTTP API, with the signed-in identity as the actor.
  */
 import { randomUUID } from "node:crypto";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { DecisionRecord } from "../../domain/decision.ts";
 import { toPortcullisError } from "../../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
@@ -15,7 +15,7 @@ import type { CommandContext } from "../context.ts";
 import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
-import { withExamples, type CommandHost } from "../program.ts";
+import { choiceOption, withExamples, type CommandHost } from "../program.ts";
 import { renderTable, toJson, type Style } from "../terminal.ts";
 
 function styleStatus(style: Style, status: string, text: string = status): string {
@@ -55,6 +55,14 @@ async function readEndpoint(deps: ReadDeps, privateEndpointId: string | undefine
   }
 }
 
+/**
+ * The newest decision the rules made (its explanation says rule by rule why), or undefined when only people or
+ * out-of-band changes decided. Records are newest first, as the decision log returns them.
+ */
+function latestExplained(decisions: readonly DecisionRecord[]): DecisionRecord | undefined {
+  return [...decisions].sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime()).find((d) => d.explanation.length > 0);
+}
+
 /** JSON form of a decision record (dates as ISO strings). */
 function recordJson(record: DecisionRecord | undefined) {
   return record === undefined ? null : { ...record, startedAt: record.startedAt.toISOString(), recordedAt: record.recordedAt.toISOString() };
@@ -71,7 +79,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
     connections
       .command("list")
       .description("every connection of the managed instances, with its latest decision")
-      .addOption(new Option("--status <status>", "only connections in this status").choices(["Pending", "Approved", "Rejected"]))
+      .addOption(choiceOption("--status <status>", "only connections in this status (any case: pending, Pending)", ["Pending", "Approved", "Rejected"]))
       .option("--instance <id>", "only this instance (resource ID or name)")
       .option("--json", "print the connections as JSON")
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
@@ -164,6 +172,16 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
                 ],
                 style.bold,
               ),
+            );
+          }
+          const explained = latestExplained(decisions);
+          if (explained !== undefined) {
+            context.terminal.out(
+              [
+                "",
+                style.bold(`Why: ${explained.action} by ${explained.actorName ?? explained.actor} at ${explained.recordedAt.toISOString()} (rule by rule, as evaluated then)`),
+                ...explained.explanation.map((line) => `  ${line}`),
+              ].join("\n"),
             );
           }
         }),

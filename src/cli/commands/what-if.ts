@@ -11,7 +11,8 @@ import { exitCodeForSkipped } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
 import { readRuleFile, requireValid } from "../rule-files.ts";
 import { renderTable, toJson } from "../terminal.ts";
-import { styleAction } from "./rules.ts";
+import { lintRules } from "../../domain/rules/lint.ts";
+import { fileWarningLines, printRuleWarnings, styleAction } from "./rules.ts";
 
 function decider(by: DecidedBy): string {
   return by.kind === "rule" ? `${by.ruleId} v${by.ruleVersion}` : by.kind;
@@ -38,6 +39,7 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
       .action(async (options: { file: string; changesOnly?: boolean; json?: boolean }, command: Command) =>
         host.run(command, { scope: true }, async (context) => {
           const file = requireValid(readRuleFile(options.file, "rule-set"));
+          printRuleWarnings(context.terminal, fileWarningLines(file));
           const [deps, { whatIfRules }] = await Promise.all([context.services.readDeps(), import("../../workflows/what-if-rules.ts")]);
           context.terminal.progress(`evaluating ${file.drafts.length} proposed rule(s) against every connection of the managed instances…`);
           const report = await whatIfRules(file.drafts, context.identity.actor, deps);
@@ -47,7 +49,7 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
           }
           const exitCode = exitCodeForSkipped(report.unreadable.map((u) => u.reason));
           if (options.json) {
-            context.terminal.out(toJson(report));
+            context.terminal.out(toJson({ ...report, warnings: lintRules(file.drafts) }));
             return exitCode;
           }
           const { style } = context.terminal;
