@@ -37,7 +37,7 @@ export async function runCommand(
   needs: TargetNeeds,
   action: (context: CommandContext) => Promise<ExitCode | void>,
 ): Promise<ExitCode> {
-  const terminal = createTerminal(io.stdout, io.stderr, io.env);
+  const terminal = createTerminal(io.stdout, io.stderr, io.env, { wide: flags.wide });
   return guarded(io, terminal, async () => {
     const target = resolveTarget(flags, io.env, needs, io.cwd);
     await requireLocalStackRunning(target);

@@ -79,6 +79,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: ExitCode) => void): 
     .option("--table-prefix <prefix>", "table name prefix (default: portcullis)")
     .option("--dns-zone <resource-id>", "private DNS zone to check in audits (repeatable)", collect)
     .addOption(choiceOption("--mode <mode>", "enforce writes decisions to Azure; dry-run records only (default: PORTCULLIS_MODE, else dry-run)", ["enforce", "dry-run"]))
+    .optionsGroup("Output options:")
+    .option("--wide", "never cut table columns to the terminal's width (full IDs); piped output and --json are never cut")
     .addHelpText(
       "after",
       `

@@ -33,6 +33,8 @@ export interface TargetFlags {
   readonly tablePrefix?: string | undefined;
   readonly dnsZone?: readonly string[] | undefined;
   readonly mode?: string | undefined;
+  /** Output option carried with the global flags: tables are not cut to the terminal's width. */
+  readonly wide?: boolean | undefined;
 }
 
 /** What a command needs besides storage: the managed scope (instances and/or subscriptions) for reading ARM. */
@@ -86,14 +88,34 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
   if (flags.local) {
     const stackFile = findStackFile(flags.stackFile ?? env["PORTCULLIS_STACK_FILE"], cwd);
     const { settings: stack, pid } = readStackFile(stackFile);
-    return { kind: "local", ...parseCliSettings({ ...stack, ...flagSettings }, needs, "local"), source: stackFile, stack: { file: stackFile, pid } };
+    return { kind: "local", ...parseCliSettings({ ...stack, ...flagSettings }, needs, "local", originsOf(flagSettings, flags)), source: stackFile, stack: { file: stackFile, pid } };
   }
   const configFile = findConfigFile(flags.config, cwd);
   const fromFile = configFile ? readConfigFile(configFile) : {};
   const fromEnv = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith("PORTCULLIS_")));
   const sources = [configFile ? `config ${configFile}` : undefined, Object.keys(fromEnv).length > 0 ? "environment" : undefined, Object.keys(flagSettings).length > 0 ? "flags" : undefined];
   const source = sources.filter((s) => s !== undefined).join(" + ") || "defaults";
-  return { kind: "azure", ...parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure"), source };
+  const origins = { ...Object.fromEntries(Object.keys(fromFile).map((name) => [name, `${name} in ${configFile}`])), ...Object.fromEntries(Object.keys(fromEnv).map((name) => [name, name])), ...originsOf(flagSettings, flags) };
+  return { kind: "azure", ...parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure", origins), source };
+}
+
+/** The flag that sets each setting, so a bad value is reported under the name the user typed. */
+const FLAG_OF_SETTING: Readonly<Record<string, (flags: TargetFlags) => string>> = {
+  PORTCULLIS_MANAGED_SUBSCRIPTIONS: () => "--subscription",
+  PORTCULLIS_MANAGED_INSTANCES: () => "--apim",
+  PORTCULLIS_DNS_ZONE_IDS: () => "--dns-zone",
+  PORTCULLIS_TABLES_ENDPOINT: (flags) => (flags.storageAccount !== undefined ? "--storage-account" : "--tables-endpoint"),
+  PORTCULLIS_TABLE_PREFIX: () => "--table-prefix",
+  PORTCULLIS_MODE: () => "--mode",
+};
+
+function originsOf(flagSettings: Readonly<Record<string, string>>, flags: TargetFlags): Record<string, string> {
+  const origins: Record<string, string> = {};
+  for (const name of Object.keys(flagSettings)) {
+    const flag = FLAG_OF_SETTING[name];
+    if (flag !== undefined) origins[name] = flag(flags);
+  }
+  return origins;
 }
 
 function settingsFromFlags(flags: TargetFlags): Record<string, string> {
@@ -276,7 +298,13 @@ const HOW_TO_SET = {
 };
 
 /** Parses settings with the app's schema, then checks that storage (and, when needed, the managed scope) is set. */
-export function parseCliSettings(raw: Readonly<Record<string, string | undefined>>, needs: TargetNeeds, kind: Target["kind"]): Pick<Target, "settings"> {
+export function parseCliSettings(
+  raw: Readonly<Record<string, string | undefined>>,
+  needs: TargetNeeds,
+  kind: Target["kind"],
+  /** Where each setting came from when not the variable itself: `--subscription`, `subscriptions in FILE`. */
+  origins: Readonly<Record<string, string>> = {},
+): Pick<Target, "settings"> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) if (value !== undefined && value.trim() !== "") env[name] = value;
   for (const [name, value] of Object.entries(INERT_API_SETTINGS)) env[name] ??= value;
@@ -286,7 +314,7 @@ export function parseCliSettings(raw: Readonly<Record<string, string | undefined
     : result.error.issues.map((issue) => {
         const name = issue.path.length > 0 ? String(issue.path[0]) : "(settings)";
         const value = env[name];
-        return `${name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
+        return `${origins[name] ?? name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
       });
   if (needs.scope && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
     problems.push(`which instances to read is not set: give ${HOW_TO_SET.scope}`);

@@ -15,6 +15,7 @@ import type { CommandContext } from "../context.ts";
 import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
+import { requireTicketMatches } from "../ticket.ts";
 import { choiceOption, withExamples, type CommandHost } from "../program.ts";
 import { renderTable, toJson, type Style } from "../terminal.ts";
 
@@ -111,12 +112,13 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
             renderTable(
               listing.items,
               [
-                { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id) },
+                { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id), shrink: "middle" },
                 { header: "STATUS", value: (r) => r.connection.status, style: (text, r) => styleStatus(style, r.connection.status, text) },
-                { header: "REQUESTER", value: (r) => requester(r.connection) },
-                { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision) },
+                { header: "REQUESTER", value: (r) => requester(r.connection), shrink: "middle" },
+                { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision), shrink: "end" },
               ],
               style.bold,
+              context.terminal.tableWidth,
             ),
           );
           return exitCode;
@@ -166,11 +168,12 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
                   { header: "ACTION", value: (d) => d.action },
                   { header: "MODE", value: (d) => d.mode },
                   { header: "OUTCOME", value: (d) => d.outcome },
-                  { header: "ACTOR", value: (d) => d.actorName ?? d.actor },
+                  { header: "ACTOR", value: (d) => d.actorName ?? d.actor, shrink: "end" },
                   { header: "TICKET", value: (d) => d.ticket ?? "" },
-                  { header: "REASON", value: (d) => (d.error ? `${d.reason} (error: ${d.error})` : d.reason) },
+                  { header: "REASON", value: (d) => (d.error ? `${d.reason} (error: ${d.error})` : d.reason), shrink: "end" },
                 ],
                 style.bold,
+                context.terminal.tableWidth,
               ),
             );
           }
@@ -221,6 +224,21 @@ function registerDecisionCommand(program: Command, host: CommandHost, action: Ma
   );
 }
 
+/**
+ * `reject` on an Approved connection is refused (only Pending ones can be rejected); what the person wants is
+ * `revoke`. Said in the error, after re-reading the connection so the hint is only given when it is Approved.
+ */
+async function withNextStep(error: unknown, action: ManualAction, connectionId: string, deps: ReadDeps): Promise<unknown> {
+  const failure = toPortcullisError(error);
+  if (action !== "reject" || failure.code !== "ConnectionNotPending") return error;
+  const current = await deps.apim.getConnection(connectionId).catch(() => undefined);
+  if (current?.status !== "Approved") return error;
+  return new CliError(
+    EXIT.usage,
+    `${failure.message}\nOnly a Pending connection can be rejected. To take back an Approved one, revoke it:\n  portcullis revoke ${shortConnectionName(connectionId)} --ticket <ticket> --reason "<why>"`,
+  );
+}
+
 /** Checks the ticket, reason and requester with the HTTP API's own body schema and ticket pattern, then runs decideManually. */
 async function decide(context: CommandContext, action: ManualAction, reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }) {
   const { manualDecisionBodySchema } = await import("../../functions/api-views.ts");
@@ -228,11 +246,7 @@ async function decide(context: CommandContext, action: ManualAction, reference: 
   if (!parsed.success) {
     throw new CliError(EXIT.usage, parsed.error.issues.map((issue) => `--${kebab(String(issue.path[0] ?? ""))}: ${issue.message}`).join("\n"));
   }
-  const pattern = context.target.settings.PORTCULLIS_TICKET_PATTERN;
-  // Anchored at both ends, as the API compiles it (src/functions/api-runtime.ts): the whole ticket must match.
-  if (!new RegExp(`^(?:${pattern})$`).test(parsed.data.ticket)) {
-    throw new CliError(EXIT.usage, `--ticket "${parsed.data.ticket}" does not match this deployment's ticket pattern ${pattern} (PORTCULLIS_TICKET_PATTERN).`);
-  }
+  requireTicketMatches("--ticket", parsed.data.ticket, context.target.settings.PORTCULLIS_TICKET_PATTERN);
   const { ticket, reason, requestedBy } = parsed.data;
   const { terminal } = context;
   const deps = await context.services.engine({
@@ -243,7 +257,11 @@ async function decide(context: CommandContext, action: ManualAction, reference: 
   const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
   const { decideManually } = await import("../../workflows/decide-manually.ts");
   terminal.progress(`${DECISION_TEXT[action].doing} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
-  const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps);
+  const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps).catch(
+    async (error: unknown) => {
+      throw await withNextStep(error, action, connectionId, deps);
+    },
+  );
   terminal.progress(undefined);
   if (result.kind === "in-progress") throw new CliError(EXIT.unavailable, `Azure Resource Manager has not finished the operation on ${connectionId}; check it with \`portcullis connections show\`.`);
   const record = result.record;

@@ -60,13 +60,14 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
               renderTable(
                 rows,
                 [
-                  { header: "CONNECTION", value: (r) => shortConnectionName(r.connectionId) },
+                  { header: "CONNECTION", value: (r) => shortConnectionName(r.connectionId), shrink: "middle" },
                   { header: "STATUS", value: (r) => r.currentStatus },
-                  { header: "STORED RULES", value: (r) => outcome(r.stored) },
-                  { header: "PROPOSED RULES", value: (r) => outcome(r.proposed), style: (text, r) => (r.changes ? styleAction(style, r.proposed.action, text) : text) },
+                  { header: "STORED RULES", value: (r) => outcome(r.stored), shrink: "end" },
+                  { header: "PROPOSED RULES", value: (r) => outcome(r.proposed), shrink: "end", style: (text, r) => (r.changes ? styleAction(style, r.proposed.action, text) : text) },
                   { header: "EFFECT", value: effect, style: (text, r) => (r.wouldTakeEffect ? style.bold(text) : style.dim(text)) },
                 ],
                 style.bold,
+                context.terminal.tableWidth,
               ),
             );
           }
