@@ -283,9 +283,11 @@ export function parseConfigText(path: string, text: string): z.output<typeof con
         continue;
       }
       // A bad settings key is reported at the key, a bad value at the value.
-      const atKey = issue.code === "invalid_key" || (keys[0] === "settings" && keys.length === 2 && /PORTCULLIS_\*/.test(issue.message));
-      problems.push({ location: locationOf(document, lineCounter, keys, atKey), path: keys.join(".") || "(file)", message: issue.message });
+      const badKey = issue.code === "invalid_key";
+      const message = badKey ? `"${String(keys.at(-1))}" is not a setting: settings keys are PORTCULLIS_* app settings in capitals, e.g. PORTCULLIS_MODE` : issue.message;
+      problems.push({ location: locationOf(document, lineCounter, keys, badKey), path: keys.join(".") || "(file)", message });
     }
+    problems.sort((a, b) => (a.location?.line ?? Infinity) - (b.location?.line ?? Infinity) || (a.location?.column ?? 0) - (b.location?.column ?? 0));
   }
   const lines = problems.map((p) => `  ${formatProblem(path, p)}`);
   throw new CliError(EXIT.usage, `${path} has ${problems.length} problem(s):\n${lines.join("\n")}`);

@@ -92,7 +92,7 @@ describe("audit suppressions and revoke", () => {
     assert.match(vague.stderr, /--expires "soon" is not a number of days/);
     assert.match(noOwner.stderr, /required option '--owner <owner>' not specified/);
     assert.match(blankReason.stderr, /--reason: a reason is required/);
-    assert.match(badTicket.stderr, /--ticket "see ticket" does not match this deployment's ticket pattern/);
+    assert.match(badTicket.stderr, /--ticket "see ticket" is not a ticket this deployment accepts: for example "CHG0012345"/);
     assert.deepEqual(parseJson<{ suppressions: unknown[] }>(await runLocal(stack, ["audit", "suppressions", "--json"])).suppressions, []);
   });
 
