@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { createComposition } from "../../src/composition.ts";
 import { parseSettings } from "../../src/config.ts";
+import type { RuleInput } from "../../src/domain/rules/schema.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
 import { CONSUMER_SUB, NODE, parseJson, runCli, runInTerminal, runLocal, startCliStack, type CliStack } from "./cli-stack.ts";
 
@@ -34,10 +35,10 @@ const APPROVE_ALL = `- id: approve-everyone
 `;
 
 /** Decided by the sweep: billing approved by a rule; the audit rule on the requester tenant cannot know it. */
-const SWEEP_RULES = [
+const SWEEP_RULES: RuleInput[] = [
   { id: "approve-billing", priority: 10, action: "approve", reason: "Billing is trusted", conditions: { "request-message": ["Billing"], "requester-subscriptions": [CONSUMER_SUB] } },
   { id: "audit-partner-tenant", priority: 5, mode: "audit", action: "approve", reason: "Partner tenant (trial)", conditions: { "requester-tenants": ["22222222-2222-4222-8222-222222222222"] } },
-] as const;
+];
 
 describe("CLI habits", () => {
   let stack: CliStack;
