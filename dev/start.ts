@@ -12,11 +12,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseSettings } from "../src/config.ts";
-import { createComposition } from "../src/composition.ts";
 import type { RuleInput } from "../src/domain/rules/schema.ts";
-import { tokenCurlCommand } from "./oidc-issuer/index.ts";
-import { startLocalStack } from "./local-stack.ts";
 import { lockStateDir, type StackLock } from "./stack-lock.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -53,6 +49,14 @@ process.on("exit", () => {
   lock.release();
   if (own) rmSync(lock.stateDir, { recursive: true, force: true });
 });
+
+// Loaded only once the state directory is ours, so a refused second start answers at once.
+const [{ parseSettings }, { createComposition }, { tokenCurlCommand }, { startLocalStack }] = await Promise.all([
+  import("../src/config.ts"),
+  import("../src/composition.ts"),
+  import("./oidc-issuer/index.ts"),
+  import("./local-stack.ts"),
+]);
 
 const stack = await startLocalStack({
   stateDir: lock.stateDir,
