@@ -49,6 +49,10 @@ process.on("exit", () => {
   lock.release();
   if (own) rmSync(lock.stateDir, { recursive: true, force: true });
 });
+// Ctrl-C while starting: exit (everything runs in this process), which releases the lock on the way out.
+const stopWhileStarting = () => process.exit(130);
+process.on("SIGINT", stopWhileStarting);
+process.on("SIGTERM", stopWhileStarting);
 
 // Loaded only once the state directory is ours, so a refused second start answers at once.
 const [{ parseSettings }, { createComposition }, { tokenCurlCommand }, { startLocalStack }] = await Promise.all([
@@ -114,5 +118,7 @@ async function stop(): Promise<void> {
   await stack.close();
   process.exit(0);
 }
+process.off("SIGINT", stopWhileStarting);
+process.off("SIGTERM", stopWhileStarting);
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());

@@ -1,13 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Runs `npm start` on free ports and collects its console until it says it is up (or the deadline passes). */
-async function startDemo(deadlineMs: number) {
-  const child = spawn("npm", ["start", "--silent", "--", "--free-ports"], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true });
+async function startDemo(deadlineMs: number, args: readonly string[] = ["--free-ports"]) {
+  const child = spawn("npm", ["start", "--silent", "--", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -24,11 +26,12 @@ async function startDemo(deadlineMs: number) {
   });
   return {
     up,
+    exitCode: () => child.exitCode,
     seconds: (performance.now() - started) / 1000,
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
+      const exited = new Promise((resolve) => child.once("close", resolve));
       process.kill(-child.pid!, "SIGINT");
       await exited;
     },
@@ -50,7 +53,56 @@ test("npm start is up within 15 seconds and the demo decides its three Pending c
     assert.equal(health.status, 200);
     const unauthenticated = await fetch(`${hostUrl}/api/connections`);
     assert.equal(unauthenticated.status, 401, "the API needs a token even locally");
+
+    // The route list says which routes need a token: /health is open, the API needs a bearer token with a role.
+    assert.match(out, /health: \[GET\] \S+\/api\/health \(anonymous: no key, no token\)/);
+    assert.match(out, /listConnections: \[GET\] \S+\/api\/connections \(bearer token, role Portcullis\.Reader\)/);
+    assert.match(out, /revokeConnection: \[POST\] \S+ \(bearer token, role Portcullis\.Admin\)/);
+    assert.doesNotMatch(out, /: claimed-elsewhere: /, "a racing event's outcome reads as the normal outcome it is");
+
+    // The demo configures the hub DNS zone, so the first audit already shows the DNS findings the README promises.
+    const stackFile = /Stack file\s+(\S+)/.exec(out)?.[1];
+    assert.ok(stackFile, "npm start printed its stack file");
+    const audit = spawnSync(join(root, "node_modules", ".bin", "node"), [join(root, "bin", "portcullis.js"), "--local", "--stack-file", stackFile, "audit", "run", "--format", "json"], { cwd: root, encoding: "utf8" });
+    assert.equal(audit.status, 0, audit.stderr);
+    const checks = new Set((JSON.parse(audit.stdout) as { findings: { checkId: string; status: string }[] }).findings.filter((f) => f.status === "open").map((f) => f.checkId));
+    for (const check of ["dns-record-missing", "dns-stale-ips", "dns-zone-not-linked", "public-network-access"]) assert.ok(checks.has(check), `${check} in ${[...checks].join(", ")}`);
   } finally {
     await demo.stop();
   }
+});
+
+test("a second npm start while one runs refuses and keeps the first one's files; with --free-ports it uses its own state directory", async () => {
+  const first = await startDemo(30_000);
+  try {
+    assert.ok(first.up, `the first npm start was not up:\n${first.output()}`);
+    const firstStackFile = /Stack file\s+(\S+)/.exec(first.output())?.[1];
+    assert.ok(firstStackFile && existsSync(firstStackFile));
+    const ownsShared = firstStackFile === join(root, ".local", "stack.json");
+
+    const second = await startDemo(15_000, []);
+    assert.equal(second.up, false, second.output());
+    if (ownsShared) {
+      assert.equal(second.exitCode(), 1, second.output());
+      assert.match(second.output(), /npm start: a local stack is already running \(pid \d+, Functions host http:\/\/127\.0\.0\.1:\d+/);
+      assert.match(second.output(), /npm start -- --free-ports/);
+    }
+    assert.ok(existsSync(firstStackFile), "the first stack's file is still there");
+
+    const third = await startDemo(40_000);
+    try {
+      assert.ok(third.up, `the --free-ports npm start was not up:\n${third.output()}`);
+      assert.match(third.output(), /\[start\] another local stack \(pid \d+\) owns \.local\/, so this one keeps its state in \.local\/stack-\d+\/; the CLI reaches it with --local --stack-file \.local\/stack-\d+\/stack\.json/);
+      const thirdStackFile = /Stack file\s+(\S+)/.exec(third.output())?.[1];
+      assert.notEqual(thirdStackFile, firstStackFile);
+    } finally {
+      await third.stop();
+    }
+  } finally {
+    await first.stop();
+  }
+  // Stopped, a stack removes its stack file: the CLI then says at once that none is running.
+  const cli = spawnSync(join(root, "node_modules", ".bin", "node"), [join(root, "bin", "portcullis.js"), "--local", "rules", "list"], { cwd: root, encoding: "utf8" });
+  assert.equal(cli.status, 2);
+  assert.match(cli.stderr, /no local stack is running: start it with npm start/);
 });
