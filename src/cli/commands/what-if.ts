@@ -14,8 +14,14 @@ import { renderTable, toJson } from "../terminal.ts";
 import { lintRules } from "../../domain/rules/lint.ts";
 import { fileWarningLines, printRuleWarnings, styleAction } from "./rules.ts";
 
+/**
+ * Who decided: a rule (`id vN`), a rule that could not decide because a fact is unknown (`id vN: tenant unknown`,
+ * a manual outcome), the default, or the fail-closed guard.
+ */
 function decider(by: DecidedBy): string {
-  return by.kind === "rule" ? `${by.ruleId} v${by.ruleVersion}` : by.kind;
+  if (!("ruleId" in by)) return by.kind;
+  const missing = (by as { readonly missingFacts?: readonly string[] }).missingFacts;
+  return `${by.ruleId} v${by.ruleVersion}${missing !== undefined && missing.length > 0 ? `: ${missing.join(", ")} unknown` : ""}`;
 }
 
 function outcome(o: WhatIfOutcome): string {
