@@ -34,9 +34,9 @@ export interface LintableRule {
 const REQUESTER_CONDITIONS: readonly ConditionKey[] = ["requester-subscriptions", "requester-tenants", "private-endpoint-ids"];
 
 /**
- * Fixed words of the resource IDs the pattern conditions match. A resource ID pattern whose every segment is one of
- * them or wildcards only (e.g. `/subscriptions/*\/resourceGroups/*\/providers/Microsoft.Network/privateEndpoints/*`)
- * matches every ID of its kind, so it narrows nothing.
+ * Fixed words of the resource IDs the pattern conditions match. A resource ID pattern whose every `/`-separated
+ * segment is one of them or wildcards only, ending in a wildcard (`/subscriptions/` then `*`, `resourceGroups`, `*`,
+ * `providers`, `Microsoft.Network`, `privateEndpoints`, `*`), matches every ID of its kind, so it narrows nothing.
  */
 const STRUCTURAL_SEGMENTS = new Set(["", "subscriptions", "resourcegroups", "providers", "microsoft.network", "privateendpoints", "microsoft.apimanagement", "service"]);
 
