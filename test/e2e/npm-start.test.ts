@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Runs `npm start` on free ports and collects its console until it says it is up (or the deadline passes). */
-async function startDemo(deadlineMs: number, args: readonly string[] = ["--free-ports"]) {
+async function startDemo(deadlineMs: number, args: readonly string[] = ["--free-ports"], until: RegExp = /Portcullis local stack is up/) {
   const child = spawn("npm", ["start", "--silent", "--", ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -16,7 +16,7 @@ async function startDemo(deadlineMs: number, args: readonly string[] = ["--free-
   const started = performance.now();
   const up = await new Promise<boolean>((resolve) => {
     const timer = setInterval(() => {
-      if (output.includes("Portcullis local stack is up")) finish(true);
+      if (until.test(output)) finish(true);
       else if (performance.now() - started > deadlineMs || child.exitCode !== null) finish(false);
     }, 100);
     function finish(value: boolean) {
@@ -38,7 +38,7 @@ async function startDemo(deadlineMs: number, args: readonly string[] = ["--free-
   };
 }
 
-test("npm start is up within 15 seconds and the demo decides its three Pending connections, saying why", async () => {
+test("npm start is up within 15 seconds, decides the demo's three Pending connections saying why, shows the demo's DNS findings, and guards its state directory", async () => {
   const demo = await startDemo(15_000);
   try {
     assert.ok(demo.up, `npm start was not up within 15 s:\n${demo.output()}`);
@@ -67,42 +67,33 @@ test("npm start is up within 15 seconds and the demo decides its three Pending c
     assert.equal(audit.status, 0, audit.stderr);
     const checks = new Set((JSON.parse(audit.stdout) as { findings: { checkId: string; status: string }[] }).findings.filter((f) => f.status === "open").map((f) => f.checkId));
     for (const check of ["dns-record-missing", "dns-stale-ips", "public-network-access"]) assert.ok(checks.has(check), `${check} in ${[...checks].join(", ")}`);
-  } finally {
-    await demo.stop();
-  }
-});
 
-test("a second npm start while one runs refuses and keeps the first one's files; with --free-ports it uses its own state directory", async () => {
-  const first = await startDemo(30_000);
-  try {
-    assert.ok(first.up, `the first npm start was not up:\n${first.output()}`);
-    const firstStackFile = /Stack file\s+(\S+)/.exec(first.output())?.[1];
-    assert.ok(firstStackFile && existsSync(firstStackFile));
-    const ownsShared = firstStackFile === join(root, ".local", "stack.json");
-
-    const second = await startDemo(15_000, []);
+    // A second npm start while this one runs refuses, and leaves this one's files alone...
+    const ownsShared = stackFile === join(root, ".local", "stack.json");
+    const second = await startDemo(20_000, []);
     assert.equal(second.up, false, second.output());
     if (ownsShared) {
       assert.equal(second.exitCode(), 1, second.output());
       assert.match(second.output(), /npm start: a local stack is already running \(pid \d+, Functions host http:\/\/127\.0\.0\.1:\d+/);
       assert.match(second.output(), /npm start -- --free-ports/);
     }
-    assert.ok(existsSync(firstStackFile), "the first stack's file is still there");
-
-    const third = await startDemo(40_000);
+    assert.ok(existsSync(stackFile), "the running stack's file is still there");
+    // ...and with --free-ports it says it takes a state directory of its own (stopped as soon as it has said so).
+    const beside = await startDemo(20_000, ["--free-ports"], /\[start\] another local stack .*\n/);
     try {
-      assert.ok(third.up, `the --free-ports npm start was not up:\n${third.output()}`);
-      assert.match(third.output(), /\[start\] another local stack \(pid \d+\) owns \.local\/, so this one keeps its state in \.local\/stack-\d+\/; the CLI reaches it with --local --stack-file \.local\/stack-\d+\/stack\.json/);
-      const thirdStackFile = /Stack file\s+(\S+)/.exec(third.output())?.[1];
-      assert.notEqual(thirdStackFile, firstStackFile);
+      assert.ok(beside.up, beside.output());
+      assert.match(beside.output(), /\[start\] another local stack \(pid \d+\) owns \.local\/, so this one keeps its state in \.local\/stack-\d+\/; the CLI reaches it with --local --stack-file \.local\/stack-\d+\/stack\.json/);
     } finally {
-      await third.stop();
+      await beside.stop();
     }
+    assert.ok(existsSync(stackFile), "the running stack's file is still there");
   } finally {
-    await first.stop();
+    await demo.stop();
   }
   // Stopped, a stack removes its stack file: the CLI then says at once that none is running.
-  const cli = spawnSync(join(root, "node_modules", ".bin", "node"), [join(root, "bin", "portcullis.js"), "--local", "rules", "list"], { cwd: root, encoding: "utf8" });
+  const stackFile = /Stack file\s+(\S+)/.exec(demo.output())?.[1];
+  if (stackFile !== undefined) assert.equal(existsSync(stackFile), false, "npm start removed its stack file on Ctrl-C");
+  const cli = spawnSync(join(root, "node_modules", ".bin", "node"), [join(root, "bin", "portcullis.js"), "--local", "--stack-file", stackFile ?? "/nonexistent", "rules", "list"], { cwd: root, encoding: "utf8" });
   assert.equal(cli.status, 2);
   assert.match(cli.stderr, /no local stack is running: start it with npm start/);
 });
