@@ -11,7 +11,7 @@ import { recordSweepTelemetry } from "../telemetry/runs.ts";
 import type { EngineDeps, EngineLogger } from "../workflows/engine-deps.ts";
 import { reconcilePending as runSweep, type ReconcileSummary } from "../workflows/reconcile-pending.ts";
 import type { TimerFunctionDefinition } from "./definition.ts";
-import { invocationLogger } from "./private-endpoint-events.ts";
+import { decisionLogLine, invocationLogger } from "./private-endpoint-events.ts";
 
 /** Runs one sweep with the given engine (tests pass their own; the trigger uses the app's), logs it and records its metrics. */
 export async function runReconcilePending(
@@ -24,7 +24,7 @@ export async function runReconcilePending(
   const counts = Object.entries(summary.outcomes).map(([outcome, n]) => `${outcome} ${n}`).join(", ") || "nothing to do";
   const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
   context.log(`Sweep: ${summary.connections} connection(s) on ${summary.instances} instance(s) in ${seconds} s: ${counts}.`);
-  for (const decision of summary.decided) context.log(`${decision.connectionId}: ${decision.outcome}: ${decision.summary}`);
+  for (const decision of summary.decided) context.log(decisionLogLine(decision));
   for (const connectionId of summary.awaitingManual) context.log(`Pending for a human: ${connectionId}`);
   if (summary.ruleSetProblems !== undefined) {
     const rows = summary.ruleSetProblems.map((p) => `${p.rowKey}: ${p.message}`).join("; ");

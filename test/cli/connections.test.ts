@@ -71,8 +71,8 @@ describe("connections, what-if and manual decisions", () => {
       runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "x".repeat(141)]),
     ]);
     for (const refused of [badTicket, partialTicket, longReason]) assert.equal(refused.code, 2, refused.stderr);
-    assert.match(badTicket.stderr, /--ticket "please" does not match this deployment's ticket pattern/);
-    assert.match(partialTicket.stderr, /does not match/, "the whole ticket must match, as in the API");
+    assert.match(badTicket.stderr, /--ticket "please" is not a ticket this deployment accepts: for example "CHG0012345" or "RITM0012345" or "INC0012345"/);
+    assert.match(partialTicket.stderr, /is not a ticket this deployment accepts/, "the whole ticket must match, as in the API");
     assert.match(longReason.stderr, /--reason: a reason has at most 140 characters/);
 
     const approved = await runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "Orders team", "--requested-by", "jane@contoso.example", "--json"]);

@@ -334,6 +334,15 @@ describe("manual approval API on the local stack", () => {
     assert.ok(etag1.length > 0);
     assert.equal(created.body.version, 1);
     assert.equal(created.body.updatedBy.objectId, "aaaaaaaa-0000-4000-8000-00000000ad31");
+    assert.deepEqual(created.body.warnings, [], "a rule on the requester subscription approves nothing too broad");
+
+    // Valid but approving too much: stored, and said in `warnings` (disabled here, so it changes no decision).
+    const broad = { id: "approve-any-endpoint", priority: 999, enabled: false, action: "approve", reason: "Anyone", conditions: { "private-endpoint-ids": ["*"] } };
+    const broadCreated = await api.request("PUT", "/api/rules/approve-any-endpoint", { token: admin, json: broad, headers: { ...ticketHeader, "if-none-match": "*" } });
+    assert.equal(broadCreated.status, 201, JSON.stringify(broadCreated.body));
+    assert.deepEqual(broadCreated.body.warnings.map((w: { ruleId: string; code: string; field: string }) => [w.ruleId, w.code, w.field]), [["approve-any-endpoint", "wildcards-only", "conditions.private-endpoint-ids"]]);
+    const broadDeleted = await api.request("DELETE", "/api/rules/approve-any-endpoint", { token: admin, headers: { ...ticketHeader, "if-match": broadCreated.headers.get("etag")! } });
+    assert.equal(broadDeleted.status, 204);
 
     const createAgain = await api.request("PUT", "/api/rules/allow-consumer", { token: admin, json: rule, headers: { ...ticketHeader, "if-none-match": "*" } });
     assert.equal(createAgain.status, 412);
@@ -385,6 +394,14 @@ describe("manual approval API on the local stack", () => {
       },
     });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    assert.deepEqual(reply.body.warnings, []);
+    const tooBroad = await api.request("POST", "/api/what-if", {
+      token: admin,
+      idempotencyKey: randomUUID(),
+      json: { rules: [{ id: "approve-all", priority: 1, action: "approve", reason: "Everyone" }] },
+    });
+    assert.equal(tooBroad.status, 200, JSON.stringify(tooBroad.body));
+    assert.deepEqual(tooBroad.body.warnings.map((w: { ruleId: string; code: string }) => [w.ruleId, w.code]), [["approve-all", "approves-everything"]]);
     const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-two", "partner-b"));
     assert.equal(partner.stored.action, "manual");
     assert.equal(partner.proposed.action, "reject");

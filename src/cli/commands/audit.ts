@@ -4,7 +4,7 @@
  * GET /api/reports. `--fail-on` turns open findings into exit code 1, so a pipeline can gate on the estate.
  */
 import { writeFileSync } from "node:fs";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { SEVERITIES, severityRank, type Finding, type Severity } from "../../domain/audit/findings.ts";
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
 import { REPORT_FORMATS, shortName, statusText, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
@@ -13,7 +13,7 @@ import type { AuditStore } from "../../ports/audit-store.ts";
 import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-report.ts";
 import type { CommandContext } from "../context.ts";
 import { CliError, EXIT, type ExitCode } from "../exit-codes.ts";
-import { withExamples, type CommandHost } from "../program.ts";
+import { choiceOption, withExamples, type CommandHost } from "../program.ts";
 import { registerSuppressionCommands } from "./suppressions.ts";
 import { PLAIN_STYLE, renderTable, type Style } from "../terminal.ts";
 
@@ -26,8 +26,8 @@ interface ReportOptions {
   readonly failOn?: Severity;
 }
 
-const FORMAT_OPTION = () => new Option("--format <format>", "table (for terminals), or a report format: md, json, csv, sarif, html").choices(["table", ...REPORT_FORMATS]).default("table");
-const FAIL_ON_OPTION = () => new Option("--fail-on <severity>", "exit 1 when an open finding is at least this severe").choices([...SEVERITIES]);
+const FORMAT_OPTION = () => choiceOption("--format <format>", "table (for terminals), or a report format: md, json, csv, sarif, html", ["table", ...REPORT_FORMATS]).default("table");
+const FAIL_ON_OPTION = () => choiceOption("--fail-on <severity>", "exit 1 when an open finding is at least this severe", [...SEVERITIES]);
 
 function styleSeverity(style: Style, severity: Severity, text: string): string {
   return severity === "critical" || severity === "high" ? style.red(text) : severity === "medium" ? style.yellow(text) : style.dim(text);
