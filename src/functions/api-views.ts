@@ -163,6 +163,9 @@ const decidedBySchema = z.union([
   z.object({ kind: z.literal("rule"), ruleId: z.string(), ruleVersion: z.int() }),
   z.object({ kind: z.literal("default") }),
   z.object({ kind: z.literal("fail-closed"), problems: z.array(z.object({ rowKey: z.string(), etag: z.string().optional(), message: z.string() })) }),
+  z
+    .object({ kind: z.literal("unknown-fact"), ruleId: z.string(), ruleVersion: z.int(), missingFacts: z.array(z.string()) })
+    .meta({ description: "Left for a person: rule ruleId could not be evaluated because these facts (requesterTenantId, requestMessage, ...) are unknown." }),
 ]);
 const outcomeSchema = z.object({ action: z.enum(["approve", "reject", "manual"]), decidedBy: decidedBySchema, reason: z.string() });
 

@@ -14,7 +14,9 @@ import { renderTable, toJson } from "../terminal.ts";
 import { styleAction } from "./rules.ts";
 
 function decider(by: DecidedBy): string {
-  return by.kind === "rule" ? `${by.ruleId} v${by.ruleVersion}` : by.kind;
+  if (by.kind === "rule") return `${by.ruleId} v${by.ruleVersion}`;
+  if (by.kind === "unknown-fact") return `${by.ruleId} v${by.ruleVersion}: ${by.missingFacts.join(", ")} unknown`;
+  return by.kind;
 }
 
 function outcome(o: WhatIfOutcome): string {
