@@ -167,6 +167,25 @@ describe("manual approval API on the local stack", () => {
     assert.match(reply.body.errors[0].detail, /must match/);
   });
 
+  it("refuses bidi controls and zero-width characters in a reason, ticket or requester with 400 naming the field and the position, and writes nothing", async () => {
+    const writes = api.armWrites();
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ ticket: "CHG0012345", reason: "Approved \u202eby security" }, "reason", /bidi controls \(found U\+202E at position 9/],
+      [{ ticket: "CHG001\u200b2345", reason: "Orders team" }, "ticket", /zero-width characters \(found U\+200B at position 6/],
+      [{ ticket: "CHG0012345", reason: "Orders \u2066team\u2069" }, "reason", /bidi controls \(found U\+2066 at position 7/],
+      [{ ticket: "CHG0012345", reason: "Orders team", requestedBy: "jane\u200f@contoso.example" }, "requestedBy", /bidi controls \(found U\+200F at position 4/],
+    ];
+    for (const [body, field, detail] of cases) {
+      const reply = await api.request("POST", `${api.connectionPath("apim-one", "list-a")}/approve`, { token: approver, json: body, idempotencyKey: randomUUID() });
+      assert.equal(reply.status, 400, JSON.stringify(body));
+      assert.equal(reply.headers.get("content-type"), "application/problem+json");
+      assert.equal(reply.body.type, `${PROBLEM_BASE}validation`);
+      assert.deepEqual(reply.body.errors.map((e: { in: string; field: string }) => [e.in, e.field]), [["body", field]]);
+      assert.match(reply.body.errors[0].detail, detail);
+    }
+    assert.equal(api.armWrites(), writes, "nothing reached ARM");
+  });
+
   it("replays the first response for a repeated Idempotency-Key and does nothing; a different body is 422", async () => {
     const key = randomUUID();
     const path = `${api.connectionPath("apim-one", "replay-a")}/approve`;
