@@ -425,6 +425,26 @@ describe("manual approval API on the local stack", () => {
     assert.equal(duplicate.body.errors[0].field, "rules.1.id");
   });
 
+  it("what-if shows a rule that needs the requester tenant as an unknown-fact outcome: kind, rule, version and missing facts", async () => {
+    const reply = await api.request("POST", "/api/what-if", {
+      token: admin,
+      idempotencyKey: randomUUID(),
+      json: {
+        rules: [
+          { id: "reject-partner-tenant", priority: 5, action: "reject", reason: "Partner tenant blocked", conditions: { "requester-tenants": ["22222222-2222-4222-8222-222222222222"] } },
+          { id: "approve-partner", priority: 20, action: "approve", reason: "Partner subscription", conditions: { "requester-subscriptions": [PARTNER_SUB] } },
+        ],
+      },
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-two", "partner-b"));
+    assert.equal(partner.proposed.action, "manual", "never approved while the tenant is unknown");
+    assert.deepEqual(partner.proposed.decidedBy, { kind: "unknown-fact", ruleId: "reject-partner-tenant", ruleVersion: 1, missingFacts: ["requesterTenantId"] });
+    assert.match(partner.proposed.reason, /reject-partner-tenant .*requester tenant/);
+    assert.ok(partner.proposedExplanation.some((line: string) => line.includes("could match, but the requester tenant is not known")));
+    assert.deepEqual(reply.body.rules.find((r: { ruleId: string }) => r.ruleId === "reject-partner-tenant").manual.includes(partner.connectionId), true);
+  });
+
   it("records dry-run decisions without writing to ARM when PORTCULLIS_MODE is dry-run", async () => {
     const dryRun = await startApiStack({
       topology: apiTopology(["apim-one"], [{ name: "dryrun-a", instance: "apim-one" }]),
