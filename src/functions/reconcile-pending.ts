@@ -18,7 +18,12 @@ export async function runReconcilePending(context: azf.InvocationContext, getDep
   const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
   context.log(`Sweep: ${summary.connections} connection(s) on ${summary.instances} instance(s) in ${seconds} s: ${counts}.`);
   for (const decision of summary.decided) context.log(`${decision.connectionId}: ${decision.outcome}: ${decision.summary}`);
-  for (const connectionId of summary.awaitingManual) context.log(`Pending for a human: ${connectionId}`);
+  const held = new Map(summary.heldForUnknownFacts.map((h) => [h.connectionId, h]));
+  for (const connectionId of summary.awaitingManual) {
+    const unknown = held.get(connectionId);
+    const why = unknown === undefined ? "" : ` (rule ${unknown.ruleId} needs ${unknown.missingFacts.join(", ")}, unknown to the sweep)`;
+    context.log(`Pending for a human: ${connectionId}${why}`);
+  }
   if (summary.ruleSetProblems !== undefined) {
     const rows = summary.ruleSetProblems.map((p) => `${p.rowKey}: ${p.message}`).join("; ");
     context.error(`The rule set is unusable, so nothing was decided automatically (fail closed): ${rows}`);

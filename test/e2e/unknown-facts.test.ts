@@ -35,11 +35,12 @@ const INTERNAL_INSTANCE = "internal-apim";
 let stack: EngineStack;
 let host: LocalFunctionsHost;
 let deps: EngineDeps;
+const hostLog: string[] = [];
 
 before(async () => {
   stack = await startEngineStack({ topology: engineTopology([PARTNER_INSTANCE, INTERNAL_INSTANCE]), emulator: { lroDelayMs: 0 } });
   Object.assign(process.env, stack.env);
-  host = await startFunctionsHost({ definitions: withResolvedSchedules(functionDefinitions, stack.settings), timers: false, log: () => {} });
+  host = await startFunctionsHost({ definitions: withResolvedSchedules(functionDefinitions, stack.settings), timers: false, log: (line) => hostLog.push(line) });
   const filter = { includedEventTypes: [...HANDLED_EVENT_TYPES], operationNames: [...HANDLED_OPERATION_NAMES] };
   // Consumer-side events from the partner's subscription: they carry the partner's tenant ID.
   await stack.emulator.events.addSubscription({
@@ -132,6 +133,10 @@ test("the sweep, not knowing the requester tenant, leaves a partner connection P
   assert.equal(waiting!.ruleId, "reject-partner-tenant");
   assert.match(waiting!.reason, /rule reject-partner-tenant depends on the requester tenant, which is unknown/);
   assert.ok(waiting!.explanation.some((line) => /"reject-partner-tenant" .* could match, but the requester tenant is not known/.test(line)));
+  assert.ok(
+    hostLog.some((line) => line.includes(`Pending for a human: ${connection.id} (rule reject-partner-tenant needs requesterTenantId, unknown to the sweep)`)),
+    "the sweep's log says which rule holds the connection and which fact it lacks",
+  );
 
   stack.emulator.events.resume("partner-events");
   await waitFor("the event's rejection", async () => ((await connectionOf(PARTNER_SUB, "pe-partner", PARTNER_INSTANCE)).status === "Rejected" ? true : undefined));
