@@ -17,6 +17,7 @@ import { createLazyDefaultAzureCredential, createLocalEmulatorCredential } from 
 import { createComplianceNotificationPublisher } from "./adapters/eventgrid/compliance-notifications.ts";
 import { createEventGridNotificationPublisher } from "./adapters/eventgrid/notification-publisher.ts";
 import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables, type AuditTables } from "./adapters/tables/audit-store.ts";
+import { createTableDnsOwnershipStore, DNS_OWNERSHIP_TABLE_SUFFIX, ensureDnsOwnershipTable } from "./adapters/tables/dns-ownership-store.ts";
 import { CLAIMS_TABLE_SUFFIX, createTableClaimStore } from "./adapters/tables/claim-store.ts";
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX } from "./adapters/tables/decision-log.ts";
 import { createTableRuleStore, RULES_TABLE_SUFFIX } from "./adapters/tables/rule-store.ts";
@@ -165,7 +166,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
   let auditTablesReady: Promise<void> | undefined;
   const ensureAuditTablesOnce = (): Promise<void> => {
     if (auditTablesReady === undefined) {
-      const ready = ensureAuditTables(auditTableClients());
+      const ready = Promise.all([ensureAuditTables(auditTableClients()), ensureDnsOwnershipTable(tableClient(DNS_OWNERSHIP_TABLE_SUFFIX))]).then(() => undefined);
       auditTablesReady = ready;
       ready.catch(() => (auditTablesReady = undefined));
     }
@@ -177,6 +178,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       arm: armPorts(),
       auditStore: auditStore(),
       decisionLog: decisionLog(),
+      dnsOwnership: createTableDnsOwnershipStore(tableClient(DNS_OWNERSHIP_TABLE_SUFFIX)),
       ruleStore: ruleStore(),
       notifications: complianceNotificationPublisher(),
       clock: systemClock,

@@ -74,6 +74,10 @@ export const suppressionEntrySchema = z
         instanceId: z.string().optional(),
         message: z.string(),
         status: z.enum(FINDING_STATUSES).meta({ description: "The finding's status in runId; a suppression change shows from the next run." }),
+        notEvaluated: z
+          .object({ reason: z.string() })
+          .optional()
+          .meta({ description: "Set when runId could not evaluate the finding (e.g. its DNS zone was not examined): carried from the run before, neither confirmed nor fixed." }),
         runId: z.string(),
       })
       .optional()

@@ -50,7 +50,7 @@ test("the complianceAudit timer audits the managed estate, stores the run and pu
     assert.deepEqual(summary.openByCheck, { "dns-record-missing": 1, "public-network-access": 1, "unexplained-approval": 1 });
     assert.match(logs.join("\n"), new RegExp(`Audit ${summary.runId}: score ${summary.score}; 1 instance\\(s\\)`));
 
-    const report = await loadAuditReport(composition.auditStore(), "latest");
+    const report = await loadAuditReport({ auditStore: composition.auditStore(), decisionLog: composition.decisionLog() }, "latest");
     assert.equal(report?.summary.runId, summary.runId);
 
     const events = emulator.topics.received("compliance") as { type: string; source: string; subject: string; data: { runId: string } }[];

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { SEVERITIES, severityRank, type Finding, type Severity } from "../../domain/audit/findings.ts";
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
-import { REPORT_FORMATS, shortName, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
+import { REPORT_FORMATS, shortName, statusText, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
 import type { ArmPorts } from "../../ports/arm.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
 import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-report.ts";
@@ -59,7 +59,7 @@ function renderTableReport(report: AuditReport, style: Style): string {
         { header: "SEVERITY", value: (f) => f.severity, style: (text, f) => styleSeverity(style, f.severity, text) },
         { header: "CHECK", value: (f) => f.checkId },
         { header: "RESOURCE", value: (f) => shortName(f.resourceId) },
-        { header: "STATUS", value: (f) => f.status },
+        { header: "STATUS", value: (f) => statusText(f) },
         { header: "ID", value: (f) => f.id },
         { header: "MESSAGE", value: (f) => f.message },
       ],
@@ -154,7 +154,7 @@ async function runAudit(context: CommandContext, options: ReportOptions): Promis
     terminal.progress(undefined);
   }
   terminal.info(`audit ${summary.runId}: ${progressLine(observed.progress(), counter.snapshot())} · score ${summary.score}`);
-  const report = await loadReport(deps.auditStore, summary.runId);
+  const report = await loadReport(await services.reportSources(), summary.runId);
   if (report === undefined) throw new CliError(EXIT.unavailable, `Run ${summary.runId} finished but its report could not be read back from storage.`);
   return emitReport(context, report, options);
 }
@@ -198,7 +198,7 @@ export function registerAuditCommands(program: Command, host: CommandHost): void
       .addOption(FAIL_ON_OPTION())
       .action(async (runId: string, options: ReportOptions, command: Command) =>
         host.run(command, { scope: false }, async (context) => {
-          const loaded = await loadReport(await context.services.auditStore(), runId);
+          const loaded = await loadReport(await context.services.reportSources(), runId);
           if (loaded === undefined) {
             throw new CliError(EXIT.usage, runId === "latest" ? "No audit run is stored yet: run `portcullis audit run` first." : `There is no audit run "${runId}".`);
           }
