@@ -24,8 +24,13 @@ export async function runReconcilePending(
   const counts = Object.entries(summary.outcomes).map(([outcome, n]) => `${outcome} ${n}`).join(", ") || "nothing to do";
   const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
   context.log(`Sweep: ${summary.connections} connection(s) on ${summary.instances} instance(s) in ${seconds} s: ${counts}.`);
+  const held = new Map(summary.heldForUnknownFacts.map((h) => [h.connectionId, h]));
   for (const decision of summary.decided) context.log(decisionLogLine(decision));
-  for (const connectionId of summary.awaitingManual) context.log(`Pending for a human: ${connectionId}`);
+  for (const connectionId of summary.awaitingManual) {
+    const unknown = held.get(connectionId);
+    const why = unknown === undefined ? "" : ` (rule ${unknown.ruleId} needs ${unknown.missingFacts.join(", ")}, unknown to the sweep)`;
+    context.log(`Pending for a human: ${connectionId}${why}`);
+  }
   if (summary.ruleSetProblems !== undefined) {
     const rows = summary.ruleSetProblems.map((p) => `${p.rowKey}: ${p.message}`).join("; ");
     context.error(`The rule set is unusable, so nothing was decided automatically (fail closed): ${rows}`);

@@ -167,6 +167,25 @@ describe("manual approval API on the local stack", () => {
     assert.match(reply.body.errors[0].detail, /must match/);
   });
 
+  it("refuses bidi controls and zero-width characters in a reason, ticket or requester with 400 naming the field and the position, and writes nothing", async () => {
+    const writes = api.armWrites();
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ ticket: "CHG0012345", reason: "Approved \u202eby security" }, "reason", /bidi controls \(found U\+202E at position 9/],
+      [{ ticket: "CHG001\u200b2345", reason: "Orders team" }, "ticket", /zero-width characters \(found U\+200B at position 6/],
+      [{ ticket: "CHG0012345", reason: "Orders \u2066team\u2069" }, "reason", /bidi controls \(found U\+2066 at position 7/],
+      [{ ticket: "CHG0012345", reason: "Orders team", requestedBy: "jane\u200f@contoso.example" }, "requestedBy", /bidi controls \(found U\+200F at position 4/],
+    ];
+    for (const [body, field, detail] of cases) {
+      const reply = await api.request("POST", `${api.connectionPath("apim-one", "list-a")}/approve`, { token: approver, json: body, idempotencyKey: randomUUID() });
+      assert.equal(reply.status, 400, JSON.stringify(body));
+      assert.equal(reply.headers.get("content-type"), "application/problem+json");
+      assert.equal(reply.body.type, `${PROBLEM_BASE}validation`);
+      assert.deepEqual(reply.body.errors.map((e: { in: string; field: string }) => [e.in, e.field]), [["body", field]]);
+      assert.match(reply.body.errors[0].detail, detail);
+    }
+    assert.equal(api.armWrites(), writes, "nothing reached ARM");
+  });
+
   it("replays the first response for a repeated Idempotency-Key and does nothing; a different body is 422", async () => {
     const key = randomUUID();
     const path = `${api.connectionPath("apim-one", "replay-a")}/approve`;
@@ -421,6 +440,26 @@ describe("manual approval API on the local stack", () => {
     });
     assert.equal(duplicate.status, 400);
     assert.equal(duplicate.body.errors[0].field, "rules.1.id");
+  });
+
+  it("what-if shows a rule that needs the requester tenant as an unknown-fact outcome: kind, rule, version and missing facts", async () => {
+    const reply = await api.request("POST", "/api/what-if", {
+      token: admin,
+      idempotencyKey: randomUUID(),
+      json: {
+        rules: [
+          { id: "reject-partner-tenant", priority: 5, action: "reject", reason: "Partner tenant blocked", conditions: { "requester-tenants": ["22222222-2222-4222-8222-222222222222"] } },
+          { id: "approve-partner", priority: 20, action: "approve", reason: "Partner subscription", conditions: { "requester-subscriptions": [PARTNER_SUB] } },
+        ],
+      },
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-two", "partner-b"));
+    assert.equal(partner.proposed.action, "manual", "never approved while the tenant is unknown");
+    assert.deepEqual(partner.proposed.decidedBy, { kind: "unknown-fact", ruleId: "reject-partner-tenant", ruleVersion: 1, missingFacts: ["requesterTenantId"] });
+    assert.match(partner.proposed.reason, /reject-partner-tenant .*requester tenant/);
+    assert.ok(partner.proposedExplanation.some((line: string) => line.includes("could match, but the requester tenant is not known")));
+    assert.deepEqual(reply.body.rules.find((r: { ruleId: string }) => r.ruleId === "reject-partner-tenant").manual.includes(partner.connectionId), true);
   });
 
   it("records dry-run decisions without writing to ARM when PORTCULLIS_MODE is dry-run", async () => {

@@ -19,9 +19,9 @@ import { fileWarningLines, printRuleWarnings, styleAction } from "./rules.ts";
  * a manual outcome), the default, or the fail-closed guard.
  */
 function decider(by: DecidedBy): string {
-  if (!("ruleId" in by)) return by.kind;
-  const missing = (by as { readonly missingFacts?: readonly string[] }).missingFacts;
-  return `${by.ruleId} v${by.ruleVersion}${missing !== undefined && missing.length > 0 ? `: ${missing.join(", ")} unknown` : ""}`;
+  if (by.kind === "rule") return `${by.ruleId} v${by.ruleVersion}`;
+  if (by.kind === "unknown-fact") return `${by.ruleId} v${by.ruleVersion}: ${by.missingFacts.join(", ")} unknown`;
+  return by.kind;
 }
 
 function outcome(o: WhatIfOutcome): string {
