@@ -24,7 +24,7 @@ import { loadTopologyFile, parseTopology, TopologyError, type Topology, type Top
 export type { RequestRecord } from "./server.ts";
 export type { Topology, TopologyInput } from "./topology.ts";
 export { parseTopology, loadTopologyFile } from "./topology.ts";
-export { SUPPORTED_API_VERSIONS } from "./routing.ts";
+export { API_VERSIONS } from "./api-versions.ts";
 
 export interface ArmEmulatorOptions {
   /** Port on 127.0.0.1; default: a free one. */
