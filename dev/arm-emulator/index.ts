@@ -9,7 +9,7 @@ import { ArmError } from "./errors.ts";
 import { createControlHandler } from "./control.ts";
 import { EventGridDelivery, type EventDeliveryOptions } from "./events.ts";
 import { FaultInjector } from "./faults.ts";
-import { OperationTracker } from "./lro.ts";
+import { OperationTracker, type OperationSettings, type OperationView } from "./lro.ts";
 import { apimRoutes } from "./routes/apim.ts";
 import { networkRoutes } from "./routes/network.ts";
 import { privateDnsRoutes } from "./routes/private-dns.ts";
@@ -57,6 +57,11 @@ export interface ArmEmulator {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
+  /**
+   * Long-running operations: list them, change the delay or hold new ones in flight (a second write to their resource
+   * then gets the provider's 409 / 429), release held ones or complete one now. Reset restores the start settings.
+   */
+  readonly operations: EmulatorOperations;
   /** Every ARM request so far (method, path, api-version, status, subscription, time). */
   requests(): readonly RequestRecord[];
   clearRequests(): void;
@@ -65,6 +70,14 @@ export interface ArmEmulator {
   /** The current estate as JSON. */
   snapshot(): unknown;
   close(): Promise<void>;
+}
+
+/** The operation controls of a running emulator (also under `/_emulator/operations`). */
+export interface EmulatorOperations {
+  list(): OperationView[];
+  configure(settings: Partial<OperationSettings>): OperationSettings;
+  release(): number;
+  complete(id: string): boolean;
 }
 
 const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
@@ -126,6 +139,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     faults,
     throttle,
     topics,
+    operations: () => operations,
   };
 
   const server = https.createServer({ cert: certificate.certPem, key: certificate.keyPem });
@@ -163,6 +177,12 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     throttle,
     events: deliveryEvents,
     topics,
+    operations: {
+      list: () => operations.list(),
+      configure: (settings) => operations.configure(settings),
+      release: () => operations.release(),
+      complete: (id) => operations.settleNow(id),
+    },
     requests: emulatorControl.requests,
     clearRequests: emulatorControl.clearRequests,
     reset: (topology) => emulatorControl.reset(topology),
