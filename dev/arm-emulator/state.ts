@@ -414,6 +414,13 @@ export class ArmState {
     return nic;
   }
 
+  requireVirtualNetwork(subscriptionId: string, resourceGroup: string, name: string): VirtualNetworkRecord {
+    const rg = this.requireResourceGroup(subscriptionId, resourceGroup);
+    const vnet = this.virtualNetworks.get(idKey(virtualNetworkId(rg.subscription.id, rg.name, name)));
+    if (!vnet) throw resourceNotFound("Microsoft.Network/virtualNetworks", name, rg.name);
+    return vnet;
+  }
+
   requireSubnet(subnetId: string): SubnetRecord {
     const parts = splitResourceId(subnetId);
     const vnetPair = parts?.pairs[0];

@@ -18,7 +18,7 @@ import {
   type EmulatorEnv,
   type Route,
 } from "../routing.ts";
-import type { DnsZoneGroupRecord, EndpointLinkRecord, NetworkInterfaceRecord, PrivateEndpointRecord } from "../state.ts";
+import type { DnsZoneGroupRecord, EndpointLinkRecord, NetworkInterfaceRecord, PrivateEndpointRecord, VirtualNetworkRecord } from "../state.ts";
 
 const RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network";
 const ENDPOINT = `${RG}/privateEndpoints/{privateEndpointName}`;
@@ -114,6 +114,43 @@ export function networkInterfaceView(nic: NetworkInterfaceRecord): unknown {
       allowPort25Out: true,
       auxiliaryMode: "None",
       auxiliarySku: "None",
+    },
+  };
+}
+
+/**
+ * A virtual network as GET virtualNetworks/{name} returns it (virtualNetwork.json, VirtualNetworkGet example): address
+ * space, tags and subnets with the private endpoints in each.
+ */
+export function virtualNetworkView(env: EmulatorEnv, vnet: VirtualNetworkRecord): unknown {
+  const endpoints = [...env.state.privateEndpoints.values()];
+  return {
+    name: vnet.name,
+    id: vnet.id,
+    etag: `W/"${guidFrom(`${vnet.id}/etag`)}"`,
+    type: "Microsoft.Network/virtualNetworks",
+    location: vnet.location,
+    tags: { ...vnet.tags },
+    properties: {
+      provisioningState: "Succeeded",
+      resourceGuid: guidFrom(vnet.id),
+      addressSpace: { addressPrefixes: [...vnet.addressPrefixes] },
+      subnets: [...vnet.subnets.values()].map((subnet) => ({
+        name: subnet.name,
+        id: subnet.id,
+        etag: `W/"${guidFrom(`${subnet.id}/etag`)}"`,
+        type: "Microsoft.Network/virtualNetworks/subnets",
+        properties: {
+          provisioningState: "Succeeded",
+          addressPrefix: subnet.addressPrefix,
+          privateEndpoints: endpoints.filter((pe) => pe.subnetId.toLowerCase() === subnet.id.toLowerCase()).map((pe) => ({ id: pe.id })),
+          privateEndpointNetworkPolicies: "Disabled",
+          privateLinkServiceNetworkPolicies: "Enabled",
+          delegations: [],
+        },
+      })),
+      virtualNetworkPeerings: [],
+      enableDdosProtection: false,
     },
   };
 }
@@ -475,6 +512,12 @@ export const networkRoutes: readonly Route[] = [
     },
   }),
   defineRoute(`${ENDPOINT}/privateDnsZoneGroups/{privateDnsZoneGroupName}`, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", { GET: getZoneGroup, PUT: putZoneGroup }),
+  defineRoute(`${RG}/virtualNetworks/{virtualNetworkName}`, "Microsoft.Network/virtualNetworks", {
+    GET: (request, env) => ({
+      status: 200,
+      body: virtualNetworkView(env, env.state.requireVirtualNetwork(param(request, "subscriptionId"), param(request, "resourceGroupName"), param(request, "virtualNetworkName"))),
+    }),
+  }),
   defineRoute(`${RG}/networkInterfaces/{networkInterfaceName}`, "Microsoft.Network/networkInterfaces", {
     GET: (request, env) => ({
       status: 200,

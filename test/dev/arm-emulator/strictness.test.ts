@@ -138,6 +138,16 @@ describe("ARM emulator strictness: api-versions (every published version of each
       },
     },
     {
+      type: "Microsoft.Network/virtualNetworks",
+      spec: "specification/network/resource-manager/Microsoft.Network/stable/<v>/virtualNetwork.json (since 2015-06-15)",
+      path: async () => `/subscriptions/${CONSUMER_SUB}/resourceGroups/${CONSUMER_RG}/providers/Microsoft.Network/virtualNetworks/vnet-app`,
+    },
+    {
+      type: "Microsoft.Network/privateEndpoints/privateDnsZoneGroups",
+      spec: "…/Microsoft.Network/stable/<v>/privateEndpoint.json (privateDnsZoneGroups since 2020-03-01)",
+      path: async () => `${(await createEndpoint(clients(emulator).network, "pe-versions-zg", "Contoso-Apim")).id!}/privateDnsZoneGroups`,
+    },
+    {
       type: "Microsoft.Network/privateDnsZones",
       spec: "specification/privatedns/resource-manager/Microsoft.Network/stable/{2018-09-01,2020-01-01,2020-06-01,2024-06-01}/privatedns.json",
       path: async () => ZONE_PATH,
