@@ -22,8 +22,8 @@ import { createArmPorts, createLocalEmulatorCredential } from "../src/adapters/a
 import type { AuditRunSummary } from "../src/domain/audit/run.ts";
 import { auditEstate, type AuditEstateOptions } from "../src/workflows/audit-estate.ts";
 import { ARM_READ_BUDGET } from "../src/workflows/audit-limiter.ts";
-import type { DecisionRecord } from "../src/domain/decision.ts";
-import { latestDecisionsByConnection, type LatestDecisions } from "../src/domain/latest-decisions.ts";
+import type { DecisionRecord } from "../src/domain/decisions/decision.ts";
+import { latestDecisionsByConnection, type LatestDecisions } from "../src/domain/decisions/latest-decisions.ts";
 import type { DecisionLog } from "../src/ports/decision-log.ts";
 import { approvalRecord, createMemoryAuditStore, createNotificationRecorder, createStaticRuleStore } from "../test/workflows/audit-fakes.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";

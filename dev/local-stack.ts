@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseSettings } from "../src/config.ts";
 import { withResolvedSchedules } from "../src/functions/definition.ts";
-import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../src/domain/arm-events.ts";
+import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../src/domain/decisions/arm-events.ts";
 import { startArmEmulator, type ArmEmulator } from "./arm-emulator/index.ts";
 import { startAzuriteTables, type LocalTableStorage } from "./azurite.ts";
 import { startFunctionsHost, type LocalFunctionsHost } from "./functions-host/index.ts";

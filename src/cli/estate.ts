@@ -3,7 +3,7 @@
  * `instance/connection`, resolved among the managed instances (explicit IDs, then every instance of each managed
  * subscription, each once).
  */
-import type { ManagedScope } from "../domain/decision-scope.ts";
+import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import { parseApimServiceId, parseConnectionId, resourceIdKey } from "../domain/resource-id.ts";
 import type { ApimPort } from "../ports/arm.ts";
 import { CliError, EXIT } from "./exit-codes.ts";

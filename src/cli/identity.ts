@@ -6,7 +6,7 @@
  * on every call. With the local emulator's credential (the local stack) it is one fixed local operator.
  */
 import { z } from "zod";
-import type { HumanActor } from "../domain/decision.ts";
+import type { HumanActor } from "../domain/decisions/decision.ts";
 import { PortcullisError } from "../domain/errors.ts";
 
 export interface CliIdentity {

@@ -4,7 +4,7 @@
  * wiring. The composition root (and with it the Azure SDKs) is imported on first use, so `--help` and
  * `rules validate` start fast.
  */
-import type { ManagedScope } from "../domain/decision-scope.ts";
+import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import { armScope } from "../adapters/arm/clients.ts";
 import type { AzureArmPorts } from "../adapters/arm/index.ts";
 import type { Composition, CompositionOptions } from "../composition.ts";

@@ -3,7 +3,7 @@
  * continuation tokens. Connections and instances outside the managed scope are 404, as everywhere in the API.
  */
 import { z } from "zod";
-import { isManagedInstance } from "../domain/decision-scope.ts";
+import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError } from "../domain/errors.ts";
 import { parseApimServiceId, serviceIdOfConnection } from "../domain/resource-id.ts";
 import { apiRoute } from "./api-runtime.ts";

@@ -3,7 +3,7 @@
  * (resuming its serialized ARM poller, briefly) and reports its progress, or its final state once it has one.
  */
 import { z } from "zod";
-import type { DecisionRecord } from "../domain/decision.ts";
+import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { PortcullisError } from "../domain/errors.ts";
 import type { OperationRecord } from "../ports/operation-store.ts";
 import { problemDocument } from "../http/problem.ts";

@@ -4,7 +4,7 @@
  * the domain value (ISO timestamps, absent fields omitted), so mapping stays trivial and the schemas document it.
  */
 import { z } from "zod";
-import type { DecisionRecord } from "../domain/decision.ts";
+import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
 import { parsePrivateEndpointId } from "../domain/resource-id.ts";
 import { historyEntrySchema } from "../domain/rules/history.ts";

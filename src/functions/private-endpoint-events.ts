@@ -8,7 +8,7 @@
  */
 import type azf from "@azure/functions";
 import { engineDeps } from "../composition.ts";
-import { parseResourceEvent } from "../domain/events.ts";
+import { parseResourceEvent } from "../domain/decisions/events.ts";
 import type { EngineDeps, EngineLogger } from "../workflows/engine-deps.ts";
 import { handleResourceEvent } from "../workflows/handle-resource-event.ts";
 import type { EventGridFunctionDefinition } from "./definition.ts";

@@ -1,11 +1,11 @@
 /**
- * The exactly-once guard (src/domain/decision-claim.ts): conditional writes on one claim per connection and
+ * The exactly-once guard (src/domain/decisions/decision-claim.ts): conditional writes on one claim per connection and
  * private endpoint. Implemented over Table Storage by src/adapters/tables/claim-store.ts.
  *
  * Every write is conditional; a lost race throws a PortcullisError of kind `conflict` (create: the claim
  * exists) or `precondition-failed` (replace: the ETag changed). Storage failures throw kind `transient`.
  */
-import type { ClaimKey, ClaimState, ConnectionClaim } from "../domain/decision-claim.ts";
+import type { ClaimKey, ClaimState, ConnectionClaim } from "../domain/decisions/decision-claim.ts";
 import type { OperationOptions } from "./arm.ts";
 
 export interface ClaimStore {

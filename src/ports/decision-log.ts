@@ -1,16 +1,16 @@
 /**
- * The append-only decision log (records: src/domain/decision.ts). Implemented over Table Storage by
+ * The append-only decision log (records: src/domain/decisions/decision.ts). Implemented over Table Storage by
  * src/adapters/tables/decision-log.ts, which documents its keys next to the code.
  *
  * `append` is idempotent per record ID (appending the same record twice stores it once), so a caller may
  * retry an append that failed half-way. Storage failures throw a PortcullisError of kind `transient`.
  *
- * Besides the records, the log keeps each connection's latest decisions (src/domain/latest-decisions.ts) up to
+ * Besides the records, the log keeps each connection's latest decisions (src/domain/decisions/latest-decisions.ts) up to
  * date on every append, so `listLatestByService` costs one read bounded by the instance's connections, however
  * long the history grows. The records stay the source of truth: an append that reports success has updated both.
  */
-import type { DecisionRecord } from "../domain/decision.ts";
-import type { LatestDecisions } from "../domain/latest-decisions.ts";
+import type { DecisionRecord } from "../domain/decisions/decision.ts";
+import type { LatestDecisions } from "../domain/decisions/latest-decisions.ts";
 import type { OperationOptions } from "./arm.ts";
 
 /**

@@ -2,7 +2,7 @@
  * Optional notifications about decisions, published as CloudEvents to an Event Grid custom topic by
  * src/adapters/eventgrid/. A publishing failure never undoes or fails a decision: callers log it.
  */
-import type { ConnectionNotificationType } from "../domain/decision.ts";
+import type { ConnectionNotificationType } from "../domain/decisions/decision.ts";
 import type { OperationOptions } from "./arm.ts";
 
 export interface ConnectionNotification {

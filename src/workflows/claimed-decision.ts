@@ -12,14 +12,14 @@ import {
   type ClaimKey,
   type ClaimState,
   type ConnectionClaim,
-} from "../domain/decision-claim.ts";
+} from "../domain/decisions/decision-claim.ts";
 import {
   decisionRecordId,
   type ConnectionNotificationType,
   type DecisionOutcome,
   type DecisionRecord,
   type RecordedStatus,
-} from "../domain/decision.ts";
+} from "../domain/decisions/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
 import type { LongRunningOperation } from "../ports/arm.ts";

@@ -3,10 +3,10 @@
  * claimed-decision.ts) the manual API. Events are hints and state is truth: it always re-reads from ARM.
  *
  *   read:   the connection (unless just listed), its private endpoint (403 → facts unknown), the rule set, the claim
- *   decide: evaluateRules → planPendingDecision / planObservedStatus (pure, src/domain/decision-plan.ts)
+ *   decide: evaluateRules → planPendingDecision / planObservedStatus (pure, src/domain/decisions/decision-plan.ts)
  *   apply:  take the claim → re-read → ARM write + wait + confirm → append records → settle → notify
  */
-import { isLeaseActive, isLeaseHeldByAnotherRun, type ClaimKey, type ConnectionClaim } from "../domain/decision-claim.ts";
+import { isLeaseActive, isLeaseHeldByAnotherRun, type ClaimKey, type ConnectionClaim } from "../domain/decisions/decision-claim.ts";
 import {
   actorOf,
   isEmptyPlan,
@@ -15,9 +15,9 @@ import {
   planPendingDecision,
   type DecisionContext,
   type PendingPlan,
-} from "../domain/decision-plan.ts";
-import { isManagedInstance } from "../domain/decision-scope.ts";
-import type { ConnectionNotificationType, DecisionRecord, RecordedStatus } from "../domain/decision.ts";
+} from "../domain/decisions/decision-plan.ts";
+import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import type { ConnectionNotificationType, DecisionRecord, RecordedStatus } from "../domain/decisions/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
 import { parsePrivateEndpointId, serviceIdOfConnection } from "../domain/resource-id.ts";

@@ -10,8 +10,8 @@
  * `conflict` (not Pending, or for revoke not Approved; another decision holds the claim; someone else changed
  * the connection meanwhile), `transient` (ARM or storage unavailable: nothing was decided).
  */
-import { isLeaseActive, type ClaimIntent } from "../domain/decision-claim.ts";
-import { isManagedInstance } from "../domain/decision-scope.ts";
+import { isLeaseActive, type ClaimIntent } from "../domain/decisions/decision-claim.ts";
+import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import {
   connectionDescription,
   decisionRecordId,
@@ -19,7 +19,7 @@ import {
   targetStatusOf,
   type DecisionRecord,
   type HumanActor,
-} from "../domain/decision.ts";
+} from "../domain/decisions/decision.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpointConnection } from "../domain/model.ts";
 import { parsePrivateEndpointId, serviceIdOfConnection } from "../domain/resource-id.ts";

@@ -2,7 +2,7 @@
  * What the approval engine's workflows need, passed in explicitly (no container): ports, the clock, the
  * settings that shape decisions, and timings that tests shorten. src/composition.ts builds the real one.
  */
-import type { ManagedScope } from "../domain/decision-scope.ts";
+import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import type { DefaultAction } from "../domain/rules/evaluate.ts";
 import type { ApimPort, NetworkPort } from "../ports/arm.ts";
 import type { ClaimStore } from "../ports/claim-store.ts";

@@ -7,11 +7,11 @@
  * Terminal failures are reported in `notes` and acknowledged.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ClaimKey } from "../domain/decision-claim.ts";
-import type { DecisionContext } from "../domain/decision-plan.ts";
-import { isManagedInstance } from "../domain/decision-scope.ts";
+import type { ClaimKey } from "../domain/decisions/decision-claim.ts";
+import type { DecisionContext } from "../domain/decisions/decision-plan.ts";
+import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import { isTransient, toPortcullisError, type PortcullisError } from "../domain/errors.ts";
-import type { ResourceEvent, ResourceEventTarget } from "../domain/events.ts";
+import type { ResourceEvent, ResourceEventTarget } from "../domain/decisions/events.ts";
 import type { EndpointLinkConnection, PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
 import { sameResourceId } from "../domain/resource-id.ts";
 import { forEachConcurrently } from "./concurrency.ts";

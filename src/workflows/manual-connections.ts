@@ -6,8 +6,8 @@
  * connection that does not exist, so the API reveals nothing about resources Portcullis does not govern. A
  * dependency that cannot be reached throws (transient): a partial list could be mistaken for the whole.
  */
-import type { DecisionRecord } from "../domain/decision.ts";
-import { isManagedInstance } from "../domain/decision-scope.ts";
+import type { DecisionRecord } from "../domain/decisions/decision.ts";
+import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpointConnection } from "../domain/model.ts";
 import { apimServiceId, parseApimServiceId, resourceIdKey, serviceIdOfConnection } from "../domain/resource-id.ts";

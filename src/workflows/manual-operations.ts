@@ -12,7 +12,7 @@
  * operation as Failed with the reason.
  */
 import { z } from "zod";
-import type { DecisionRecord } from "../domain/decision.ts";
+import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { OperationRecord, OperationStore } from "../ports/operation-store.ts";
 import {

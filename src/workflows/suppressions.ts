@@ -6,7 +6,7 @@
  * Errors: PortcullisError `invalid-input` for an expiry outside the policy (callers check it first to name the
  * field), `transient` when storage is unreachable.
  */
-import type { HumanActor } from "../domain/decision.ts";
+import type { HumanActor } from "../domain/decisions/decision.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { Finding, Suppression } from "../domain/audit/findings.ts";
 import { describeSuppressions, summarizeFinding, suppressionExpiryProblem, type SuppressionEntry } from "../domain/audit/suppressions.ts";

@@ -10,7 +10,7 @@ import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables } from "
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable } from "../../src/adapters/tables/decision-log.ts";
 import { createTableRuleStore, RULES_TABLE_SUFFIX } from "../../src/adapters/tables/rule-store.ts";
 import { ensureTable, tableClientFor } from "../../src/adapters/tables/tables.ts";
-import { decisionRecordId } from "../../src/domain/decision.ts";
+import { decisionRecordId } from "../../src/domain/decisions/decision.ts";
 import type { AuditPolicy } from "../../src/domain/audit/checks.ts";
 import type { AuditRunSummary } from "../../src/domain/audit/run.ts";
 import type { AuditStore } from "../../src/ports/audit-store.ts";

@@ -1,4 +1,4 @@
-import { decisionRecordId, type DecisionRecord } from "../../src/domain/decision.ts";
+import { decisionRecordId, type DecisionRecord } from "../../src/domain/decisions/decision.ts";
 
 /**
  * A DecisionRecord with neutral defaults (an enforce-mode "manual" note by the default actor that left a Pending

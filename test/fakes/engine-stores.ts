@@ -7,9 +7,9 @@
 import type { ClaimStore } from "../../src/ports/claim-store.ts";
 import type { DecisionLog, DecisionPage, DecisionPageOptions, DecisionQuery } from "../../src/ports/decision-log.ts";
 import type { ConnectionNotification, NotificationPublisher } from "../../src/ports/notifications.ts";
-import { claimKeyString, type ClaimState, type ConnectionClaim } from "../../src/domain/decision-claim.ts";
-import type { DecisionRecord } from "../../src/domain/decision.ts";
-import { latestDecisionsByConnection } from "../../src/domain/latest-decisions.ts";
+import { claimKeyString, type ClaimState, type ConnectionClaim } from "../../src/domain/decisions/decision-claim.ts";
+import type { DecisionRecord } from "../../src/domain/decisions/decision.ts";
+import { latestDecisionsByConnection } from "../../src/domain/decisions/latest-decisions.ts";
 import { PortcullisError } from "../../src/domain/errors.ts";
 import { resourceIdKey, sameResourceId } from "../../src/domain/resource-id.ts";
 

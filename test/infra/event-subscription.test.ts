@@ -1,5 +1,5 @@
 /**
- * The Event Grid wiring in infra/ against the engine (src/domain/arm-events.ts): the subscription delivers exactly
+ * The Event Grid wiring in infra/ against the engine (src/domain/decisions/arm-events.ts): the subscription delivers exactly
  * the event types and ARM operations the engine acts on, to privateEndpointEvents, with bounded retries and a
  * dead-letter container, from a Microsoft.Resources.Subscriptions system topic.
  */
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/arm-events.ts";
+import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/decisions/arm-events.ts";
 import { propertyValue, readBicep, REPO_ROOT, resourceDeclarations, stringLiterals, variableExpression } from "./bicep.ts";
 
 const module = readBicep("infra/app/event-subscription.bicep");

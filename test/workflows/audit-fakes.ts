@@ -3,8 +3,8 @@
  * semantics (a run is visible only once completed; findings per scope), a decision log, a rule store and a
  * notification recorder. Values are cloned through JSON on the way in and out, as storage would.
  */
-import type { DecisionRecord } from "../../src/domain/decision.ts";
-import { latestDecisionsByConnection } from "../../src/domain/latest-decisions.ts";
+import type { DecisionRecord } from "../../src/domain/decisions/decision.ts";
+import { latestDecisionsByConnection } from "../../src/domain/decisions/latest-decisions.ts";
 import { resourceIdKey } from "../../src/domain/resource-id.ts";
 import type { Finding, Suppression } from "../../src/domain/audit/findings.ts";
 import type { AuditRunSummary, InstanceSummary, RemediationRecord } from "../../src/domain/audit/run.ts";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseResourceEvent, type ResourceEvent } from "../../src/domain/events.ts";
+import { parseResourceEvent, type ResourceEvent } from "../../src/domain/decisions/events.ts";
 import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
 import { APIM_ID, CONSUMER_SUB, CONSUMER_TENANT, createTestEngine, endpointId, requestPending, rule, statusOf, type TestEngine } from "./support.ts";

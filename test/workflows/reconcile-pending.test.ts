@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
-import { parseResourceEvent, type ResourceEvent } from "../../src/domain/events.ts";
+import { parseResourceEvent, type ResourceEvent } from "../../src/domain/decisions/events.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
 import { PortcullisError } from "../../src/domain/errors.ts";
 import { brokenRuleSet, CONSUMER_SUB, createTestEngine, OTHER_SUB, PROVIDER_SUB, requestPending, rule, statusOf } from "./support.ts";

@@ -1,6 +1,6 @@
 /**
  * ClaimStore on Azure Table Storage: table `{prefix}claims`, one row per connection and private endpoint, every
- * write conditional (the exactly-once guard, see src/domain/decision-claim.ts).
+ * write conditional (the exactly-once guard, see src/domain/decisions/decision-claim.ts).
  *
  *   PartitionKey               RowKey                                 Columns
  *   {key(connectionId)}        {key(privateEndpointId)} or "-"        connectionId, privateEndpointId, endpointKey,
@@ -15,7 +15,7 @@
  */
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
-import { claimKeyString, type ClaimKey, type ClaimState, type ConnectionClaim } from "../../domain/decision-claim.ts";
+import { claimKeyString, type ClaimKey, type ClaimState, type ConnectionClaim } from "../../domain/decisions/decision-claim.ts";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { ClaimStore } from "../../ports/claim-store.ts";

@@ -22,7 +22,7 @@
  *   instance walks every `inst~` partition (ordered by instance, then time).
  * - append: insert the `conn~` row (tolerating "already exists") while point-reading the `~latest~` row, then
  *   ONE entity group transaction in the `inst~` partition: insert the record row, and create the `~latest~` row
- *   or replace it If-Match its ETag, with the record merged in (src/domain/latest-decisions.ts: newest by record
+ *   or replace it If-Match its ETag, with the record merged in (src/domain/decisions/latest-decisions.ts: newest by record
  *   ID; a record that changes nothing there, e.g. an older one appended late, is inserted alone). The record and
  *   the index change together or not at all, so the index never misses a record of its partition and needs no
  *   repair. A concurrent append that changed the row first fails the transaction (409/412): re-read, merge,
@@ -38,9 +38,9 @@
  */
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
-import type { DecisionRecord } from "../../domain/decision.ts";
+import type { DecisionRecord } from "../../domain/decisions/decision.ts";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
-import { isConnectionGone, withDecision, type DecisionMark, type LatestDecisions } from "../../domain/latest-decisions.ts";
+import { isConnectionGone, withDecision, type DecisionMark, type LatestDecisions } from "../../domain/decisions/latest-decisions.ts";
 import { resourceIdKey } from "../../domain/resource-id.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { DecisionLog, DecisionPage, DecisionPageOptions, DecisionQuery } from "../../ports/decision-log.ts";

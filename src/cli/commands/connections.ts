@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Option, type Command } from "commander";
-import type { DecisionRecord } from "../../domain/decision.ts";
+import type { DecisionRecord } from "../../domain/decisions/decision.ts";
 import { toPortcullisError } from "../../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
 import { MAX_REASON_LENGTH } from "../../domain/rules/schema.ts";

@@ -5,7 +5,7 @@
  * the previous run's Findings and the suppressions, into this run's Findings.
  */
 import { createHash } from "node:crypto";
-import type { HumanActor } from "../decision.ts";
+import type { HumanActor } from "../decisions/decision.ts";
 import { resourceIdKey } from "../resource-id.ts";
 import type { CheckId } from "./checks.ts";
 

@@ -4,8 +4,8 @@
  * latest status change in the log is an approval that Portcullis applied (a rule or a human through the API);
  * an out-of-band record only notes someone else's.
  */
-import { OUT_OF_BAND_ACTOR } from "../decision.ts";
-import type { LatestDecisions } from "../latest-decisions.ts";
+import { OUT_OF_BAND_ACTOR } from "../decisions/decision.ts";
+import type { LatestDecisions } from "../decisions/latest-decisions.ts";
 import type { ConnectionSighting } from "./sightings.ts";
 import type { ConnectionHistory } from "./snapshot.ts";
 

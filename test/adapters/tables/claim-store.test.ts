@@ -2,7 +2,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CLAIMS_TABLE_SUFFIX, createTableClaimStore, ensureClaimTable } from "../../../src/adapters/tables/claim-store.ts";
 import { tableClientFor } from "../../../src/adapters/tables/tables.ts";
-import type { ClaimState } from "../../../src/domain/decision-claim.ts";
+import type { ClaimState } from "../../../src/domain/decisions/decision-claim.ts";
 import type { PrivateEndpointConnection } from "../../../src/domain/model.ts";
 import type { ClaimStore } from "../../../src/ports/claim-store.ts";
 import { decideConnection } from "../../../src/workflows/decide-connection.ts";

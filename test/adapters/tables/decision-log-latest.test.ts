@@ -4,7 +4,7 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { startAzuriteTables, type LocalTableStorage } from "../../../dev/azurite.ts";
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable } from "../../../src/adapters/tables/decision-log.ts";
 import { tableClientFor } from "../../../src/adapters/tables/tables.ts";
-import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decision.ts";
+import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decisions/decision.ts";
 import { resourceIdKey } from "../../../src/domain/resource-id.ts";
 import type { DecisionLog } from "../../../src/ports/decision-log.ts";
 import { decisionRecord } from "../../fakes/decision-records.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { startAzuriteTables, type LocalTableStorage } from "../../../dev/azurite.ts";
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable, resourceTableKey } from "../../../src/adapters/tables/decision-log.ts";
 import { tableClientFor } from "../../../src/adapters/tables/tables.ts";
-import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decision.ts";
+import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decisions/decision.ts";
 import type { DecisionLog } from "../../../src/ports/decision-log.ts";
 import { decisionRecord } from "../../fakes/decision-records.ts";
 

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decision.ts";
-import { withDecision, type LatestDecisions } from "../../../src/domain/latest-decisions.ts";
+import { decisionRecordId, type DecisionRecord } from "../../../src/domain/decisions/decision.ts";
+import { withDecision, type LatestDecisions } from "../../../src/domain/decisions/latest-decisions.ts";
 import type { Finding } from "../../../src/domain/audit/findings.ts";
 import { connectionHistory } from "../../../src/domain/audit/history.ts";
 import {

@@ -16,7 +16,7 @@
  * Pure: no I/O; the store port (src/ports/claim-store.ts) does the conditional writes.
  */
 import type { DecisionAction, DecisionMode, RecordedStatus } from "./decision.ts";
-import { resourceIdKey } from "./resource-id.ts";
+import { resourceIdKey } from "../resource-id.ts";
 
 /** Identifies a claim: a connection as requested by one particular private endpoint. */
 export interface ClaimKey {

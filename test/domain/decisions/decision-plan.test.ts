@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AWAITING_MANUAL_MARK, type ClaimIntent, type ClaimState } from "../../src/domain/decision-claim.ts";
-import { isEmptyPlan, planObservedStatus, planPendingDecision, type PlanPendingInput } from "../../src/domain/decision-plan.ts";
-import { connectionDescription, decisionRecordId } from "../../src/domain/decision.ts";
-import type { RuleEvaluation } from "../../src/domain/rules/evaluate.ts";
+import { AWAITING_MANUAL_MARK, type ClaimIntent, type ClaimState } from "../../../src/domain/decisions/decision-claim.ts";
+import { isEmptyPlan, planObservedStatus, planPendingDecision, type PlanPendingInput } from "../../../src/domain/decisions/decision-plan.ts";
+import { connectionDescription, decisionRecordId } from "../../../src/domain/decisions/decision.ts";
+import type { RuleEvaluation } from "../../../src/domain/rules/evaluate.ts";
 
 const CONNECTION = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/privateEndpointConnections/pe.1";
 const NOW = new Date("2025-06-01T12:00:00Z");

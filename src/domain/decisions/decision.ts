@@ -6,7 +6,7 @@
  * audit-mode rule), a connection left for a human (`manual` + `skipped`), or a change someone else made
  * (`out-of-band`). Pure types and helpers; no I/O.
  */
-import type { ConnectionStatus } from "./model.ts";
+import type { ConnectionStatus } from "../model.ts";
 
 /** `enforce` acts; `audit` (a rule's mode) and `dry-run` (the global mode) record what would have happened. */
 export type DecisionMode = "enforce" | "audit" | "dry-run";

@@ -31,9 +31,9 @@ import {
   type DecisionOutcome,
   type RecordedStatus,
 } from "./decision.ts";
-import type { ConnectionStatus } from "./model.ts";
-import type { ConnectionFacts } from "./rules/facts.ts";
-import type { DecidedBy, RuleEvaluation } from "./rules/evaluate.ts";
+import type { ConnectionStatus } from "../model.ts";
+import type { ConnectionFacts } from "../rules/facts.ts";
+import type { DecidedBy, RuleEvaluation } from "../rules/evaluate.ts";
 
 /** Where a decision came from, carried into every record it produces. */
 export interface DecisionContext {

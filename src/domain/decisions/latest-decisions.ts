@@ -9,7 +9,7 @@
  * Pure; no I/O.
  */
 import type { DecisionRecord } from "./decision.ts";
-import { resourceIdKey } from "./resource-id.ts";
+import { resourceIdKey } from "../resource-id.ts";
 
 /** The part of an older record kept for the status-change facts (who changed the status, and when). */
 export type DecisionMark = Pick<DecisionRecord, "id" | "action" | "actor" | "recordedAt">;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseResourceEvent } from "../../src/domain/events.ts";
+import { parseResourceEvent } from "../../../src/domain/decisions/events.ts";
 
 const SUB = "22222222-2222-2222-2222-222222222222";
 const TENANT = "44444444-4444-4444-4444-444444444444";

@@ -1,10 +1,10 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decisionRecordId, type DecisionAction, type DecisionOutcome, type DecisionRecord } from "../../src/domain/decision.ts";
-import { latestDecisionsByConnection, sameLatestDecisions, withDecision, type LatestDecisions } from "../../src/domain/latest-decisions.ts";
-import { resourceIdKey } from "../../src/domain/resource-id.ts";
-import { decisionRecord } from "../fakes/decision-records.ts";
+import { decisionRecordId, type DecisionAction, type DecisionOutcome, type DecisionRecord } from "../../../src/domain/decisions/decision.ts";
+import { latestDecisionsByConnection, sameLatestDecisions, withDecision, type LatestDecisions } from "../../../src/domain/decisions/latest-decisions.ts";
+import { resourceIdKey } from "../../../src/domain/resource-id.ts";
+import { decisionRecord } from "../../fakes/decision-records.ts";
 
 const SERVICE = "/subscriptions/33333333-3333-3333-3333-333333333333/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";
 const CONNECTION = `${SERVICE}/privateEndpointConnections/pe-1`;

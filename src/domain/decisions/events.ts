@@ -23,7 +23,7 @@ import {
   PROVIDER_CONNECTION_PROXY_WRITE,
   PROVIDER_CONNECTION_WRITE,
 } from "./arm-events.ts";
-import { apimServiceId, parseConnectionId, parsePrivateEndpointId, parseResourceId } from "./resource-id.ts";
+import { apimServiceId, parseConnectionId, parsePrivateEndpointId, parseResourceId } from "../resource-id.ts";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

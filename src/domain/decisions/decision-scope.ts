@@ -3,7 +3,7 @@
  * (PORTCULLIS_MANAGED_INSTANCES / PORTCULLIS_MANAGED_SUBSCRIPTIONS). Everything else is unmanaged:
  * ignored by the engine, never written to. Pure.
  */
-import { apimServiceId, parseApimServiceId, resourceIdKey } from "./resource-id.ts";
+import { apimServiceId, parseApimServiceId, resourceIdKey } from "../resource-id.ts";
 
 export interface ManagedScope {
   readonly instanceIds: readonly string[];
