@@ -2,6 +2,14 @@
  * A local Azure Resource Manager for APIM private endpoint connections, private endpoints and Private DNS, served
  * over HTTPS on 127.0.0.1 so the real Azure SDK clients can talk to it (`endpoint: url`, `tlsOptions: { ca: caPem }`).
  * Dev and test only: nothing under src/ imports it.
+ *
+ * It is as strict as Azure where Azure's behaviour is published (test/dev/arm-emulator/strictness.test.ts cites each
+ * source): every published api-version of a resource type is accepted and no other (api-versions.ts); PUT/PATCH need a
+ * JSON Content-Type (415); bodies are checked against the spec's members (unknown members and enum values 400, writable
+ * members the emulator does not model 400 PropertyChangeNotEmulated, read-only ones ignored); a second write while an
+ * operation on the resource runs gets APIM's 409 Conflict or Network's 429 RetryableErrorDueToAnotherOperation /
+ * 409 AnotherOperationInProgress. Tests hold operations in flight with `operations.configure({ hold: true })` (or
+ * `PUT /_emulator/operations/settings`), then `release()` / `complete(id)` them.
  */
 import type { AddressInfo } from "node:net";
 import https from "node:https";
