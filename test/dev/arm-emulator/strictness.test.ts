@@ -3,7 +3,7 @@
  * azure-rest-api-specs file (or the DOMAIN.md correction) it follows; where nothing is published the test says so.
  */
 import assert from "node:assert/strict";
-import https from "node:https";
+import { createPipelineRequest } from "@azure/core-rest-pipeline";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { API_VERSIONS } from "../../../dev/arm-emulator/api-versions.ts";
 import { startArmEmulator, type ArmEmulator } from "../../../dev/arm-emulator/index.ts";
@@ -22,7 +22,6 @@ import {
   serviceId,
   SUBNET_ID,
   testTopology,
-  TOKEN,
   ZONE,
   ZONE_ID,
   type RawResponse,
@@ -84,28 +83,18 @@ describe("ARM emulator strictness: api-versions (every published version of each
   });
   after(() => emulator.close());
 
-  /** One GET per published version over a kept-alive connection (hundreds of requests, one TLS handshake). */
+  /** One GET per published version, through an SDK client's pipeline (its bearer token, kept-alive connections). */
   async function statusesFor(path: string, versions: readonly string[]): Promise<Map<string, number>> {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca: emulator.caPem });
-    const { hostname, port } = new URL(emulator.url);
-    try {
+    const client = clients(emulator).apim;
+    const statuses = new Map<string, number>();
+    for (let i = 0; i < versions.length; i += 10) {
+      const batch = versions.slice(i, i + 10);
       const answers = await Promise.all(
-        versions.map(
-          (version) =>
-            new Promise<[string, number]>((resolve, reject) => {
-              const req = https.request({ hostname, port, path: `${path}?api-version=${version}`, agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
-                res.resume();
-                res.on("end", () => resolve([version, res.statusCode ?? 0]));
-              });
-              req.on("error", reject);
-              req.end();
-            }),
-        ),
+        batch.map((version) => client.sendRequest(createPipelineRequest({ url: `${emulator.url}${path}?api-version=${version}`, method: "GET" }))),
       );
-      return new Map(answers);
-    } finally {
-      agent.destroy();
+      answers.forEach((answer, j) => statuses.set(batch[j]!, answer.status));
     }
+    return statuses;
   }
 
   const cases: { type: keyof typeof API_VERSIONS; spec: string; path: () => Promise<string> }[] = [
