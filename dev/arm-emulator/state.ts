@@ -180,6 +180,8 @@ export interface NetworkInterfaceRecord {
   readonly etag: string;
   /** Static when the endpoint named its address (ipConfigurations), else Dynamic. */
   readonly privateIPAllocationMethod: "Static" | "Dynamic";
+  /** The endpoint's static IP configuration name, which the NIC's ip configuration takes (else a generated one). */
+  readonly ipConfigurationName: string | undefined;
 }
 
 export interface ARecordSetRecord {
@@ -550,6 +552,7 @@ export class ArmState {
       fqdn,
       etag: newWeakEtag(),
       privateIPAllocationMethod: spec.ipConfigurations.length > 0 ? "Static" : "Dynamic",
+      ipConfigurationName: spec.ipConfigurations[0]?.name,
     });
     return pe;
   }

@@ -73,7 +73,7 @@ export function privateEndpointView(pe: PrivateEndpointRecord): unknown {
 
 /** The JSON of a private endpoint's NIC as GET networkInterfaces/{name} returns it. */
 export function networkInterfaceView(nic: NetworkInterfaceRecord): unknown {
-  const ipConfigName = `privateEndpointIpConfig.${guidFrom(nic.id)}`;
+  const ipConfigName = nic.ipConfigurationName ?? `privateEndpointIpConfig.${guidFrom(nic.id)}`;
   return {
     name: nic.name,
     id: nic.id,

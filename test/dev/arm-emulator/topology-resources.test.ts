@@ -101,6 +101,7 @@ describe("ARM emulator topology: what real resources have", () => {
     const nic = await sdk.network.networkInterfaces.get(CONSUMER_RG, "pe-static-nic");
     assert.equal(nic.ipConfigurations?.[0]?.privateIPAddress, "10.10.1.50");
     assert.equal(nic.ipConfigurations?.[0]?.privateIPAllocationMethod, "Static");
+    assert.equal(nic.ipConfigurations?.[0]?.name, "gateway-static", "the NIC's ip configuration takes the endpoint's static configuration name");
     assert.equal(nic.privateEndpoint?.id, pe.id);
     assert.deepEqual(nic.ipConfigurations?.[0]?.privateLinkConnectionProperties?.fqdns, ["contoso-apim.azure-api.net"]);
   });
