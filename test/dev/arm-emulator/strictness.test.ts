@@ -317,8 +317,9 @@ describe("ARM emulator strictness: the APIM service PATCH applies what it accept
   });
 
   it("answers the PATCH 202 with Location and Azure-AsyncOperation on the operationresults URL (ApiManagementUpdateServicePublisherDetails.json)", async () => {
-    const slow = await startArmEmulator({ topology: testTopology(), lroDelayMs: 200, lroRetryAfterSeconds: 1 });
+    const slow = await startArmEmulator({ topology: testTopology(), lroDelayMs: 0, lroRetryAfterSeconds: 1 });
     try {
+      slow.operations.configure({ hold: true });
       const response = await rawRequest(slow, "PATCH", `${SERVICE}?${APIM}`, { body: JSON.stringify({ properties: { publisherName: "Later" } }) });
       assert.equal(response.status, 202);
       const location = String(response.headers["location"]);
@@ -334,8 +335,13 @@ describe("ARM emulator strictness: the APIM service PATCH applies what it accept
       const byLocation = await rawRequest(slow, "GET", `/subscriptions/${PROVIDER_SUB}/providers/Microsoft.ApiManagement/locations/westeurope/operationStatuses/${status["name"]}?${APIM}`);
       assert.equal(byLocation.status, 200);
       assert.equal(json(byLocation)["status"], "InProgress");
-      const done = await clients(slow).apim.apiManagementService.get(APIM_RG, "Contoso-Apim");
-      assert.equal(done.provisioningState, "Updating");
+      const during = await clients(slow).apim.apiManagementService.get(APIM_RG, "Contoso-Apim");
+      assert.equal(during.provisioningState, "Updating");
+      slow.operations.configure({ hold: false });
+      slow.operations.release();
+      const done = await rawRequest(slow, "GET", `${new URL(location).pathname}${new URL(location).search}`);
+      assert.equal(done.status, 200);
+      assert.equal((json(done)["properties"] as { publisherName: string }).publisherName, "Later");
     } finally {
       await slow.close();
     }
