@@ -8,6 +8,14 @@
  * without given assignments, the local app principal (client ID `portcullis-local`) holds Owner at `/` — for tests
  * that are not about permissions. Tests about permissions, and the e2e suites, seed exactly the roles they mean
  * (`authorization` option, `setAuthorization`, or PUT /_emulator/authorization).
+ *
+ * It is as strict as Azure where Azure's behaviour is published (test/dev/arm-emulator/strictness.test.ts cites each
+ * source): every published api-version of a resource type is accepted and no other (api-versions.ts); PUT/PATCH need a
+ * JSON Content-Type (415); bodies are checked against the spec's members (unknown members and enum values 400, writable
+ * members the emulator does not model 400 PropertyChangeNotEmulated, read-only ones ignored); a second write while an
+ * operation on the resource runs gets APIM's 409 Conflict or Network's 429 RetryableErrorDueToAnotherOperation /
+ * 409 AnotherOperationInProgress. Tests hold operations in flight with `operations.configure({ hold: true })` (or
+ * `PUT /_emulator/operations/settings`), then `release()` / `complete(id)` them.
  */
 import type { TokenCredential } from "@azure/core-auth";
 import type { AddressInfo } from "node:net";
@@ -18,7 +26,7 @@ import { ArmError } from "./errors.ts";
 import { createControlHandler } from "./control.ts";
 import { EventGridDelivery, type EventDeliveryOptions } from "./events.ts";
 import { FaultInjector } from "./faults.ts";
-import { OperationTracker } from "./lro.ts";
+import { OperationTracker, type OperationSettings, type OperationView } from "./lro.ts";
 import { apimRoutes } from "./routes/apim.ts";
 import { networkRoutes } from "./routes/network.ts";
 import { privateDnsRoutes } from "./routes/private-dns.ts";
@@ -35,7 +43,6 @@ import { loadTopologyFile, parseTopology, TopologyError, type Topology, type Top
 export type { RequestRecord } from "./server.ts";
 export type { Topology, TopologyInput } from "./topology.ts";
 export { parseTopology, loadTopologyFile } from "./topology.ts";
-export { SUPPORTED_API_VERSIONS } from "./routing.ts";
 export type { TrustedIssuer } from "./authentication.ts";
 export type { RoleAssignment, RoleDefinition } from "./rbac.ts";
 
@@ -52,6 +59,7 @@ export const LOCAL_APP_CLIENT_ID = "portcullis-local";
 export function ownerAtRoot(principalId: string = objectIdForClient(LOCAL_APP_CLIENT_ID)): AuthorizationSeed {
   return { roleAssignments: [{ principalId, scope: "/", roleDefinitionId: OWNER_ROLE_ID }] };
 }
+export { API_VERSIONS } from "./api-versions.ts";
 
 export interface ArmEmulatorOptions {
   /** Port on 127.0.0.1; default: a free one. */
@@ -93,6 +101,11 @@ export interface ArmEmulator {
   /** Replaces the role definitions and assignments (kept across reset: they are who may call, not the estate). */
   setAuthorization(seed: AuthorizationSeed): void;
   authorization(): AuthorizationSeed;
+  /**
+   * Long-running operations: list them, change the delay or hold new ones in flight (a second write to their resource
+   * then gets the provider's 409 / 429), release held ones or complete one now. Reset restores the start settings.
+   */
+  readonly operations: EmulatorOperations;
   /** Every ARM request so far (method, path, api-version, status, subscription, principal, action, time). */
   requests(): readonly RequestRecord[];
   clearRequests(): void;
@@ -101,6 +114,14 @@ export interface ArmEmulator {
   /** The current estate as JSON. */
   snapshot(): unknown;
   close(): Promise<void>;
+}
+
+/** The operation controls of a running emulator (also under `/_emulator/operations`). */
+export interface EmulatorOperations {
+  list(): OperationView[];
+  configure(settings: Partial<OperationSettings>): OperationSettings;
+  release(): number;
+  complete(id: string): boolean;
 }
 
 const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
@@ -179,6 +200,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     topics,
     authorization: () => authorization,
     setAuthorization,
+    operations: () => operations,
   };
 
   const server = https.createServer({ cert: certificate.certPem, key: certificate.keyPem });
@@ -221,6 +243,12 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     credential: (clientId = LOCAL_APP_CLIENT_ID) => createLocalEmulatorCredential({ tokenEndpoint: identity.tokenEndpoint, caPem: identity.caPem, clientId }),
     setAuthorization,
     authorization: () => authorization,
+    operations: {
+      list: () => operations.list(),
+      configure: (settings) => operations.configure(settings),
+      release: () => operations.release(),
+      complete: (id) => operations.settleNow(id),
+    },
     requests: emulatorControl.requests,
     clearRequests: emulatorControl.clearRequests,
     reset: (topology) => emulatorControl.reset(topology),

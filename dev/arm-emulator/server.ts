@@ -3,8 +3,8 @@
  *
  *   fault injection → bearer token (401: a JWT of the trusted issuer, ARM's audience, not expired) → throttling (429)
  *   → api-version present → RBAC (403 AuthorizationFailed: the action derived from method and path, at the path's
- *   scope; rbac.ts) → body (≤ 4 MB, JSON) → route (404 / 405) → api-version supported by the provider → handler
- *   → ARM headers + request log
+ *   scope; rbac.ts) → body (≤ 4 MB; PUT/PATCH: JSON media type) → route (404 / 405) → api-version supported by
+ *   the provider → handler → ARM headers + request log
  *
  * Control (`/_emulator/…`) and custom-topic (`/_eventgrid/…`) requests bypass ARM's checks: they are not ARM. Every handler runs inside
  * a try/catch: a thrown ArmError becomes its ARM answer, anything else an ARM-shaped 500, never a crashed process.
@@ -16,7 +16,8 @@ import { ArmError } from "./errors.ts";
 import type { ArmTokenVerifier, Caller } from "./authentication.ts";
 import type { FaultInjector } from "./faults.ts";
 import { authorizationFailedMessage, requiredPermission, type RequiredPermission } from "./rbac.ts";
-import { matchRoute, safeDecode, SUPPORTED_API_VERSIONS, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
+import { versionsNewestFirst } from "./api-versions.ts";
+import { matchRoute, safeDecode, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
 
@@ -139,6 +140,7 @@ async function handleArmRequest(
     }
     const body = await readBody(req);
     if (body.tooLarge) throw tooLarge();
+    checkMediaType(method, firstHeader(req, "content-type"));
 
     if (!match) throw unknownRoute(path, apiVersion);
     const handler = KNOWN_METHODS.has(method) ? match.route.handlers[method as HttpMethod] : undefined;
@@ -146,7 +148,7 @@ async function handleArmRequest(
       const allowed = Object.keys(match.route.handlers).join(", ");
       throw new ArmError(405, "MethodNotAllowed", `The requested resource does not support http method '${method}'.`, { headers: { Allow: allowed } });
     }
-    const supported = SUPPORTED_API_VERSIONS[match.route.provider];
+    const supported = versionsNewestFirst(match.route.resourceType);
     if (!supported.includes(apiVersion)) {
       throw new ArmError(
         400,
@@ -175,6 +177,17 @@ async function handleArmRequest(
     console.error(`[arm-emulator] ${method} ${path} failed:`, error);
     answer({ status: 500, body: new ArmError(500, "InternalServerError", "The server encountered an internal error. Please retry the request.").toBody() });
   }
+}
+
+/**
+ * ARM reads PUT and PATCH bodies as JSON only: any other Content-Type, or none, is 415 UnsupportedMediaType
+ * (ARM RPC, "Content-Type": clients must send application/json; DOMAIN.md corrections).
+ */
+function checkMediaType(method: string, contentType: string | undefined): void {
+  if (method !== "PUT" && method !== "PATCH") return;
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType === "application/json") return;
+  throw new ArmError(415, "UnsupportedMediaType", `The content media type '${contentType ?? ""}' is not supported. Only 'application/json' is supported.`);
 }
 
 /**

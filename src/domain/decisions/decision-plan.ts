@@ -7,7 +7,7 @@
  * |------------|-----------------------------------|----------|--------------------------------------------------|
  * | Pending    | approve / reject (rule, default)  | enforce  | write (unless ARM refused it recently)           |
  * | Pending    | approve / reject                  | dry-run  | note "would-apply" once per rule version         |
- * | Pending    | manual (rule, default, fail-closed)| any     | note "awaiting manual approval" once             |
+ * | Pending    | manual (rule, default, fail-closed, unknown-fact) | any | note "awaiting manual approval" once |
  * | Pending    | each audit-mode match             | any      | note "would-apply" (mode audit) once per version |
  * | Approved / Rejected | status already recorded  | any      | nothing                                          |
  * | Approved / Rejected | an expired lease wrote it| any      | record the lease holder's decision (recovered)   |
@@ -70,7 +70,8 @@ export interface PlanPendingInput {
 
 /** The actor string of an evaluation's decider. */
 export function actorOf(decidedBy: DecidedBy): string {
-  if (decidedBy.kind === "rule") return ruleActor(decidedBy.ruleId);
+  // unknown-fact: the rule that could not decide for want of a fact is the actor of the manual outcome.
+  if (decidedBy.kind === "rule" || decidedBy.kind === "unknown-fact") return ruleActor(decidedBy.ruleId);
   return decidedBy.kind === "default" ? DEFAULT_ACTOR : FAIL_CLOSED_ACTOR;
 }
 
@@ -78,7 +79,7 @@ export function actorOf(decidedBy: DecidedBy): string {
 export function planPendingDecision(input: PlanPendingInput): PendingPlan {
   const { evaluation, mode, claim, now } = input;
   const decidedBy = evaluation.decidedBy;
-  const rule = decidedBy.kind === "rule" ? decidedBy : undefined;
+  const rule = decidedBy.kind === "rule" || decidedBy.kind === "unknown-fact" ? decidedBy : undefined;
   const base = baseIntent(input, {
     actor: actorOf(decidedBy),
     ruleId: rule?.ruleId,

@@ -110,3 +110,12 @@ test("record IDs sort by start time and connection descriptions stay one short l
   assert.doesNotMatch(long, /\n/);
   assert.match(long, /^Rejected by Ann via Portcullis \[CHG1\]: line break/);
 });
+
+test("an unknown-fact outcome plans the awaiting-manual note by the rule that could not decide, with its version", () => {
+  const decidedBy = { kind: "unknown-fact", ruleId: "reject-partner-tenant", ruleVersion: 3, missingFacts: ["requesterTenantId"] } as const;
+  const p = plan({ evaluation: evaluation({ action: "manual", decidedBy, reason: "Left for manual review: rule reject-partner-tenant depends on the requester tenant, which is unknown." }) });
+  assert.equal(p.write, undefined);
+  assert.deepEqual(p.notes.map((n) => [n.mark, n.intent.action, n.intent.actor, n.intent.ruleId, n.intent.ruleVersion]), [
+    [AWAITING_MANUAL_MARK, "manual", "rule:reject-partner-tenant", "reject-partner-tenant", 3],
+  ]);
+});
