@@ -52,7 +52,7 @@ const intentSchema = z.object({
   correlationId: z.string(),
 });
 
-const leaseSchema = z.object({ owner: z.string().min(1), startedAt: isoDate, expiresAt: isoDate, intent: intentSchema });
+const leaseSchema = z.object({ owner: z.string().min(1), startedAt: isoDate, expiresAt: isoDate, intent: intentSchema, operation: z.string().min(1).optional() });
 
 const rowSchema = z.object({
   etag: z.string().min(1),

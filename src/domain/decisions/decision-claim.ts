@@ -55,6 +55,11 @@ export interface ClaimLease {
   readonly startedAt: Date;
   readonly expiresAt: Date;
   readonly intent: ClaimIntent;
+  /**
+   * The ARM operation the lease's write started (the port's serialized state), kept once the holder could not see
+   * it to its end, so whoever takes the claim over resumes it before deciding anything.
+   */
+  readonly operation?: string | undefined;
 }
 
 /** A claim as stored (without its ETag). */
