@@ -1,14 +1,18 @@
 /**
- * Manual decisions (the HTTP API's approve / reject / revoke): the same claim, re-read, ARM write, confirmation
- * and decision log as automatic ones, with a human as the actor and a ticket as the reference.
+ * Manual decisions (the HTTP API's approve / reject / revoke): read → plan (planManualDecision: a human as the
+ * actor, a ticket as the reference; dry-run drops the write) → apply (applyDecision, the same claim, re-read,
+ * guard, ARM write, confirmation and decision log as automatic ones).
  *
  * The ARM operation may outlast an HTTP request: with `waitInMs` the call returns an unfinished operation
  * (`in-progress`, JSON-serializable) once the bound passes; resumeManualDecision continues it later, possibly in
  * another process. The claim's lease covers the operation meanwhile, so the engine keeps off the connection.
  *
- * Errors (PortcullisError) the API maps: `not-found` (not a connection of a managed instance, or gone),
- * `conflict` (not Pending, or for revoke not Approved; another decision holds the claim; someone else changed
- * the connection meanwhile), `transient` (ARM or storage unavailable: nothing was decided).
+ * Results: `completed` (ARM holds the new status, also when polling failed but ARM applied it), `failed` (ARM
+ * refused the write outright or left the connection unchanged: recorded with ARM's status and code, the claim
+ * ended at once), `in-progress`. Errors (PortcullisError) the API maps: `not-found` (not a connection of a managed
+ * instance, or gone), `conflict` (not Pending, or for revoke not Approved; another decision holds the claim;
+ * another operation on the connection is running; someone else changed the connection meanwhile), `transient`
+ * (ARM or storage unavailable: nothing was decided).
  */
 import { isLeaseActive } from "../domain/decisions/decision-claim.ts";
 import { planManualDecision, requiredStatusFor, type ManualAction, type ManualDecisionInput } from "../domain/decisions/decision-plan.ts";
