@@ -19,7 +19,7 @@ import { handleResourceEvent } from "../../src/workflows/handle-resource-event.t
 import { CONSUMER_SUB, endpointIdOf, engineTopology, putRules, quietLog, serviceIdOf, startEngineStack, TOPIC, type EngineStack } from "./engine-stack.ts";
 
 const INSTANCE = "guarded-apim";
-const ENDPOINTS = ["pe-busy", "pe-takeover", "pe-poll403", "pe-poll404", "pe-poll409", "pe-manual403", "pe-put403", "pe-put409", "pe-put400", "pe-event"];
+const ENDPOINTS = ["pe-busy", "pe-busy-manual", "pe-takeover", "pe-poll403", "pe-poll404", "pe-poll409", "pe-manual403", "pe-put403", "pe-put409", "pe-put400", "pe-event"];
 /** Every ARM operation in this file runs this long, so a test can act while one is in flight. */
 const OPERATION_MS = 700;
 const LEASE_MS = 300;
@@ -119,6 +119,20 @@ test("item 2: a human's reject still running (provisioningState Updating) is nev
   assert.equal(records[0]!.action, "reject");
   assert.match(records[0]!.reason, /Rejected by Jane in the portal: unknown partner/);
   assert.equal(putsOn(connection.id), 1);
+});
+
+test("item 2: a human's approve through the API while someone's PUT is still running is refused as a conflict; nothing is written or recorded and the claim is free again", async () => {
+  const connection = await connectionOf("pe-busy-manual");
+  const theirs = await human.apim.beginSetConnectionStatus(connection.id, "Rejected", "Rejected in the portal");
+
+  await assert.rejects(decideManually(manual(connection.id, "approve"), deps), (error: unknown) => (error as { kind?: string }).kind === "conflict");
+
+  assert.equal(putsOn(connection.id), 1, "only the other PUT reached ARM");
+  assert.deepEqual(await recordsOf(connection.id), []);
+  const claim = await deps.claims.get({ connectionId: connection.id, privateEndpointId: connection.privateEndpointId });
+  assert.ok(claim?.lease === undefined || claim.lease.expiresAt.getTime() <= Date.now(), "the claim is not held");
+  await theirs.pollUntilDone();
+  assert.equal((await waitUntilSettled(connection.id)).status, "Rejected");
 });
 
 test("item 2: a claim taken over after its lease expired re-reads the earlier operation (kept on the claim row) and writes nothing while it runs; its write is then recorded once, by its rule", async () => {
