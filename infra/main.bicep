@@ -9,6 +9,7 @@ targetScope = 'subscription'
 // Every permission is listed, with its reason, in docs/deploy.md.
 
 import { roleGrant } from 'app/api-registration.bicep'
+import { eventGridNamePart, systemTopicReference } from 'shared.bicep'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Environment
@@ -67,7 +68,7 @@ param publicAccessExemptInstanceIds string[] = []
 @description('Let Portcullis disable public network access on governed instances that have an approved private endpoint. Adds Microsoft.ApiManagement/service/write to its role.')
 param remediatePublicNetworkAccess bool = false
 
-@description('Let Portcullis repair drifted A records in the audited private DNS zones. Adds Microsoft.Network/privateDnsZones/A/write to its role.')
+@description('Let Portcullis repair drifted A records in the audited private DNS zones. Adds Microsoft.Network/privateDnsZones/A/write and A/delete to its role.')
 param remediateDnsRecords bool = false
 
 @description('Six-field NCRONTAB schedule of the sweep that decides Pending connections.')
@@ -122,8 +123,11 @@ param eventTimeToLiveInMinutes int = 1440
 @description('Blob container for events Event Grid could not deliver.')
 param deadLetterContainerName string = 'eventgrid-deadletter'
 
-@description('Watched subscriptions that already have a Microsoft.Resources.Subscriptions system topic (only one is allowed per subscription), keyed by lowercase subscription ID: { "<id>": { "resourceGroupName": "...", "name": "..." } }.')
-param existingSystemTopics object = {}
+@description('Watched subscriptions that already have a Microsoft.Resources.Subscriptions system topic (only one is allowed per subscription), keyed by lowercase subscription ID: { "<id>": { "resourceGroupName": "...", "name": "..." } }. Those topics are referenced, not redeployed; their system-assigned identity must be on.')
+param existingSystemTopics {
+  @description('The existing system topic of the subscription with this (lowercase) ID.')
+  *: systemTopicReference
+} = {}
 
 @description('Create an Event Grid custom topic for Portcullis notifications (CloudEvents) and point the app at it.')
 param notificationsTopicEnabled bool = false
@@ -147,7 +151,8 @@ param instanceMemoryMB int = 2048
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
-var deploymentName = toLower('${take(environmentName, 24)}-${resourceToken}')
+// Seeds Event Grid names (system topics, event subscriptions), which allow letters, digits and hyphens only.
+var deploymentName = '${eventGridNamePart(take(environmentName, 24))}-${resourceToken}'
 var tags = {
   'azd-env-name': environmentName
 }
@@ -164,7 +169,7 @@ var dnsRoleScopes = union([subscription().id], map(dnsZoneIds, id => '/subscript
 // The Entra ID issuer of v2.0 tokens for this tenant, and ARM of this cloud (both without guessing the cloud).
 var authIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 var resourceManager = environment().resourceManager
-var armEndpoint = endsWith(resourceManager, '/') ? substring(resourceManager, 0, length(resourceManager) - 1) : resourceManager
+var armEndpoint = endsWith(resourceManager, '/') ? take(resourceManager, length(resourceManager) - 1) : resourceManager
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -236,7 +241,8 @@ module apiRegistration 'app/api-registration.bicep' = if (empty(existingApiAppId
   }
 }
 
-var apiAppId = empty(existingApiAppId) ? apiRegistration.outputs.appId : existingApiAppId
+// The module exists exactly when existingApiAppId is empty, so its output is read only then.
+var apiAppId = empty(existingApiAppId) ? apiRegistration!.outputs.appId : existingApiAppId
 
 // Remediations the audit may apply (PORTCULLIS_REMEDIATE), driven by the same switches as the write actions in
 // the custom roles, so the app is never told to do what it has no right to do.
@@ -265,7 +271,7 @@ var portcullisSettings = {
 
 // Settings set only when their feature is used (the schema treats them as optional).
 var ticketPatternSetting = empty(ticketPattern) ? {} : { PORTCULLIS_TICKET_PATTERN: ticketPattern }
-var notificationsSetting = notificationsTopicEnabled ? { PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: notificationsTopic.outputs.endpoint } : {}
+var notificationsSetting = notificationsTopicEnabled ? { PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: notificationsTopic!.outputs.endpoint } : {}
 var portcullisOptionalSettings = union(ticketPatternSetting, notificationsSetting)
 
 module functionApp 'app/function-app.bicep' = {
@@ -356,8 +362,8 @@ module subscriptionWiring 'subscription-wiring.bicep' = [
       eventSubscriptionEnabled: eventSubscriptionsEnabled
       maxDeliveryAttempts: eventMaxDeliveryAttempts
       eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
-      systemTopicResourceGroupName: contains(existingSystemTopics, subscriptionId) ? existingSystemTopics[subscriptionId].resourceGroupName : ''
-      systemTopicName: contains(existingSystemTopics, subscriptionId) ? existingSystemTopics[subscriptionId].name : ''
+      systemTopicResourceGroupName: existingSystemTopics[?subscriptionId].?resourceGroupName ?? ''
+      systemTopicName: existingSystemTopics[?subscriptionId].?name ?? ''
       tags: tags
     }
   }
@@ -367,19 +373,35 @@ module subscriptionWiring 'subscription-wiring.bicep' = [
 // Outputs (azd stores them in the environment; docs/deploy.md uses them)
 // ---------------------------------------------------------------------------------------------------------------
 
+@description('Region of the deployment (azd reads it back).')
 output AZURE_LOCATION string = location
+@description('Tenant the app and its API registration live in.')
 output AZURE_TENANT_ID string = tenant().tenantId
+@description('Resource group of the app.')
 output AZURE_RESOURCE_GROUP string = rg.name
+@description('Name of the Function App azd deploys to.')
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+@description('Name of this deployment; subscription-wiring.bicep takes it as deploymentName.')
 output PORTCULLIS_DEPLOYMENT_NAME string = deploymentName
+@description('Base URL of the Portcullis HTTP API.')
 output PORTCULLIS_API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
+@description('Client ID of the API app registration (the audience of its tokens).')
 output PORTCULLIS_API_APP_ID string = apiAppId
+@description('Scope a caller requests a token for.')
 output PORTCULLIS_API_TOKEN_SCOPE string = '${apiAppId}/.default'
+@description('Issuer of the tokens the API accepts.')
 output PORTCULLIS_API_TOKEN_ISSUER string = authIssuer
+@description('Principal ID of the app identity (subscription-wiring.bicep principalId).')
 output PORTCULLIS_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+@description('Client ID of the app identity.')
 output PORTCULLIS_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+@description('Resource ID of the Function App (subscription-wiring.bicep functionAppResourceId).')
 output PORTCULLIS_FUNCTION_APP_ID string = functionApp.outputs.id
+@description('Storage account of the dead-letter container (subscription-wiring.bicep).')
 output PORTCULLIS_DEADLETTER_STORAGE_ACCOUNT_ID string = storage.outputs.id
+@description('Dead-letter blob container (subscription-wiring.bicep).')
 output PORTCULLIS_DEADLETTER_CONTAINER string = storage.outputs.deadLetterContainerName
+@description('Subscriptions wired to the event path, lowercase.')
 output PORTCULLIS_WATCHED_SUBSCRIPTION_IDS string[] = watchedSubscriptionIds
-output PORTCULLIS_NOTIFICATIONS_TOPIC_ENDPOINT string = notificationsTopicEnabled ? notificationsTopic.outputs.endpoint : ''
+@description('Endpoint of the notifications topic, or empty when it is off.')
+output PORTCULLIS_NOTIFICATIONS_TOPIC_ENDPOINT string = notificationsTopicEnabled ? notificationsTopic!.outputs.endpoint : ''

@@ -1,10 +1,14 @@
 targetScope = 'subscription'
 
+import { eventGridNamePart, resourceTags } from 'shared.bicep'
+
 // What Portcullis needs inside each subscription it watches (every subscription holding a governed API Management
 // instance, and every consumer subscription whose private endpoints connect to one):
-//   - read access to private endpoints and their NICs there (a custom role with just those two actions);
-//   - the Microsoft.Resources.Subscriptions system topic and its event subscription to privateEndpointEvents,
-//     dead-lettering to the Portcullis storage account.
+//   - read access to private endpoints, their NICs and their private DNS zone groups there (a custom role with just
+//     those actions);
+//   - the Microsoft.Resources.Subscriptions system topic (a new one, or the subscription's existing one referenced
+//     with `existing`, never re-PUT) and its event subscription to privateEndpointEvents, dead-lettering to the
+//     Portcullis storage account.
 // main.bicep deploys this for every subscription it is given. It is also an entry point of its own, for a
 // subscription added later or run by another team:  az deployment sub create --subscription <id> --location <region>
 //   --template-file infra/subscription-wiring.bicep --parameters ...  (see docs/deploy.md).
@@ -33,10 +37,10 @@ param grantDeadLetterAccess bool = true
 @description('Create the event subscription. Event Grid accepts it only once privateEndpointEvents is deployed, so the first provision of main.bicep passes false.')
 param eventSubscriptionEnabled bool = true
 
-@description('Resource group for the system topic in this subscription; created if missing. Empty: rg-<deploymentName>-events.')
+@description('With systemTopicName: the resource group of the existing system topic. Without it: the resource group to create the new topic in (created or updated, in `location`). Empty: rg-<deploymentName>-events.')
 param systemTopicResourceGroupName string = ''
 
-@description('Name of the Microsoft.Resources.Subscriptions system topic. A subscription can have only one: when it already has one, give its name and resource group. Empty: a new name.')
+@description('Name of the existing Microsoft.Resources.Subscriptions system topic of this subscription (a subscription can have only one). It is referenced, not redeployed: its region, identity and tags stay as they are, and its system-assigned identity must be on (it writes dead letters). Empty: create a new topic.')
 param systemTopicName string = ''
 
 @description('Delivery attempts before an event is dead-lettered.')
@@ -50,23 +54,34 @@ param maxDeliveryAttempts int = 30
 param eventTimeToLiveInMinutes int = 1440
 
 @description('Tags applied to the resource group and the system topic.')
-param tags object = {}
+param tags resourceTags = {}
 
 var abbrs = loadJsonContent('abbreviations.json')
-var topicGroupName = empty(systemTopicResourceGroupName) ? '${abbrs.resourcesResourceGroups}${deploymentName}-events' : systemTopicResourceGroupName
-var topicName = empty(systemTopicName) ? '${abbrs.eventGridSystemTopics}${deploymentName}' : systemTopicName
+// Event Grid names allow letters, digits and hyphens only; a deployment name given by hand may hold more.
+var eventGridName = eventGridNamePart(deploymentName)
+var reuseSystemTopic = !empty(systemTopicName)
+var topicGroupName = empty(systemTopicResourceGroupName) ? '${abbrs.resourcesResourceGroups}${eventGridName}-events' : systemTopicResourceGroupName
+var topicName = reuseSystemTopic ? systemTopicName : '${abbrs.eventGridSystemTopics}${eventGridName}'
 var deadLetterAccountIdSegments = split(deadLetterStorageAccountResourceId, '/')
 
-// Reading consumer endpoints where granted (DOMAIN.md, Permissions).
+// Reading consumer endpoints where granted (DOMAIN.md, Permissions). A zone group is a child resource with its own
+// read action, not covered by privateEndpoints/read.
 var endpointReadActions = [
   'Microsoft.Network/privateEndpoints/read'
   'Microsoft.Network/networkInterfaces/read'
+  'Microsoft.Network/privateEndpoints/privateDnsZoneGroups/read'
 ]
 
-resource topicGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+// Only for a new topic: an existing topic's resource group may be in another region and is not ours to redeploy.
+resource topicGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = if (!reuseSystemTopic) {
   name: topicGroupName
   location: location
   tags: tags
+}
+
+resource existingSystemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = if (reuseSystemTopic) {
+  name: topicName
+  scope: resourceGroup(topicGroupName)
 }
 
 // Defined per subscription (assignable only here), so the team owning this subscription can deploy this file
@@ -75,7 +90,7 @@ resource endpointReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, deploymentName, 'portcullis-private-endpoint-reader')
   properties: {
     roleName: 'Portcullis private endpoint reader (${deploymentName}, ${subscription().subscriptionId})'
-    description: 'Reads private endpoints and their network interfaces so Portcullis can decide on connections to API Management.'
+    description: 'Reads private endpoints, their network interfaces and private DNS zone groups so Portcullis can decide on connections to API Management and audit their DNS.'
     type: 'CustomRole'
     assignableScopes: [
       subscription().id
@@ -98,14 +113,19 @@ resource endpointReadAccess 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-module systemTopic 'app/system-topic.bicep' = {
+module systemTopic 'app/system-topic.bicep' = if (!reuseSystemTopic) {
   name: 'portcullis-system-topic-${uniqueString(deploymentName, subscription().id)}'
-  scope: topicGroup
+  scope: resourceGroup(topicGroupName)
   params: {
     name: topicName
     tags: tags
   }
+  dependsOn: [
+    topicGroup
+  ]
 }
+
+var topicPrincipalId = reuseSystemTopic ? existingSystemTopic!.identity.principalId : systemTopic!.outputs.principalId
 
 module deadLetterAccess 'app/dead-letter-access.bicep' = if (grantDeadLetterAccess) {
   name: 'portcullis-dead-letter-${uniqueString(deploymentName, subscription().id)}'
@@ -113,16 +133,16 @@ module deadLetterAccess 'app/dead-letter-access.bicep' = if (grantDeadLetterAcce
   params: {
     storageAccountName: last(deadLetterAccountIdSegments)
     containerName: deadLetterContainerName
-    topicPrincipalId: systemTopic.outputs.principalId
+    topicPrincipalId: topicPrincipalId
   }
 }
 
 module eventSubscription 'app/event-subscription.bicep' = if (eventSubscriptionEnabled) {
   name: 'portcullis-event-subscription-${uniqueString(deploymentName, subscription().id)}'
-  scope: topicGroup
+  scope: resourceGroup(topicGroupName)
   params: {
-    systemTopicName: systemTopic.outputs.name
-    name: take('${abbrs.eventGridEventSubscriptions}${deploymentName}', 64)
+    systemTopicName: topicName
+    name: take('${abbrs.eventGridEventSubscriptions}${eventGridName}', 64)
     functionAppResourceId: functionAppResourceId
     deadLetterStorageAccountResourceId: deadLetterStorageAccountResourceId
     deadLetterContainerName: deadLetterContainerName
@@ -130,10 +150,14 @@ module eventSubscription 'app/event-subscription.bicep' = if (eventSubscriptionE
     eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
   }
   dependsOn: [
+    systemTopic
     deadLetterAccess
   ]
 }
 
-output systemTopicResourceGroupName string = topicGroup.name
-output systemTopicName string = systemTopic.outputs.name
+@description('Resource group of the system topic.')
+output systemTopicResourceGroupName string = topicGroupName
+@description('Name of the system topic the event subscription hangs off.')
+output systemTopicName string = topicName
+@description('Resource ID of the private endpoint reader role definition of this subscription.')
 output endpointReaderRoleDefinitionId string = endpointReader.id

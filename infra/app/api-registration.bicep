@@ -75,5 +75,7 @@ resource grants 'Microsoft.Graph/appRoleAssignedTo@v1.0' = [
   }
 ]
 
+@description('Client ID of the API app registration (the audience of its tokens).')
 output appId string = api.appId
+@description('Object ID of the API\'s service principal.')
 output servicePrincipalId string = apiServicePrincipal.id

@@ -1,6 +1,6 @@
 // Subscribes the privateEndpointEvents function to the system topic of one subscription, filtered to exactly the
-// events the engine acts on (src/domain/arm-events.ts: HANDLED_EVENT_TYPES and HANDLED_OPERATION_NAMES; a test keeps
-// the two lists equal), so no event is delivered, paid for and then ignored. Events are hints: a lost one is
+// events the engine acts on (src/domain/decisions/arm-events.ts: HANDLED_EVENT_TYPES and HANDLED_OPERATION_NAMES; a
+// test keeps the two lists equal), so no event is delivered, paid for and then ignored. Events are hints: a lost one is
 // caught by the reconcile sweep, so retries are bounded and what still fails is kept in the dead-letter container.
 
 @description('Name of the existing system topic, in this resource group.')
@@ -30,6 +30,7 @@ param eventTimeToLiveInMinutes int = 1440
 
 // The Event Grid trigger registered by src/functions (the one function that takes ARM events).
 var eventFunctionName = 'privateEndpointEvents'
+var functionAppIdSegments = split(functionAppResourceId, '/')
 
 // Microsoft.Resources events the engine acts on (HANDLED_EVENT_TYPES).
 var handledEventTypes = [
@@ -43,6 +44,7 @@ var handledOperationNames = [
   'Microsoft.Network/privateEndpoints/write'
   'Microsoft.Network/privateEndpoints/delete'
   'Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write'
+  'Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete'
   'Microsoft.ApiManagement/service/privateEndpointConnections/write'
   'Microsoft.ApiManagement/service/privateEndpointConnections/delete'
 ]
@@ -59,7 +61,13 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
     destination: {
       endpointType: 'AzureFunction'
       properties: {
-        resourceId: '${functionAppResourceId}/functions/${eventFunctionName}'
+        resourceId: resourceId(
+          functionAppIdSegments[2],
+          functionAppIdSegments[4],
+          'Microsoft.Web/sites/functions',
+          last(functionAppIdSegments),
+          eventFunctionName
+        )
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }
@@ -93,4 +101,5 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
   }
 }
 
+@description('Resource ID of the event subscription.')
 output id string = eventSubscription.id

@@ -1,6 +1,14 @@
 // The Flex Consumption plan and the Function App. The host reaches its storage and Application Insights with the
 // user-assigned identity; no connection string or key is stored anywhere.
 
+import { resourceTags } from '../shared.bicep'
+
+@description('Application settings: string values by setting name.')
+type appSettingValues = {
+  @description('A setting value.')
+  *: string
+}
+
 @description('Name of the Function App (also its default host name).')
 param name string
 
@@ -11,7 +19,7 @@ param planName string
 param location string
 
 @description('Tags applied to the plan and the app.')
-param tags object
+param tags resourceTags
 
 @description('azd service name the app is tagged with, so `azd deploy` finds it.')
 param serviceName string = 'api'
@@ -45,7 +53,7 @@ param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 
 @description('Application settings for Portcullis itself (the PORTCULLIS_* settings).')
-param appSettings object
+param appSettings appSettingValues
 
 // Identity-based connections for the host: the account name plus the identity to use, never a key.
 var hostSettings = {
@@ -140,6 +148,9 @@ resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
   }
 }
 
+@description('Name of the Function App.')
 output name string = site.name
+@description('Resource ID of the Function App.')
 output id string = site.id
+@description('Default host name of the Function App.')
 output defaultHostName string = site.properties.defaultHostName

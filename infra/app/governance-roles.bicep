@@ -16,14 +16,17 @@ param dnsAssignableScopes string[]
 @description('Let Portcullis disable public network access on governed instances (adds Microsoft.ApiManagement/service/write).')
 param remediatePublicNetworkAccess bool = false
 
-@description('Let Portcullis repair A records in the audited private DNS zones (adds Microsoft.Network/privateDnsZones/A/write).')
+@description('Let Portcullis repair A records in the audited private DNS zones (adds Microsoft.Network/privateDnsZones/A/write and A/delete).')
 param remediateDnsRecords bool = false
 
-// Manual approval path: read the instance and its connections, approve or reject a Pending one.
+// Manual approval path: read the instance and its connections, approve or reject a Pending one, and poll the 202
+// of that approval: APIM's Location points at .../service/{name}/operationresults/{id}, whose GET is authorized as
+// its own action ("Gets current status of long running operation" in Microsoft's permissions reference).
 var connectionApprovalActions = [
   'Microsoft.ApiManagement/service/read'
   'Microsoft.ApiManagement/service/privateEndpointConnections/read'
   'Microsoft.ApiManagement/service/privateEndpointConnections/write'
+  'Microsoft.ApiManagement/service/operationresults/read'
 ]
 var publicAccessRemediationActions = remediatePublicNetworkAccess ? ['Microsoft.ApiManagement/service/write'] : []
 
@@ -33,7 +36,10 @@ var dnsAuditActions = [
   'Microsoft.Network/privateDnsZones/A/read'
   'Microsoft.Network/privateDnsZones/virtualNetworkLinks/read'
 ]
-var dnsRemediationActions = remediateDnsRecords ? ['Microsoft.Network/privateDnsZones/A/write'] : []
+// DNS remediation writes drifted A records and deletes the ones no endpoint backs any more.
+var dnsRemediationActions = remediateDnsRecords
+  ? ['Microsoft.Network/privateDnsZones/A/write', 'Microsoft.Network/privateDnsZones/A/delete']
+  : []
 
 resource apimConnectionApprover 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, deploymentName, 'portcullis-apim-connection-approver')
@@ -55,7 +61,7 @@ resource privateDnsAuditor 'Microsoft.Authorization/roleDefinitions@2022-04-01' 
   name: guid(subscription().id, deploymentName, 'portcullis-private-dns-auditor')
   properties: {
     roleName: 'Portcullis private DNS auditor (${deploymentName})'
-    description: 'Reads private DNS zones, their A records and virtual network links; with DNS remediation on, also writes A records.'
+    description: 'Reads private DNS zones, their A records and virtual network links; with DNS remediation on, also writes and deletes A records.'
     type: 'CustomRole'
     assignableScopes: dnsAssignableScopes
     permissions: [
@@ -67,5 +73,7 @@ resource privateDnsAuditor 'Microsoft.Authorization/roleDefinitions@2022-04-01' 
   }
 }
 
+@description('Name (GUID) of the API Management role definition.')
 output apimRoleDefinitionName string = apimConnectionApprover.name
+@description('Name (GUID) of the private DNS role definition.')
 output dnsRoleDefinitionName string = privateDnsAuditor.name

@@ -1,6 +1,8 @@
 // Log Analytics workspace and a workspace-based Application Insights component that accepts telemetry only from
 // Entra ID callers (local authentication off), so the connection string is an address, not a secret.
 
+import { resourceTags } from '../shared.bicep'
+
 @description('Name of the Log Analytics workspace.')
 param logAnalyticsName string
 
@@ -11,7 +13,7 @@ param applicationInsightsName string
 param location string
 
 @description('Tags applied to the monitoring resources.')
-param tags object
+param tags resourceTags
 
 @description('Days the workspace keeps logs.')
 @minValue(30)
@@ -43,6 +45,9 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+@description('Name of the Application Insights component.')
 output applicationInsightsName string = applicationInsights.name
+@description('Connection string of the component (an address: local authentication is off).')
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString
+@description('Resource ID of the Log Analytics workspace.')
 output logAnalyticsWorkspaceId string = workspace.id

@@ -1,6 +1,8 @@
 // Optional Event Grid custom topic Portcullis publishes its decisions to (CloudEvents 1.0). Publishing is by
 // Entra ID only: local (key) auth is off and the app holds the data-sender role on this topic alone.
 
+import { resourceTags } from '../shared.bicep'
+
 @description('Name of the custom topic.')
 param name string
 
@@ -8,7 +10,7 @@ param name string
 param location string
 
 @description('Tags applied to the custom topic.')
-param tags object
+param tags resourceTags
 
 @description('Principal (object) ID of the managed identity of the app, which publishes to the topic.')
 param publisherPrincipalId string
@@ -38,5 +40,7 @@ resource publisherAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
+@description('Endpoint Portcullis publishes its CloudEvents to.')
 output endpoint string = topic.properties.endpoint
+@description('Resource ID of the custom topic.')
 output id string = topic.id

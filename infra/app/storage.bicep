@@ -1,6 +1,8 @@
 // One storage account for the Functions host (leases, keys, timer state), the Flex Consumption deployment package
 // and Portcullis's own tables. Shared keys are off: every caller, the host included, comes in with Entra ID.
 
+import { resourceTags } from '../shared.bicep'
+
 @description('Name of the storage account (3-24 lowercase letters and digits, globally unique).')
 param name string
 
@@ -8,7 +10,7 @@ param name string
 param location string
 
 @description('Tags applied to the storage account.')
-param tags object
+param tags resourceTags
 
 @description('Replication SKU of the storage account.')
 @allowed([
@@ -77,9 +79,15 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
+@description('Name of the storage account.')
 output name string = account.name
+@description('Resource ID of the storage account.')
 output id string = account.id
+@description('Blob endpoint of the account.')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
+@description('Table endpoint of the account (PORTCULLIS_TABLES_ENDPOINT).')
 output tableEndpoint string = account.properties.primaryEndpoints.table
+@description('Container the Flex Consumption plan deploys the package from.')
 output deploymentContainerName string = deploymentContainer.name
+@description('Container Event Grid writes undeliverable events to.')
 output deadLetterContainerName string = deadLetterContainer.name

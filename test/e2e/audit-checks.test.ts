@@ -56,6 +56,13 @@ describe("audit checks on emulator topologies", () => {
       assert.equal(findings[0]!.evidence.actual, "stv1");
     }));
 
+  // Microsoft's feature table (learn.microsoft.com/azure/api-management/api-management-features) lists inbound
+  // private endpoints for Standard v2; mtv1 is a platformVersion of the APIM spec's enum (stable/2024-05-01).
+  test("a Standard v2 instance reporting platform mtv1 meets the prerequisites: no tier or platform finding", () =>
+    scenario("audit-standard-v2", (_stack, findings) => {
+      assert.deepEqual(open(findings), []);
+    }));
+
   test("a VNet-injected instance fails the VNet-injection prerequisite (and is not asked to disable public access)", () =>
     scenario("audit-vnet-injected", (_stack, findings) => {
       assert.deepEqual(open(findings), ["prerequisite-vnet-injection"]);

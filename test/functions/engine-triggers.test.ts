@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import azf from "@azure/functions";
 import { handlePrivateEndpointEvent, privateEndpointEvents } from "../../src/functions/private-endpoint-events.ts";
 import { reconcilePending, runReconcilePending } from "../../src/functions/reconcile-pending.ts";
@@ -53,6 +54,25 @@ test("malformed and ignored events are acknowledged with the reason logged, and 
   assert.match(lines[0]!, /^warning: Malformed event bad acknowledged without action: resource '\/nope' is not a private endpoint ARM resource ID/);
   assert.match(lines[1]!, /^information: Ignored event evt-1: operation 'Microsoft.Network\/networkInterfaces\/write' is not one Portcullis acts on/);
   assert.match(lines[2]!, /^warning: Malformed event \(no id\)/);
+});
+
+test("Microsoft's published example events are logged as ignored (information), never warned about as malformed", async () => {
+  const getDeps = async () => {
+    throw new Error("no engine is needed for events Portcullis does not act on");
+  };
+  const { context, lines } = invocation();
+  const fixtures = new URL("../fixtures/events/", import.meta.url);
+  const published = readdirSync(fixtures).filter((f) => f.startsWith("published-")).sort();
+  for (const name of published) {
+    const [event] = JSON.parse(readFileSync(new URL(name, fixtures), "utf8")) as unknown[];
+    await handlePrivateEndpointEvent(event, context, getDeps);
+  }
+  assert.equal(lines.length, published.length);
+  for (const line of lines) assert.match(line, /^information: Ignored event .*: operation 'Microsoft\.(Storage|EventHub)\/.*' is not one Portcullis acts on|^information: Ignored event .*: event type 'Microsoft\.Resources\.ResourceActionSuccess' is not one Portcullis acts on/);
+
+  const [placeholders] = JSON.parse(readFileSync(new URL("acted-on-with-placeholders.json", fixtures), "utf8")) as unknown[];
+  await handlePrivateEndpointEvent(placeholders, context, getDeps);
+  assert.match(lines.at(-1)!, /^warning: Malformed event .* acknowledged without action: data does not parse: tenantId: data\.tenantId is not a GUID/);
 });
 
 test("a handled event logs which rule decided the connection and why", async () => {

@@ -1,5 +1,6 @@
 /**
- * Every resource type and api-version the Bicep uses is a published one. Each entry below was checked against
+ * Every resource type and api-version in the templates the Bicep CLI compiles is a published one: what ARM is sent,
+ * module deployments and existing resources the compiled JSON reads included. Each entry below was checked against
  * Azure/azure-rest-api-specs (the spec file at that path declares the type at that version) before it was written
  * down; a new type or version in infra/ fails here until someone checks it the same way and adds it.
  */
@@ -7,10 +8,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { INFRA_DIR, readBicepFiles, resourceDeclarations } from "./bicep.ts";
+import { allResources } from "../support/arm-template.ts";
+import { BICEP_ENTRY_POINTS, compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
 
 /** `type@api-version` -> spec file in github.com/Azure/azure-rest-api-specs that publishes it. */
 const PUBLISHED_ARM_TYPES: Readonly<Record<string, string>> = {
+  // Module deployments: the compiler picks this api-version for every `module`.
+  "Microsoft.Resources/deployments@2025-04-01":
+    "specification/resources/resource-manager/Microsoft.Resources/deployments/stable/2025-04-01/deployments.json",
   "Microsoft.Resources/resourceGroups@2024-03-01":
     "specification/resources/resource-manager/Microsoft.Resources/stable/2024-03-01/resources.json",
   "Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31":
@@ -40,10 +45,6 @@ const PUBLISHED_ARM_TYPES: Readonly<Record<string, string>> = {
     "specification/eventgrid/resource-manager/Microsoft.EventGrid/stable/2025-02-15/EventGrid.json",
   "Microsoft.EventGrid/topics@2025-02-15":
     "specification/eventgrid/resource-manager/Microsoft.EventGrid/stable/2025-02-15/EventGrid.json",
-  "Microsoft.ApiManagement/service@2024-05-01":
-    "specification/apimanagement/resource-manager/Microsoft.ApiManagement/stable/2024-05-01/apimdeployment.json",
-  "Microsoft.Network/privateDnsZones@2024-06-01":
-    "specification/privatedns/resource-manager/Microsoft.Network/stable/2024-06-01/privatedns.json",
 };
 
 /**
@@ -58,42 +59,38 @@ const PUBLISHED_GRAPH_TYPES: readonly string[] = [
 ];
 const GRAPH_EXTENSION = "br:mcr.microsoft.com/bicep/extensions/microsoftgraph/v1.0:1.0.0";
 
-const files = readBicepFiles();
-const declarations = files.flatMap(resourceDeclarations);
+const resources = BICEP_ENTRY_POINTS.flatMap((entry) => allResources(compileBicep(entry).template).map((r) => ({ entry, ...r })));
+const keyOf = (type: string, apiVersion: string | undefined) => (apiVersion === undefined ? type : `${type}@${apiVersion}`);
 
-describe("resource types and api-versions in infra/", () => {
+describe("resource types and api-versions in the compiled templates", () => {
   it("are each published in azure-rest-api-specs (or the Microsoft Graph Bicep types)", () => {
-    assert.ok(declarations.length > 20, "the reader finds the declarations");
-    const unpublished = declarations
-      .map((d) => `${d.type}@${d.apiVersion}`)
+    assert.ok(resources.length > 30, "the compiled templates hold the resources");
+    const unpublished = resources
+      .map((r) => keyOf(r.resource.type, r.resource.apiVersion))
       .filter((key) => !(key in PUBLISHED_ARM_TYPES) && !PUBLISHED_GRAPH_TYPES.includes(key));
     assert.deepEqual([...new Set(unpublished)], [], "check these in azure-rest-api-specs and add them with their spec path");
   });
 
-  it("are all written out in full, so the check above sees every one", () => {
-    for (const file of files) {
-      const allDeclarations = file.code.match(/^\s*resource\s+\w+\s+'/gm) ?? [];
-      const topLevel = resourceDeclarations(file);
-      assert.equal(allDeclarations.length, topLevel.length, `${file.path}: nested resource declarations hide their type`);
-      for (const d of topLevel) {
-        assert.match(d.type, /^Microsoft\.\w+\/\w+(\/\w+)*$/, `${file.path} ${d.symbol}: full resource type`);
-        assert.notEqual(d.apiVersion, "", `${file.path} ${d.symbol}: explicit api-version`);
-      }
-      assert.doesNotMatch(file.code, /^module\s+\w+\s+'(br|ts)[:/]/m, `${file.path}: registry modules hide their resource types`);
+  it("name an explicit api-version for every ARM resource (Graph types carry theirs in the type)", () => {
+    for (const r of resources) {
+      if (r.resource.type.startsWith("Microsoft.Graph/")) assert.match(r.resource.type, /@v1\.0$/, r.path.join(" > "));
+      else assert.match(r.resource.apiVersion ?? "", /^\d{4}-\d{2}-\d{2}$/, `${r.entry} ${r.path.join(" > ")}: ${r.resource.type}`);
     }
   });
 
-  it("use Graph types only where the pinned Microsoft Graph extension is declared", () => {
-    const config = readFileSync(path.join(INFRA_DIR, "bicepconfig.json"), "utf8");
+  it("use Graph types only through the pinned Microsoft Graph extension", () => {
+    const config = readFileSync(path.join(REPO_ROOT, "infra", "bicepconfig.json"), "utf8");
     assert.ok(config.includes(`"microsoftGraphV1": "${GRAPH_EXTENSION}"`), "bicepconfig.json pins the Graph extension");
-    for (const d of declarations.filter((x) => x.type.startsWith("Microsoft.Graph/"))) {
-      const file = files.find((f) => f.path === d.file);
-      assert.match(file?.code ?? "", /^extension microsoftGraphV1$/m, `${d.file} declares the extension`);
+    const graph = resources.filter((r) => r.resource.type.startsWith("Microsoft.Graph/"));
+    assert.ok(graph.length >= 3);
+    for (const r of graph) {
+      assert.equal(r.resource["import"], "microsoftGraphV1", r.path.join(" > "));
+      assert.deepEqual(r.template["imports"], { microsoftGraphV1: { provider: "MicrosoftGraph", version: "1.0.0" } }, "the compiled template imports Graph v1.0 1.0.0");
     }
   });
 
   it("list no type the templates no longer use", () => {
-    const used = new Set(declarations.map((d) => `${d.type}@${d.apiVersion}`));
+    const used = new Set(resources.map((r) => keyOf(r.resource.type, r.resource.apiVersion)));
     const stale = [...Object.keys(PUBLISHED_ARM_TYPES), ...PUBLISHED_GRAPH_TYPES].filter((key) => !used.has(key));
     assert.deepEqual(stale, []);
   });

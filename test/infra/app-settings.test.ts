@@ -5,10 +5,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseSettings, REMEDIABLE_CHECKS, settingsSchema } from "../../src/config.ts";
-import { objectKeys, propertyValue, readBicep, readBicepFiles, resourceDeclarations, stringLiterals, variableExpression } from "./bicep.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { allTemplates, evaluate, moduleTemplate, resourcesOf } from "../support/arm-template.ts";
+import { compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
 
-const main = readBicep("infra/main.bicep");
-const functionAppModule = readBicep("infra/app/function-app.bicep");
+const main = compileBicep("infra/main.bicep").template;
+const functionAppModule = moduleTemplate(main, "functionApp");
+const appSettingsExpression = (resourcesOf(main).find(([name]) => name === "functionApp")![1].properties?.["parameters"] as Record<string, { value: unknown }>)["appSettings"]?.value;
+
+/** The Portcullis settings main.bicep passes to the Function App, as ARM evaluates them for these parameters. */
+function settingsFor(parameters: Record<string, unknown> = {}): Record<string, unknown> {
+  return evaluate(main, appSettingsExpression, { environmentName: "dev", location: "westeurope", ...parameters }) as Record<string, unknown>;
+}
 
 /** Settings and values of the local stack (emulator CAs, Azurite connection string, test credential): never in Azure. */
 const LOCAL_STACK_ONLY = ["PORTCULLIS_ARM_CA_FILE", "PORTCULLIS_AUTH_CA_FILE", "PORTCULLIS_TABLES_CONNECTION_STRING", "local-emulator"];
@@ -24,9 +33,10 @@ function isRequired(key: string): boolean {
   return !field.safeParse(undefined).success;
 }
 
-const alwaysSet = objectKeys(variableExpression(main, "portcullisSettings"));
-const optionalSettingsCode = ["ticketPatternSetting", "notificationsSetting"].map((name) => variableExpression(main, name)).join("\n");
-const setWhenUsed = [...optionalSettingsCode.matchAll(/\b(PORTCULLIS_[A-Z_]+)\s*:/g)].map((m) => m[1] ?? "");
+/** Set whatever the parameters: the defaults, with no optional feature on. */
+const alwaysSet = Object.keys(settingsFor());
+/** Set only when their feature is used. */
+const setWhenUsed = Object.keys(settingsFor({ ticketPattern: "^CHG\\d{7}$", notificationsTopicEnabled: true })).filter((key) => !alwaysSet.includes(key));
 
 /** Valid sample values for every setting the templates write, standing in for the values parameters produce. */
 const SAMPLE_VALUES: Readonly<Record<string, string>> = {
@@ -85,54 +95,63 @@ describe("Function App settings in infra/", () => {
     }
   });
 
+  it("turns on each optional setting with its feature only", () => {
+    assert.deepEqual(setWhenUsed.sort(), ["PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT", "PORTCULLIS_TICKET_PATTERN"]);
+    assert.equal(settingsFor({ ticketPattern: "^CHG\\d{7}$" })["PORTCULLIS_TICKET_PATTERN"], "^CHG\\d{7}$");
+    assert.equal(String(settingsFor({ notificationsTopicEnabled: true })["PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT"]), `<reference("notificationsTopic").outputs.endpoint.value>`);
+  });
+
   it("reaches ARM with the managed identity and Table Storage by endpoint, never the local-stack settings", () => {
-    assert.equal(propertyValue(variableExpression(main, "portcullisSettings"), "PORTCULLIS_ARM_CREDENTIAL"), "'default'");
-    assert.match(propertyValue(variableExpression(main, "portcullisSettings"), "PORTCULLIS_TABLES_ENDPOINT") ?? "", /tableEndpoint/);
-    for (const file of readBicepFiles()) {
-      for (const forbidden of LOCAL_STACK_ONLY) {
-        assert.ok(!file.code.includes(forbidden), `${file.path} mentions ${forbidden}, which is for the local stack only`);
-      }
+    const settings = settingsFor();
+    assert.equal(settings["PORTCULLIS_ARM_CREDENTIAL"], "default");
+    assert.equal(settings["PORTCULLIS_ARM_ENDPOINT"], "https://management.azure.com", "environment().resourceManager without its trailing slash");
+    assert.equal(String(settings["PORTCULLIS_TABLES_ENDPOINT"]), `<reference("storage").outputs.tableEndpoint.value>`);
+    for (const file of readdirSync(path.join(REPO_ROOT, "infra"), { recursive: true }).map(String).filter((f) => f.endsWith(".bicep"))) {
+      const source = readFileSync(path.join(REPO_ROOT, "infra", file), "utf8");
+      for (const forbidden of LOCAL_STACK_ONLY) assert.ok(!source.includes(forbidden), `infra/${file} mentions ${forbidden}, which is for the local stack only`);
+    }
+    for (const { template } of allTemplates(main)) {
+      for (const forbidden of LOCAL_STACK_ONLY) assert.ok(!JSON.stringify(template).includes(forbidden), `the compiled template mentions ${forbidden}`);
     }
   });
 
   it("starts in dry-run and trusts Entra ID v2.0 tokens of this tenant for the API's own app registration", () => {
-    assert.match(main.code, /^param mode string = 'dry-run'$/m);
-    const settings = variableExpression(main, "portcullisSettings");
-    assert.equal(propertyValue(settings, "PORTCULLIS_AUTH_ISSUER"), "authIssuer");
-    assert.equal(variableExpression(main, "authIssuer"), "'${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'");
-    assert.equal(propertyValue(settings, "PORTCULLIS_AUTH_AUDIENCE"), "apiAppId");
-    assert.match(variableExpression(main, "apiAppId"), /apiRegistration\.outputs\.appId/);
+    assert.equal(main.parameters?.["mode"]?.defaultValue, "dry-run");
+    const settings = settingsFor();
+    assert.equal(settings["PORTCULLIS_MODE"], "dry-run");
+    assert.equal(settings["PORTCULLIS_AUTH_ISSUER"], "https://login.microsoftonline.com/99999999-8888-7777-6666-555555555555/v2.0");
+    assert.equal(String(settings["PORTCULLIS_AUTH_AUDIENCE"]), `<reference("apiRegistration").outputs.appId.value>`, "the created app registration");
+    assert.equal(settingsFor({ existingApiAppId: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" })["PORTCULLIS_AUTH_AUDIENCE"], "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
   });
 
   it("passes the Portcullis settings to the Function App, whose host reaches storage and telemetry by identity", () => {
-    const moduleCall = /^module functionApp 'app\/function-app\.bicep' = /m.exec(main.code);
-    assert.ok(moduleCall, "main.bicep deploys app/function-app.bicep");
-    assert.match(main.code, /appSettings: union\(portcullisSettings, portcullisOptionalSettings\)/);
-    const site = resourceDeclarations(functionAppModule).find((r) => r.type === "Microsoft.Web/sites");
-    assert.ok(site, "function-app.bicep declares the site");
-    assert.match(site.body, /for setting in items\(union\(appSettings, hostSettings\)\)/);
-    const hostSettings = objectKeys(variableExpression(functionAppModule, "hostSettings"));
-    for (const key of [
-      "AzureWebJobsStorage__accountName",
-      "AzureWebJobsStorage__credential",
-      "AzureWebJobsStorage__clientId",
-      "APPLICATIONINSIGHTS_CONNECTION_STRING",
-      "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-      "AZURE_CLIENT_ID",
-    ]) {
-      assert.ok(hostSettings.includes(key), `host setting ${key} is set`);
-    }
-    assert.ok(!functionAppModule.code.includes("AzureWebJobsStorage:"), "no connection-string AzureWebJobsStorage");
+    const [, site] = resourcesOf(functionAppModule).find(([, r]) => r.type === "Microsoft.Web/sites")!;
+    const siteConfig = evaluate(functionAppModule, site.properties?.["siteConfig"], {
+      name: "func-x",
+      planName: "plan-x",
+      location: "westeurope",
+      tags: {},
+      identityId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x",
+      identityClientId: "cccccccc-0000-4000-8000-000000000000",
+      storageAccountName: "stx",
+      deploymentContainerName: "app-package",
+      applicationInsightsConnectionString: "InstrumentationKey=x",
+      appSettings: { PORTCULLIS_MODE: "dry-run" },
+    }) as { appSettings: { name: string; value: string }[]; ftpsState: string };
+    const byName = Object.fromEntries(siteConfig.appSettings.map((s) => [s.name, s.value]));
+    assert.equal(siteConfig.ftpsState, "Disabled");
+    assert.equal(byName["PORTCULLIS_MODE"], "dry-run", "the Portcullis settings reach the site");
+    assert.equal(byName["AzureWebJobsStorage__accountName"], "stx");
+    assert.equal(byName["AzureWebJobsStorage__credential"], "managedidentity");
+    assert.equal(byName["AzureWebJobsStorage__clientId"], "cccccccc-0000-4000-8000-000000000000");
+    assert.equal(byName["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"], "ClientId=cccccccc-0000-4000-8000-000000000000;Authorization=AAD");
+    assert.equal(byName["AZURE_CLIENT_ID"], "cccccccc-0000-4000-8000-000000000000");
+    assert.ok(!("AzureWebJobsStorage" in byName), "no connection-string AzureWebJobsStorage");
   });
 
-  it("uses the same switches for PORTCULLIS_REMEDIATE as for the write actions in the custom roles", () => {
-    assert.equal(
-      propertyValue(variableExpression(main, "portcullisSettings"), "PORTCULLIS_REMEDIATE"),
-      "join(concat(publicAccessRemediation, dnsRecordRemediation), ',')",
-    );
-    assert.equal(variableExpression(main, "publicAccessRemediation"), "remediatePublicNetworkAccess ? ['public-network-access'] : []");
-    assert.equal(variableExpression(main, "dnsRecordRemediation"), "remediateDnsRecords ? ['dns-record'] : []");
-    const named = ["publicAccessRemediation", "dnsRecordRemediation"].flatMap((v) => stringLiterals(variableExpression(main, v)));
-    assert.deepEqual(named.sort(), [...REMEDIABLE_CHECKS].sort(), "every remediation the app knows has its switch");
+  it("names in PORTCULLIS_REMEDIATE every remediation the app knows, each behind its switch", () => {
+    const all = String(settingsFor({ remediatePublicNetworkAccess: true, remediateDnsRecords: true })["PORTCULLIS_REMEDIATE"]).split(",");
+    assert.deepEqual(all.sort(), [...REMEDIABLE_CHECKS].sort(), "every remediation the app knows has its switch");
+    assert.equal(settingsFor()["PORTCULLIS_REMEDIATE"], "");
   });
 });

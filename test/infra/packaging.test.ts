@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
 import { BUNDLE_ENTRIES, STAGING_DIR, stageFunctionApp } from "../../infra/scripts/stage-function-app.ts";
-import { REPO_ROOT } from "./bicep.ts";
+import { REPO_ROOT } from "../support/compiled-infra.ts";
 
 const funcignore = readFileSync(path.join(REPO_ROOT, ".funcignore"), "utf8");
 

@@ -1,46 +1,45 @@
 /**
- * Least privilege in infra/: the custom roles hold exactly the ARM actions of the permissions list in
- * ../shared/design/DOMAIN.md, write actions beyond approval exist only behind their remediation switch, and the
- * built-in data roles are the narrow ones the docs justify.
+ * Least privilege in infra/, read from the templates the Bicep CLI compiles: the custom roles hold exactly the ARM
+ * actions of the permissions list in ../shared/design/DOMAIN.md, writes and deletes beyond approval exist only behind
+ * their remediation switch, and the built-in data roles are the narrow ones the docs justify.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import {
-  type BicepFile,
-  paramDeclarations,
-  propertyValue,
-  readBicep,
-  readBicepFiles,
-  REPO_ROOT,
-  resourceDeclarations,
-  stringLiterals,
-  variableExpression,
-} from "./bicep.ts";
+import { allResources, allTemplates, evaluate, isExpression, moduleTemplate, type LocatedResource } from "../support/arm-template.ts";
+import { compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
 
 /**
- * The permissions list of DOMAIN.md ("Permissions (least privilege, from the seed article's table)"), spelled out:
- * manual approval path on the APIM side, reading consumer endpoints where granted, and the DNS audit.
+ * The permissions list of DOMAIN.md ("Permissions (least privilege; corrected 2026-12-02)"), spelled out. The three
+ * the first list missed are checked against Microsoft's resource provider operations reference (azure-docs,
+ * articles/role-based-access-control/permissions: "Microsoft.ApiManagement/service/operationresults/read | Gets
+ * current status of long running operation"; the Networking page lists privateEndpoints/privateDnsZoneGroups/read and
+ * "privateDnsZones/A/delete | Remove the record set of a given name and type 'A' from a Private DNS zone").
  */
 const DOMAIN_PERMISSIONS: readonly string[] = [
   "Microsoft.ApiManagement/service/read",
   "Microsoft.ApiManagement/service/privateEndpointConnections/read",
   "Microsoft.ApiManagement/service/privateEndpointConnections/write",
+  "Microsoft.ApiManagement/service/operationresults/read",
   "Microsoft.ApiManagement/service/write",
   "Microsoft.Network/privateEndpoints/read",
   "Microsoft.Network/networkInterfaces/read",
+  "Microsoft.Network/privateEndpoints/privateDnsZoneGroups/read",
   "Microsoft.Network/privateDnsZones/read",
   "Microsoft.Network/privateDnsZones/A/read",
   "Microsoft.Network/privateDnsZones/virtualNetworkLinks/read",
   "Microsoft.Network/privateDnsZones/A/write",
+  "Microsoft.Network/privateDnsZones/A/delete",
 ];
 
-/** DOMAIN.md: these writes only "if public-access remediation is switched on" / "if DNS remediation is switched on". */
-const REMEDIATION_ONLY: Readonly<Record<string, string>> = {
+/** DOMAIN.md: these only "if public-access remediation is on" / "if DNS remediation is on". */
+const REMEDIATION_ONLY: Readonly<Record<string, "remediatePublicNetworkAccess" | "remediateDnsRecords">> = {
   "Microsoft.ApiManagement/service/write": "remediatePublicNetworkAccess",
   "Microsoft.Network/privateDnsZones/A/write": "remediateDnsRecords",
+  "Microsoft.Network/privateDnsZones/A/delete": "remediateDnsRecords",
 };
+const SWITCHES = ["remediatePublicNetworkAccess", "remediateDnsRecords"] as const;
 
 /** Built-in roles the templates may assign, by ID (learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 const ALLOWED_BUILT_IN_ROLES: Readonly<Record<string, string>> = {
@@ -50,141 +49,158 @@ const ALLOWED_BUILT_IN_ROLES: Readonly<Record<string, string>> = {
   "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
   "d5a91429-5739-47e2-a06b-3470a27159e7": "EventGrid Data Sender",
 };
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const files = readBicepFiles();
+const main = compileBicep("infra/main.bicep").template;
+const wiring = compileBicep("infra/subscription-wiring.bicep").template;
+const resources = [...allResources(main), ...allResources(wiring)];
+const customRoles = resources.filter((r) => r.resource.type === "Microsoft.Authorization/roleDefinitions");
 
-interface CustomRole {
-  readonly file: BicepFile;
-  readonly symbol: string;
-  readonly actionVariables: readonly string[];
-  readonly body: string;
+interface RolePermissions {
+  readonly actions: readonly string[];
+  readonly notActions: readonly string[];
+  readonly dataActions: readonly string[];
 }
 
-function customRoles(): CustomRole[] {
-  return files.flatMap((file) =>
-    resourceDeclarations(file)
-      .filter((r) => r.type === "Microsoft.Authorization/roleDefinitions" && !r.existing)
-      .map((r) => {
-        const actionsExpression = /\bactions:\s*([^\n]+)/.exec(r.body)?.[1]?.trim() ?? "";
-        assert.notEqual(actionsExpression, "", `${file.path} ${r.symbol}: no actions`);
-        assert.doesNotMatch(actionsExpression, /'/, `${file.path} ${r.symbol}: actions come from named *Actions variables, not inline strings`);
-        const identifiers = actionsExpression.replace(/\bconcat\b|[(),\s]/g, " ").trim().split(/\s+/);
-        for (const identifier of identifiers) {
-          assert.match(identifier, /^[a-z]\w*Actions$/, `${file.path} ${r.symbol}: ${identifier} is not an *Actions variable`);
-        }
-        return { file, symbol: r.symbol, actionVariables: identifiers, body: r.body };
-      }),
-  );
+/** The role's permissions as ARM would create them with the given switch values (others at their defaults). */
+function permissionsOf(role: LocatedResource, switches: Partial<Record<(typeof SWITCHES)[number], boolean>> = {}): RolePermissions {
+  const declared = Object.fromEntries(Object.entries(switches).filter(([name]) => role.template.parameters?.[name] !== undefined));
+  const permissions = evaluate(role.template, role.resource.properties?.["permissions"], declared) as Record<string, string[] | undefined>[];
+  assert.equal(permissions.length, 1, `${role.path.join(" > ")}: one permissions block`);
+  const [block] = permissions;
+  return { actions: block?.["actions"] ?? [], notActions: block?.["notActions"] ?? [], dataActions: block?.["dataActions"] ?? [] };
 }
 
-function actionsOf(role: CustomRole): string[] {
-  return role.actionVariables.flatMap((name) => stringLiterals(variableExpression(role.file, name)));
-}
+const granted = (switches: Partial<Record<(typeof SWITCHES)[number], boolean>>) =>
+  [...new Set(customRoles.flatMap((role) => permissionsOf(role, switches).actions))].sort();
 
-describe("custom roles in infra/", () => {
-  let roles: CustomRole[] = [];
-  it("take their actions only from named *Actions variables, which the checks below read", () => {
-    roles = customRoles();
+describe("custom roles in the compiled templates", () => {
+  it("exist: API Management approver, private DNS auditor and private endpoint reader (also when the wiring is deployed alone)", () => {
+    const names = customRoles.map((r) => r.path.join(" > "));
+    assert.deepEqual(names.sort(), [
+      "endpointReader",
+      "governanceRoles > apimConnectionApprover",
+      "governanceRoles > privateDnsAuditor",
+      "subscriptionWiring > endpointReader",
+    ]);
   });
 
-  it("exist: API Management approver, private DNS auditor and private endpoint reader", () => {
-    assert.equal(roles.length, 3, roles.map((r) => `${r.file.path}#${r.symbol}`).join(", "));
+  it("hold, with every remediation on, exactly the DOMAIN.md permissions list", () => {
+    assert.deepEqual(granted({ remediatePublicNetworkAccess: true, remediateDnsRecords: true }), [...DOMAIN_PERMISSIONS].sort());
   });
 
-  it("hold only actions on the DOMAIN.md permissions list, and together all of them", () => {
-    const granted = roles.flatMap(actionsOf);
-    const offList = granted.filter((action) => !DOMAIN_PERMISSIONS.includes(action));
-    assert.deepEqual(offList, [], `actions not on the DOMAIN.md list: ${offList.join(", ")}`);
-    assert.deepEqual([...new Set(granted)].sort(), [...DOMAIN_PERMISSIONS].sort());
+  it("hold, with the remediations off (the default), the list without the remediation writes and deletes", () => {
+    const off = DOMAIN_PERMISSIONS.filter((a) => !(a in REMEDIATION_ONLY));
+    assert.deepEqual(granted({}), [...off].sort());
+    assert.deepEqual(granted({ remediatePublicNetworkAccess: false, remediateDnsRecords: false }), [...off].sort());
   });
 
-  it("grant no wildcard, no data actions and no not-actions", () => {
-    for (const role of roles) {
-      assert.doesNotMatch(actionsOf(role).join(" "), /\*/);
-      assert.ok(!/dataActions/.test(role.body), `${role.file.path} ${role.symbol} has dataActions`);
-      assert.match(role.body, /notActions: \[\]/, `${role.file.path} ${role.symbol} excludes nothing it does not grant`);
-    }
-  });
-
-  it("hold the remediation writes only behind their switch, which is off by default", () => {
+  it("grant each remediation action only with its own switch on", () => {
     for (const [action, switchName] of Object.entries(REMEDIATION_ONLY)) {
-      const holders = roles.flatMap((role) =>
-        role.actionVariables
-          .filter((name) => stringLiterals(variableExpression(role.file, name)).includes(action))
-          .map((name) => ({ role, name })),
-      );
-      assert.ok(holders.length > 0, `${action} is reachable when ${switchName} is on`);
-      for (const { role, name } of holders) {
-        assert.equal(variableExpression(role.file, name), `${switchName} ? ['${action}'] : []`, `${role.file.path} var ${name}`);
-        const param = paramDeclarations(role.file).find((p) => p.name === switchName);
-        assert.ok(param, `${role.file.path} declares param ${switchName}`);
-        assert.equal(param.declaration, `param ${switchName} bool = false`);
+      for (const other of SWITCHES.filter((s) => s !== switchName)) {
+        assert.ok(!granted({ [other]: true }).includes(action), `${action} is granted with only ${other} on`);
       }
-    }
-    const main = readBicep("infra/main.bicep");
-    for (const switchName of Object.values(REMEDIATION_ONLY)) {
-      assert.ok(paramDeclarations(main).some((p) => p.declaration === `param ${switchName} bool = false`), `main.bicep: ${switchName} off by default`);
-      assert.match(main.code, new RegExp(`^\\s+${switchName}: ${switchName}$`, "m"), `main.bicep passes ${switchName} to the roles`);
+      assert.ok(granted({ [switchName]: true }).includes(action), `${action} is granted with ${switchName} on`);
     }
   });
 
-  it("keep every other write out of the roles: the only unconditional write is approving or rejecting a connection", () => {
-    const unconditional = roles.flatMap((role) =>
-      role.actionVariables.filter((name) => variableExpression(role.file, name).startsWith("[")).flatMap((name) => stringLiterals(variableExpression(role.file, name))),
-    );
+  it("poll approvals and read zone groups without any switch: the two reads every deployment needs", () => {
+    const always = granted({});
+    assert.ok(always.includes("Microsoft.ApiManagement/service/operationresults/read"), "a 202 approval is polled at .../operationresults/{id}");
+    assert.ok(always.includes("Microsoft.Network/privateEndpoints/privateDnsZoneGroups/read"), "every DNS check reads the endpoint's zone groups");
+  });
+
+  it("grant no wildcard, no data action and exclude nothing", () => {
+    for (const role of customRoles) {
+      const p = permissionsOf(role, { remediatePublicNetworkAccess: true, remediateDnsRecords: true });
+      assert.deepEqual(p.actions.filter((a) => a.includes("*")), [], role.path.join(" > "));
+      assert.deepEqual(p.dataActions, [], `${role.path.join(" > ")} has no dataActions`);
+      assert.deepEqual(p.notActions, [], `${role.path.join(" > ")} excludes nothing it does not grant`);
+    }
+  });
+
+  it("keep every other write out: with the switches off the only write is approving or rejecting a connection", () => {
     assert.deepEqual(
-      unconditional.filter((a) => !a.endsWith("/read")),
+      granted({}).filter((a) => !a.endsWith("/read")),
       ["Microsoft.ApiManagement/service/privateEndpointConnections/write"],
     );
   });
+
+  it("take the switches from main.bicep's parameters, which are off by default", () => {
+    const governance = allResources(main).find((r) => r.path.join(">") === "governanceRoles");
+    const passed = governance?.resource.properties?.["parameters"] as Record<string, { value: unknown }> | undefined;
+    for (const name of SWITCHES) {
+      assert.equal(main.parameters?.[name]?.type, "bool");
+      assert.equal(main.parameters?.[name]?.defaultValue, false, `${name} is off by default`);
+      assert.equal(passed?.[name]?.value, `[parameters('${name}')]`, `main.bicep passes ${name} to the roles`);
+      assert.equal(moduleTemplate(main, "governanceRoles").parameters?.[name]?.defaultValue, false);
+    }
+  });
+
+  it("tell the Function App to remediate (PORTCULLIS_REMEDIATE) exactly what the same switches let the roles do", () => {
+    const appSettings = allResources(main).find((r) => r.path.join(">") === "functionApp")?.resource.properties?.["parameters"] as Record<string, { value: unknown }>;
+    const remediate = (switches: Record<string, boolean>) =>
+      (evaluate(main, appSettings["appSettings"]?.value, { environmentName: "dev", location: "westeurope", ...switches }) as Record<string, unknown>)["PORTCULLIS_REMEDIATE"];
+    assert.equal(remediate({}), "");
+    assert.equal(remediate({ remediatePublicNetworkAccess: true }), "public-network-access");
+    assert.equal(remediate({ remediateDnsRecords: true }), "dns-record");
+    assert.equal(remediate({ remediatePublicNetworkAccess: true, remediateDnsRecords: true }), "public-network-access,dns-record");
+  });
 });
 
-describe("role assignments in infra/", () => {
-  const assignments = files.flatMap((file) =>
-    resourceDeclarations(file).filter((r) => r.type === "Microsoft.Authorization/roleAssignments"),
-  );
+describe("role assignments in the compiled templates", () => {
+  const assignments = resources.filter((r) => r.resource.type === "Microsoft.Authorization/roleAssignments");
 
-  it("are all to service principals (managed identities), named deterministically", () => {
-    assert.ok(assignments.length >= 8);
+  it("are all to service principals (managed identities), named deterministically with guid()", () => {
+    assert.ok(assignments.length >= 8, `found ${assignments.length}`);
     for (const a of assignments) {
-      assert.equal(propertyValue(a.body, "name")?.startsWith("guid("), true, `${a.file} ${a.symbol}: name is a guid()`);
-      assert.match(a.body, /principalType: 'ServicePrincipal'/, `${a.file} ${a.symbol}`);
+      assert.match(String(a.resource.name), /^\[guid\(/, `${a.path.join(" > ")}: name is a guid()`);
+      assert.equal(a.resource.properties?.["principalType"], "ServicePrincipal", a.path.join(" > "));
     }
   });
 
-  it("use only the narrow built-in roles, never Owner, Contributor, Reader or a queue role", () => {
-    for (const file of files) {
-      for (const guid of file.code.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? []) {
-        assert.ok(guid.toLowerCase() in ALLOWED_BUILT_IN_ROLES, `${file.path}: ${guid} is not an allowed built-in role`);
-      }
+  it("assign only the narrow built-in roles (never Owner, Contributor, Reader or a queue role) or the custom roles above", () => {
+    const roleIdVariables = allTemplates(main)
+      .concat(allTemplates(wiring))
+      .flatMap(({ template }) => Object.entries(template.variables ?? {}).filter(([, v]) => typeof v === "string" && GUID.test(v)));
+    assert.ok(roleIdVariables.length >= 5);
+    for (const [name, id] of roleIdVariables) {
+      assert.ok(String(id).toLowerCase() in ALLOWED_BUILT_IN_ROLES, `variable ${name} = ${String(id)} is not an allowed built-in role`);
+    }
+    for (const a of assignments) {
+      const roleDefinitionId = String(a.resource.properties?.["roleDefinitionId"]);
+      assert.ok(isExpression(roleDefinitionId), a.path.join(" > "));
+      assert.match(
+        roleDefinitionId,
+        /^\[subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', (variables\('\w+RoleId'\)|parameters\('roleDefinitionName'\)|guid\(subscription\(\)\.id, parameters\('deploymentName'\), 'portcullis-[a-z-]+'\))\)\]$/,
+        `${a.path.join(" > ")}: a named built-in role ID or a Portcullis custom role`,
+      );
     }
   });
 
-  it("scope the API Management role to each governed instance, the DNS role to each zone, endpoint reads to a subscription", () => {
-    const scopeOf = (path: string, symbol: string) => {
-      const file = readBicep(path);
-      const assignment = resourceDeclarations(file).find((r) => r.symbol === symbol);
-      assert.ok(assignment, `${path}#${symbol}`);
-      return { file, scope: propertyValue(assignment.body, "scope") };
+  it("scope the API Management role to each governed instance, the DNS role to each zone, dead letters to one container", () => {
+    const scopeOf = (path: string) => {
+      const found = resources.find((r) => r.path.join(" > ") === path);
+      assert.ok(found, path);
+      return String(found.resource["scope"] ?? "(the deployment's own scope)");
     };
-    const apim = scopeOf("infra/app/apim-instance-access.bicep", "access");
-    assert.equal(apim.scope, "service");
-    assert.ok(resourceDeclarations(apim.file).some((r) => r.symbol === "service" && r.type === "Microsoft.ApiManagement/service" && r.existing));
-    const dns = scopeOf("infra/app/dns-zone-access.bicep", "access");
-    assert.equal(dns.scope, "zone");
-    assert.ok(resourceDeclarations(dns.file).some((r) => r.symbol === "zone" && r.type === "Microsoft.Network/privateDnsZones" && r.existing));
-    const deadLetter = scopeOf("infra/app/dead-letter-access.bicep", "deadLetterWriter");
-    assert.equal(deadLetter.scope, "container", "the system topic may write to the dead-letter container only");
+    assert.equal(scopeOf("apimInstanceAccess > 0"), "[resourceId('Microsoft.ApiManagement/service', parameters('serviceName'))]");
+    assert.equal(scopeOf("dnsZoneAccess > 0"), "[resourceId('Microsoft.Network/privateDnsZones', parameters('zoneName'))]");
+    assert.equal(
+      scopeOf("subscriptionWiring > deadLetterAccess > 0"),
+      "[resourceId('Microsoft.Storage/storageAccounts/blobServices/containers', parameters('storageAccountName'), 'default', parameters('containerName'))]",
+      "the system topic may write to the dead-letter container only",
+    );
   });
 
   it("are each explained in the permissions table of docs/deploy.md", () => {
     const docs = readFileSync(path.join(REPO_ROOT, "docs", "deploy.md"), "utf8");
+    assert.ok(docs.includes("## Permissions"), "docs/deploy.md has a Permissions section");
     const table = docs.slice(docs.indexOf("## Permissions"));
-    assert.ok(table.length > 0 && docs.includes("## Permissions"), "docs/deploy.md has a Permissions section");
     for (const role of Object.values(ALLOWED_BUILT_IN_ROLES)) assert.ok(table.includes(role), `permissions table names ${role}`);
     for (const role of ["Portcullis APIM connection approver", "Portcullis private DNS auditor", "Portcullis private endpoint reader"]) {
       assert.ok(table.includes(role), `permissions table names ${role}`);
     }
-    for (const action of DOMAIN_PERMISSIONS) assert.ok(table.includes(action), `permissions table lists ${action}`);
+    for (const action of DOMAIN_PERMISSIONS) assert.ok(table.includes(`\`${action}\``), `permissions table lists ${action}`);
   });
 });

@@ -16,6 +16,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ArmTemplate } from "./arm-template.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const INFRA_DIR = path.join(REPO_ROOT, "infra");
@@ -38,24 +39,18 @@ export interface CompiledTemplate {
   readonly diagnostics: readonly BicepDiagnostic[];
 }
 
-/** The parts of an ARM JSON template the tests read; the rest stays `unknown`. */
-export interface ArmTemplate {
-  readonly $schema: string;
-  readonly parameters?: Record<string, unknown>;
-  readonly variables?: Record<string, unknown>;
-  readonly resources: unknown;
-  readonly outputs?: Record<string, unknown>;
-  readonly [key: string]: unknown;
-}
+/** The ARM JSON template (languageVersion 2.0); test/support/arm-template.ts reads and evaluates it. */
+export type { ArmTemplate } from "./arm-template.ts";
+
+/** Where the vendored Graph types are looked for: $PORTCULLIS_MSGRAPH_BICEP_TYPES, else next to the repository. */
+const MSGRAPH_TYPES_CANDIDATES = (): (string | undefined)[] =>
+  process.env.PORTCULLIS_MSGRAPH_BICEP_TYPES !== undefined
+    ? [process.env.PORTCULLIS_MSGRAPH_BICEP_TYPES]
+    : [path.join(REPO_ROOT, "..", "shared", "vendor", "msgraph-bicep-types"), path.join(REPO_ROOT, "..", "..", "shared", "vendor", "msgraph-bicep-types")];
 
 /** Where the vendored Microsoft Graph type files are, or undefined when this machine has none. */
 export function msgraphTypesDir(): string | undefined {
-  const candidates = [
-    process.env.PORTCULLIS_MSGRAPH_BICEP_TYPES,
-    path.join(REPO_ROOT, "..", "shared", "vendor", "msgraph-bicep-types"),
-    "/work/shared/vendor/msgraph-bicep-types",
-  ];
-  return candidates.find((dir): dir is string => dir !== undefined && existsSync(path.join(dir, "v1.0", "1.0.0", "index.json")));
+  return MSGRAPH_TYPES_CANDIDATES().find((dir): dir is string => dir !== undefined && existsSync(path.join(dir, "v1.0", "1.0.0", "index.json")));
 }
 
 let bicepPath: string | undefined;
@@ -72,37 +67,79 @@ export function bicepVersion(): string {
   return /\d+\.\d+\.\d+/.exec(out)?.[0] ?? out.trim();
 }
 
+/** The Bicep files `npm test` compiles on their own: main.bicep (azd) and the files docs/deploy.md deploys alone. */
+export const BICEP_ENTRY_POINTS: readonly string[] = ["infra/main.bicep", "infra/subscription-wiring.bicep"];
+
 /**
  * Compiles one entry point (a path relative to the repository root, e.g. "infra/main.bicep") and returns its ARM
  * JSON with every diagnostic. Throws when the compile fails (with the compiler's output).
  */
 export function compileBicep(entry: string): CompiledTemplate {
-  const key = cacheKey();
-  const cacheFile = path.join(CACHE_DIR, key, `${entry.replace(/[\\/]/g, "__")}.json`);
-  if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, "utf8")) as CompiledTemplate;
+  return cached(`${entry.replace(/[\\/]/g, "__")}.json`, () =>
+    inPreparedCopy((workDir) => {
+      // bicep build exits non-zero only on errors; warnings (compiler and linter) come on stderr with exit 0.
+      const build = runBicep(["build", path.join(workDir, entry), "--stdout"], workDir, `bicep build ${entry}`);
+      return { template: JSON.parse(build.stdout) as ArmTemplate, diagnostics: parseDiagnostics(build.stderr, workDir) };
+    }),
+  );
+}
 
-  const workDir = path.join(CACHE_DIR, key, `src-${process.pid}`);
+/** Lints every .bicep file under infra/ (modules included, as `bicep lint --pattern` does) and returns the diagnostics. */
+export function lintBicep(): readonly BicepDiagnostic[] {
+  return cached("lint.json", () =>
+    inPreparedCopy((workDir) => {
+      const lint = spawnSync(bicepCli(), ["lint", "--pattern", "infra/**/*.bicep"], { cwd: workDir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      // bicep lint exits 1 when it reports an error-level diagnostic; both are read from its output.
+      if (lint.status !== 0 && lint.status !== 1) throw new Error(`bicep lint failed (exit ${lint.status}):\n${lint.stderr}`);
+      const all = parseDiagnostics(`${lint.stdout}\n${lint.stderr}`, workDir);
+      return all.filter((d, i) => all.findIndex((e) => JSON.stringify(e) === JSON.stringify(d)) === i);
+    }),
+  );
+}
+
+/**
+ * Builds a .bicepparam file written into a copy of infra/ next to `extraFiles` (paths relative to infra/), so that
+ * its parameter expressions are evaluated by the real compiler (for example calls of functions exported by
+ * infra/shared.bicep). Returns the parameter values; cached by the probe's content and the key of infra/.
+ */
+export function buildBicepParams(extraFiles: Readonly<Record<string, string>>, paramsFile: string): Record<string, unknown> {
+  const probeKey = createHash("sha256").update(JSON.stringify([extraFiles, paramsFile])).digest("hex").slice(0, 16);
+  return cached(`params-${probeKey}.json`, () => inPreparedCopy((workDir) => {
+    for (const [file, text] of Object.entries(extraFiles)) writeFileSync(path.join(workDir, "infra", file), text);
+    const build = runBicep(["build-params", path.join(workDir, "infra", paramsFile), "--stdout"], workDir, `bicep build-params ${paramsFile}`);
+    const output = JSON.parse(build.stdout) as { parametersJson: string };
+    const parameters = (JSON.parse(output.parametersJson) as { parameters: Record<string, { value: unknown }> }).parameters;
+    return Object.fromEntries(Object.entries(parameters).map(([name, p]) => [name, p.value]));
+  }, "params"));
+}
+
+function runBicep(args: string[], workDir: string, what: string): { stdout: string; stderr: string } {
+  const run = spawnSync(bicepCli(), args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`${what} failed (exit ${run.status}):\n${run.stderr.replaceAll(workDir + path.sep, "")}`);
+  return { stdout: run.stdout, stderr: run.stderr };
+}
+
+/** A result cached on disk under the content key of infra/ and the compiler (each test file is its own process). */
+function cached<T>(name: string, produce: () => T): T {
+  const cacheFile = path.join(CACHE_DIR, cacheKey(), name);
+  if (existsSync(cacheFile)) return JSON.parse(readFileSync(cacheFile, "utf8")) as T;
+  const value = produce();
+  mkdirSync(path.dirname(cacheFile), { recursive: true });
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value));
+  renameSync(tmp, cacheFile);
+  return value;
+}
+
+/** Runs `work` in a fresh copy of infra/ whose bicepconfig.json points the Graph extension at the local package. */
+function inPreparedCopy<T>(work: (workDir: string) => T, label = "src"): T {
+  const workDir = path.join(CACHE_DIR, "work", `${label}-${process.pid}-${Date.now()}`);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   try {
     cpSync(INFRA_DIR, path.join(workDir, "infra"), { recursive: true });
     pointGraphExtensionAtLocalPackage(workDir);
-    // bicep build exits non-zero only on errors; warnings (compiler and linter) come on stderr with exit 0.
-    const build = spawnSync(bicepCli(), ["build", path.join(workDir, entry), "--stdout"], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    const stdout = build.stdout;
-    const stderr = build.stderr;
-    if (build.status !== 0) {
-      throw new Error(`bicep build ${entry} failed (exit ${build.status}):\n${stderr.replaceAll(workDir + path.sep, "")}`);
-    }
-    const compiled: CompiledTemplate = {
-      template: JSON.parse(stdout) as ArmTemplate,
-      diagnostics: parseDiagnostics(stderr, workDir),
-    };
-    mkdirSync(path.dirname(cacheFile), { recursive: true });
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(compiled));
-    renameSync(tmp, cacheFile);
-    return compiled;
+    return work(workDir);
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
@@ -135,8 +172,11 @@ function pointGraphExtensionAtLocalPackage(workDir: string): void {
   const types = msgraphTypesDir();
   if (types === undefined) {
     throw new Error(
-      "The Microsoft Graph Bicep extension cannot be restored offline and its vendored type files were not found " +
-        "(looked in $PORTCULLIS_MSGRAPH_BICEP_TYPES, ../shared/vendor/msgraph-bicep-types, /work/shared/vendor/msgraph-bicep-types).",
+      "infra/app/api-registration.bicep uses the Microsoft Graph Bicep extension, which cannot be restored from its " +
+        "registry offline, and its vendored type files were not found: no v1.0/1.0.0/index.json under " +
+        `${MSGRAPH_TYPES_CANDIDATES().filter((c) => c !== undefined).join(", ")}. Put the msgraph-bicep-types folder ` +
+        "(generated/microsoftgraph/microsoft.graph of github.com/microsoftgraph/msgraph-bicep-types, MIT) at " +
+        "../shared/vendor/msgraph-bicep-types next to the repository, or point PORTCULLIS_MSGRAPH_BICEP_TYPES at it.",
     );
   }
   const packageFile = path.join(CACHE_DIR, "msgraph-v1.0-1.0.0.tgz");

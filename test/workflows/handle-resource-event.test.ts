@@ -85,6 +85,20 @@ test("a provider-side proxy event (no connection named) re-reads the instance an
   assert.equal(statusOf(engine, second.id), "Approved");
 });
 
+test("a deleted connection proxy re-reads the instance: its remaining Pending connection is decided", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const remaining = requestPending(engine, "pe-d1").connection;
+
+  const result = await handle(
+    engine,
+    resourceEvent("evt-proxy-delete", "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM_ID}/privateEndpointConnectionProxies/pe-gone.proxy`, true),
+  );
+
+  assert.deepEqual(result.target, { kind: "instance-connections-changed", serviceId: APIM_ID });
+  assert.deepEqual(result.decisions.map((d) => d.outcome), ["approved"]);
+  assert.equal(statusOf(engine, remaining.id), "Approved");
+});
+
 test("a consumer event that raced ahead of the connection is re-checked briefly and decided once the connection appears", async () => {
   const engine = createTestEngine({ rules: [approveConsumers], timings: { connectionRecheckDelaysInMs: [20, 20, 20] } });
   const pe = endpointId("pe-4");

@@ -12,10 +12,21 @@ import type { EstateSnapshot, InstanceSnapshot, ReadFailure, ZoneSnapshot } from
 
 /** At most this many private endpoint connections per APIM instance (Azure limit). */
 export const CONNECTION_LIMIT = 100;
-/** Compute platforms that support inbound private endpoints. */
+/** Compute platforms on which a classic-tier instance takes inbound private endpoints (stv1 cannot). */
 export const SUPPORTED_PLATFORMS: readonly string[] = ["stv2", "stv2.1"];
-/** Tiers the inbound private endpoint article applies to. */
-export const SUPPORTED_TIERS: readonly string[] = ["Developer", "Basic", "Standard", "Premium"];
+/**
+ * Tiers with "Private endpoint support for inbound connections" in Microsoft's feature table
+ * (learn.microsoft.com/azure/api-management/api-management-features): the classic Developer, Basic, Standard and
+ * Premium, and the v2 tiers Standard v2 and Premium v2. Consumption and Basic v2 have none. SKU names as ARM reports
+ * them (SkuType in the APIM REST spec, e.g. stable/2024-05-01/apimdeployment.json).
+ */
+export const SUPPORTED_TIERS: readonly string[] = ["Developer", "Basic", "Standard", "Premium", "StandardV2", "PremiumV2"];
+/**
+ * The v2 tiers. They do not run on the classic single-tenant platforms: the stv1 -> stv2 migration does not apply to
+ * them, and what they report as platformVersion (the spec's enum also has mtv1, "Multi Tenant V1") is not a
+ * prerequisite of their private endpoints, so the platform check does not judge them.
+ */
+export const V2_TIERS: readonly string[] = ["BasicV2", "StandardV2", "PremiumV2"];
 /** Resource ID used for estate-wide findings about Portcullis' own rule set. */
 export const RULE_SET_RESOURCE_ID = "/portcullis/rules";
 
@@ -147,10 +158,14 @@ function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
   ];
 }
 
-/** Inbound private endpoints need the stv2 platform; stv1 (or unknown) cannot take them. */
+/**
+ * A classic-tier instance needs the stv2 platform for inbound private endpoints; stv1 (or unknown) cannot take them.
+ * v2-tier instances are judged by their tier alone (see V2_TIERS).
+ */
 function platformIsNotStv2(subject: AuditSubject): Observation[] {
   const snapshot = readableInstance(subject);
   if (!snapshot) return [];
+  if (isV2Tier(snapshot.service.skuName)) return [];
   const platform = snapshot.service.platformVersion;
   if (platform !== undefined && SUPPORTED_PLATFORMS.includes(platform.toLowerCase())) return [];
   const { name } = instanceNames(snapshot.instanceId);
@@ -193,7 +208,7 @@ function instanceIsInjectedIntoAVirtualNetwork(subject: AuditSubject): Observati
   ];
 }
 
-/** Only the tiers the article names (Developer, Basic, Standard, Premium) take inbound private endpoints. */
+/** Only the tiers of SUPPORTED_TIERS take inbound private endpoints (Consumption and Basic v2 do not). */
 function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Observation[] {
   const snapshot = readableInstance(subject);
   if (!snapshot) return [];
@@ -209,11 +224,15 @@ function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Obser
       message: `Instance ${name} is on the ${sku ?? "(unknown)"} tier, which does not support inbound private endpoints.`,
       evidence: { expected: SUPPORTED_TIERS.join(", "), actual: sku ?? "(not reported)" },
       remediation: {
-        portal: "API Management service > Pricing tier: choose Developer, Basic, Standard or Premium.",
+        portal: "API Management service > Pricing tier: choose Developer, Basic, Standard, Premium, Standard v2 or Premium v2.",
         azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --sku-name Premium`,
       },
     }),
   ];
+}
+
+function isV2Tier(skuName: string | undefined): boolean {
+  return skuName !== undefined && V2_TIERS.some((tier) => tier.toLowerCase() === skuName.toLowerCase());
 }
 
 /**
@@ -579,7 +598,7 @@ export const AUDIT_CHECKS = {
   },
   "prerequisite-platform": {
     title: "Instance is not on the stv2 platform",
-    description: "Inbound private endpoints need the stv2 (or stv2.1) compute platform.",
+    description: "A classic-tier instance needs the stv2 (or stv2.1) compute platform for inbound private endpoints; v2 tiers are judged by tier.",
     evaluate: platformIsNotStv2,
   },
   "prerequisite-vnet-injection": {
@@ -589,7 +608,7 @@ export const AUDIT_CHECKS = {
   },
   "prerequisite-tier": {
     title: "Tier does not support inbound private endpoints",
-    description: "Inbound private endpoints apply to the Developer, Basic, Standard and Premium tiers.",
+    description: "Inbound private endpoints apply to the Developer, Basic, Standard, Premium, Standard v2 and Premium v2 tiers.",
     evaluate: tierDoesNotSupportInboundPrivateEndpoints,
   },
   "public-network-access": {

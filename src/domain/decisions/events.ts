@@ -6,10 +6,17 @@
  * engine takes from an event is the resource it names, the event's identity (for the decision log) and
  * the tenant (a fact ARM does not give the provider side).
  *
+ * Routing comes first and reads only what it needs: the envelope, then `data.operationName`. Only the data of an
+ * event Portcullis acts on is validated, so the many events it does not act on (Microsoft's own published
+ * examples among them, with placeholders such as "{tenant-id}" where a GUID would be) are ignored, never reported
+ * as malformed.
+ *
  *   delivered JSON ──schema?──▶ neither Event Grid nor CloudEvents 1.0 ─────────────▶ malformed
  *                  │
  *                  ├─ event type not ResourceWriteSuccess / ResourceDeleteSuccess ───▶ ignored
+ *                  ├─ data.operationName missing ─────────────────────────────────────▶ malformed
  *                  ├─ data.operationName not one Portcullis acts on ──────────────────▶ ignored
+ *                  ├─ the rest of data does not parse (e.g. tenantId not a GUID) ─────▶ malformed
  *                  ├─ event type contradicts the operation (write vs delete) ─────────▶ malformed
  *                  ├─ resource is not the ARM ID the operation names ──────────────────▶ malformed
  *                  └─ otherwise ─────────────────────────────────────────────────────▶ handled(target)
@@ -19,7 +26,9 @@ import {
   CONSUMER_ENDPOINT_DELETE,
   CONSUMER_ENDPOINT_WRITE,
   HANDLED_EVENT_TYPES,
+  HANDLED_OPERATION_NAMES,
   PROVIDER_CONNECTION_DELETE,
+  PROVIDER_CONNECTION_PROXY_DELETE,
   PROVIDER_CONNECTION_PROXY_WRITE,
   PROVIDER_CONNECTION_WRITE,
 } from "./arm-events.ts";
@@ -33,7 +42,7 @@ export type ResourceEventTarget =
   | { readonly kind: "endpoint-written"; readonly privateEndpointId: string }
   /** Consumer side: a private endpoint was deleted; its connections go with it. */
   | { readonly kind: "endpoint-deleted"; readonly privateEndpointId: string }
-  /** Provider side: an instance's connections changed in a way the event does not pin down (a proxy was written). */
+  /** Provider side: an instance's connections changed in a way the event does not pin down (a proxy was written or deleted). */
   | { readonly kind: "instance-connections-changed"; readonly serviceId: string }
   /** Provider side: one connection was written (created, approved or rejected). */
   | { readonly kind: "connection-written"; readonly serviceId: string; readonly connectionId: string }
@@ -64,6 +73,10 @@ export type ParsedResourceEvent =
 
 const optionalText = z.string().optional();
 
+/** What routing reads of `data`: the operation, nothing else. */
+const routingDataSchema = z.object({ operationName: z.string().min(1, "data.operationName is empty") });
+
+/** The data of an event Portcullis acts on. */
 const resourceEventDataSchema = z.object({
   operationName: z.string().min(1, "data.operationName is empty"),
   resourceUri: optionalText,
@@ -112,9 +125,14 @@ export function parseResourceEvent(delivered: unknown): ParsedResourceEvent {
   if (!HANDLED_EVENT_TYPES.some((type) => sameText(type, envelope.eventType))) {
     return { kind: "ignored", eventId, reason: `event type '${envelope.eventType}' is not one Portcullis acts on` };
   }
+  const routing = routingDataSchema.safeParse(envelope.data);
+  if (!routing.success) return { kind: "malformed", eventId, reason: describeIssues("data", routing.error) };
+  const operationName = routing.data.operationName;
+  if (!HANDLED_OPERATION_NAMES.some((name) => sameText(name, operationName))) {
+    return { kind: "ignored", eventId, reason: `operation '${shorten(operationName)}' is not one Portcullis acts on` };
+  }
   const data = resourceEventDataSchema.safeParse(envelope.data);
   if (!data.success) return { kind: "malformed", eventId, reason: describeIssues("data", data.error) };
-  const operationName = data.data.operationName;
   const resourceId = data.data.resourceUri ?? envelope.subject;
   if (resourceId === undefined || resourceId.length === 0) {
     return { kind: "malformed", eventId, reason: "neither data.resourceUri nor subject names the resource" };
@@ -181,10 +199,15 @@ function targetOf(eventType: string, operationName: string, resourceId: string):
   if (sameText(operationName, PROVIDER_CONNECTION_PROXY_WRITE)) {
     return expectWrite(() => instanceTarget(resourceId, "privateEndpointConnectionProxies"));
   }
+  // A proxy deleted names no connection either; re-reading the instance settles what is left.
+  if (sameText(operationName, PROVIDER_CONNECTION_PROXY_DELETE)) {
+    return expectDelete(() => instanceTarget(resourceId, "privateEndpointConnectionProxies"));
+  }
   if (sameText(operationName, PROVIDER_CONNECTION_DELETE)) {
     return expectDelete(() => connectionTarget("connection-deleted", resourceId));
   }
-  return { kind: "ignored", reason: `operation '${operationName}' is not one Portcullis acts on` };
+  // Unreachable while HANDLED_OPERATION_NAMES and the branches above agree (a test checks both lists).
+  return { kind: "ignored", reason: `operation '${shorten(operationName)}' is not one Portcullis acts on` };
 }
 
 function connectionTarget(kind: "connection-written" | "connection-deleted", resourceId: string): TargetResult {
@@ -220,8 +243,12 @@ function mismatch(eventType: string, operationName: string): TargetResult {
 }
 
 function notTheResource(resourceId: string, expected: string): TargetResult {
-  const shown = resourceId.length > 300 ? `${resourceId.slice(0, 300)}…` : resourceId;
-  return { kind: "malformed", reason: `resource '${shown}' is not ${expected} ARM resource ID` };
+  return { kind: "malformed", reason: `resource '${shorten(resourceId)}' is not ${expected} ARM resource ID` };
+}
+
+/** Event text goes into logs: long values are cut. */
+function shorten(text: string): string {
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 function sameText(a: string, b: string): boolean {

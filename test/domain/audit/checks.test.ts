@@ -79,6 +79,27 @@ describe("audit checks", () => {
       assert.deepEqual(ids(run(instance({ service: service({ platformVersion: undefined }) }))), ["prerequisite-platform"]);
     });
 
+    // Microsoft's feature table (learn.microsoft.com/azure/api-management/api-management-features), row "Private
+    // endpoint support for inbound connections": yes for Standard v2 and Premium v2, no for Basic v2 and Consumption.
+    test("Standard v2 and Premium v2 pass both prerequisites whatever platformVersion they report (mtv1 included)", () => {
+      for (const skuName of ["StandardV2", "PremiumV2", "standardv2"]) {
+        for (const platformVersion of ["mtv1", "undetermined", undefined]) {
+          assert.deepEqual(run(instance({ service: service({ skuName, platformVersion }) })), [], `${skuName} on ${platformVersion ?? "(none)"}`);
+        }
+      }
+    });
+
+    test("Basic v2 fails prerequisite-tier (the table lists no inbound private endpoints for it) and nothing asks it to migrate to stv2", () => {
+      const out = run(instance({ service: service({ skuName: "BasicV2", platformVersion: "mtv1" }) }));
+      assert.deepEqual(ids(out), ["prerequisite-tier"]);
+      assert.equal(out[0]!.evidence.actual, "BasicV2");
+      assert.match(out[0]!.evidence.expected, /StandardV2, PremiumV2/);
+    });
+
+    test("a classic-tier instance reporting mtv1 still fails prerequisite-platform (only stv2 and stv2.1 carry its private endpoints)", () => {
+      assert.deepEqual(ids(run(instance({ service: service({ skuName: "Premium", platformVersion: "mtv1" }) }))), ["prerequisite-platform"]);
+    });
+
     test("a VNet-injected instance fails prerequisite-vnet-injection", () => {
       const out = run(instance({ service: service({ virtualNetworkType: "Internal" }) }));
       assert.deepEqual(ids(out), ["prerequisite-vnet-injection"]);

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { HANDLED_OPERATION_NAMES } from "../../../src/domain/decisions/arm-events.ts";
 import { parseResourceEvent } from "../../../src/domain/decisions/events.ts";
 
 const SUB = "22222222-2222-2222-2222-222222222222";
@@ -99,5 +101,84 @@ test("malformed events are acknowledged with the reason: not an ARM ID, missing 
     const parsed = parseResourceEvent(event);
     assert.equal(parsed.kind, "malformed", name);
     if (parsed.kind === "malformed") assert.match(parsed.reason, reason, name);
+  }
+});
+
+// Microsoft's published subscription-level example events (azure-docs, articles/event-grid/event-schema-subscriptions.md),
+// recorded as fixtures in test/fixtures/events/ (see its README): placeholders where GUIDs would be.
+const FIXTURES = new URL("../../fixtures/events/", import.meta.url);
+function fixture(name: string): unknown {
+  const events = JSON.parse(readFileSync(new URL(name, FIXTURES), "utf8")) as unknown[];
+  assert.equal(events.length, 1, `${name} holds one event`);
+  return events[0];
+}
+
+test("each of Microsoft's published example events (write, delete, action; Event Grid and CloudEvents) is ignored, not malformed", () => {
+  const published = readdirSync(FIXTURES).filter((f) => f.startsWith("published-") && f.endsWith(".json"));
+  assert.equal(published.length, 6, "write, delete and action examples in both schemas");
+  for (const name of published) {
+    const parsed = parseResourceEvent(fixture(name));
+    assert.equal(parsed.kind, "ignored", `${name}: ${parsed.kind === "handled" ? "handled" : parsed.reason}`);
+  }
+});
+
+test("the four published write/delete examples are ignored for their operation, before their placeholder tenant ID is looked at", () => {
+  for (const name of [
+    "published-write-success.eventgrid.json",
+    "published-delete-success.eventgrid.json",
+    "published-write-success.cloudevents.json",
+    "published-delete-success.cloudevents.json",
+  ]) {
+    const parsed = parseResourceEvent(fixture(name));
+    assert.equal(parsed.kind, "ignored", name);
+    if (parsed.kind === "ignored") {
+      assert.match(parsed.reason, /operation 'Microsoft\.Storage\/storageAccounts\/(write|delete)' is not one Portcullis acts on/, name);
+      assert.ok(parsed.eventId === "4db48cba-50a2-455a-93b4-de41a3b5b7f6" || parsed.eventId === "19a69642-1aad-4a96-a5ab-8d05494513ce", name);
+    }
+  }
+});
+
+test("the same placeholders on an operation Portcullis acts on are still malformed data, with the reason", () => {
+  const parsed = parseResourceEvent(fixture("acted-on-with-placeholders.json"));
+  assert.equal(parsed.kind, "malformed");
+  if (parsed.kind === "malformed") assert.match(parsed.reason, /data\.tenantId is not a GUID/);
+});
+
+test("an event of a handled type whose data has no operation cannot be routed: malformed; its other data is not needed to ignore it", () => {
+  const noOperation = parseResourceEvent({ ...eventGridEvent("x", PE), data: { tenantId: "{tenant-id}" } });
+  assert.equal(noOperation.kind, "malformed");
+  const otherOperationBadData = parseResourceEvent({
+    ...eventGridEvent("x", PE),
+    data: { operationName: "Microsoft.Compute/virtualMachines/write", tenantId: 42, subscriptionId: ["not", "text"] },
+  });
+  assert.equal(otherOperationBadData.kind, "ignored");
+});
+
+test("a deleted connection proxy on API Management names the instance, like a written one", () => {
+  const parsed = parseResourceEvent(
+    eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`, {
+      eventType: "Microsoft.Resources.ResourceDeleteSuccess",
+    }),
+  );
+  assert.equal(parsed.kind, "handled");
+  if (parsed.kind === "handled") assert.deepEqual(parsed.event.target, { kind: "instance-connections-changed", serviceId: APIM });
+  const asWrite = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`));
+  assert.equal(asWrite.kind, "malformed", "a delete operation in a write event contradicts itself");
+});
+
+test("every operation the Event Grid filter lets through is routed to a target (none falls through as ignored)", () => {
+  const resourceFor: Record<string, string> = {
+    "Microsoft.Network/privateEndpoints/write": PE,
+    "Microsoft.Network/privateEndpoints/delete": PE,
+    "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write": `${APIM}/privateEndpointConnectionProxies/p`,
+    "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete": `${APIM}/privateEndpointConnectionProxies/p`,
+    "Microsoft.ApiManagement/service/privateEndpointConnections/write": `${APIM}/privateEndpointConnections/c`,
+    "Microsoft.ApiManagement/service/privateEndpointConnections/delete": `${APIM}/privateEndpointConnections/c`,
+  };
+  assert.deepEqual([...HANDLED_OPERATION_NAMES].sort(), Object.keys(resourceFor).sort());
+  for (const operationName of HANDLED_OPERATION_NAMES) {
+    const eventType = operationName.endsWith("/delete") ? "Microsoft.Resources.ResourceDeleteSuccess" : "Microsoft.Resources.ResourceWriteSuccess";
+    const parsed = parseResourceEvent(eventGridEvent(operationName, resourceFor[operationName]!, { eventType }));
+    assert.equal(parsed.kind, "handled", operationName);
   }
 });
