@@ -47,7 +47,7 @@ import type { LongRunningOperation } from "../ports/arm.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
 /** A claim this run holds (its lease is ours until settled or expired). */
-export type HeldClaim = ConnectionClaim & { readonly lease: ClaimLease };
+type HeldClaim = ConnectionClaim & { readonly lease: ClaimLease };
 
 /** A write whose ARM operation had not finished within the caller's bound; plain JSON, kept to resume it. */
 export interface UnfinishedWrite {
@@ -353,13 +353,13 @@ async function recordAndSettle(
   return written.map(([record]) => record);
 }
 
-export type TakeResult = { readonly held: HeldClaim } | { readonly lost: string };
+type TakeResult = { readonly held: HeldClaim } | { readonly lost: string };
 
 /**
  * Takes the claim for `intent` with one conditional write (insert-if-absent, or replace-if-unchanged when it
  * exists). Loses, doing nothing, when another run (another correlation ID) holds an unexpired lease or wins the write.
  */
-export async function takeClaim(
+async function takeClaim(
   key: ClaimKey,
   serviceId: string,
   existing: ConnectionClaim | undefined,
@@ -461,7 +461,7 @@ function unfinishedWrite(held: HeldClaim, operation: LongRunningOperation<Privat
 }
 
 /** The decision record for an intent; its ID derives from the lease, so re-appending it is a no-op. */
-export function recordOf(
+function recordOf(
   intent: ClaimIntent,
   lease: { readonly owner: string; readonly startedAt: Date },
   suffix: string,
