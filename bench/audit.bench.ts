@@ -25,7 +25,7 @@ import { ARM_READ_BUDGET } from "../src/workflows/audit-limiter.ts";
 import type { DecisionRecord } from "../src/domain/decisions/decision.ts";
 import { latestDecisionsByConnection, type LatestDecisions } from "../src/domain/decisions/latest-decisions.ts";
 import type { DecisionLog } from "../src/ports/decision-log.ts";
-import { approvalRecord, createMemoryAuditStore, createNotificationRecorder, createStaticRuleStore } from "../test/workflows/audit-fakes.ts";
+import { approvalRecord, createMemoryAuditStore, createMemoryDnsOwnershipStore, createNotificationRecorder, createStaticRuleStore } from "../test/workflows/audit-fakes.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
@@ -184,6 +184,7 @@ async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<Deci
       arm,
       auditStore: createMemoryAuditStore(),
       decisionLog,
+      dnsOwnership: createMemoryDnsOwnershipStore(),
       ruleStore: createStaticRuleStore(),
       notifications: createNotificationRecorder(),
       clock: { now: () => new Date() },

@@ -60,14 +60,22 @@ async function pickPort(preferred: number, mode: LocalStackOptions["ports"]): Pr
   return mode === "preferred" && (await isFree(preferred)) ? preferred : 0;
 }
 
-function subscriptionIdsOf(topologyFile: string): { all: string[]; providers: string[] } {
+function subscriptionIdsOf(topologyFile: string): { all: string[]; providers: string[]; hubZones: string[] } {
   const topology = JSON.parse(readFileSync(topologyFile, "utf8")) as {
-    subscriptions?: { id: string; resourceGroups?: { apimServices?: unknown[] }[] }[];
+    subscriptions?: { id: string; resourceGroups?: { name: string; apimServices?: unknown[]; privateDnsZones?: { name: string }[] }[] }[];
   };
   const subscriptions = topology.subscriptions ?? [];
   return {
     all: subscriptions.map((s) => s.id),
     providers: subscriptions.filter((s) => (s.resourceGroups ?? []).some((rg) => (rg.apimServices ?? []).length > 0)).map((s) => s.id),
+    // The hub's privatelink.azure-api.net zones: the DNS audit checks them, as PORTCULLIS_DNS_ZONE_IDS does in Azure.
+    hubZones: subscriptions.flatMap((s) =>
+      (s.resourceGroups ?? []).flatMap((rg) =>
+        (rg.privateDnsZones ?? [])
+          .filter((zone) => zone.name.toLowerCase() === "privatelink.azure-api.net")
+          .map((zone) => `/subscriptions/${s.id}/resourceGroups/${rg.name}/providers/Microsoft.Network/privateDnsZones/${zone.name}`),
+      ),
+    ),
   };
 }
 
@@ -93,6 +101,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     PORTCULLIS_MODE: "enforce",
     PORTCULLIS_DEFAULT_ACTION: "manual",
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: subscriptions.providers.join(","),
+    ...(subscriptions.hubZones.length > 0 ? { PORTCULLIS_DNS_ZONE_IDS: subscriptions.hubZones.join(",") } : {}),
     PORTCULLIS_TABLES_CONNECTION_STRING: azurite.connectionString,
     PORTCULLIS_ARM_ENDPOINT: arm.url,
     PORTCULLIS_ARM_CREDENTIAL: "local-emulator",

@@ -4,7 +4,7 @@
  * Functions call `composition()`; workflows receive what it builds and never import adapters. Tests and benchmarks
  * build their own with `createComposition(parseSettings({...}))`, so they run exactly the production wiring.
  *
- * Sections: credential · ARM · Table Storage · notifications · approval engine. Add a section for a new part;
+ * Sections: credential · telemetry · ARM · Table Storage · notifications · approval engine. Add a section for a new part;
  * keep each getter a thin `??=` over one adapter factory.
  */
 import { randomUUID } from "node:crypto";
@@ -17,6 +17,7 @@ import { createLazyDefaultAzureCredential, createLocalEmulatorCredential } from 
 import { createComplianceNotificationPublisher } from "./adapters/eventgrid/compliance-notifications.ts";
 import { createEventGridNotificationPublisher } from "./adapters/eventgrid/notification-publisher.ts";
 import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables, type AuditTables } from "./adapters/tables/audit-store.ts";
+import { createTableDnsOwnershipStore, DNS_OWNERSHIP_TABLE_SUFFIX, ensureDnsOwnershipTable } from "./adapters/tables/dns-ownership-store.ts";
 import { CLAIMS_TABLE_SUFFIX, createTableClaimStore } from "./adapters/tables/claim-store.ts";
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX } from "./adapters/tables/decision-log.ts";
 import { createTableRuleStore, RULES_TABLE_SUFFIX } from "./adapters/tables/rule-store.ts";
@@ -33,6 +34,8 @@ import { noComplianceNotifications, type ComplianceNotificationPublisher } from 
 import type { DecisionLog } from "./ports/decision-log.ts";
 import { noNotifications, type NotificationPublisher } from "./ports/notifications.ts";
 import type { RuleStore } from "./ports/rule-store.ts";
+import { noTelemetry, type Telemetry } from "./ports/telemetry.ts";
+import { instrumentEngineDeps } from "./telemetry/engine.ts";
 import type { AuditEstateDependencies } from "./workflows/audit-estate.ts";
 import type { HousekeepingDeps } from "./workflows/housekeeping.ts";
 import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger, type EngineTimings } from "./workflows/engine-deps.ts";
@@ -42,6 +45,12 @@ export interface Composition {
   readonly settings: Settings;
   /** The app's identity for ARM, Table Storage (endpoint mode) and Event Grid: managed identity, or the emulator's token. */
   appCredential(): TokenCredential;
+  /**
+   * Telemetry to Application Insights when APPLICATIONINSIGHTS_CONNECTION_STRING is set (the OpenTelemetry adapter
+   * is imported and started on the first call); `noTelemetry` otherwise. Never rejects: a start failure is logged
+   * once and the app runs without telemetry.
+   */
+  telemetry(): Promise<Telemetry>;
   armPorts(): AzureArmPorts;
   ruleStore(): RuleStore;
   decisionLog(): DecisionLog;
@@ -84,6 +93,11 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     (credential ??= s.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? createLocalEmulatorCredential() : createLazyDefaultAzureCredential());
   /** PEM of the local emulator's CA (ARM and its custom-topic sink), when PORTCULLIS_ARM_CA_FILE is set. */
   const localCaPem = (): string | undefined => (s.PORTCULLIS_ARM_CA_FILE === undefined ? undefined : readFileSync(s.PORTCULLIS_ARM_CA_FILE, "utf8"));
+
+  // ── Telemetry ───────────────────────────────────────────────────────────────────────────────────────────
+  let telemetryStarted: Promise<Telemetry> | undefined;
+  const telemetry = (): Promise<Telemetry> =>
+    (telemetryStarted ??= startTelemetry(s, () => (/(^|;)\s*Authorization\s*=\s*AAD\s*(;|$)/i.test(s.APPLICATIONINSIGHTS_AUTHENTICATION_STRING ?? "") ? appCredential() : undefined)));
 
   // ── ARM ─────────────────────────────────────────────────────────────────────────────────────────────────
   let arm: AzureArmPorts | undefined;
@@ -128,7 +142,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
   const engineDeps = async (log: EngineLogger): Promise<EngineDeps> => {
     await ensureEngineTables();
     const ports = armPorts();
-    return {
+    return instrumentEngineDeps({
       apim: ports.apim,
       network: ports.network,
       ruleStore: ruleStore(),
@@ -143,7 +157,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       timings: { ...DEFAULT_ENGINE_TIMINGS, ...options.engineTimings },
       newId: () => randomUUID().replace(/-/g, "").slice(0, 24),
       log,
-    };
+    }, await telemetry());
   };
 
   // ── Compliance audit ────────────────────────────────────────────────────────────────────────────────────
@@ -165,7 +179,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
   let auditTablesReady: Promise<void> | undefined;
   const ensureAuditTablesOnce = (): Promise<void> => {
     if (auditTablesReady === undefined) {
-      const ready = ensureAuditTables(auditTableClients());
+      const ready = Promise.all([ensureAuditTables(auditTableClients()), ensureDnsOwnershipTable(tableClient(DNS_OWNERSHIP_TABLE_SUFFIX))]).then(() => undefined);
       auditTablesReady = ready;
       ready.catch(() => (auditTablesReady = undefined));
     }
@@ -177,6 +191,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       arm: armPorts(),
       auditStore: auditStore(),
       decisionLog: decisionLog(),
+      dnsOwnership: createTableDnsOwnershipStore(tableClient(DNS_OWNERSHIP_TABLE_SUFFIX)),
       ruleStore: ruleStore(),
       notifications: complianceNotificationPublisher(),
       clock: systemClock,
@@ -221,6 +236,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
   return {
     settings: s,
     appCredential,
+    telemetry,
     armPorts,
     ruleStore,
     decisionLog,
@@ -236,6 +252,19 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     ensureApiTables,
     housekeepingDeps,
   };
+}
+
+/** The Azure Monitor adapter, imported only here and only when configured (it is most of the app's code by size). */
+async function startTelemetry(s: Settings, credential: () => TokenCredential | undefined): Promise<Telemetry> {
+  const connectionString = s.APPLICATIONINSIGHTS_CONNECTION_STRING;
+  if (connectionString === undefined) return noTelemetry;
+  try {
+    const { startAzureMonitorTelemetry } = await import("./adapters/telemetry/azure-monitor.ts");
+    return await startAzureMonitorTelemetry({ connectionString, credential: credential() });
+  } catch (error) {
+    console.error(`Telemetry could not start; Portcullis runs without it: ${error instanceof Error ? error.message : String(error)}`);
+    return noTelemetry;
+  }
 }
 
 let app: Composition | undefined;

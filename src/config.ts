@@ -2,7 +2,7 @@
  * Every Portcullis app setting, parsed once with one zod schema.
  *
  * A missing or invalid setting stops start-up with one message that names each setting and its
- * problem. infra/ sets every required setting (a test reads the Bicep to prove it), and
+ * problem, never its value (any setting may hold a pasted secret). infra/ sets every required setting (a test reads the Bicep to prove it), and
  * local.settings.sample.json lists them all with sample values.
  */
 import { z } from "zod";
@@ -87,6 +87,16 @@ export const settingsSchema = z.object({
     PORTCULLIS_REMEDIATE: list(z.enum(REMEDIABLE_CHECKS)),
     /** Set by App Service when its built-in authentication is on; only then is x-ms-client-principal trusted. */
     WEBSITE_AUTH_ENABLED: booleanSetting,
+    /**
+     * Application Insights: when set, traces and metrics go there through OpenTelemetry (docs/operations.md);
+     * unset, no telemetry SDK is loaded and nothing is sent. infra sets it with the host's settings.
+     */
+    APPLICATIONINSIGHTS_CONNECTION_STRING: z
+      .string()
+      .regex(/(^|;)\s*(InstrumentationKey|IngestionEndpoint)\s*=/i, "expected an Application Insights connection string (InstrumentationKey=...;IngestionEndpoint=...)")
+      .optional(),
+    /** `Authorization=AAD` (with ClientId=...): send telemetry with the app's identity, for resources that refuse keys. */
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: z.string().optional(),
   });
 
 /**
@@ -127,11 +137,12 @@ export function parseSettings(rawEnv: Readonly<Record<string, string | undefined
   const result = settingsSchema.safeParse(env);
   const crossProblems = crossSettingProblems(env);
   if (result.success && crossProblems.length === 0) return result.data;
+  // Never the value: a connection string or key pasted into the wrong setting would end up in the host's logs.
   const fieldProblems = (result.success ? [] : result.error.issues).map((issue) => {
     const name = issue.path.length > 0 ? String(issue.path[0]) : "(settings)";
-    const value = env[name];
-    const shown = value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
-    return `${name}: ${issue.message} (${shown})`;
+    const entry = typeof issue.path[1] === "number" ? `entry ${issue.path[1] + 1}: ` : "";
+    const shown = env[name] === undefined ? "missing" : "set; the value is not shown as it may hold a secret";
+    return `${name}: ${entry}${issue.message} (${shown})`;
   });
   throw new SettingsError([...fieldProblems, ...crossProblems]);
 }

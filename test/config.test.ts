@@ -45,3 +45,30 @@ test("local.settings.sample.json lists every setting of the schema and parses", 
   }
   assert.doesNotThrow(() => parseSettings(sample.Values));
 });
+
+test("a settings error names the setting and the problem but never echoes the value: a connection string pasted into the wrong setting leaks no key", () => {
+  const connectionString = "DefaultEndpointsProtocol=https;AccountName=stprodacct;AccountKey=c2VjcmV0LWtleS1tYXRlcmlhbC0xMjM0NTY3ODkw;EndpointSuffix=core.windows.net";
+  let error: unknown;
+  try {
+    parseSettings({
+      ...minimal,
+      PORTCULLIS_TABLES_ENDPOINT: connectionString,
+      PORTCULLIS_ARM_ENDPOINT: connectionString,
+      PORTCULLIS_MODE: connectionString,
+      PORTCULLIS_MANAGED_INSTANCES: `${connectionString},also-bad`,
+      PORTCULLIS_ARM_CONCURRENCY: connectionString,
+    });
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof SettingsError);
+  for (const name of ["PORTCULLIS_TABLES_ENDPOINT", "PORTCULLIS_ARM_ENDPOINT", "PORTCULLIS_MODE", "PORTCULLIS_MANAGED_INSTANCES", "PORTCULLIS_ARM_CONCURRENCY"]) {
+    assert.ok(error.message.includes(name), `names ${name}:\n${error.message}`);
+  }
+  for (let i = 0; i + 6 <= connectionString.length; i++) {
+    const piece = connectionString.slice(i, i + 6);
+    assert.ok(!error.message.includes(piece), `the message echoes "${piece}" of the value:\n${error.message}`);
+  }
+  assert.match(error.message, /PORTCULLIS_MANAGED_INSTANCES: .*entry 1/);
+  assert.match(error.message, /not shown/);
+});

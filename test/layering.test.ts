@@ -40,7 +40,7 @@ test("domain code imports no SDK and no other layer; only adapters import @azure
       if (layer === "domain") {
         assert.ok(spec.startsWith("./") || spec.startsWith("../") ? !/\.\.\/(workflows|adapters|functions|ports)\//.test(spec) && !spec.includes("composition") : spec === "zod" || spec === "node:crypto", `${relative(root, file)} imports ${spec}`);
       }
-      const sdk = spec.startsWith("@azure/") && spec !== "@azure/functions";
+      const sdk = (spec.startsWith("@azure/") && spec !== "@azure/functions") || spec.startsWith("@opentelemetry/");
       if (sdk) assert.ok(layer === "adapters", `${relative(root, file)} imports ${spec}; only src/adapters may`);
       if (layer === "workflows") assert.ok(!/\/(adapters|functions)\//.test(spec), `${relative(root, file)} imports ${spec}`);
     }

@@ -13,11 +13,16 @@
  *   GET    /event-deliveries               every delivery attempt
  *   GET    /eventsubscriptions/{name}/validate?id=CODE   manual validation handshake (Event Grid's validationUrl)
  *   GET    /topics/{name}/events           events accepted on a local custom topic
+ *   GET    /operations                     long-running operations (id, resourceId, status, startTime, held)
+ *   PUT    /operations/settings            {delayMs?, hold?} for operations started from now on
+ *   POST   /operations/release             complete every held operation (after the current delay)
+ *   POST   /operations/{id}/complete       complete one running operation now
  */
-import { ZodError } from "zod";
+import { z, ZodError } from "zod";
 import { EndpointValidationError, type EventGridDelivery } from "./events.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ControlAnswer, ControlHandler, RequestRecord } from "./server.ts";
+import type { OperationTracker } from "./lro.ts";
 import type { ArmThrottle } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
 import { parseTopology, TopologyError, type Topology } from "./topology.ts";
@@ -32,7 +37,11 @@ export interface ControlTarget {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
+  /** The current operation registry (reset replaces it). */
+  operations(): OperationTracker;
 }
+
+const OperationSettingsSchema = z.object({ delayMs: z.number().int().min(0).max(600_000).optional(), hold: z.boolean().optional() }).strict();
 
 function error(status: number, code: string, message: string): ControlAnswer {
   return { status, body: { error: { code, message } } };
@@ -104,9 +113,24 @@ async function route(target: ControlTarget, method: string, path: string, query:
       return target.events.confirmValidation(query.get("id") ?? "")
         ? { status: 200, body: { validated: true } }
         : error(404, "NotFound", "No validation handshake waits for that code.");
+    case "GET /operations":
+      return { status: 200, body: target.operations().list() };
+    case "PUT /operations/*":
+      if (second !== "settings") break;
+      return { status: 200, body: target.operations().configure(dropUndefined(OperationSettingsSchema.parse(body ?? {}))) };
+    case "POST /operations/*":
+      if (second !== "release") break;
+      return { status: 200, body: { released: target.operations().release() } };
+    case "POST /operations/*/*":
+      if (third !== "complete") break;
+      return target.operations().settleNow(second!) ? { status: 204 } : error(404, "NotFound", `No running operation '${second}'.`);
     case "GET /topics/*/*":
       if (third !== "events") break;
       return { status: 200, body: target.topics.received(second!) };
   }
   return error(404, "NotFound", `No control route ${method} /_emulator${path}.`);
+}
+
+function dropUndefined<T extends Record<string, unknown>>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

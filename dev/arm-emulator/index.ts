@@ -2,6 +2,14 @@
  * A local Azure Resource Manager for APIM private endpoint connections, private endpoints and Private DNS, served
  * over HTTPS on 127.0.0.1 so the real Azure SDK clients can talk to it (`endpoint: url`, `tlsOptions: { ca: caPem }`).
  * Dev and test only: nothing under src/ imports it.
+ *
+ * It is as strict as Azure where Azure's behaviour is published (test/dev/arm-emulator/strictness.test.ts cites each
+ * source): every published api-version of a resource type is accepted and no other (api-versions.ts); PUT/PATCH need a
+ * JSON Content-Type (415); bodies are checked against the spec's members (unknown members and enum values 400, writable
+ * members the emulator does not model 400 PropertyChangeNotEmulated, read-only ones ignored); a second write while an
+ * operation on the resource runs gets APIM's 409 Conflict or Network's 429 RetryableErrorDueToAnotherOperation /
+ * 409 AnotherOperationInProgress. Tests hold operations in flight with `operations.configure({ hold: true })` (or
+ * `PUT /_emulator/operations/settings`), then `release()` / `complete(id)` them.
  */
 import type { AddressInfo } from "node:net";
 import https from "node:https";
@@ -9,7 +17,7 @@ import { ArmError } from "./errors.ts";
 import { createControlHandler } from "./control.ts";
 import { EventGridDelivery, type EventDeliveryOptions } from "./events.ts";
 import { FaultInjector } from "./faults.ts";
-import { OperationTracker } from "./lro.ts";
+import { OperationTracker, type OperationSettings, type OperationView } from "./lro.ts";
 import { apimRoutes } from "./routes/apim.ts";
 import { networkRoutes } from "./routes/network.ts";
 import { privateDnsRoutes } from "./routes/private-dns.ts";
@@ -24,7 +32,7 @@ import { loadTopologyFile, parseTopology, TopologyError, type Topology, type Top
 export type { RequestRecord } from "./server.ts";
 export type { Topology, TopologyInput } from "./topology.ts";
 export { parseTopology, loadTopologyFile } from "./topology.ts";
-export { SUPPORTED_API_VERSIONS } from "./routing.ts";
+export { API_VERSIONS } from "./api-versions.ts";
 
 export interface ArmEmulatorOptions {
   /** Port on 127.0.0.1; default: a free one. */
@@ -57,6 +65,11 @@ export interface ArmEmulator {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
+  /**
+   * Long-running operations: list them, change the delay or hold new ones in flight (a second write to their resource
+   * then gets the provider's 409 / 429), release held ones or complete one now. Reset restores the start settings.
+   */
+  readonly operations: EmulatorOperations;
   /** Every ARM request so far (method, path, api-version, status, subscription, time). */
   requests(): readonly RequestRecord[];
   clearRequests(): void;
@@ -65,6 +78,14 @@ export interface ArmEmulator {
   /** The current estate as JSON. */
   snapshot(): unknown;
   close(): Promise<void>;
+}
+
+/** The operation controls of a running emulator (also under `/_emulator/operations`). */
+export interface EmulatorOperations {
+  list(): OperationView[];
+  configure(settings: Partial<OperationSettings>): OperationSettings;
+  release(): number;
+  complete(id: string): boolean;
 }
 
 const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
@@ -126,6 +147,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     faults,
     throttle,
     topics,
+    operations: () => operations,
   };
 
   const server = https.createServer({ cert: certificate.certPem, key: certificate.keyPem });
@@ -163,6 +185,12 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     throttle,
     events: deliveryEvents,
     topics,
+    operations: {
+      list: () => operations.list(),
+      configure: (settings) => operations.configure(settings),
+      release: () => operations.release(),
+      complete: (id) => operations.settleNow(id),
+    },
     requests: emulatorControl.requests,
     clearRequests: emulatorControl.clearRequests,
     reset: (topology) => emulatorControl.reset(topology),

@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { ArmError } from "./errors.ts";
 import type { ArmActivity, EventGridDelivery } from "./events.ts";
 import type { OperationTracker } from "./lro.ts";
+import type { EmulatedResourceType } from "./api-versions.ts";
 import type { ArmState } from "./state.ts";
 
 export type HttpMethod = "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
@@ -15,12 +16,11 @@ export type HttpMethod = "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
 /** Resource providers the emulator serves; each has its own supported api-versions. */
 export type ProviderName = "apim" | "network" | "privatedns";
 
-/** api-versions accepted per provider (newest first); the first is what the installed SDKs send. */
-export const SUPPORTED_API_VERSIONS: Readonly<Record<ProviderName, readonly string[]>> = {
-  apim: ["2024-05-01", "2023-09-01-preview", "2023-05-01-preview", "2022-08-01", "2021-08-01"],
-  network: ["2026-01-01", "2025-05-01", "2024-07-01", "2024-05-01", "2024-03-01", "2024-01-01", "2023-11-01", "2023-09-01"],
-  privatedns: ["2024-06-01", "2020-06-01", "2020-01-01", "2018-09-01"],
-};
+/** The resource provider of an emulated resource type (its body errors have the provider's codes). */
+export function providerOf(type: EmulatedResourceType): ProviderName {
+  if (type.startsWith("Microsoft.ApiManagement/")) return "apim";
+  return type === "Microsoft.Network/privateDnsZones" ? "privatedns" : "network";
+}
 
 /** A parsed ARM request as handlers see it. */
 export interface ArmRequest {
@@ -64,6 +64,8 @@ export type Handler = (request: ArmRequest, env: EmulatorEnv) => ArmResponse;
 
 export interface Route {
   readonly template: string;
+  /** The resource type the route serves; its published api-versions are the ones accepted (api-versions.ts). */
+  readonly resourceType: EmulatedResourceType;
   readonly provider: ProviderName;
   readonly handlers: Partial<Record<HttpMethod, Handler>>;
   readonly pattern: RegExp;
@@ -71,7 +73,7 @@ export interface Route {
 }
 
 /** Compiles `/subscriptions/{subscriptionId}/...` into a case-insensitive matcher. */
-export function defineRoute(template: string, provider: ProviderName, handlers: Partial<Record<HttpMethod, Handler>>): Route {
+export function defineRoute(template: string, resourceType: EmulatedResourceType, handlers: Partial<Record<HttpMethod, Handler>>): Route {
   const paramNames: string[] = [];
   const source = template
     .split("/")
@@ -84,7 +86,7 @@ export function defineRoute(template: string, provider: ProviderName, handlers: 
       return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     })
     .join("/");
-  return { template, provider, handlers, pattern: new RegExp(`^${source}/?$`, "i"), paramNames };
+  return { template, resourceType, provider: providerOf(resourceType), handlers, pattern: new RegExp(`^${source}/?$`, "i"), paramNames };
 }
 
 /** The first route whose template matches the path, with its decoded parameters. */

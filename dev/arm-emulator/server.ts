@@ -1,7 +1,7 @@
 /**
  * The emulator's request pipeline, in the order Azure Resource Manager applies it:
  *
- *   fault injection → bearer token → throttling (429) → api-version present → body (≤ 4 MB, JSON)
+ *   fault injection → bearer token → throttling (429) → api-version present → body (≤ 4 MB; PUT/PATCH: JSON media type)
  *   → route (404 / 405) → api-version supported by the provider → handler → ARM headers + request log
  *
  * Control (`/_emulator/…`) and custom-topic (`/_eventgrid/…`) requests bypass ARM's checks. Every handler runs inside
@@ -12,7 +12,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
 import type { FaultInjector } from "./faults.ts";
-import { matchRoute, safeDecode, SUPPORTED_API_VERSIONS, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
+import { versionsNewestFirst } from "./api-versions.ts";
+import { matchRoute, safeDecode, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
 
@@ -120,6 +121,7 @@ async function handleArmRequest(
     }
     const body = await readBody(req);
     if (body.tooLarge) throw tooLarge();
+    checkMediaType(method, firstHeader(req, "content-type"));
 
     const match = matchRoute(deps.routes, path);
     if (!match) throw unknownRoute(path, apiVersion);
@@ -128,7 +130,7 @@ async function handleArmRequest(
       const allowed = Object.keys(match.route.handlers).join(", ");
       throw new ArmError(405, "MethodNotAllowed", `The requested resource does not support http method '${method}'.`, { headers: { Allow: allowed } });
     }
-    const supported = SUPPORTED_API_VERSIONS[match.route.provider];
+    const supported = versionsNewestFirst(match.route.resourceType);
     if (!supported.includes(apiVersion)) {
       throw new ArmError(
         400,
@@ -157,6 +159,17 @@ async function handleArmRequest(
     console.error(`[arm-emulator] ${method} ${path} failed:`, error);
     answer({ status: 500, body: new ArmError(500, "InternalServerError", "The server encountered an internal error. Please retry the request.").toBody() });
   }
+}
+
+/**
+ * ARM reads PUT and PATCH bodies as JSON only: any other Content-Type, or none, is 415 UnsupportedMediaType
+ * (ARM RPC, "Content-Type": clients must send application/json; DOMAIN.md corrections).
+ */
+function checkMediaType(method: string, contentType: string | undefined): void {
+  if (method !== "PUT" && method !== "PATCH") return;
+  const mediaType = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType === "application/json") return;
+  throw new ArmError(415, "UnsupportedMediaType", `The content media type '${contentType ?? ""}' is not supported. Only 'application/json' is supported.`);
 }
 
 /** 401 in ARM's words when the bearer token is missing, malformed or (with requiredToken) not the expected one. */

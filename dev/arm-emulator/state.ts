@@ -14,8 +14,8 @@ import {
   splitResourceId,
   virtualNetworkId,
 } from "./ids.ts";
-import { nextFreeAddress, parseIpv4Prefix, type Ipv4Prefix } from "./ip.ts";
-import type { ApimServiceSeed, ExistingPrivateEndpointSeed, PrivateDnsZoneSeed, Topology, VirtualNetworkSeed } from "./topology.ts";
+import { ipv4ToInt, nextFreeAddress, parseIpv4Prefix, type Ipv4Prefix } from "./ip.ts";
+import type { ApimServiceSeed, ExistingPrivateEndpointSeed, PrivateDnsZoneSeed, Topology, TopologyIdentity, VirtualNetworkSeed } from "./topology.ts";
 
 export type LinkStatus = "Pending" | "Approved" | "Rejected" | "Disconnected";
 
@@ -53,15 +53,51 @@ export interface ApimServiceRecord {
   readonly skuCapacity: number;
   readonly platformVersion: string;
   readonly virtualNetworkType: string;
+  readonly virtualNetworkConfiguration: ApimServiceSeed["virtualNetworkConfiguration"];
   publicNetworkAccess: "Enabled" | "Disabled";
   publisherEmail: string;
   publisherName: string;
+  notificationSenderEmail: string;
   tags: Record<string, string>;
+  identity: ManagedIdentityRecord | undefined;
+  zones: string[];
+  hostnameConfigurations: HostnameConfigurationRecord[];
+  readonly certificates: ApimServiceSeed["certificates"];
+  readonly additionalLocations: ApimServiceSeed["additionalLocations"];
+  readonly publicIpAddressId: string | undefined;
   readonly createdAtUtc: string;
   etagCounter: number;
   provisioningState: string;
   readonly connections: Map<string, ConnectionRecord>;
 }
+
+/** A managed identity as ARM returns it: principal ids filled in. */
+export interface ManagedIdentityRecord {
+  readonly type: "SystemAssigned" | "UserAssigned" | "SystemAssigned, UserAssigned" | "None";
+  readonly principalId: string | undefined;
+  readonly tenantId: string | undefined;
+  readonly userAssignedIdentities: Readonly<Record<string, { readonly principalId: string; readonly clientId: string }>>;
+}
+
+export interface HostnameConfigurationRecord {
+  readonly type: string;
+  readonly hostName: string;
+  readonly keyVaultId: string | undefined;
+  readonly identityClientId: string | undefined;
+  readonly negotiateClientCertificate: boolean;
+  readonly defaultSslBinding: boolean;
+  readonly certificateSource: string;
+  readonly certificateStatus: string | undefined;
+  readonly certificate: { readonly expiry: string; readonly thumbprint: string; readonly subject: string } | undefined;
+}
+
+/** Allowed provider-side status changes; see checkConnectionTransition. */
+const ALLOWED_TRANSITIONS: Readonly<Record<LinkStatus, readonly LinkStatus[]>> = {
+  Pending: ["Approved", "Rejected"],
+  Approved: ["Approved", "Rejected"],
+  Rejected: ["Rejected"],
+  Disconnected: [],
+};
 
 export interface SubnetRecord {
   readonly id: string;
@@ -79,6 +115,7 @@ export interface VirtualNetworkRecord {
   readonly location: string;
   readonly addressPrefixes: readonly string[];
   readonly subnets: Map<string, SubnetRecord>;
+  readonly tags: Record<string, string>;
 }
 
 /** One entry of a private endpoint's (manual)PrivateLinkServiceConnections, i.e. the consumer's view. */
@@ -116,9 +153,18 @@ export interface PrivateEndpointRecord {
   readonly links: readonly EndpointLinkRecord[];
   tags: Record<string, string>;
   readonly customNetworkInterfaceName: string | undefined;
+  /** The static IP configuration the endpoint was created with (empty: dynamic allocation). */
+  readonly ipConfigurations: readonly PrivateEndpointIpConfiguration[];
   provisioningState: string;
   etag: string;
   readonly dnsZoneGroups: Map<string, DnsZoneGroupRecord>;
+}
+
+export interface PrivateEndpointIpConfiguration {
+  readonly name: string;
+  readonly groupId: string;
+  readonly memberName: string;
+  readonly privateIPAddress: string;
 }
 
 export interface NetworkInterfaceRecord {
@@ -132,6 +178,10 @@ export interface NetworkInterfaceRecord {
   readonly privateEndpointId: string;
   readonly fqdn: string | undefined;
   readonly etag: string;
+  /** Static when the endpoint named its address (ipConfigurations), else Dynamic. */
+  readonly privateIPAllocationMethod: "Static" | "Dynamic";
+  /** The endpoint's static IP configuration name, which the NIC's ip configuration takes (else a generated one). */
+  readonly ipConfigurationName: string | undefined;
 }
 
 export interface ARecordSetRecord {
@@ -149,6 +199,8 @@ export interface VirtualNetworkLinkRecord {
   readonly virtualNetworkId: string;
   readonly registrationEnabled: boolean;
   readonly etag: string;
+  readonly virtualNetworkLinkState: "InProgress" | "Completed";
+  readonly tags: Record<string, string>;
 }
 
 export interface PrivateDnsZoneRecord {
@@ -157,6 +209,7 @@ export interface PrivateDnsZoneRecord {
   readonly resourceGroup: string;
   readonly name: string;
   readonly etag: string;
+  readonly tags: Record<string, string>;
   readonly records: Map<string, ARecordSetRecord>;
   readonly links: Map<string, VirtualNetworkLinkRecord>;
 }
@@ -169,6 +222,7 @@ export interface PrivateEndpointSpec {
   readonly connections: readonly { name: string; privateLinkServiceId: string; groupIds: readonly string[]; requestMessage: string }[];
   tags: Record<string, string>;
   readonly customNetworkInterfaceName: string | undefined;
+  readonly ipConfigurations: readonly PrivateEndpointIpConfiguration[];
 }
 
 /** What `putARecord` needs to know about conditional headers. */
@@ -282,18 +336,55 @@ export class ArmState {
     }
   }
 
-  /** Refuses `Disabled` unless an approved connection exists, as APIM does. */
+  /**
+   * Refuses `Disabled` unless an approved connection exists: APIM answers 400 NotSupported (azure-rest-api-specs
+   * issue 24947; DOMAIN.md corrections).
+   */
   checkPublicNetworkAccessChange(svc: ApimServiceRecord, value: "Enabled" | "Disabled"): void {
     if (value !== "Disabled") return;
     const hasApproved = [...svc.connections.values()].some((c) => c.status === "Approved");
     if (!hasApproved) {
       throw invalidRequest(
-        "ValidationError",
-        `Blocking all public network access by setting property 'publicNetworkAccess' of API Management service '${svc.name}' ` +
-          "is not allowed unless the service has at least one approved private endpoint connection.",
+        "NotSupported",
+        `Disabling all publicNetworkAccess on API Management service '${svc.name}' is not supported if the service does not have ` +
+          "at least one approved Private Endpoint Connection.",
         "publicNetworkAccess",
       );
     }
+  }
+
+  /**
+   * The provider-side status changes allowed: Pending -> Approved | Rejected, Approved -> Rejected (revoke), and
+   * re-sending the current status. A Rejected connection is not approved again: the consumer re-creates its endpoint
+   * (manage-private-endpoint: a rejected or removed connection's endpoint "should be deleted for clean-up"; APIM
+   * publishes no re-approval, so the emulator refuses it rather than allow what Azure may not). Disconnected
+   * connections are gone from the provider side and cannot be written at all.
+   */
+  checkConnectionTransition(conn: ConnectionRecord, next: LinkStatus): void {
+    if (ALLOWED_TRANSITIONS[conn.status].includes(next)) return;
+    throw invalidRequest(
+      "PrivateEndpointConnectionStatusTransitionNotAllowed",
+      `Private endpoint connection '${conn.name}' is ${conn.status} and cannot be set to ${next}. A rejected connection's private endpoint must be re-created to ask again.`,
+      "properties.privateLinkServiceConnectionState.status",
+    );
+  }
+
+  /** A managed identity with its principal ids, as ARM returns it after a write (ids kept from `previous` when the same). */
+  resolveIdentity(subscriptionId: string, identity: TopologyIdentity, previous?: ManagedIdentityRecord): ManagedIdentityRecord | undefined {
+    if (identity.type === "None") return undefined;
+    const system = identity.type.includes("SystemAssigned");
+    const user = identity.type.includes("UserAssigned");
+    const assigned: Record<string, { principalId: string; clientId: string }> = {};
+    for (const [id, value] of Object.entries(user ? (identity.userAssignedIdentities ?? {}) : {})) {
+      const kept = previous?.userAssignedIdentities[id];
+      assigned[id] = { principalId: value.principalId ?? kept?.principalId ?? randomUUID(), clientId: value.clientId ?? kept?.clientId ?? randomUUID() };
+    }
+    return {
+      type: identity.type,
+      principalId: system ? (identity.principalId ?? previous?.principalId ?? randomUUID()) : undefined,
+      tenantId: system ? (identity.tenantId ?? this.tenantOf(subscriptionId)) : undefined,
+      userAssignedIdentities: assigned,
+    };
   }
 
   // ---- Network ----
@@ -323,6 +414,13 @@ export class ArmState {
     const nic = this.networkInterfaces.get(idKey(networkInterfaceId(rg.subscription.id, rg.name, name)));
     if (!nic) throw resourceNotFound("Microsoft.Network/networkInterfaces", name, rg.name);
     return nic;
+  }
+
+  requireVirtualNetwork(subscriptionId: string, resourceGroup: string, name: string): VirtualNetworkRecord {
+    const rg = this.requireResourceGroup(subscriptionId, resourceGroup);
+    const vnet = this.virtualNetworks.get(idKey(virtualNetworkId(rg.subscription.id, rg.name, name)));
+    if (!vnet) throw resourceNotFound("Microsoft.Network/virtualNetworks", name, rg.name);
+    return vnet;
   }
 
   requireSubnet(subnetId: string): SubnetRecord {
@@ -358,7 +456,7 @@ export class ArmState {
     return { pe: existing, created: false };
   }
 
-  /** An update may change tags only; Azure refuses to change an endpoint's subnet or its connection targets. */
+  /** An update may change tags only; Azure refuses to change an endpoint's subnet, static IP or connection targets. */
   private checkSameConnections(pe: PrivateEndpointRecord, spec: PrivateEndpointSpec): void {
     const link = pe.links[0];
     const request = spec.connections[0];
@@ -368,7 +466,8 @@ export class ArmState {
       spec.connections.length === 1 &&
       link.manual === spec.manual &&
       idKey(link.privateLinkServiceId) === idKey(request.privateLinkServiceId) &&
-      idKey(pe.subnetId) === idKey(spec.subnetId);
+      idKey(pe.subnetId) === idKey(spec.subnetId) &&
+      sameIpConfigurations(pe.ipConfigurations, spec.ipConfigurations);
     if (!same) {
       throw invalidRequest(
         "CannotChangePrivateEndpointConnections",
@@ -390,8 +489,7 @@ export class ArmState {
     const request = spec.connections[0]!;
     const svc = this.apimServiceForLink(request.privateLinkServiceId, id);
     this.checkServiceAcceptsEndpoint(svc, request.groupIds);
-    const ip = nextFreeAddress(subnet.prefix, subnet.allocated);
-    if (!ip) throw new ArmError(400, "SubnetIsFull", `Subnet ${subnet.id} with address prefix ${subnet.addressPrefix} does not have enough capacity for 1 IP addresses.`);
+    const ip = this.allocateAddress(subnet, spec.ipConfigurations, id);
     subnet.allocated.add(ip);
 
     const nicName = spec.customNetworkInterfaceName ?? `${name}.nic.${randomUUID()}`;
@@ -436,6 +534,7 @@ export class ArmState {
       links: [link],
       tags: spec.tags,
       customNetworkInterfaceName: spec.customNetworkInterfaceName,
+      ipConfigurations: [...spec.ipConfigurations],
       provisioningState: "Updating",
       etag: newWeakEtag(),
       dnsZoneGroups: new Map(),
@@ -452,6 +551,8 @@ export class ArmState {
       privateEndpointId: id,
       fqdn,
       etag: newWeakEtag(),
+      privateIPAllocationMethod: spec.ipConfigurations.length > 0 ? "Static" : "Dynamic",
+      ipConfigurationName: spec.ipConfigurations[0]?.name,
     });
     return pe;
   }
@@ -593,6 +694,43 @@ export class ArmState {
 
   // ---- internals ----
 
+  /**
+   * The endpoint's address: the static one its ipConfigurations name (it must lie in the subnet, outside Azure's
+   * reserved addresses, and be free), else the subnet's next free one.
+   */
+  private allocateAddress(subnet: SubnetRecord, ipConfigurations: readonly PrivateEndpointIpConfiguration[], endpointId: string): string {
+    const requested = ipConfigurations[0];
+    if (requested === undefined) {
+      const ip = nextFreeAddress(subnet.prefix, subnet.allocated);
+      if (!ip) throw new ArmError(400, "SubnetIsFull", `Subnet ${subnet.id} with address prefix ${subnet.addressPrefix} does not have enough capacity for 1 IP addresses.`);
+      return ip;
+    }
+    const value = ipv4ToInt(requested.privateIPAddress);
+    const offset = value - subnet.prefix.network;
+    if (offset < 0 || offset >= subnet.prefix.size) {
+      throw invalidRequest(
+        "PrivateIPAddressNotInSubnet",
+        `Private static IP address ${requested.privateIPAddress} of ${endpointId} does not belong to the range of subnet prefix ${subnet.addressPrefix}.`,
+        "properties.ipConfigurations[0].properties.privateIPAddress",
+      );
+    }
+    if (offset < 4 || offset === subnet.prefix.size - 1) {
+      throw invalidRequest(
+        "PrivateIPAddressIsReserved",
+        `Private static IP address ${requested.privateIPAddress} of ${endpointId} is reserved by Azure in subnet ${subnet.addressPrefix}.`,
+        "properties.ipConfigurations[0].properties.privateIPAddress",
+      );
+    }
+    if (subnet.allocated.has(requested.privateIPAddress)) {
+      throw invalidRequest(
+        "PrivateIPAddressInUse",
+        `IP configuration ${endpointId}/ipConfigurations/${requested.name} is using the private IP address ${requested.privateIPAddress} which is already allocated to another resource.`,
+        "properties.ipConfigurations[0].properties.privateIPAddress",
+      );
+    }
+    return requested.privateIPAddress;
+  }
+
   private apimServiceForLink(privateLinkServiceId: string, endpointId: string): ApimServiceRecord {
     const parts = splitResourceId(privateLinkServiceId);
     const isApim = parts?.provider.toLowerCase() === "microsoft.apimanagement" && parts.pairs.length === 1 && parts.pairs[0]![0].toLowerCase() === "service";
@@ -671,10 +809,28 @@ export class ArmState {
       skuCapacity: seed.sku.capacity,
       platformVersion: seed.platformVersion,
       virtualNetworkType: seed.virtualNetworkType,
+      virtualNetworkConfiguration: seed.virtualNetworkConfiguration,
       publicNetworkAccess: seed.publicNetworkAccess,
       publisherEmail: seed.publisherEmail,
       publisherName: seed.publisherName,
+      notificationSenderEmail: seed.notificationSenderEmail,
       tags: { ...seed.tags },
+      identity: seed.identity === undefined ? undefined : this.resolveIdentity(sub, seed.identity),
+      zones: [...seed.zones],
+      hostnameConfigurations: seed.hostnameConfigurations.map((h) => ({
+        type: h.type,
+        hostName: h.hostName,
+        keyVaultId: h.keyVaultId,
+        identityClientId: h.identityClientId,
+        negotiateClientCertificate: h.negotiateClientCertificate,
+        defaultSslBinding: h.defaultSslBinding,
+        certificateSource: h.certificateSource,
+        certificateStatus: h.certificateStatus,
+        certificate: h.certificate,
+      })),
+      certificates: seed.certificates,
+      additionalLocations: seed.additionalLocations,
+      publicIpAddressId: seed.publicIpAddressId,
       createdAtUtc: "2024-01-15T09:30:00.0000000Z",
       etagCounter: 1,
       provisioningState: "Succeeded",
@@ -702,7 +858,7 @@ export class ArmState {
     for (const s of seed.subnets) {
       subnets.set(s.name.toLowerCase(), { id: `${id}/subnets/${s.name}`, name: s.name, addressPrefix: s.addressPrefix, prefix: parseIpv4Prefix(s.addressPrefix), allocated: new Set() });
     }
-    this.virtualNetworks.set(idKey(id), { id, subscriptionId: sub, resourceGroup: rg, name: seed.name, location: seed.location, addressPrefixes: seed.addressPrefixes, subnets });
+    this.virtualNetworks.set(idKey(id), { id, subscriptionId: sub, resourceGroup: rg, name: seed.name, location: seed.location, addressPrefixes: seed.addressPrefixes, subnets, tags: { ...seed.tags } });
   }
 
   private seedPrivateDnsZone(sub: string, rg: string, seed: PrivateDnsZoneSeed): void {
@@ -714,9 +870,17 @@ export class ArmState {
     }
     const links = new Map<string, VirtualNetworkLinkRecord>();
     for (const l of seed.virtualNetworkLinks) {
-      links.set(l.name.toLowerCase(), { id: `${id}/virtualNetworkLinks/${l.name}`, name: l.name, virtualNetworkId: l.virtualNetworkId, registrationEnabled: l.registrationEnabled, etag: randomUUID() });
+      links.set(l.name.toLowerCase(), {
+        id: `${id}/virtualNetworkLinks/${l.name}`,
+        name: l.name,
+        virtualNetworkId: l.virtualNetworkId,
+        registrationEnabled: l.registrationEnabled,
+        etag: randomUUID(),
+        virtualNetworkLinkState: l.virtualNetworkLinkState,
+        tags: { ...l.tags },
+      });
     }
-    this.privateDnsZones.set(idKey(id), { id, subscriptionId: sub, resourceGroup: rg, name: seed.name, etag: randomUUID(), records, links });
+    this.privateDnsZones.set(idKey(id), { id, subscriptionId: sub, resourceGroup: rg, name: seed.name, etag: randomUUID(), tags: { ...seed.tags }, records, links });
   }
 
   private seedPrivateEndpoint(sub: string, rg: string, seed: ExistingPrivateEndpointSeed): void {
@@ -725,8 +889,9 @@ export class ArmState {
       subnetId: seed.subnetId,
       manual: seed.manual,
       connections: [{ name: seed.connectionName ?? seed.name, privateLinkServiceId: seed.privateLinkServiceId, groupIds: seed.groupIds, requestMessage: seed.requestMessage }],
-      tags: {},
-      customNetworkInterfaceName: undefined,
+      tags: { ...seed.tags },
+      customNetworkInterfaceName: seed.customNetworkInterfaceName,
+      ipConfigurations: seed.ipConfigurations,
     });
     pe.provisioningState = "Succeeded";
     const link = pe.links[0]!;
@@ -736,6 +901,10 @@ export class ArmState {
       this.setConnectionStatus(conn, seed.status, seed.description ?? conn.description, "None");
     }
   }
+}
+
+function sameIpConfigurations(a: readonly PrivateEndpointIpConfiguration[], b: readonly PrivateEndpointIpConfiguration[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.privateIPAddress === b[i]!.privateIPAddress && c.name.toLowerCase() === b[i]!.name.toLowerCase());
 }
 
 /** `W/"<guid>"`, the weak etag shape the Network RP returns. */
@@ -755,9 +924,10 @@ function preconditionFailed(recordName: string): ArmError {
 }
 
 function checkPreconditions(existing: ARecordSetRecord | undefined, recordName: string, conditions: RecordPreconditions): void {
-  if (conditions.ifNoneMatch !== undefined) {
-    if (conditions.ifNoneMatch.trim() !== "*") throw invalidRequest("BadRequest", "The If-None-Match header only supports the value '*'.");
-    if (existing) throw new ArmError(412, "PreconditionFailed", `The Record set ${recordName} exists already and hence cannot be created again.`);
+  // privatedns.json (RecordSets_CreateOrUpdate, If-None-Match): "Set to '*' to allow a new record set to be created,
+  // but to prevent updating an existing record set. Other values will be ignored."
+  if (conditions.ifNoneMatch?.trim() === "*" && existing) {
+    throw new ArmError(412, "PreconditionFailed", `The Record set ${recordName} exists already and hence cannot be created again.`);
   }
   if (conditions.ifMatch !== undefined && conditions.ifMatch.trim() !== "*" && (!existing || !etagMatches(conditions.ifMatch, existing.etag))) {
     throw preconditionFailed(recordName);

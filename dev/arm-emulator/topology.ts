@@ -21,16 +21,77 @@ export const ExistingConnectionSchema = z.object({
   groupIds: z.array(z.string()).default(["Gateway"]),
 });
 
+const Zones = z.array(z.enum(["1", "2", "3"])).default([]);
+const Tags = z.record(z.string(), z.string()).default({});
+
+/** CertificateInformation (apimanagement.json): what APIM shows of a certificate, never the key. */
+export const CertificateInformationSchema = z.object({ expiry: z.string().min(1), thumbprint: z.string().min(1), subject: z.string().min(1) });
+
+/**
+ * ApiManagementServiceIdentity (apimanagement.json 2024-05-01; ApiManagementCreateServiceWithSystemCertificates,
+ * ApiManagementCreateServiceWithUserAssignedIdentity examples): principal ids are generated when not given.
+ */
+export const ManagedIdentitySchema = z.object({
+  type: z.enum(["SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned", "None"]),
+  principalId: Guid.optional(),
+  tenantId: Guid.optional(),
+  userAssignedIdentities: z.record(z.string().min(1), z.object({ principalId: Guid.optional(), clientId: Guid.optional() })).default({}),
+});
+
+/** HostnameConfiguration (ApiManagementCreateMultiRegionServiceWithCustomHostname, ...WithKeyVault examples). */
+export const HostnameConfigurationSchema = z.object({
+  type: z.enum(["Proxy", "Portal", "Management", "Scm", "DeveloperPortal", "ConfigurationApi"]),
+  hostName: z.string().min(1),
+  keyVaultId: z.string().optional(),
+  identityClientId: z.string().optional(),
+  negotiateClientCertificate: z.boolean().default(false),
+  defaultSslBinding: z.boolean().default(false),
+  certificateSource: z.enum(["Managed", "KeyVault", "Custom", "BuiltIn"]).default("Custom"),
+  certificateStatus: z.enum(["Completed", "Failed", "InProgress"]).optional(),
+  certificate: CertificateInformationSchema.optional(),
+});
+
+/** VirtualNetworkConfiguration (ApiManagementCreateServiceInVnetWithPublicIP example). */
+export const VirtualNetworkConfigurationSchema = z.object({
+  subnetResourceId: z.string().min(1),
+  vnetid: z.string().optional(),
+  subnetname: z.string().optional(),
+});
+
+/** AdditionalLocation (ApiManagementCreateMultiRegionServiceWithCustomHostname, ...InZones examples). */
+export const AdditionalLocationSchema = z.object({
+  location: z.string().min(1),
+  sku: z.object({ name: z.string().min(1), capacity: z.number().int().min(0).default(1) }),
+  zones: Zones,
+  publicIPAddresses: z.array(Ipv4).default([]),
+  privateIPAddresses: z.array(Ipv4).default([]),
+  publicIpAddressId: z.string().optional(),
+  virtualNetworkConfiguration: VirtualNetworkConfigurationSchema.optional(),
+  disableGateway: z.boolean().default(false),
+  platformVersion: z.string().optional(),
+  natGatewayState: z.enum(["Enabled", "Disabled"]).default("Disabled"),
+});
+
 export const ApimServiceSchema = z.object({
   name: Name,
   location: z.string().min(1),
   sku: z.object({ name: z.string().min(1), capacity: z.number().int().min(0).default(1) }),
   platformVersion: z.string().default("stv2"),
   virtualNetworkType: z.enum(["None", "External", "Internal"]).default("None"),
+  virtualNetworkConfiguration: VirtualNetworkConfigurationSchema.optional(),
   publicNetworkAccess: z.enum(["Enabled", "Disabled"]).default("Enabled"),
   publisherEmail: z.string().default("apim-admin@contoso.example"),
   publisherName: z.string().default("Contoso"),
-  tags: z.record(z.string(), z.string()).default({}),
+  notificationSenderEmail: z.string().default("apimgmt-noreply@mail.windowsazure.com"),
+  tags: Tags,
+  identity: ManagedIdentitySchema.optional(),
+  zones: Zones,
+  /** Custom hostnames besides the default `<name>.azure-api.net` Proxy hostname, which is always there. */
+  hostnameConfigurations: z.array(HostnameConfigurationSchema).default([]),
+  /** CA / root certificates uploaded to the service (CertificateConfiguration). */
+  certificates: z.array(z.object({ storeName: z.enum(["CertificateAuthority", "Root"]), certificate: CertificateInformationSchema })).default([]),
+  additionalLocations: z.array(AdditionalLocationSchema).default([]),
+  publicIpAddressId: z.string().optional(),
   privateEndpointConnections: z.array(ExistingConnectionSchema).default([]),
 });
 
@@ -41,6 +102,19 @@ export const VirtualNetworkSchema = z.object({
   location: z.string().min(1),
   addressPrefixes: z.array(Cidr).min(1),
   subnets: z.array(SubnetSchema).default([]),
+  tags: Tags,
+});
+
+/**
+ * A static IP configuration of a private endpoint (PrivateEndpointIPConfiguration; privateEndpoint.json,
+ * PrivateEndpointCreateWithASG / PrivateEndpointCreate examples): the endpoint takes this address instead of the
+ * subnet's next free one, and its NIC shows it as Static.
+ */
+export const PrivateEndpointIpConfigurationSchema = z.object({
+  name: Name,
+  groupId: z.string().min(1).default("Gateway"),
+  memberName: z.string().min(1).default("Gateway"),
+  privateIPAddress: Ipv4,
 });
 
 /** A private endpoint that exists at start; it gets its NIC, IP and (if the target is in the topology) its connection. */
@@ -55,6 +129,9 @@ export const ExistingPrivateEndpointSchema = z.object({
   connectionName: Name.optional(),
   status: ConnectionStatus.optional(),
   description: z.string().optional(),
+  tags: Tags,
+  ipConfigurations: z.array(PrivateEndpointIpConfigurationSchema).max(1).default([]),
+  customNetworkInterfaceName: Name.optional(),
 });
 
 export const ARecordSetSchema = z.object({
@@ -68,10 +145,14 @@ export const VirtualNetworkLinkSchema = z.object({
   name: Name,
   virtualNetworkId: z.string().min(1),
   registrationEnabled: z.boolean().default(false),
+  /** virtualNetworkLinkState (privatedns.json 2024-06-01): InProgress while Azure is still linking. */
+  virtualNetworkLinkState: z.enum(["InProgress", "Completed"]).default("Completed"),
+  tags: Tags,
 });
 
 export const PrivateDnsZoneSchema = z.object({
   name: Name,
+  tags: Tags,
   aRecords: z.array(ARecordSetSchema).default([]),
   virtualNetworkLinks: z.array(VirtualNetworkLinkSchema).default([]),
 });
@@ -105,6 +186,13 @@ export type ApimServiceSeed = z.output<typeof ApimServiceSchema>;
 export type ExistingPrivateEndpointSeed = z.output<typeof ExistingPrivateEndpointSchema>;
 export type PrivateDnsZoneSeed = z.output<typeof PrivateDnsZoneSchema>;
 export type VirtualNetworkSeed = z.output<typeof VirtualNetworkSchema>;
+/** A managed identity as a topology or a PATCH gives it (principal ids optional). */
+export type TopologyIdentity = {
+  readonly type: "SystemAssigned" | "UserAssigned" | "SystemAssigned, UserAssigned" | "None";
+  readonly principalId?: string | undefined;
+  readonly tenantId?: string | undefined;
+  readonly userAssignedIdentities?: Readonly<Record<string, { readonly principalId?: string | undefined; readonly clientId?: string | undefined }>> | undefined;
+};
 
 /** A topology that fails validation; the message lists every problem with its JSON path. */
 export class TopologyError extends Error {

@@ -415,12 +415,23 @@ function write(res: ServerResponse, reply: Reply, options: { close?: boolean } =
   res.end(body);
 }
 
+/**
+ * How a route is reached, as the caller meets it: the host's key level, and the bearer token the app demands.
+ * API routes are `anonymous` to the host (no function key) yet refuse a request without a token (401), so printing
+ * only the host's level would call them all "anonymous".
+ */
+function accessOf(definition: HttpFunctionDefinition): string {
+  const keys = definition.authLevel === "anonymous" ? undefined : `${definition.authLevel} key`;
+  const token = definition.requiresBearerRole === undefined ? undefined : `bearer token, role ${definition.requiresBearerRole}`;
+  return [keys, token].filter((part) => part !== undefined).join(" + ") || "anonymous: no key, no token";
+}
+
 function logFunctionTable(host: HostConsole, baseUrl: string, routePrefix: readonly string[], definitions: readonly FunctionDefinition[]): void {
   const prefix = routePrefix.length === 0 ? "" : `/${routePrefix.join("/")}`;
   const lines = definitions.map((d) => {
     switch (d.kind) {
       case "http":
-        return `  ${d.name}: [${d.methods.join(",")}] ${baseUrl}${prefix}/${d.route} (${d.authLevel})`;
+        return `  ${d.name}: [${d.methods.join(",")}] ${baseUrl}${prefix}/${d.route} (${accessOf(d)})`;
       case "eventGrid":
         return `  ${d.name}: eventGridTrigger ${baseUrl}/runtime/webhooks/eventgrid?functionName=${d.name}`;
       case "timer":

@@ -1,79 +1,68 @@
 /**
- * Stages the Flex Consumption deployment package (`npm run package`, run by azd's prepackage hook): the built
- * bundle and nothing else. azd zips `.artifacts/functionapp` (azure.yaml `dist`) as it is, so dev-only code,
- * TypeScript sources, tests and devDependencies never reach Azure.
+ * Stages the Flex Consumption deployment package (`npm run package`, run by azd's prepackage hook): the esbuild
+ * bundle of the app (infra/scripts/bundle-function-app.ts), host.json and a package.json written for the host, and
+ * nothing else. azd zips `.artifacts/functionapp` (azure.yaml `dist`) as it is, so TypeScript sources, tests, dev
+ * tooling, the operator CLI and every node_modules folder stay out: the bundle carries the code it runs.
  */
-import { spawnSync } from "node:child_process";
-import { access, cp, mkdir, readFile, rm } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { BUNDLE_MAIN, bundleFunctionApp, type BundleResult } from "./bundle-function-app.ts";
 
-/** What the package holds besides production node_modules: the build output and what the host reads at start. */
-export const BUNDLE_ENTRIES: readonly string[] = ["dist", "host.json", "package.json", "package-lock.json", ".funcignore"];
-
-/**
- * Built code that is not part of the Function App: the operator CLI (src/cli) is compiled with the app but runs on
- * operators' machines, and it needs devDependencies (commander, yaml) that the package does not carry.
- */
-export const BUNDLE_EXCLUDES: readonly string[] = [path.join("dist", "cli")];
+/** Files copied from the project root as they are: what the host reads at start, and the deployment's ignore file. */
+export const COPIED_ENTRIES: readonly string[] = ["host.json", ".funcignore"];
 
 /** Where the package is staged, relative to the project root; azure.yaml's `dist` names the same folder. */
 export const STAGING_DIR = path.join(".artifacts", "functionapp");
 
 export interface StageFunctionAppOptions {
-  /** Folder holding package.json, host.json and the built dist/. */
+  /** Folder holding package.json, host.json and src/. */
   readonly projectRoot: string;
   /** Folder to (re)create with the package contents. */
   readonly outDir: string;
-  /** Run `npm ci --omit=dev` in outDir; off in tests, which have no registry. */
-  readonly installProductionDependencies: boolean;
 }
 
-/** Recreates outDir with the bundle entries and, optionally, production dependencies; throws if the build is missing. */
-export async function stageFunctionApp(options: StageFunctionAppOptions): Promise<void> {
+interface ProjectManifest {
+  readonly name?: string;
+  readonly version?: string;
+  readonly description?: string;
+  readonly license?: string;
+  readonly engines?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The staged package.json: what the Functions worker reads (`main`, and `type` to import it as an ES module) and
+ * what identifies the build; no dependencies, since the bundle has none left to install.
+ */
+export function packageManifest(project: ProjectManifest): Record<string, unknown> {
+  return {
+    name: project.name,
+    version: project.version,
+    description: project.description,
+    license: project.license,
+    private: true,
+    type: "module",
+    main: BUNDLE_MAIN,
+    engines: project.engines,
+  };
+}
+
+/** Recreates outDir with the bundle, host.json and the host's package.json; returns the bundle's metafile and sizes. */
+export async function stageFunctionApp(options: StageFunctionAppOptions): Promise<BundleResult> {
   const { projectRoot, outDir } = options;
-  await assertBuilt(projectRoot);
+  const project = JSON.parse(await readFile(path.join(projectRoot, "package.json"), "utf8")) as ProjectManifest;
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
-  for (const entry of BUNDLE_ENTRIES) {
-    await cp(path.join(projectRoot, entry), path.join(outDir, entry), {
-      recursive: true,
-      filter: (source) => !BUNDLE_EXCLUDES.some((excluded) => isWithin(source, path.join(projectRoot, excluded))),
-    });
-  }
-  if (options.installProductionDependencies) installProductionDependencies(outDir);
-}
-
-function isWithin(candidate: string, folder: string): boolean {
-  const relative = path.relative(folder, candidate);
-  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
-}
-
-async function assertBuilt(projectRoot: string): Promise<void> {
-  const manifest = JSON.parse(await readFile(path.join(projectRoot, "package.json"), "utf8")) as { main?: unknown };
-  if (typeof manifest.main !== "string") throw new Error("package.json has no \"main\": the Functions host cannot find the app");
-  const required = [manifest.main, ...BUNDLE_ENTRIES];
-  for (const entry of required) {
-    try {
-      await access(path.join(projectRoot, entry));
-    } catch {
-      throw new Error(`cannot stage the function app: ${entry} is missing (run npm run build first)`);
-    }
-  }
-}
-
-function installProductionDependencies(outDir: string): void {
-  const result = spawnSync("npm", ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"], {
-    cwd: outDir,
-    stdio: "inherit",
-    shell: process.platform === "win32",
-  });
-  if (result.status !== 0) throw new Error(`npm ci --omit=dev failed in ${outDir} (exit ${result.status ?? "signal"})`);
+  const bundle = await bundleFunctionApp({ projectRoot, outDir });
+  for (const entry of COPIED_ENTRIES) await cp(path.join(projectRoot, entry), path.join(outDir, entry));
+  await writeFile(path.join(outDir, "package.json"), `${JSON.stringify(packageManifest(project), null, 2)}\n`);
+  return bundle;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
   const outDir = path.join(projectRoot, STAGING_DIR);
-  await stageFunctionApp({ projectRoot, outDir, installProductionDependencies: true });
-  console.log(`Function app package staged in ${path.relative(projectRoot, outDir)}`);
+  const bundle = await stageFunctionApp({ projectRoot, outDir });
+  const megabytes = bundle.outputs.reduce((sum, output) => sum + output.bytes, 0) / 1_000_000;
+  console.log(`Function app package staged in ${path.relative(projectRoot, outDir)} (${megabytes.toFixed(1)} MB, ${bundle.outputs.length} files)`);
 }

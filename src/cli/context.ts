@@ -7,7 +7,7 @@ import { createInterface } from "node:readline/promises";
 import { EXIT, describeFailure, type ExitCode } from "./exit-codes.ts";
 import { LOCAL_OPERATOR, type CliIdentity } from "./identity.ts";
 import { createCliServices, type CliServices } from "./services.ts";
-import { resolveTarget, type Target, type TargetFlags, type TargetNeeds } from "./target.ts";
+import { requireLocalStackRunning, resolveTarget, type Target, type TargetFlags, type TargetNeeds } from "./target.ts";
 import { createTerminal, type OutputStream, type Terminal } from "./terminal.ts";
 
 /** The process's streams and environment; injectable so the CLI can be driven in-process too. */
@@ -37,9 +37,10 @@ export async function runCommand(
   needs: TargetNeeds,
   action: (context: CommandContext) => Promise<ExitCode | void>,
 ): Promise<ExitCode> {
-  const terminal = createTerminal(io.stdout, io.stderr, io.env);
+  const terminal = createTerminal(io.stdout, io.stderr, io.env, { wide: flags.wide });
   return guarded(io, terminal, async () => {
     const target = resolveTarget(flags, io.env, needs, io.cwd);
+    await requireLocalStackRunning(target);
     const services = createCliServices(target);
     for (const line of bannerLines(target)) terminal.info(terminal.errStyle.dim(line));
     // The emulator's fixed token names nobody: whoever uses it is the local operator. Otherwise the ARM token says.

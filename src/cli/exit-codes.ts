@@ -24,7 +24,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  findings at or above --fail-on (audit run, report show)
   2  usage error: unknown command or option, invalid file, settings or input, or the
-     request cannot be done as given (not found, not Pending, stale ETag)
+     request cannot be done as given (not found, not Pending, stale ETag), or no
+     local stack is running (--local)
   3  authentication or authorization failure (sign in with az login; check roles)
   4  Azure Resource Manager or Table Storage unreachable or failing (retry later)`;
 

@@ -4,7 +4,7 @@
  * Every command's --help ends with examples and the exit codes.
  */
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { registerAuditCommands } from "./commands/audit.ts";
 import { registerConnectionCommands } from "./commands/connections.ts";
 import { registerRuleCommands } from "./commands/rules.ts";
@@ -25,6 +25,19 @@ export interface CommandHost {
 /** Adds the examples and the exit codes to a command's --help. */
 export function withExamples(command: Command, examples: readonly string[]): Command {
   return command.addHelpText("after", `\nExamples:\n${examples.map((e) => `  $ ${e}`).join("\n")}\n\n${EXIT_CODES_HELP}\n`);
+}
+
+/**
+ * An option whose value is one of `choices`, matched case-insensitively (`--status pending` means Pending) and
+ * passed on in its canonical spelling. --help still lists the choices; anything else is commander's usual
+ * "argument 'x' is invalid. Allowed choices are ..." (exit 2).
+ */
+export function choiceOption<const C extends string>(flags: string, description: string, choices: readonly C[]): Option {
+  return new Option(flags, description).choices(choices).argParser((value: string): C => {
+    const match = choices.find((choice) => choice.toLowerCase() === value.trim().toLowerCase());
+    if (match === undefined) throw new InvalidArgumentError(`Allowed choices are ${choices.join(", ")}.`);
+    return match;
+  });
 }
 
 /** Collects a repeatable, comma-separable option into one list. */
@@ -65,7 +78,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: ExitCode) => void): 
     .option("--tables-endpoint <url>", "the Table Storage endpoint, instead of --storage-account")
     .option("--table-prefix <prefix>", "table name prefix (default: portcullis)")
     .option("--dns-zone <resource-id>", "private DNS zone to check in audits (repeatable)", collect)
-    .addOption(new Option("--mode <mode>", "enforce writes decisions to Azure; dry-run records only (default: PORTCULLIS_MODE, else dry-run)").choices(["enforce", "dry-run"]))
+    .addOption(choiceOption("--mode <mode>", "enforce writes decisions to Azure; dry-run records only (default: PORTCULLIS_MODE, else dry-run)", ["enforce", "dry-run"]))
+    .optionsGroup("Output options:")
+    .option("--wide", "never cut table columns to the terminal's width (full IDs); piped output and --json are never cut")
     .addHelpText(
       "after",
       `

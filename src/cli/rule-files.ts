@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml";
+import { lintRules } from "../domain/rules/lint.ts";
 import { ruleDraftSchema, type RuleDraft } from "../domain/rules/schema.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
@@ -29,6 +30,8 @@ export interface RuleFile {
   readonly problems: readonly FileProblem[];
   /** The drafts in file order (defaults applied); empty when there are problems. */
   readonly drafts: readonly RuleDraft[];
+  /** Valid but risky rules (src/domain/rules/lint.ts), at the line of the condition concerned; only for valid files. */
+  readonly warnings: readonly FileProblem[];
 }
 
 type PathKey = string | number;
@@ -46,6 +49,22 @@ export function readRuleFile(path: string, expected: RuleFileShape | "either"): 
 
 /** Parses rule file text; pure (no I/O), so the positions can be tested on strings. */
 export function parseRuleFile(path: string, text: string, expected: RuleFileShape | "either"): RuleFile {
+  const { file, locate, base } = parseAndValidate(path, text, expected);
+  if (file.drafts.length === 0) return file;
+  const itemPath = (index: number): PathKey[] => (file.shape === "rule" ? [] : [...base, index]);
+  const indexOf = new Map(file.drafts.map((d, i) => [d.id, i]));
+  const warnings = lintRules(file.drafts).map((w) => {
+    const keys: PathKey[] = [...itemPath(indexOf.get(w.ruleId) ?? 0), ...w.field.split(".")];
+    return { location: locate(keys, true), path: dotted(keys), message: w.message };
+  });
+  return { ...file, warnings };
+}
+
+type Locate = (keys: readonly PathKey[], atKey?: boolean) => SourceLocation | undefined;
+
+function parseAndValidate(path: string, text: string, expected: RuleFileShape | "either"): { file: RuleFile; locate: Locate; base: PathKey[] } {
+  const noLocation: Locate = () => undefined;
+  const done = (file: Omit<RuleFile, "warnings">, locate: Locate = noLocation, base: PathKey[] = []) => ({ file: { ...file, warnings: [] }, locate, base });
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const syntaxProblems: FileProblem[] = [...document.errors, ...document.warnings].map((e) => ({
@@ -54,17 +73,17 @@ export function parseRuleFile(path: string, text: string, expected: RuleFileShap
     message: firstLine(e.message).replace(/ at line \d+, column \d+:?$/, ""),
   }));
   const shapeOf = (value: unknown): RuleFileShape => (Array.isArray(value) || (isRecord(value) && "rules" in value) ? "rule-set" : "rule");
-  if (document.errors.length > 0) return { path, shape: expected === "either" ? "rule" : expected, problems: syntaxProblems, drafts: [] };
+  if (document.errors.length > 0) return done({ path, shape: expected === "either" ? "rule" : expected, problems: syntaxProblems, drafts: [] });
   const value: unknown = document.toJS();
   const shape = expected === "either" ? shapeOf(value) : expected;
   const locate = (keys: readonly PathKey[], atKey = false) => locationOf(document, lineCounter, keys, atKey);
 
   if (shape === "rule") {
     if (!isRecord(value)) {
-      return { path, shape, problems: [...syntaxProblems, { location: locate([]), path: "", message: "expected one rule: a mapping with id, priority, action, reason, ..." }], drafts: [] };
+      return done({ path, shape, problems: [...syntaxProblems, { location: locate([]), path: "", message: "expected one rule: a mapping with id, priority, action, reason, ..." }], drafts: [] });
     }
     const { problems, drafts } = validateDrafts([value], [], locate, false);
-    return { path, shape, problems: byPosition([...syntaxProblems, ...problems]), drafts: problems.length === 0 && syntaxProblems.length === 0 ? drafts : [] };
+    return done({ path, shape, problems: byPosition([...syntaxProblems, ...problems]), drafts: problems.length === 0 && syntaxProblems.length === 0 ? drafts : [] }, locate);
   }
 
   let items: unknown[];
@@ -80,16 +99,16 @@ export function parseRuleFile(path: string, text: string, expected: RuleFileShap
       envelope.push({ location: locate([key], true), path: key, message: `unknown top-level field "${key}"; a rule set file holds only "rules"` });
     }
   } else {
-    return {
+    return done({
       path,
       shape,
       problems: [...syntaxProblems, { location: locate(isRecord(value) && "rules" in value ? ["rules"] : []), path: isRecord(value) && "rules" in value ? "rules" : "", message: "expected a rule set: a list of rules, or a mapping with a \"rules\" list" }],
       drafts: [],
-    };
+    });
   }
   const { problems, drafts } = validateDrafts(items, base, locate, true);
   const all = byPosition([...syntaxProblems, ...envelope, ...problems]);
-  return { path, shape, problems: all, drafts: all.length === 0 ? drafts : [] };
+  return done({ path, shape, problems: all, drafts: all.length === 0 ? drafts : [] }, locate, base);
 }
 
 /** Parses each item with the rule schema and checks ids are unique; collects every problem. */
@@ -144,7 +163,7 @@ function validFieldsHint(message: string): string {
  * The source position of the node at `keys`, or of its deepest existing ancestor (a missing field is reported
  * at the mapping that lacks it). `atKey` points at a mapping key rather than its value (unknown fields).
  */
-function locationOf(document: Document, lineCounter: LineCounter, keys: readonly PathKey[], atKey: boolean): SourceLocation | undefined {
+export function locationOf(document: Document, lineCounter: LineCounter, keys: readonly PathKey[], atKey: boolean): SourceLocation | undefined {
   let node: unknown = document.contents;
   let offset = rangeStart(node);
   for (const [i, key] of keys.entries()) {

@@ -12,6 +12,7 @@ import type { RuleStore } from "../ports/rule-store.ts";
 import type { AuditStore } from "../ports/audit-store.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { AuditEstateDependencies } from "../workflows/audit-estate.ts";
+import type { AuditReportSources } from "../workflows/audit-report.ts";
 import type { EngineDeps, EngineLogger } from "../workflows/engine-deps.ts";
 import { resolveAzureIdentity, type CliIdentity } from "./identity.ts";
 import type { Target } from "./target.ts";
@@ -34,6 +35,8 @@ export interface CliServices {
   /** The compliance audit's dependencies (its tables ensured), as the timer uses them. */
   auditDeps(warn: (message: string) => void): Promise<AuditEstateDependencies>;
   auditStore(): Promise<AuditStore>;
+  /** Where stored reports are read from: the audit's rows and the decision log (no table is created). */
+  reportSources(): Promise<AuditReportSources>;
 }
 
 /**
@@ -79,5 +82,9 @@ export function createCliServices(target: Target): CliServices {
     },
     auditDeps: async (warn) => (await root()).auditDeps(warn),
     auditStore: async () => (await root()).auditStore(),
+    reportSources: async () => {
+      const composition = await root();
+      return { auditStore: composition.auditStore(), decisionLog: composition.decisionLog() };
+    },
   };
 }

@@ -12,12 +12,14 @@
  * the managed scope. A missing or invalid setting is a usage error naming the flag, variable and config key.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { settingsSchema, type Settings } from "../config.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
+import { formatProblem, locationOf, type FileProblem } from "./rule-files.ts";
 
 /** The global flags that choose and shape the target (commander's parsed values). */
 export interface TargetFlags {
@@ -31,6 +33,8 @@ export interface TargetFlags {
   readonly tablePrefix?: string | undefined;
   readonly dnsZone?: readonly string[] | undefined;
   readonly mode?: string | undefined;
+  /** Output option carried with the global flags: tables are not cut to the terminal's width. */
+  readonly wide?: boolean | undefined;
 }
 
 /** What a command needs besides storage: the managed scope (instances and/or subscriptions) for reading ARM. */
@@ -41,12 +45,14 @@ export interface TargetNeeds {
 export interface Target {
   readonly kind: "azure" | "local";
   readonly settings: Settings;
+  /** Local targets: the stack file and the process that wrote it, for the liveness check. */
+  readonly stack?: { readonly file: string; readonly pid: number | undefined } | undefined;
   /** Where the settings came from, for the banner: the stack file (local), or e.g. "config portcullis.config.yaml + environment". */
   readonly source: string;
 }
 
 /** The local stack file `npm start` writes; only `settings` is read here. */
-const stackFileSchema = z.looseObject({ settings: z.record(z.string(), z.string()) });
+const stackFileSchema = z.looseObject({ settings: z.record(z.string(), z.string()), pid: z.int().positive().optional() });
 
 const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v.join(",") : v));
 
@@ -81,15 +87,35 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
   const flagSettings = settingsFromFlags(flags);
   if (flags.local) {
     const stackFile = findStackFile(flags.stackFile ?? env["PORTCULLIS_STACK_FILE"], cwd);
-    const stack = readStackFile(stackFile);
-    return { kind: "local", ...parseCliSettings({ ...stack, ...flagSettings }, needs, "local"), source: stackFile };
+    const { settings: stack, pid } = readStackFile(stackFile);
+    return { kind: "local", ...parseCliSettings({ ...stack, ...flagSettings }, needs, "local", originsOf(flagSettings, flags)), source: stackFile, stack: { file: stackFile, pid } };
   }
   const configFile = findConfigFile(flags.config, cwd);
   const fromFile = configFile ? readConfigFile(configFile) : {};
   const fromEnv = Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith("PORTCULLIS_")));
   const sources = [configFile ? `config ${configFile}` : undefined, Object.keys(fromEnv).length > 0 ? "environment" : undefined, Object.keys(flagSettings).length > 0 ? "flags" : undefined];
   const source = sources.filter((s) => s !== undefined).join(" + ") || "defaults";
-  return { kind: "azure", ...parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure"), source };
+  const origins = { ...Object.fromEntries(Object.keys(fromFile).map((name) => [name, `${name} in ${configFile}`])), ...Object.fromEntries(Object.keys(fromEnv).map((name) => [name, name])), ...originsOf(flagSettings, flags) };
+  return { kind: "azure", ...parseCliSettings({ ...fromFile, ...fromEnv, ...flagSettings }, needs, "azure", origins), source };
+}
+
+/** The flag that sets each setting, so a bad value is reported under the name the user typed. */
+const FLAG_OF_SETTING: Readonly<Record<string, (flags: TargetFlags) => string>> = {
+  PORTCULLIS_MANAGED_SUBSCRIPTIONS: () => "--subscription",
+  PORTCULLIS_MANAGED_INSTANCES: () => "--apim",
+  PORTCULLIS_DNS_ZONE_IDS: () => "--dns-zone",
+  PORTCULLIS_TABLES_ENDPOINT: (flags) => (flags.storageAccount !== undefined ? "--storage-account" : "--tables-endpoint"),
+  PORTCULLIS_TABLE_PREFIX: () => "--table-prefix",
+  PORTCULLIS_MODE: () => "--mode",
+};
+
+function originsOf(flagSettings: Readonly<Record<string, string>>, flags: TargetFlags): Record<string, string> {
+  const origins: Record<string, string> = {};
+  for (const name of Object.keys(flagSettings)) {
+    const flag = FLAG_OF_SETTING[name];
+    if (flag !== undefined) origins[name] = flag(flags);
+  }
+  return origins;
 }
 
 function settingsFromFlags(flags: TargetFlags): Record<string, string> {
@@ -116,14 +142,14 @@ function findStackFile(given: string | undefined, cwd: string): string {
   if (found === undefined) {
     throw new CliError(
       EXIT.usage,
-      `--local: no local stack file at ${[...new Set(candidates)].join(" or ")}.\nStart the local stack with \`npm start\` in another terminal (it writes .local/stack.json), or pass --stack-file.`,
+      `no local stack is running: start it with npm start (in another terminal; it writes .local/stack.json). No stack file at ${[...new Set(candidates)].join(" or ")}; or pass --stack-file.`,
     );
   }
   return found;
 }
 
 /** The stack's settings; relative *_FILE paths are taken relative to the project root (the folder holding .local/). */
-function readStackFile(path: string): Record<string, string> {
+function readStackFile(path: string): { settings: Record<string, string>; pid: number | undefined } {
   let parsed: z.output<typeof stackFileSchema>;
   try {
     parsed = stackFileSchema.parse(JSON.parse(readFileSync(path, "utf8")));
@@ -131,9 +157,69 @@ function readStackFile(path: string): Record<string, string> {
     throw new CliError(EXIT.usage, `${path} is not a local stack file (expected {"settings": {...}}): ${(error as Error).message.split("\n")[0]}`);
   }
   const root = dirname(path).endsWith(".local") ? dirname(dirname(path)) : dirname(path);
-  return Object.fromEntries(
+  const settings = Object.fromEntries(
     Object.entries(parsed.settings).map(([name, value]) => [name, name.endsWith("_FILE") && value !== "" && !isAbsolute(value) ? resolve(root, value) : value]),
   );
+  return { settings, pid: parsed.pid };
+}
+
+/** How long the liveness check waits for a local server to accept a connection: a stale file must fail fast. */
+const LOCAL_PROBE_TIMEOUT_MS = 1_500;
+
+/** True when something accepts a TCP connection at the URL's host and port within the timeout. */
+function accepts(url: string): Promise<boolean> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return Promise.resolve(false);
+  }
+  const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
+  const host = parsed.hostname.replace(/^\[|\]$/g, "");
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    const finish = (alive: boolean) => {
+      socket.destroy();
+      done(alive);
+    };
+    socket.setTimeout(LOCAL_PROBE_TIMEOUT_MS, () => finish(false));
+    socket.once("connect", () => finish(true));
+    socket.once("error", () => finish(false));
+  });
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A local target's stack must be running before anything is asked of it: otherwise the SDKs retry a refused
+ * connection for about a minute and end with "try again later". The process that wrote the file must exist and the
+ * ARM emulator and Table Storage must accept connections; checked in parallel, so a stale file fails in under 2 s.
+ */
+export async function requireLocalStackRunning(target: Target): Promise<void> {
+  if (target.kind !== "local" || target.stack === undefined) return;
+  const { file, pid } = target.stack;
+  const tables = target.settings.PORTCULLIS_TABLES_ENDPOINT ?? tableEndpointIn(target.settings.PORTCULLIS_TABLES_CONNECTION_STRING);
+  const endpoints = [
+    { what: "the ARM emulator", url: target.settings.PORTCULLIS_ARM_ENDPOINT },
+    ...(tables !== undefined ? [{ what: "Table Storage", url: tables }] : []),
+  ];
+  const writerGone = pid !== undefined && !processExists(pid);
+  const dead = writerGone ? endpoints : (await Promise.all(endpoints.map(async (e) => ((await accepts(e.url)) ? undefined : e)))).filter((e) => e !== undefined);
+  if (!writerGone && dead.length === 0) return;
+  const why = writerGone ? `the process that wrote it (pid ${pid}) has exited` : `${dead.map((e) => `${e.what} at ${e.url}`).join(" and ")} did not answer`;
+  throw new CliError(EXIT.usage, `no local stack is running: start it with npm start (${file} is stale: ${why}).`);
+}
+
+function tableEndpointIn(connectionString: string | undefined): string | undefined {
+  return connectionString === undefined ? undefined : /TableEndpoint=([^;]+)/i.exec(connectionString)?.[1];
 }
 
 function findConfigFile(given: string | undefined, cwd: string): string | undefined {
@@ -147,18 +233,14 @@ function findConfigFile(given: string | undefined, cwd: string): string | undefi
 
 /** Reads a config file (JSON or YAML) into PORTCULLIS_* settings; relative *_FILE paths are relative to the file. */
 function readConfigFile(path: string): Record<string, string> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(readFileSync(path, "utf8"));
+    text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new CliError(EXIT.usage, `${path}: ${(error as Error).message.split("\n")[0]}`);
+    throw new CliError(EXIT.usage, `--config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  const result = configFileSchema.safeParse(raw ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `  - ${i.path.join(".") || "(file)"}: ${i.message}`);
-    throw new CliError(EXIT.usage, `${path} has ${problems.length} problem(s):\n${problems.join("\n")}`);
-  }
-  const config = result.data;
+  const config = parseConfigText(path, text);
+
   const settings: Record<string, string> = {};
   for (const [name, value] of Object.entries(config.settings ?? {})) {
     const text = Array.isArray(value) ? value.join(",") : String(value);
@@ -174,6 +256,43 @@ function readConfigFile(path: string): Record<string, string> {
   return settings;
 }
 
+const CONFIG_KEYS = Object.keys(configFileSchema.shape);
+
+/**
+ * Parses config file text with the config schema, reporting every problem as `file:line:column  key: message`
+ * (as rule files do), and an unknown key with the valid ones. Pure, so positions can be tested on strings.
+ */
+export function parseConfigText(path: string, text: string): z.output<typeof configFileSchema> {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, uniqueKeys: true });
+  const problems: FileProblem[] = document.errors.map((e) => ({
+    location: e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : undefined,
+    path: "",
+    message: (e.message.split("\n")[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ""),
+  }));
+  if (problems.length === 0) {
+    const result = configFileSchema.safeParse(document.toJS() ?? {});
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      const keys = issue.path.map((k) => (typeof k === "symbol" ? String(k) : k));
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) {
+          const valid = keys.length === 0 ? `valid keys are ${CONFIG_KEYS.join(", ")}` : "settings keys are PORTCULLIS_* app settings";
+          problems.push({ location: locationOf(document, lineCounter, [...keys, key], true), path: [...keys, key].join("."), message: `unknown key "${key}"; ${valid}` });
+        }
+        continue;
+      }
+      // A bad settings key is reported at the key, a bad value at the value.
+      const badKey = issue.code === "invalid_key";
+      const message = badKey ? `"${String(keys.at(-1))}" is not a setting: settings keys are PORTCULLIS_* app settings in capitals, e.g. PORTCULLIS_MODE` : issue.message;
+      problems.push({ location: locationOf(document, lineCounter, keys, badKey), path: keys.join(".") || "(file)", message });
+    }
+    problems.sort((a, b) => (a.location?.line ?? Infinity) - (b.location?.line ?? Infinity) || (a.location?.column ?? 0) - (b.location?.column ?? 0));
+  }
+  const lines = problems.map((p) => `  ${formatProblem(path, p)}`);
+  throw new CliError(EXIT.usage, `${path} has ${problems.length} problem(s):\n${lines.join("\n")}`);
+}
+
 /** How a user gives each setting a command may need, for the "missing" message. */
 const HOW_TO_SET = {
   scope: "--subscription ID / --apim RESOURCE-ID, PORTCULLIS_MANAGED_SUBSCRIPTIONS / PORTCULLIS_MANAGED_INSTANCES, or subscriptions / instances in portcullis.config.yaml",
@@ -181,7 +300,13 @@ const HOW_TO_SET = {
 };
 
 /** Parses settings with the app's schema, then checks that storage (and, when needed, the managed scope) is set. */
-export function parseCliSettings(raw: Readonly<Record<string, string | undefined>>, needs: TargetNeeds, kind: Target["kind"]): Pick<Target, "settings"> {
+export function parseCliSettings(
+  raw: Readonly<Record<string, string | undefined>>,
+  needs: TargetNeeds,
+  kind: Target["kind"],
+  /** Where each setting came from when not the variable itself: `--subscription`, `subscriptions in FILE`. */
+  origins: Readonly<Record<string, string>> = {},
+): Pick<Target, "settings"> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) if (value !== undefined && value.trim() !== "") env[name] = value;
   for (const [name, value] of Object.entries(INERT_API_SETTINGS)) env[name] ??= value;
@@ -191,7 +316,7 @@ export function parseCliSettings(raw: Readonly<Record<string, string | undefined
     : result.error.issues.map((issue) => {
         const name = issue.path.length > 0 ? String(issue.path[0]) : "(settings)";
         const value = env[name];
-        return `${name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
+        return `${origins[name] ?? name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
       });
   if (needs.scope && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
     problems.push(`which instances to read is not set: give ${HOW_TO_SET.scope}`);

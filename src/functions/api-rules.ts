@@ -6,13 +6,17 @@
  */
 import { z } from "zod";
 import { PortcullisError } from "../domain/errors.ts";
-import { ruleDraftSchema } from "../domain/rules/schema.ts";
+import { ruleDraftSchema, ruleSchema } from "../domain/rules/schema.ts";
 import type { Principal } from "../http/auth.ts";
 import { ProblemError } from "../http/problem.ts";
 import type { ApiRoute } from "../http/route.ts";
 import { ruleIdSegment } from "../http/segments.ts";
 import { apiRoute, requireTicketPattern, type ApiServices } from "./api-runtime.ts";
+import { ruleWarningsSchema, ruleWarningsView } from "./api-rule-warnings.ts";
 import { ruleHistorySchema, ruleResponseSchema, ruleSetSchema, ruleSetView, ticketSchema } from "./api-views.ts";
+
+/** What a PUT answers: the stored rule, plus the warnings about it (valid, but it approves too much). */
+const ruleWrittenSchema = z.object({ ...ruleSchema.shape, warnings: ruleWarningsSchema }).meta({ description: "The stored rule, with `warnings` about it." });
 
 const TICKET_HEADER = "portcullis-ticket";
 const ruleParams = z.strictObject({ ruleId: ruleIdSegment });
@@ -104,8 +108,8 @@ export const putRule = apiRoute({
     }
   },
   responses: {
-    200: { description: "Updated.", schema: ruleResponseSchema, headers: { etag: "The new ETag." } },
-    201: { description: "Created.", schema: ruleResponseSchema, headers: { etag: "The new ETag.", location: "/api/rules/{ruleId}" } },
+    200: { description: "Updated. `warnings` says if the rule approves too much.", schema: ruleWrittenSchema, headers: { etag: "The new ETag." } },
+    201: { description: "Created. `warnings` says if the rule approves too much.", schema: ruleWrittenSchema, headers: { etag: "The new ETag.", location: "/api/rules/{ruleId}" } },
     412: { description: "Create: the rule exists. Update: the ETag is stale (or the rule was deleted)." },
     428: { description: "Neither If-None-Match: * nor If-Match was sent." },
   },
@@ -118,7 +122,7 @@ export const putRule = apiRoute({
       ticket: headers[TICKET_HEADER],
     });
     const locationHeader: Record<string, string> = creating ? { location: ruleLocation(params.ruleId) } : {};
-    return { status: creating ? 201 : 200, headers: { etag: written.etag, ...locationHeader }, body: written.rule };
+    return { status: creating ? 201 : 200, headers: { etag: written.etag, ...locationHeader }, body: { ...written.rule, warnings: ruleWarningsView([written.rule]) } };
   },
 });
 

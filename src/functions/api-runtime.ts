@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Composition } from "../composition.ts";
 import type { Settings } from "../config.ts";
 import type { AuditStore } from "../ports/audit-store.ts";
+import type { AuditReportSources } from "../workflows/audit-report.ts";
 import type { AuditEstateDependencies } from "../workflows/audit-estate.ts";
 import { systemClock } from "../ports/clock.ts";
 import type { OperationStore } from "../ports/operation-store.ts";
@@ -26,8 +27,10 @@ export interface ApiServices {
   newOperationId(): string;
   /** The compliance audit's dependencies (POST /audits), warning through `warn`. */
   auditDeps(warn: (message: string) => void): Promise<AuditEstateDependencies>;
-  /** Where audit runs are stored (GET /reports/...). */
+  /** Where audit runs are stored (suppressions). */
   auditStore(): AuditStore;
+  /** Where reports are read from (GET /reports/...): the audit's rows and the decision log. */
+  reportSources(): AuditReportSources;
   /** The app settings the audit's options come from. */
   readonly settings: Settings;
 }
@@ -54,6 +57,7 @@ async function buildRuntime(composition: Composition): Promise<ApiRuntime<ApiSer
       newOperationId: () => randomUUID(),
       auditDeps: (warn) => composition.auditDeps(warn),
       auditStore: () => composition.auditStore(),
+      reportSources: () => ({ auditStore: composition.auditStore(), decisionLog: composition.decisionLog() }),
       settings: s,
     },
   };

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { FINDING_STATUSES, SEVERITIES } from "../domain/audit/findings.ts";
 import { FINDING_ID_PATTERN, MAX_SUPPRESSION_DAYS, suppressionExpiryProblem, type SuppressionEntry } from "../domain/audit/suppressions.ts";
+import { refuseUnsafeText } from "../domain/text-safety.ts";
 import { ProblemError, problemResponse } from "../http/problem.ts";
 import type { ApiRoute } from "../http/route.ts";
 import { systemClock } from "../ports/clock.ts";
@@ -16,7 +17,6 @@ import { apiRoute, requireTicketPattern, type ApiServices } from "./api-runtime.
 import { ticketSchema } from "./api-views.ts";
 
 const TICKET_HEADER = "portcullis-ticket";
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 const timestamp = z.iso.datetime({ offset: true });
 
 const findingParams = z.strictObject({
@@ -36,17 +36,17 @@ export const suppressionBodySchema = z
   .strictObject({
     reason: z
       .string()
+      .superRefine(refuseUnsafeText("a reason"))
       .trim()
       .min(1, "a reason is required")
       .max(2000, "a reason has at most 2000 characters")
-      .regex(NO_CONTROL_CHARACTERS, "a reason cannot contain control characters")
       .meta({ description: "Why the risk is accepted for now." }),
     owner: z
       .string()
+      .superRefine(refuseUnsafeText("an owner"))
       .trim()
       .min(1, "an owner is required")
       .max(200, "an owner has at most 200 characters")
-      .regex(NO_CONTROL_CHARACTERS, "an owner cannot contain control characters")
       .meta({ description: "Who answers for the risk while it is suppressed (a person or team, e.g. an e-mail address)." }),
     expiresAt: timestamp.meta({
       description: `When the suppression ends and the finding reopens: an ISO 8601 timestamp with a time zone, in the future and at most ${MAX_SUPPRESSION_DAYS} days ahead.`,
@@ -74,6 +74,10 @@ export const suppressionEntrySchema = z
         instanceId: z.string().optional(),
         message: z.string(),
         status: z.enum(FINDING_STATUSES).meta({ description: "The finding's status in runId; a suppression change shows from the next run." }),
+        notEvaluated: z
+          .object({ reason: z.string() })
+          .optional()
+          .meta({ description: "Set when runId could not evaluate the finding (e.g. its DNS zone was not examined): carried from the run before, neither confirmed nor fixed." }),
         runId: z.string(),
       })
       .optional()

@@ -12,8 +12,8 @@ import type { RuleSetSnapshot } from "../domain/rules/rule-set.ts";
 import { MAX_REASON_LENGTH, ruleDraftSchema, ruleSchema } from "../domain/rules/schema.ts";
 import type { WhatIfReport } from "../workflows/what-if-rules.ts";
 import { problemSchema } from "../http/problem.ts";
+import { refuseUnsafeText } from "../domain/text-safety.ts";
 
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 const timestamp = z.iso.datetime({ offset: true });
 const connectionStatus = z.enum(["Pending", "Approved", "Rejected"]);
 const recordedStatus = z.enum(["Pending", "Approved", "Rejected", "Deleted"]);
@@ -23,9 +23,9 @@ const recordedStatus = z.enum(["Pending", "Approved", "Rejected", "Deleted"]);
 /** A change ticket reference; the deployment's PORTCULLIS_TICKET_PATTERN is checked on top of this. */
 export const ticketSchema = z
   .string()
+  .superRefine(refuseUnsafeText("a ticket reference"))
   .min(1, "a ticket reference is required")
   .max(128, "a ticket reference has at most 128 characters")
-  .regex(NO_CONTROL_CHARACTERS, "a ticket reference cannot contain control characters")
   .meta({ description: "Change ticket reference; must match the deployment's ticket pattern (default: CHG|RITM|INC + 7 digits, or a Jira key such as OPS-123)." });
 
 /** Body of approve / reject / revoke. */
@@ -34,16 +34,16 @@ export const manualDecisionBodySchema = z
     ticket: ticketSchema,
     reason: z
       .string()
+      .superRefine(refuseUnsafeText("a reason"))
       .trim()
       .min(1, "a reason is required")
       .max(MAX_REASON_LENGTH, `a reason has at most ${MAX_REASON_LENGTH} characters`)
-      .regex(NO_CONTROL_CHARACTERS, "a reason cannot contain control characters")
-      .meta({ description: "Why; written into the connection's description and the decision log." }),
+      .meta({ description: "Why; written into the connection's description and the decision log. No control, bidi or zero-width characters." }),
     requestedBy: z
       .string()
+      .superRefine(refuseUnsafeText("requestedBy"))
       .min(1)
       .max(256)
-      .regex(NO_CONTROL_CHARACTERS, "requestedBy cannot contain control characters")
       .optional()
       .meta({ description: "Who asked for it according to the ticket (recorded as the claimed requester, never as the actor)." }),
   })
@@ -143,6 +143,9 @@ const decidedBySchema = z.union([
   z.object({ kind: z.literal("rule"), ruleId: z.string(), ruleVersion: z.int() }),
   z.object({ kind: z.literal("default") }),
   z.object({ kind: z.literal("fail-closed"), problems: z.array(z.object({ rowKey: z.string(), etag: z.string().optional(), message: z.string() })) }),
+  z
+    .object({ kind: z.literal("unknown-fact"), ruleId: z.string(), ruleVersion: z.int(), missingFacts: z.array(z.string()) })
+    .meta({ description: "Left for a person: rule ruleId could not be evaluated because these facts (requesterTenantId, requestMessage, ...) are unknown." }),
 ]);
 const outcomeSchema = z.object({ action: z.enum(["approve", "reject", "manual"]), decidedBy: decidedBySchema, reason: z.string() });
 

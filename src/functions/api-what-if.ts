@@ -5,7 +5,11 @@
 import { ProblemError, type FieldError } from "../http/problem.ts";
 import { whatIfRules } from "../workflows/what-if-rules.ts";
 import { apiRoute } from "./api-runtime.ts";
+import { ruleWarningsSchema, ruleWarningsView } from "./api-rule-warnings.ts";
 import { whatIfBodySchema, whatIfResultSchema, whatIfView } from "./api-views.ts";
+
+/** The comparison, plus the warnings about the proposed rules (valid, but approving too much). */
+const whatIfResponseSchema = whatIfResultSchema.extend({ warnings: ruleWarningsSchema });
 
 export const whatIf = apiRoute({
   name: "whatIf",
@@ -25,7 +29,7 @@ export const whatIf = apiRoute({
     });
     if (duplicates.length > 0) throw new ProblemError("validation", "Each rule id may appear once.", { errors: duplicates });
   },
-  responses: { 200: { description: "The comparison; nothing was written.", schema: whatIfResultSchema } },
+  responses: { 200: { description: "The comparison; nothing was written. `warnings` lists proposed rules that approve too much.", schema: whatIfResponseSchema } },
   async handle({ body, principal }, context) {
     const engine = await context.services.engineDeps(context.log);
     const actor = {
@@ -33,6 +37,6 @@ export const whatIf = apiRoute({
       ...(principal.appId !== undefined ? { appId: principal.appId } : {}),
       ...(principal.name !== undefined ? { name: principal.name } : {}),
     };
-    return { status: 200, body: whatIfView(await whatIfRules(body.rules, actor, engine)) };
+    return { status: 200, body: { ...whatIfView(await whatIfRules(body.rules, actor, engine)), warnings: ruleWarningsView(body.rules) } };
   },
 });

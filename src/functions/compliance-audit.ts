@@ -5,7 +5,9 @@
  */
 import type azf from "@azure/functions";
 import { settings as appSettings, type Settings } from "../config.ts";
-import { auditDeps } from "../composition.ts";
+import { auditDeps, composition } from "../composition.ts";
+import { noTelemetry, type Telemetry } from "../ports/telemetry.ts";
+import { recordAuditTelemetry } from "../telemetry/runs.ts";
 import type { AuditRunSummary, AuditTrigger } from "../domain/audit/run.ts";
 import { auditEstate, type AuditEstateDependencies, type AuditEstateOptions } from "../workflows/audit-estate.ts";
 import type { TimerFunctionDefinition } from "./definition.ts";
@@ -42,15 +44,17 @@ export function describeAuditRun(summary: AuditRunSummary): string {
   );
 }
 
-/** Runs one scheduled audit with the given dependencies (tests pass their own; the trigger uses the app's) and logs it. */
+/** Runs one scheduled audit with the given dependencies (tests pass their own; the trigger uses the app's), logs it and records its score. */
 export async function runComplianceAudit(
   context: azf.InvocationContext,
   getDeps: (warn: (message: string) => void) => Promise<AuditEstateDependencies>,
   s: Settings,
+  telemetry: Telemetry = noTelemetry,
 ): Promise<AuditRunSummary> {
   const deps = await getDeps((message) => context.warn(message));
   const summary = await auditEstate(deps, auditOptionsFromSettings(s, "timer"));
   context.log(describeAuditRun(summary));
+  recordAuditTelemetry(summary, telemetry);
   return summary;
 }
 
@@ -59,6 +63,6 @@ export const complianceAudit: TimerFunctionDefinition = {
   name: "complianceAudit",
   schedule: "%PORTCULLIS_AUDIT_SCHEDULE%",
   handler: async (_timer, context) => {
-    await runComplianceAudit(context, auditDeps, appSettings());
+    await runComplianceAudit(context, auditDeps, appSettings(), await composition().telemetry());
   },
 };

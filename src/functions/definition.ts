@@ -15,6 +15,12 @@ export interface HttpFunctionDefinition {
   readonly route: string;
   readonly methods: readonly ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS")[];
   readonly authLevel: HttpAuthLevel;
+  /**
+   * The app role of the Entra ID bearer token the app itself requires (src/http/route.ts), when it requires one.
+   * The host knows nothing of it (the trigger is `anonymous` to the host); it is here so a route list can say which
+   * routes are open and which need a token.
+   */
+  readonly requiresBearerRole?: string | undefined;
   readonly handler: (request: azf.HttpRequest, context: azf.InvocationContext) => Promise<azf.HttpResponseInit>;
 }
 

@@ -18,6 +18,18 @@ export function invocationLogger(context: azf.InvocationContext): EngineLogger {
   return { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
 }
 
+/**
+ * One log line per connection decision. `claimed-elsewhere` is the normal outcome of exactly-once: a duplicate event,
+ * or an event racing the sweep, finds another run already deciding the connection and leaves it to that run; the
+ * line says so instead of reading like a failure.
+ */
+export function decisionLogLine(decision: { readonly connectionId: string; readonly outcome: string; readonly summary: string }): string {
+  if (decision.outcome === "claimed-elsewhere") {
+    return `${decision.connectionId}: another run is already deciding it (${decision.summary}); left to that run, as intended for duplicate or racing deliveries.`;
+  }
+  return `${decision.connectionId}: ${decision.outcome}: ${decision.summary}`;
+}
+
 /** Handles one delivered event with the given engine (tests pass their own; the trigger uses the app's). */
 export async function handlePrivateEndpointEvent(
   delivered: unknown,
@@ -36,7 +48,7 @@ export async function handlePrivateEndpointEvent(
   const event = parsed.event;
   const result = await handleResourceEvent(event, context.invocationId, await getDeps(invocationLogger(context)));
   context.log(`Event ${event.id} (${event.operationName} on ${event.resourceId}): ${result.decisions.length} connection(s).`);
-  for (const decision of result.decisions) context.log(`${decision.connectionId}: ${decision.outcome}: ${decision.summary}`);
+  for (const decision of result.decisions) context.log(decisionLogLine(decision));
   for (const note of result.notes) context.log(`Event ${event.id}: ${note}.`);
   for (const deferred of result.deferredToSweep) context.warn(`Event ${event.id}: ${deferred}.`);
   if (result.retry !== undefined) {

@@ -7,8 +7,7 @@ import { z } from "zod";
 import { renderReport } from "../domain/reports/index.ts";
 import { REPORT_FORMATS, type ReportFormat } from "../domain/reports/report.ts";
 import { problemResponse, type ApiResponse } from "../http/problem.ts";
-import type { AuditStore } from "../ports/audit-store.ts";
-import { loadAuditReport } from "../workflows/audit-report.ts";
+import { loadAuditReport, type AuditReportSources } from "../workflows/audit-report.ts";
 import { apiRoute } from "./api-runtime.ts";
 
 /** Run IDs as auditEstate makes them: start time (UTC, compact) and a hex suffix. */
@@ -28,8 +27,8 @@ const REPORT_RESPONSES = {
 
 const HTML_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-async function reportResponse(store: AuditStore, runId: string, format: ReportFormat): Promise<ApiResponse> {
-  const report = await loadAuditReport(store, runId);
+async function reportResponse(sources: AuditReportSources, runId: string, format: ReportFormat): Promise<ApiResponse> {
+  const report = await loadAuditReport(sources, runId);
   if (report === undefined) return problemResponse("not-found", runId === "latest" ? "No audit has completed yet." : `There is no audit run ${runId}.`);
   const rendered = renderReport(report, format);
   return {
@@ -52,7 +51,7 @@ export const getLatestReport = apiRoute({
   role: "Portcullis.Reader",
   query: formatQuery,
   responses: REPORT_RESPONSES,
-  handle: ({ query }, { services }) => reportResponse(services.auditStore(), "latest", query.format),
+  handle: ({ query }, { services }) => reportResponse(services.reportSources(), "latest", query.format),
 });
 
 export const getReport = apiRoute({
@@ -65,7 +64,7 @@ export const getReport = apiRoute({
   params: z.strictObject({ runId: z.union([z.literal("latest"), runIdSchema]) }),
   query: formatQuery,
   responses: REPORT_RESPONSES,
-  handle: ({ params, query }, { services }) => reportResponse(services.auditStore(), params.runId, query.format),
+  handle: ({ params, query }, { services }) => reportResponse(services.reportSources(), params.runId, query.format),
 });
 
 /** The audit's report routes, in the order the API document lists them. */

@@ -6,7 +6,8 @@
  *
  * App Service Authentication: when the platform says it is on (WEBSITE_AUTH_ENABLED=true) it has validated the
  * caller and injects `x-ms-client-principal` (stripping any such header the client sent), so the principal may be
- * read from that header instead. When it is off the header is ignored entirely: anyone can send it.
+ * read from that header instead, but only one signed in with Entra ID by the configured issuer's tenant (the site
+ * may have other identity providers). When it is off the header is ignored entirely: anyone can send it.
  *
  * Roles are the app roles of the API's registration. They nest: Admin implies Approver, Approver implies Reader,
  * so one assignment per caller is enough (an approver must be able to read what it approves; an admin can
@@ -21,12 +22,15 @@ import { createTrustedFetch, type GetFetch } from "./trusted-fetch.ts";
 export const API_ROLES = ["Portcullis.Reader", "Portcullis.Approver", "Portcullis.Admin"] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
-/** The roles each app role grants (itself and the ones it implies). */
-const IMPLIED_ROLES: Readonly<Record<ApiRole, readonly ApiRole[]>> = {
-  "Portcullis.Reader": ["Portcullis.Reader"],
-  "Portcullis.Approver": ["Portcullis.Approver", "Portcullis.Reader"],
-  "Portcullis.Admin": ["Portcullis.Admin", "Portcullis.Approver", "Portcullis.Reader"],
-};
+/**
+ * The roles each app role grants (itself and the ones it implies). A Map, not an object literal: a claimed role
+ * is caller-controlled text, and `"constructor" in {}` is true.
+ */
+const IMPLIED_ROLES: ReadonlyMap<string, readonly ApiRole[]> = new Map<string, readonly ApiRole[]>([
+  ["Portcullis.Reader", ["Portcullis.Reader"]],
+  ["Portcullis.Approver", ["Portcullis.Approver", "Portcullis.Reader"]],
+  ["Portcullis.Admin", ["Portcullis.Admin", "Portcullis.Approver", "Portcullis.Reader"]],
+]);
 
 /** The authenticated caller; `objectId`, `appId` and `name` are what the decision log and rule history record. */
 export interface Principal {
@@ -49,7 +53,8 @@ export function hasRole(principal: Principal, role: ApiRole): boolean {
 export function grantedRoles(claimed: readonly unknown[]): ApiRole[] {
   const granted = new Set<ApiRole>();
   for (const role of claimed) {
-    if (typeof role === "string" && role in IMPLIED_ROLES) for (const r of IMPLIED_ROLES[role as ApiRole]) granted.add(r);
+    const implied = typeof role === "string" ? IMPLIED_ROLES.get(role) : undefined;
+    if (implied !== undefined) for (const r of implied) granted.add(r);
   }
   return API_ROLES.filter((r) => granted.has(r));
 }
@@ -66,6 +71,8 @@ export interface AuthenticatorOptions {
   readonly clockToleranceSeconds?: number;
   /** Replaces the fetch used for discovery and JWKS (tests). */
   readonly fetch?: GetFetch;
+  /** Milliseconds since the epoch; replaces Date.now for the discovery back-off (tests). */
+  readonly now?: () => number;
 }
 
 export interface Authenticator {
@@ -78,6 +85,9 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]+$/;
 const OBJECT_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+const FIRST_DISCOVERY_BACKOFF_MS = 1_000;
+const MAX_DISCOVERY_BACKOFF_MS = 60_000;
 
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.url({ protocol: /^https$/ }) });
 
@@ -143,6 +153,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const issuer = options.issuer;
   const fetchImpl = options.fetch ?? createTrustedFetch(options.caPem);
   const clockTolerance = options.clockToleranceSeconds ?? 60;
+  const now = options.now ?? Date.now;
+  const expected = { issuer, tenant: tenantOfIssuer(issuer) };
   let keySet: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
 
   async function discover(): Promise<ReturnType<typeof createRemoteJWKSet>> {
@@ -167,11 +179,27 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     });
   }
 
+  /**
+   * The issuer's key set, discovered once. A failed discovery is remembered and answered from memory (503) until a
+   * back-off passes (1 s, doubling to 60 s while it keeps failing): otherwise every junk token would cost a
+   * discovery fetch of up to 5 s, an easy way to tie up the app.
+   */
+  let failure: { readonly error: unknown; readonly retryAtMs: number; readonly consecutive: number } | undefined;
   function jwks(): Promise<ReturnType<typeof createRemoteJWKSet>> {
-    keySet ??= discover().catch((error: unknown) => {
-      keySet = undefined;
-      throw error;
-    });
+    if (keySet === undefined && failure !== undefined && now() < failure.retryAtMs) return Promise.reject(failure.error);
+    keySet ??= discover().then(
+      (keys) => {
+        failure = undefined;
+        return keys;
+      },
+      (error: unknown) => {
+        keySet = undefined;
+        const consecutive = (failure?.consecutive ?? 0) + 1;
+        const backOffMs = Math.min(MAX_DISCOVERY_BACKOFF_MS, FIRST_DISCOVERY_BACKOFF_MS * 2 ** (consecutive - 1));
+        failure = { error, retryAtMs: now() + backOffMs, consecutive };
+        throw error;
+      },
+    );
     return keySet;
   }
 
@@ -208,7 +236,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async authenticate(headers) {
       if (options.trustAppServicePrincipal) {
         const clientPrincipal = headers.get(CLIENT_PRINCIPAL_HEADER);
-        if (clientPrincipal !== null) return readClientPrincipal(clientPrincipal);
+        if (clientPrincipal !== null) return readClientPrincipal(clientPrincipal, expected);
       }
       const authorization = headers.get("authorization");
       if (authorization === null) throw unauthenticated("A bearer token is required (Authorization: Bearer <token>).", null);
@@ -226,12 +254,54 @@ const clientPrincipalSchema = z.object({
 
 const OID_CLAIM_TYPES = ["http://schemas.microsoft.com/identity/claims/objectidentifier", "oid"];
 const ROLE_CLAIM_TYPES = ["roles", "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"];
+const TENANT_CLAIM_TYPES = ["http://schemas.microsoft.com/identity/claims/tenantid", "tid"];
+/** Entra ID's token issuers: v2.0 `https://login.microsoftonline.com/{tenant}/v2.0`, v1.0 `https://sts.windows.net/{tenant}/`. */
+const ENTRA_ISSUER_HOSTS = ["login.microsoftonline.com", "sts.windows.net"];
+
+/** Who the App Service principal must come from: PORTCULLIS_AUTH_ISSUER, and the tenant in its path. */
+export interface ExpectedIssuer {
+  readonly issuer: string;
+  /** The first path segment of the issuer URL (the tenant ID for Entra ID); computed from `issuer` when absent. */
+  readonly tenant?: string | undefined;
+}
+
+/** The tenant an issuer URL names: its first path segment ("{tenant}" in login.microsoftonline.com/{tenant}/v2.0). */
+function tenantOfIssuer(issuerUrl: string): string | undefined {
+  try {
+    const segment = new URL(issuerUrl).pathname.split("/").find((s) => s.length > 0);
+    return segment?.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the platform's principal comes from the configured issuer: the same pin the bearer path applies to `iss`.
+ * Its `iss` claim must be the configured issuer or an Entra ID issuer (v1.0 or v2.0) of the same tenant, and a
+ * tenant claim, if present, must name that tenant; a principal with neither claim is refused.
+ */
+function fromExpectedIssuer(claims: readonly { typ: string; val: string }[], expected: ExpectedIssuer): boolean {
+  const tenant = expected.tenant ?? tenantOfIssuer(expected.issuer);
+  const iss = claims.find((c) => c.typ === "iss")?.val;
+  const tid = claims.find((c) => TENANT_CLAIM_TYPES.includes(c.typ))?.val;
+  if (tid !== undefined && (tenant === undefined || tid.toLowerCase() !== tenant)) return false;
+  if (iss === undefined) return tid !== undefined;
+  if (trimSlash(iss) === trimSlash(expected.issuer)) return true;
+  try {
+    const url = new URL(iss);
+    return url.protocol === "https:" && ENTRA_ISSUER_HOSTS.includes(url.hostname.toLowerCase()) && tenant !== undefined && tenantOfIssuer(iss) === tenant;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * The principal App Service Authentication injected (base64 JSON: auth_typ, claims [{typ, val}], name_typ,
- * role_typ). Only called when WEBSITE_AUTH_ENABLED is true.
+ * role_typ). Only called when WEBSITE_AUTH_ENABLED is true. App Service accepts whichever identity providers the
+ * site configures, so the principal is pinned like a bearer token: identity provider `aad` and the configured
+ * issuer / tenant only.
  */
-export function readClientPrincipal(headerValue: string): Principal {
+export function readClientPrincipal(headerValue: string, expected: ExpectedIssuer): Principal {
   let decoded: unknown;
   try {
     if (headerValue.length > MAX_TOKEN_LENGTH * 2) throw new Error("too long");
@@ -241,7 +311,9 @@ export function readClientPrincipal(headerValue: string): Principal {
   }
   const parsed = clientPrincipalSchema.safeParse(decoded);
   if (!parsed.success) throw unauthenticated("The x-ms-client-principal header is malformed.");
-  const { claims, role_typ: roleType } = parsed.data;
+  const { claims, role_typ: roleType, auth_typ: authType } = parsed.data;
+  if (authType?.toLowerCase() !== "aad") throw unauthenticated("The App Service principal was not signed in with Microsoft Entra ID (identity provider aad).");
+  if (!fromExpectedIssuer(claims, expected)) throw unauthenticated("The App Service principal was not issued by the trusted issuer and tenant.");
   const first = (types: readonly string[]) => claims.find((c) => types.includes(c.typ))?.val;
   const roleTypes = roleType !== undefined ? [roleType, ...ROLE_CLAIM_TYPES] : ROLE_CLAIM_TYPES;
   return principalOf(

@@ -211,6 +211,7 @@ export function toHttpFunction<S>(route: ApiRoute<S>, runtime: () => Promise<Api
     route: route.route,
     methods: [route.method],
     authLevel: "anonymous",
+    requiresBearerRole: route.role,
     handler: async (request, invocation) => {
       const correlationId = correlationIdOf(request, invocation);
       const log = loggerOf(invocation, correlationId);

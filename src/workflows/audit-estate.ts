@@ -2,19 +2,24 @@
  * auditEstate: one compliance audit run. Read -> decide -> apply, one instance at a time with bounded
  * concurrency, so the estate is streamed rather than held:
  *
- *   for each managed instance (listed once):  read its snapshot (ARM + decision log + sightings)
- *                                             -> checks -> lifecycle against the previous run -> plan
- *                                             -> apply the enabled part of the plan (enforce mode only)
+ *   for each managed instance (listed once):  read its snapshot (ARM + decision log + sightings + what
+ *                                               Portcullis wrote to its A records)
+ *                                             -> checks -> lifecycle against the previous run, within what
+ *                                               this run could evaluate (coverage.ts) -> plan
+ *                                             -> apply the enabled part of the plan (enforce mode only),
+ *                                               remembering every DNS write in the ownership store
  *                                             -> store its findings, summary, remediations; tally; notify
- *   then: estate-wide checks (rules, unreadable zones); resolve findings of instances that are gone;
+ *   then: estate-wide checks (rules, unreadable zones); instances of the previous run not audited now:
+ *         resolve the findings of those that are gone, carry those outside the scope as not evaluated;
  *         store the summary, move the latest pointer; announce ReportReady.
  *
  * One bad instance never aborts the run: ARM read failures become findings. Storage failures do abort it
  * (nothing could be recorded), and since the latest pointer moves only at the end, the half run is ignored.
  */
 import { randomBytes } from "node:crypto";
-import { resourceIdKey } from "../domain/resource-id.ts";
-import { evaluateChecks, unevaluatedChecks, type AuditPolicy } from "../domain/audit/checks.ts";
+import { parseResourceId, resourceIdKey } from "../domain/resource-id.ts";
+import { evaluateChecks, type AuditPolicy, type CheckContext } from "../domain/audit/checks.ts";
+import { coverageOfInstanceNotAudited, estateCoverage, instanceCoverage } from "../domain/audit/coverage.ts";
 import { analyzeInstanceDns, type InstanceDnsAnalysis } from "../domain/audit/dns.ts";
 import type { Finding, Observation, Suppression } from "../domain/audit/findings.ts";
 import { connectionHistory } from "../domain/audit/history.ts";
@@ -35,13 +40,16 @@ import {
   type RunTally,
 } from "../domain/audit/run.ts";
 import { reconcileSightings } from "../domain/audit/sightings.ts";
-import type { InstanceSnapshot, RuleSetHealth } from "../domain/audit/snapshot.ts";
+import { aRecordId, type InstanceSnapshot, type RuleSetHealth } from "../domain/audit/snapshot.ts";
+import { normalizeIps } from "../domain/audit/dns.ts";
 import { toPortcullisError } from "../domain/errors.ts";
+import type { ARecordSet } from "../domain/model.ts";
 import type { ArmPorts } from "../ports/arm.ts";
 import { ESTATE_SCOPE, type AuditStore } from "../ports/audit-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../ports/compliance-notifications.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
+import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
 import type { RuleStore } from "../ports/rule-store.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { createAuditGatherer, type AuditTarget, type GatheredInstance } from "./audit-gather.ts";
@@ -54,6 +62,8 @@ export interface AuditEstateDependencies {
   readonly arm: ArmPorts;
   readonly auditStore: AuditStore;
   readonly decisionLog: Pick<DecisionLog, "listLatestByService">;
+  /** What Portcullis wrote to which A record: DNS repair rewrites only records that still match it. */
+  readonly dnsOwnership: DnsOwnershipStore;
   readonly ruleStore: Pick<RuleStore, "getRuleSet">;
   readonly notifications: ComplianceNotificationPublisher;
   readonly clock: Clock;
@@ -102,6 +112,12 @@ function outcomeOf(error: unknown): { outcome: RemediationOutcome; message: stri
   return { outcome: "failed", message: `${e.kind}: ${e.message}` };
 }
 
+/** The subscriptions of Portcullis' own estate: managed subscriptions, and those of managed instances and configured zones. */
+function estateSubscriptionIds(options: AuditEstateOptions): string[] {
+  const ofIds = [...options.managedInstanceIds, ...options.dnsZoneIds].flatMap((id) => parseResourceId(id)?.subscriptionId ?? []);
+  return [...new Set([...options.managedSubscriptionIds, ...ofIds].map((s) => s.toLowerCase()))];
+}
+
 /** Runs one audit and returns its stored summary. */
 export async function auditEstate(deps: AuditEstateDependencies, options: AuditEstateOptions): Promise<AuditRunSummary> {
   const { arm, auditStore, clock } = deps;
@@ -115,11 +131,12 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
   const gatherer = createAuditGatherer({
     arm,
     limiter,
+    dnsOwnership: deps.dnsOwnership,
     configuredZoneIds: options.dnsZoneIds,
     cacheZones: options.cacheZones ?? true,
     ...signal,
   });
-  const context = { policy: options.policy, now: startedAt };
+  const context: CheckContext = { policy: options.policy, now: startedAt, estateSubscriptionIds: estateSubscriptionIds(options) };
   const previousRunId = await auditStore.getLatestRunId(signal);
   const suppressions = new Map<string, Suppression>((await auditStore.listSuppressions(signal)).map((s) => [s.findingId, s]));
   const rules = await readRuleSetHealth(deps.ruleStore);
@@ -157,15 +174,15 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     return { ...gathered, connections };
   }
 
-  async function apply(change: PlannedChange): Promise<{ outcome: RemediationOutcome; message: string | undefined }> {
+  async function apply(change: PlannedChange): Promise<{ outcome: RemediationOutcome; message: string | undefined; written?: ARecordSet }> {
     if (options.mode === "dry-run") return { outcome: "dry-run", message: "PORTCULLIS_MODE is dry-run: not applied" };
     try {
       switch (change.kind) {
         case "disable-public-network-access":
           await limiter.write(() => arm.apim.setPublicNetworkAccess(change.instanceId, "Disabled", signal));
           return { outcome: "applied", message: "public network access set to Disabled" };
-        case "put-a-record":
-          await limiter.write(() =>
+        case "put-a-record": {
+          const written = await limiter.write(() =>
             arm.privateDns.putARecord(change.zoneId, change.recordName, change.ipv4Addresses, {
               ...signal,
               ttl: change.ttl,
@@ -173,7 +190,8 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
               ...(change.ifMatch !== undefined ? { ifMatch: change.ifMatch } : { ifNoneMatch: "*" as const }),
             }),
           );
-          return { outcome: "applied", message: `A record set to ${change.ipv4Addresses.join(", ")}` };
+          return { outcome: "applied", message: `A record set to ${change.ipv4Addresses.join(", ")}`, written };
+        }
         case "delete-a-record":
           await limiter.write(() => arm.privateDns.deleteARecord(change.zoneId, change.recordName, { ...signal, ifMatch: change.ifMatch }));
           return { outcome: "applied", message: "A record deleted (no approved endpoint uses it)" };
@@ -183,11 +201,41 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     }
   }
 
+  /**
+   * Remembers what an applied DNS change left in the zone, so the next run repairs the record only while it still
+   * holds these IPs. Outside apply's catch: a storage failure stops the run instead of being recorded as ARM's.
+   */
+  async function rememberDnsWrite(change: PlannedChange, written: ARecordSet | undefined): Promise<void> {
+    if (change.kind === "delete-a-record") {
+      await deps.dnsOwnership.deleteWrittenRecord(change.zoneId, change.recordName, signal);
+      return;
+    }
+    if (change.kind !== "put-a-record") return;
+    if (written?.etag === undefined) {
+      // Without an ETag no later write could be conditional: forget the record rather than own it blindly.
+      await deps.dnsOwnership.deleteWrittenRecord(change.zoneId, change.recordName, signal);
+      return;
+    }
+    await deps.dnsOwnership.putWrittenRecord(
+      {
+        recordId: aRecordId(change.zoneId, change.recordName.toLowerCase()),
+        zoneId: change.zoneId,
+        recordName: change.recordName.toLowerCase(),
+        ipv4Addresses: normalizeIps(written.ipv4Addresses),
+        etag: written.etag,
+        writtenAt: clock.now().toISOString(),
+        runId,
+      },
+      signal,
+    );
+  }
+
   async function remediate(snapshot: InstanceSnapshot, observations: readonly Observation[], dns: InstanceDnsAnalysis): Promise<RemediationRecord[]> {
     const changes = selectEnabledChanges(planRemediation(snapshot, dns, observations), options.remediations);
     const records: RemediationRecord[] = [];
     for (const change of changes) {
-      const { outcome, message } = await apply(change);
+      const { outcome, message, written } = await apply(change);
+      if (outcome === "applied") await rememberDnsWrite(change, written);
       sequence += 1;
       const record: RemediationRecord = { runId, sequence, recordedAt: clock.now().toISOString(), actor: AUDIT_ACTOR, change, outcome, message };
       await auditStore.putRemediation(record, signal);
@@ -202,7 +250,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     const dns = analyzeInstanceDns(snapshot);
     const observations = evaluateChecks({ kind: "instance", snapshot, dns }, context);
     const previous = previousRunId ? await auditStore.listFindings(previousRunId, snapshot.instanceId, signal) : [];
-    const lifecycle = nextFindings({ previous, observations, unevaluated: unevaluatedChecks(snapshot, dns), suppressions, now: startedAt });
+    const lifecycle = nextFindings({ previous, observations, coverage: instanceCoverage(snapshot, dns), suppressions, now: startedAt });
     const remediations = await remediate(snapshot, observations, dns);
     const summary = summarizeInstance(snapshot, lifecycle.findings);
     await auditStore.putFindings(runId, snapshot.instanceId, lifecycle.findings, signal);
@@ -211,14 +259,30 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     await notify(transitions(lifecycle));
   }
 
-  async function resolveGoneInstances(): Promise<void> {
+  /**
+   * Instances the previous run reported and this one did not audit: gone (their findings resolve), or outside this
+   * run's scope or in a subscription that could not be listed (their findings are carried, not evaluated). Read
+   * from the previous run's findings, so an instance carried for several runs keeps being carried.
+   */
+  async function carryInstancesNotAudited(): Promise<void> {
     if (!previousRunId) return;
-    for await (const instance of auditStore.listInstanceSummaries(previousRunId, signal)) {
-      if (audited.has(resourceIdKey(instance.instanceId))) continue;
-      const previous = await auditStore.listFindings(previousRunId, instance.instanceId, signal);
-      const lifecycle = nextFindings({ previous, observations: [], unevaluated: new Set(), suppressions, now: startedAt });
-      if (lifecycle.findings.length > 0) await auditStore.putFindings(runId, instance.instanceId, lifecycle.findings, signal);
-      tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: 0, resolved: lifecycle.resolved.length });
+    const scope = {
+      instanceIds: options.managedInstanceIds,
+      subscriptionIds: options.managedSubscriptionIds,
+      unlistedSubscriptionIds: gatherer.unlistedSubscriptionIds(),
+    };
+    const notAudited = new Map<string, { instanceId: string; findings: Finding[] }>();
+    for await (const finding of auditStore.listAllFindings(previousRunId, signal)) {
+      if (finding.instanceId === undefined || audited.has(resourceIdKey(finding.instanceId))) continue;
+      const key = resourceIdKey(finding.instanceId);
+      const group = notAudited.get(key) ?? { instanceId: finding.instanceId, findings: [] };
+      group.findings.push(finding);
+      notAudited.set(key, group);
+    }
+    for (const { instanceId, findings: previous } of notAudited.values()) {
+      const lifecycle = nextFindings({ previous, observations: [], coverage: coverageOfInstanceNotAudited(instanceId, scope), suppressions, now: startedAt });
+      if (lifecycle.findings.length > 0) await auditStore.putFindings(runId, instanceId, lifecycle.findings, signal);
+      tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: lifecycle.opened.length, resolved: lifecycle.resolved.length });
       await notify(transitions(lifecycle));
     }
   }
@@ -226,7 +290,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
   async function auditEstateWide(): Promise<void> {
     const observations = evaluateChecks({ kind: "estate", estate: { rules, unreadableZones: gatherer.unreadableZones() } }, context);
     const previous: Finding[] = previousRunId ? await auditStore.listFindings(previousRunId, ESTATE_SCOPE, signal) : [];
-    const lifecycle = nextFindings({ previous, observations, unevaluated: new Set(), suppressions, now: startedAt });
+    const lifecycle = nextFindings({ previous, observations, coverage: estateCoverage(gatherer.examinedZoneIds()), suppressions, now: startedAt });
     await auditStore.putFindings(runId, ESTATE_SCOPE, lifecycle.findings, signal);
     tally = tallyOtherFindings(tally, { findings: lifecycle.findings, opened: lifecycle.opened.length, resolved: lifecycle.resolved.length });
     await notify(transitions(lifecycle));
@@ -234,7 +298,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
 
   await forEachConcurrently(gatherer.listTargets(options.managedInstanceIds, options.managedSubscriptionIds), options.concurrency, auditInstance);
   await auditEstateWide();
-  await resolveGoneInstances();
+  await carryInstancesNotAudited();
   const summary = summarizeRun(
     { runId, startedAt: startedAt.toISOString(), finishedAt: clock.now().toISOString(), trigger: options.trigger, requestedBy: options.requestedBy, mode: options.mode },
     tally,

@@ -9,9 +9,12 @@
  *   endpoint's customDnsConfigs carry no IP.
  * - A read that fails becomes a ReadFailure in the snapshot, never an exception: one bad instance, endpoint
  *   or zone must not stop the run.
+ * - With each readable zone comes what Portcullis last wrote to its records (the DNS ownership store, one
+ *   query per zone per run). That is storage, not ARM: its failure throws and stops the run, like the audit
+ *   store's, rather than be mistaken for "Portcullis wrote nothing here".
  */
 import { toPortcullisError } from "../domain/errors.ts";
-import type { ApimService, ARecordSet, PrivateEndpointConnection } from "../domain/model.ts";
+import type { ApimService, ARecordSet, PrivateEndpointConnection, VirtualNetworkLink } from "../domain/model.ts";
 import { parseResourceId, resourceIdKey } from "../domain/resource-id.ts";
 import { normalizeIps } from "../domain/audit/dns.ts";
 import {
@@ -23,7 +26,9 @@ import {
   type ReadFailure,
   type ZoneSnapshot,
 } from "../domain/audit/snapshot.ts";
+import type { WrittenRecord } from "../domain/audit/ownership.ts";
 import type { ArmPorts } from "../ports/arm.ts";
+import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
 import type { ArmCallLimiter } from "./audit-limiter.ts";
 
 /** An instance to audit: its ID, with the service when the subscription listing already returned it. */
@@ -42,6 +47,8 @@ export interface GatheredInstance extends Omit<InstanceSnapshot, "connections"> 
 export interface AuditGathererOptions {
   readonly arm: ArmPorts;
   readonly limiter: ArmCallLimiter;
+  /** What Portcullis wrote to which A record (only records that still match are repaired). */
+  readonly dnsOwnership: Pick<DnsOwnershipStore, "listWrittenRecords">;
   /** PORTCULLIS_DNS_ZONE_IDS: zones every approved endpoint's record must be in. */
   readonly configuredZoneIds: readonly string[];
   /** Read each zone once per run (default true). */
@@ -55,11 +62,16 @@ export interface AuditGatherer {
   readInstance(target: AuditTarget): Promise<GatheredInstance>;
   /** Zones whose read failed so far in this run, each once. */
   unreadableZones(): { zoneId: string; failure: ReadFailure }[];
+  /** Zones this run tried to read so far (read or failed), each once. */
+  examinedZoneIds(): string[];
+  /** Managed subscriptions whose instance listing failed so far in this run. */
+  unlistedSubscriptionIds(): string[];
 }
 
 interface ZoneContents {
   readonly recordsByName: ReadonlyMap<string, ARecordSet>;
   readonly linkedVirtualNetworkIds: readonly string[];
+  readonly writtenByName: ReadonlyMap<string, WrittenRecord>;
 }
 
 /** A failure as data: kind, code and message of the PortcullisError it converts to. */
@@ -85,23 +97,31 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
   const cacheZones = options.cacheZones ?? true;
   const zoneCache = new Map<string, Promise<ZoneContents | ReadFailure>>();
   const zoneFailures = new Map<string, { zoneId: string; failure: ReadFailure }>();
+  const examinedZones = new Map<string, string>();
+  const unlistedSubscriptions = new Set<string>();
 
   async function readZone(zoneId: string): Promise<ZoneContents | ReadFailure> {
+    examinedZones.set(resourceIdKey(zoneId), zoneId);
     const subscription = subscriptionOf(zoneId);
+    const written = options.dnsOwnership.listWrittenRecords(zoneId, signal);
+    let records: ARecordSet[];
+    let links: VirtualNetworkLink[];
     try {
-      const [records, links] = await Promise.all([
+      [records, links] = await Promise.all([
         limiter.read(subscription, () => collect(arm.privateDns.listARecords(zoneId, signal))),
         limiter.read(subscription, () => collect(arm.privateDns.listVirtualNetworkLinks(zoneId, signal))),
       ]);
-      return {
-        recordsByName: new Map(records.map((r) => [r.name.toLowerCase(), r])),
-        linkedVirtualNetworkIds: links.flatMap((l) => (l.virtualNetworkId ? [l.virtualNetworkId] : [])),
-      };
     } catch (error) {
+      written.catch(() => {});
       const failure = readFailureOf(error);
       zoneFailures.set(resourceIdKey(zoneId), { zoneId, failure });
       return failure;
     }
+    return {
+      recordsByName: new Map(records.map((r) => [r.name.toLowerCase(), r])),
+      linkedVirtualNetworkIds: links.flatMap((l) => (l.virtualNetworkId ? [l.virtualNetworkId] : [])),
+      writtenByName: new Map((await written).map((w) => [w.recordName.toLowerCase(), w])),
+    };
   }
 
   function zoneContents(zoneId: string): Promise<ZoneContents | ReadFailure> {
@@ -117,8 +137,15 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
 
   async function zoneSnapshot(zoneId: string, configured: boolean, recordName: string): Promise<ZoneSnapshot> {
     const contents = await zoneContents(zoneId);
-    if ("kind" in contents) return { zoneId, configured, record: undefined, linkedVirtualNetworkIds: [], failure: contents };
-    return { zoneId, configured, record: contents.recordsByName.get(recordName), linkedVirtualNetworkIds: contents.linkedVirtualNetworkIds, failure: undefined };
+    if ("kind" in contents) return { zoneId, configured, record: undefined, written: undefined, linkedVirtualNetworkIds: [], failure: contents };
+    return {
+      zoneId,
+      configured,
+      record: contents.recordsByName.get(recordName),
+      written: contents.writtenByName.get(recordName),
+      linkedVirtualNetworkIds: contents.linkedVirtualNetworkIds,
+      failure: undefined,
+    };
   }
 
   async function readEndpoint(privateEndpointId: string): Promise<EndpointSnapshot | ReadFailure> {
@@ -186,6 +213,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
           // Not paced per item: most steps are served from a page already fetched.
           step = await iterator.next();
         } catch (error) {
+          unlistedSubscriptions.add(subscriptionId);
           yield { instanceId: `/subscriptions/${subscriptionId}`, failure: readFailureOf(error) };
           break;
         }
@@ -216,5 +244,11 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     return { instanceId: target.instanceId, service, failure: undefined, connections: read, zones };
   }
 
-  return { listTargets, readInstance, unreadableZones: () => [...zoneFailures.values()] };
+  return {
+    listTargets,
+    readInstance,
+    unreadableZones: () => [...zoneFailures.values()],
+    examinedZoneIds: () => [...examinedZones.values()],
+    unlistedSubscriptionIds: () => [...unlistedSubscriptions],
+  };
 }

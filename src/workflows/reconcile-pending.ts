@@ -34,6 +34,11 @@ export interface ReconcileSummary {
   readonly decided: readonly ConnectionDecision[];
   /** Connections still Pending for a human after this run. */
   readonly awaitingManual: readonly string[];
+  /**
+   * Those of them an enforcing rule holds because a fact is unknown to the sweep (the requester's tenant, or the
+   * request message of an endpoint it cannot read): the consumer-side event, which knows the tenant, decides them.
+   */
+  readonly heldForUnknownFacts: readonly { readonly connectionId: string; readonly ruleId: string; readonly missingFacts: readonly string[] }[];
   /** Set when the rule set is unusable: nothing was decided automatically (fail closed). */
   readonly ruleSetProblems: readonly RuleSetProblem[] | undefined;
   readonly instanceFailures: readonly SweepFailure[];
@@ -47,6 +52,7 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
   const connectionFailures: SweepFailure[] = [];
   const decided: ConnectionDecision[] = [];
   const awaitingManual: string[] = [];
+  const heldForUnknownFacts: { connectionId: string; ruleId: string; missingFacts: readonly string[] }[] = [];
   const outcomes: Partial<Record<ConnectionOutcome, number>> = {};
   let ruleSetProblems: readonly RuleSetProblem[] | undefined;
   let instances = 0;
@@ -89,7 +95,9 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
       outcomes[decision.outcome] = (outcomes[decision.outcome] ?? 0) + 1;
       if (decision.records.length > 0 || decision.outcome === "failed") decided.push(decision);
       if (decision.outcome === "awaiting-manual") awaitingManual.push(connectionId);
-      if (decision.evaluation?.decidedBy.kind === "fail-closed") ruleSetProblems = decision.evaluation.decidedBy.problems;
+      const by = decision.evaluation?.decidedBy;
+      if (by?.kind === "fail-closed") ruleSetProblems = by.problems;
+      if (decision.outcome === "awaiting-manual" && by?.kind === "unknown-fact") heldForUnknownFacts.push({ connectionId, ruleId: by.ruleId, missingFacts: by.missingFacts });
     } catch (error) {
       const failure = toPortcullisError(error);
       if (retry && failure.kind === "transient") retryLater.push(connectionId);
@@ -112,6 +120,7 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     outcomes,
     decided,
     awaitingManual,
+    heldForUnknownFacts,
     ruleSetProblems,
     instanceFailures,
     connectionFailures,

@@ -120,6 +120,8 @@ export interface RunOptions {
   /** Written to the child's stdin, which is then closed. */
   readonly input?: string;
   readonly cwd?: string;
+  /** runInTerminal: the pseudo-terminal's width (stty cols), for the table-fitting cases. */
+  readonly columns?: number;
 }
 
 function baseEnv(extra: Record<string, string> | undefined): Record<string, string> {
@@ -156,7 +158,8 @@ const shellQuote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
  * terminal merges stdout and stderr into one stream with CRLF line ends; `output` has them as "\n".
  */
 export async function runInTerminal(args: readonly string[], options: RunOptions = {}): Promise<{ code: number | null; output: string }> {
-  const command = [NODE, BIN, ...args].map(shellQuote).join(" ");
+  const cli = [NODE, BIN, ...args].map(shellQuote).join(" ");
+  const command = options.columns === undefined ? cli : `stty cols ${options.columns} rows 50; ${cli}`;
   const result = await collectChild("script", ["-qfec", command, "/dev/null"], options).catch((error: NodeJS.ErrnoException) => {
     throw error.code === "ENOENT" ? new Error("the TTY tests need `script` from util-linux (Debian: apt-get install bsdutils)") : error;
   });

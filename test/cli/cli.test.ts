@@ -90,7 +90,8 @@ describe("usage errors exit 2", { concurrency: true }, () => {
     assert.match(nothing.stderr, /which instances to read is not set: give --subscription ID \/ --apim RESOURCE-ID, PORTCULLIS_MANAGED_SUBSCRIPTIONS/);
     assert.match(nothing.stderr, /the storage account is not set: give --storage-account NAME/);
     assert.equal(noStack.code, 2);
-    assert.match(noStack.stderr, /no local stack file at \/nonexistent\/stack\.json/);
+    assert.match(noStack.stderr, /no local stack is running: start it with npm start/);
+    assert.match(noStack.stderr, /No stack file at \/nonexistent\/stack\.json/);
     assert.match(noStack.stderr, /npm start/);
   });
 });
@@ -141,26 +142,29 @@ describe("settings, authentication and reachability", { concurrency: true }, () 
     assert.match(localIgnoresEnv.stderr, /\(tables clitest\*\)/);
   });
 
-  test("an invalid config file is a usage error listing each problem", async () => {
-    const config = join(stack.dir, "broken.json");
-    writeFileSync(config, JSON.stringify({ subscriptions: "a1a1a1a1-0000-4000-8000-000000000001", storageAccount: "Not_Valid", colour: "blue" }));
+  test("an invalid config file is a usage error listing each problem at its file:line:column, with the valid keys", async () => {
+    const config = join(stack.dir, "broken.yaml");
+    writeFileSync(config, ["subscriptions: a1a1a1a1-0000-4000-8000-000000000001", "storageAccount: Not_Valid", "colour: blue", "settings:", "  portcullis_mode: enforce", ""].join("\n"));
     const result = await runCli(["--config", config, "rules", "list"]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /broken\.json has 2 problem\(s\)/);
-    assert.match(result.stderr, /storageAccount: a storage account name/);
-    assert.match(result.stderr, /Unrecognized key: "colour"/);
+    assert.match(result.stderr, /broken\.yaml has 3 problem\(s\)/);
+    assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:2:17  storageAccount: a storage account name`));
+    assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:3:1  colour: unknown key "colour"; valid keys are subscriptions, instances, storageAccount, tablesEndpoint, tablePrefix, dnsZones, mode, settings`));
+    assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:5:3  settings\\.portcullis_mode: "portcullis_mode" is not a setting: settings keys are PORTCULLIS_\\* app settings`));
+    assert.ok(result.stderr.indexOf(":3:1") < result.stderr.indexOf(":5:3"), "problems in file order");
   });
 
   test("exit 3 when ARM refuses the token (a partial listing included) or nobody is signed in; exit 4 when storage is unreachable", async () => {
     const unreachable = JSON.parse(readFileSync(stack.stackFile, "utf8")) as { settings: Record<string, string> };
     unreachable.settings["PORTCULLIS_TABLES_CONNECTION_STRING"] = unreachable.settings["PORTCULLIS_TABLES_CONNECTION_STRING"]!.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:9");
-    const downFile = join(stack.dir, "storage-down.json");
-    writeFileSync(downFile, JSON.stringify(unreachable));
+    // An Azure-style target (config file), not --local: a local target with storage down is "no local stack is running".
+    const downFile = join(stack.dir, "storage-down.yaml");
+    writeFileSync(downFile, `settings:\n${Object.entries(unreachable.settings).map(([name, value]) => `  ${name}: ${JSON.stringify(value)}`).join("\n")}\n`);
     const [refused, refusedWrite, notSignedIn, storageDown] = await Promise.all([
       runLocal(guarded, ["connections", "list"]),
       runLocal(guarded, ["approve", "apim-cli/pe-orders.1", "--ticket", "CHG0000001", "--reason", "Orders"]),
       runCli(["--subscription", PROVIDER_SUB, "--storage-account", "stportcullisnone", "connections", "list"], { cwd: "/" }),
-      runCli(["--local", "--stack-file", downFile, "rules", "list"]),
+      runCli(["--config", downFile, "rules", "list"], { cwd: stack.dir }),
     ]);
     assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /could not read \/subscriptions\/a1a1a1a1-0000-4000-8000-000000000001 \(unauthenticated\)/);

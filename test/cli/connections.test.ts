@@ -65,14 +65,16 @@ describe("connections, what-if and manual decisions", () => {
   });
 
   test("approve checks the ticket like the API, then approves in ARM and records the local operator as actor", async () => {
-    const [badTicket, partialTicket, longReason] = await Promise.all([
+    const [badTicket, partialTicket, longReason, bidiReason] = await Promise.all([
       runLocal(stack, ["approve", orders.id, "--ticket", "please", "--reason", "Orders team"]),
       runLocal(stack, ["approve", orders.id, "--ticket", "see CHG0001234", "--reason", "Orders team"]),
       runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "x".repeat(141)]),
+      runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "Orders \u202emaet"]),
     ]);
-    for (const refused of [badTicket, partialTicket, longReason]) assert.equal(refused.code, 2, refused.stderr);
-    assert.match(badTicket.stderr, /--ticket "please" does not match this deployment's ticket pattern/);
-    assert.match(partialTicket.stderr, /does not match/, "the whole ticket must match, as in the API");
+    for (const refused of [badTicket, partialTicket, longReason, bidiReason]) assert.equal(refused.code, 2, refused.stderr);
+    assert.match(bidiReason.stderr, /--reason: a reason cannot contain bidi controls \(found U\+202E at position 7/);
+    assert.match(badTicket.stderr, /--ticket "please" is not a ticket this deployment accepts: for example "CHG0012345" or "RITM0012345" or "INC0012345"/);
+    assert.match(partialTicket.stderr, /is not a ticket this deployment accepts/, "the whole ticket must match, as in the API");
     assert.match(longReason.stderr, /--reason: a reason has at most 140 characters/);
 
     const approved = await runLocal(stack, ["approve", orders.id, "--ticket", "CHG0001234", "--reason", "Orders team", "--requested-by", "jane@contoso.example", "--json"]);

@@ -77,7 +77,7 @@ describe("rules validate (offline: no stack needed)", () => {
     assert.equal(a.code, 0, a.stderr);
     assert.match(a.stdout, /valid rule set of 2 rule\(s\)/);
     assert.equal(b.code, 0, b.stderr);
-    assert.deepEqual(parseJson<{ valid: boolean; shape: string; rules: string[] }>(b), { file: single, valid: true, shape: "rule", rules: ["solo"], problems: [] });
+    assert.deepEqual(parseJson<{ valid: boolean; shape: string; rules: string[] }>(b), { file: single, valid: true, shape: "rule", rules: ["solo"], problems: [], warnings: [] });
   });
 
   test("a file that does not exist is a usage error", async () => {

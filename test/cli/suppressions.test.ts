@@ -92,7 +92,7 @@ describe("audit suppressions and revoke", () => {
     assert.match(vague.stderr, /--expires "soon" is not a number of days/);
     assert.match(noOwner.stderr, /required option '--owner <owner>' not specified/);
     assert.match(blankReason.stderr, /--reason: a reason is required/);
-    assert.match(badTicket.stderr, /--ticket "see ticket" does not match this deployment's ticket pattern/);
+    assert.match(badTicket.stderr, /--ticket "see ticket" is not a ticket this deployment accepts: for example "CHG0012345"/);
     assert.deepEqual(parseJson<{ suppressions: unknown[] }>(await runLocal(stack, ["audit", "suppressions", "--json"])).suppressions, []);
   });
 
@@ -156,9 +156,10 @@ describe("audit suppressions and revoke", () => {
 
     const down = JSON.parse(readFileSync(stack.stackFile, "utf8")) as { settings: Record<string, string> };
     down.settings["PORTCULLIS_TABLES_CONNECTION_STRING"] = down.settings["PORTCULLIS_TABLES_CONNECTION_STRING"]!.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:9");
-    const downFile = join(stack.dir, "storage-down.json");
-    writeFileSync(downFile, JSON.stringify(down));
-    const unreachable = await runCli(["--local", "--stack-file", downFile, "audit", "suppressions"]);
+    // As an Azure target (config file): with --local, storage down means "no local stack is running" (exit 2).
+    const downFile = join(stack.dir, "storage-down.yaml");
+    writeFileSync(downFile, `settings:\n${Object.entries(down.settings).map(([name, value]) => `  ${name}: ${JSON.stringify(value)}`).join("\n")}\n`);
+    const unreachable = await runCli(["--config", downFile, "audit", "suppressions"], { cwd: stack.dir });
     assert.equal(unreachable.code, 4, unreachable.stderr);
     assert.match(unreachable.stderr, /Try again later/);
   });
@@ -173,7 +174,7 @@ describe("audit suppressions and revoke", () => {
       runLocal(stack, ["revoke", legacy.id, "--ticket", "CHG0001234"]),
     ]);
     for (const refused of [badTicket, notApproved, noReason]) assert.equal(refused.code, 2, refused.stderr);
-    assert.match(badTicket.stderr, /--ticket "please" does not match/);
+    assert.match(badTicket.stderr, /--ticket "please" is not a ticket this deployment accepts: for example/);
     assert.match(notApproved.stderr, /it is Pending, not Approved/);
     assert.match(noReason.stderr, /required option '--reason <reason>' not specified/);
 

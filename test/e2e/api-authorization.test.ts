@@ -40,9 +40,14 @@ const REQUIRED_ROLE: Readonly<Record<string, ApiRole>> = {
 
 const RANK: Readonly<Record<ApiRole, number>> = { "Portcullis.Reader": 1, "Portcullis.Approver": 2, "Portcullis.Admin": 3 };
 
-function clientPrincipal(oid: string, roles: readonly string[]): string {
-  const claims = [{ typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: oid }, ...roles.map((val) => ({ typ: "roles", val }))];
-  return Buffer.from(JSON.stringify({ auth_typ: "aad", name_typ: "name", role_typ: "roles", claims })).toString("base64");
+/** The header App Service Authentication injects; `iss` and the identity provider are what Portcullis pins. */
+function clientPrincipal(oid: string, roles: readonly string[], from: { iss?: string; authType?: string } = {}): string {
+  const claims = [
+    { typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: oid },
+    ...roles.map((val) => ({ typ: "roles", val })),
+    ...(from.iss !== undefined ? [{ typ: "iss", val: from.iss }] : []),
+  ];
+  return Buffer.from(JSON.stringify({ auth_typ: from.authType ?? "aad", name_typ: "name", role_typ: "roles", claims })).toString("base64");
 }
 
 describe("authorization matrix", () => {
@@ -163,23 +168,34 @@ describe("authorization matrix", () => {
     assert.equal(api.storageWrites(), 0);
   });
 
-  it("uses x-ms-client-principal when App Service Authentication is on (WEBSITE_AUTH_ENABLED=true)", async () => {
+  it("uses x-ms-client-principal when App Service Authentication is on (WEBSITE_AUTH_ENABLED=true), only from Entra ID and the configured issuer", async () => {
     const platform = await startApiStack({
       topology: apiTopology(["apim-one"], [{ name: "pe-1", instance: "apim-one" }]),
       managedInstances: ["apim-one"],
       settings: { WEBSITE_AUTH_ENABLED: "true" },
     });
     try {
-      const asReader = await platform.request("GET", "/api/connections", { headers: { "x-ms-client-principal": clientPrincipal("platform-oid", ["Portcullis.Reader"]) } });
+      const ours = { iss: platform.issuer.issuer };
+      const asReader = await platform.request("GET", "/api/connections", { headers: { "x-ms-client-principal": clientPrincipal("platform-oid", ["Portcullis.Reader"], ours) } });
       assert.equal(asReader.status, 200);
       const forbidden = await platform.request("POST", "/api/what-if", {
-        headers: { "x-ms-client-principal": clientPrincipal("platform-oid", ["Portcullis.Reader"]) },
+        headers: { "x-ms-client-principal": clientPrincipal("platform-oid", ["Portcullis.Reader"], ours) },
         json: { rules: [] },
         idempotencyKey: randomUUID(),
       });
       assert.equal(forbidden.status, 403);
       const withoutEither = await platform.request("GET", "/api/connections");
       assert.equal(withoutEither.status, 401, "without the header a bearer token is still required");
+      const strangers: Record<string, string> = {
+        "another identity provider": clientPrincipal("github-user", ["Portcullis.Admin"], { ...ours, authType: "github" }),
+        "another tenant's issuer": clientPrincipal("stranger-oid", ["Portcullis.Admin"], { iss: stranger.issuer }),
+        "no issuer at all": clientPrincipal("anonymous-oid", ["Portcullis.Admin"]),
+      };
+      for (const [who, header] of Object.entries(strangers)) {
+        const reply = await platform.request("GET", "/api/connections", { headers: { "x-ms-client-principal": header } });
+        assert.equal(reply.status, 401, `a principal from ${who} is refused`);
+        assert.equal(reply.body.type, `${PROBLEM_BASE}unauthenticated`);
+      }
     } finally {
       await platform.close();
     }

@@ -138,6 +138,10 @@ describe("finding suppressions over HTTP", () => {
     assert.match(past.body.errors[0].detail, /must be in the future/);
     const tooFar = await put(PUBLIC, admin, suppression({ expiresAt: inDays(366) }));
     assert.match(tooFar.body.errors[0].detail, /at most 365 days ahead/);
+    const hidden = await put(PUBLIC, admin, suppression({ reason: "Accepted \u202erisk", owner: "sec\u200b@contoso.example" }));
+    assertProblem(hidden, 400, "validation");
+    assert.deepEqual(fieldsOf(hidden), ["body:owner", "body:reason"]);
+    assert.match(JSON.stringify(hidden.body.errors), /U\+202E at position 9/);
 
     assert.deepEqual(fieldsOf(await put(PUBLIC, admin, suppression(), {})), ["header:portcullis-ticket"]);
     assert.deepEqual(fieldsOf(await put(PUBLIC, admin, suppression(), { "portcullis-ticket": "see the ticket" })), ["header:Portcullis-Ticket"]);

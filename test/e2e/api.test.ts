@@ -167,6 +167,25 @@ describe("manual approval API on the local stack", () => {
     assert.match(reply.body.errors[0].detail, /must match/);
   });
 
+  it("refuses bidi controls and zero-width characters in a reason, ticket or requester with 400 naming the field and the position, and writes nothing", async () => {
+    const writes = api.armWrites();
+    const cases: [Record<string, string>, string, RegExp][] = [
+      [{ ticket: "CHG0012345", reason: "Approved \u202eby security" }, "reason", /bidi controls \(found U\+202E at position 9/],
+      [{ ticket: "CHG001\u200b2345", reason: "Orders team" }, "ticket", /zero-width characters \(found U\+200B at position 6/],
+      [{ ticket: "CHG0012345", reason: "Orders \u2066team\u2069" }, "reason", /bidi controls \(found U\+2066 at position 7/],
+      [{ ticket: "CHG0012345", reason: "Orders team", requestedBy: "jane\u200f@contoso.example" }, "requestedBy", /bidi controls \(found U\+200F at position 4/],
+    ];
+    for (const [body, field, detail] of cases) {
+      const reply = await api.request("POST", `${api.connectionPath("apim-one", "list-a")}/approve`, { token: approver, json: body, idempotencyKey: randomUUID() });
+      assert.equal(reply.status, 400, JSON.stringify(body));
+      assert.equal(reply.headers.get("content-type"), "application/problem+json");
+      assert.equal(reply.body.type, `${PROBLEM_BASE}validation`);
+      assert.deepEqual(reply.body.errors.map((e: { in: string; field: string }) => [e.in, e.field]), [["body", field]]);
+      assert.match(reply.body.errors[0].detail, detail);
+    }
+    assert.equal(api.armWrites(), writes, "nothing reached ARM");
+  });
+
   it("replays the first response for a repeated Idempotency-Key and does nothing; a different body is 422", async () => {
     const key = randomUUID();
     const path = `${api.connectionPath("apim-one", "replay-a")}/approve`;
@@ -358,6 +377,15 @@ describe("manual approval API on the local stack", () => {
     assert.ok(etag1.length > 0);
     assert.equal(created.body.version, 1);
     assert.equal(created.body.updatedBy.objectId, "aaaaaaaa-0000-4000-8000-00000000ad31");
+    assert.deepEqual(created.body.warnings, [], "a rule on the requester subscription approves nothing too broad");
+
+    // Valid but approving too much: stored, and said in `warnings` (disabled here, so it changes no decision).
+    const broad = { id: "approve-any-endpoint", priority: 999, enabled: false, action: "approve", reason: "Anyone", conditions: { "private-endpoint-ids": ["*"] } };
+    const broadCreated = await api.request("PUT", "/api/rules/approve-any-endpoint", { token: admin, json: broad, headers: { ...ticketHeader, "if-none-match": "*" } });
+    assert.equal(broadCreated.status, 201, JSON.stringify(broadCreated.body));
+    assert.deepEqual(broadCreated.body.warnings.map((w: { ruleId: string; code: string; field: string }) => [w.ruleId, w.code, w.field]), [["approve-any-endpoint", "wildcards-only", "conditions.private-endpoint-ids"]]);
+    const broadDeleted = await api.request("DELETE", "/api/rules/approve-any-endpoint", { token: admin, headers: { ...ticketHeader, "if-match": broadCreated.headers.get("etag")! } });
+    assert.equal(broadDeleted.status, 204);
 
     const createAgain = await api.request("PUT", "/api/rules/allow-consumer", { token: admin, json: rule, headers: { ...ticketHeader, "if-none-match": "*" } });
     assert.equal(createAgain.status, 412);
@@ -409,6 +437,14 @@ describe("manual approval API on the local stack", () => {
       },
     });
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    assert.deepEqual(reply.body.warnings, []);
+    const tooBroad = await api.request("POST", "/api/what-if", {
+      token: admin,
+      idempotencyKey: randomUUID(),
+      json: { rules: [{ id: "approve-all", priority: 1, action: "approve", reason: "Everyone" }] },
+    });
+    assert.equal(tooBroad.status, 200, JSON.stringify(tooBroad.body));
+    assert.deepEqual(tooBroad.body.warnings.map((w: { ruleId: string; code: string }) => [w.ruleId, w.code]), [["approve-all", "approves-everything"]]);
     const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-two", "partner-b"));
     assert.equal(partner.stored.action, "manual");
     assert.equal(partner.proposed.action, "reject");
@@ -428,6 +464,26 @@ describe("manual approval API on the local stack", () => {
     });
     assert.equal(duplicate.status, 400);
     assert.equal(duplicate.body.errors[0].field, "rules.1.id");
+  });
+
+  it("what-if shows a rule that needs the requester tenant as an unknown-fact outcome: kind, rule, version and missing facts", async () => {
+    const reply = await api.request("POST", "/api/what-if", {
+      token: admin,
+      idempotencyKey: randomUUID(),
+      json: {
+        rules: [
+          { id: "reject-partner-tenant", priority: 5, action: "reject", reason: "Partner tenant blocked", conditions: { "requester-tenants": ["22222222-2222-4222-8222-222222222222"] } },
+          { id: "approve-partner", priority: 20, action: "approve", reason: "Partner subscription", conditions: { "requester-subscriptions": [PARTNER_SUB] } },
+        ],
+      },
+    });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    const partner = reply.body.connections.find((c: { connectionId: string }) => c.connectionId === api.connectionId("apim-two", "partner-b"));
+    assert.equal(partner.proposed.action, "manual", "never approved while the tenant is unknown");
+    assert.deepEqual(partner.proposed.decidedBy, { kind: "unknown-fact", ruleId: "reject-partner-tenant", ruleVersion: 1, missingFacts: ["requesterTenantId"] });
+    assert.match(partner.proposed.reason, /reject-partner-tenant .*requester tenant/);
+    assert.ok(partner.proposedExplanation.some((line: string) => line.includes("could match, but the requester tenant is not known")));
+    assert.deepEqual(reply.body.rules.find((r: { ruleId: string }) => r.ruleId === "reject-partner-tenant").manual.includes(partner.connectionId), true);
   });
 
   it("records dry-run decisions without writing to ARM when PORTCULLIS_MODE is dry-run", async () => {

@@ -8,6 +8,7 @@ import { startAzuriteTables, type LocalTableStorage } from "../../dev/azurite.ts
 import { createArmPorts, createLocalEmulatorCredential, type AzureArmPorts } from "../../src/adapters/arm/index.ts";
 import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables } from "../../src/adapters/tables/audit-store.ts";
 import { createTableDecisionLog, DECISIONS_TABLE_SUFFIX, ensureDecisionLogTable } from "../../src/adapters/tables/decision-log.ts";
+import { createTableDnsOwnershipStore, DNS_OWNERSHIP_TABLE_SUFFIX, ensureDnsOwnershipTable } from "../../src/adapters/tables/dns-ownership-store.ts";
 import { createTableRuleStore, RULES_TABLE_SUFFIX } from "../../src/adapters/tables/rule-store.ts";
 import { ensureTable, tableClientFor } from "../../src/adapters/tables/tables.ts";
 import { decisionRecordId } from "../../src/domain/decisions/decision.ts";
@@ -15,7 +16,8 @@ import type { AuditPolicy } from "../../src/domain/audit/checks.ts";
 import type { AuditRunSummary } from "../../src/domain/audit/run.ts";
 import type { AuditStore } from "../../src/ports/audit-store.ts";
 import type { DecisionLog } from "../../src/ports/decision-log.ts";
-import { auditEstate, type AuditEstateOptions } from "../../src/workflows/audit-estate.ts";
+import type { DnsOwnershipStore } from "../../src/ports/dns-ownership-store.ts";
+import { auditEstate, type AuditEstateDependencies, type AuditEstateOptions } from "../../src/workflows/audit-estate.ts";
 import { decisionRecord } from "../fakes/decision-records.ts";
 
 export const PROVIDER_SUB = "a0a0a0a0-0000-4000-8000-000000000001";
@@ -42,10 +44,13 @@ export interface AuditStack {
   readonly arm: AzureArmPorts;
   readonly store: AuditStore;
   readonly decisionLog: DecisionLog;
+  /** What Portcullis wrote to which A record (Azurite, through the real Table adapter). */
+  readonly dnsOwnership: DnsOwnershipStore;
   readonly clock: { now(): Date; set(iso: string): void };
   /** Appends a rule approval to the decision log for every Approved connection of the instance (as the engine would have). */
   recordApprovals(instanceId?: string): Promise<void>;
-  audit(options?: Partial<AuditEstateOptions>): Promise<AuditRunSummary>;
+  /** One audit run; `dependencies` replaces some of the real ones (e.g. ports wrapped to act between read and write). */
+  audit(options?: Partial<AuditEstateOptions>, dependencies?: Partial<AuditEstateDependencies>): Promise<AuditRunSummary>;
   close(): Promise<void>;
 }
 
@@ -61,7 +66,8 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
   };
   const decisionsTable = tableClientFor(tableSettings, DECISIONS_TABLE_SUFFIX);
   const rulesTable = tableClientFor(tableSettings, RULES_TABLE_SUFFIX);
-  await Promise.all([ensureAuditTables(tables), ensureDecisionLogTable(decisionsTable), ensureTable(rulesTable)]);
+  const ownershipTable = tableClientFor(tableSettings, DNS_OWNERSHIP_TABLE_SUFFIX);
+  await Promise.all([ensureAuditTables(tables), ensureDecisionLogTable(decisionsTable), ensureTable(rulesTable), ensureDnsOwnershipTable(ownershipTable)]);
   let now = new Date("2025-06-01T06:00:00.000Z");
   const clock = { now: () => now, set: (iso: string) => (now = new Date(iso)) };
   const arm = createArmPorts({
@@ -74,6 +80,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
   });
   const store = createTableAuditStore(tables);
   const decisionLog = createTableDecisionLog(decisionsTable);
+  const dnsOwnership = createTableDnsOwnershipStore(ownershipTable);
   const ruleStore = createTableRuleStore({ table: rulesTable, clock });
   return {
     emulator,
@@ -81,6 +88,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
     arm,
     store,
     decisionLog,
+    dnsOwnership,
     clock,
     async recordApprovals(instanceId = INSTANCE_ID) {
       for await (const c of arm.apim.listConnections(instanceId)) {
@@ -106,9 +114,9 @@ export async function startAuditStack(topology: string, tablePrefix = "audit"): 
         );
       }
     },
-    audit(options = {}) {
+    audit(options = {}, dependencies = {}) {
       return auditEstate(
-        { arm, auditStore: store, decisionLog, ruleStore, notifications: { publish: async () => {} }, clock },
+        { arm, auditStore: store, decisionLog, dnsOwnership, ruleStore, notifications: { publish: async () => {} }, clock, ...dependencies },
         {
           managedInstanceIds: [],
           managedSubscriptionIds: [PROVIDER_SUB],

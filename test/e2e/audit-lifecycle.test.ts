@@ -36,12 +36,45 @@ describe("audit runs on the local stack", () => {
       assert.equal(run3.opened, 1, "the expired suppression reopened the finding");
       assert.equal(run3.resolvedInRun, 1);
 
-      const report = await loadAuditReport(stack.store, "latest");
+      const report = await loadAuditReport({ auditStore: stack.store, decisionLog: stack.decisionLog }, "latest");
       assert.equal(report?.summary.runId, run3.runId);
       assert.deepEqual(report?.history.map((p) => p.runId), [run1.runId, run2.runId, run3.runId]);
-      const older = await loadAuditReport(stack.store, run2.runId);
+      const older = await loadAuditReport({ auditStore: stack.store, decisionLog: stack.decisionLog }, run2.runId);
       assert.deepEqual(older?.history.map((p) => p.runId), [run1.runId, run2.runId]);
-      assert.equal(await loadAuditReport(stack.store, "20990101T000000Z-none"), undefined);
+      assert.equal(await loadAuditReport({ auditStore: stack.store, decisionLog: stack.decisionLog }, "20990101T000000Z-none"), undefined);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test("a run without DNS zones keeps the DNS findings open, marked not evaluated; the next run with the zone evaluates them again", async () => {
+    const stack = await startAuditStack("audit-clashing-endpoints", "notevaluated");
+    try {
+      await stack.recordApprovals();
+      const dnsFindings = async (runId: string) =>
+        (await stack.store.listFindings(runId, INSTANCE_ID)).filter((f) => f.checkId.startsWith("dns-")).map((f) => ({ id: f.id, status: f.status, notEvaluated: f.notEvaluated?.reason }));
+
+      const withZones = await stack.audit();
+      const before = await dnsFindings(withZones.runId);
+      assert.ok(before.length >= 2, `the clashing endpoints give several DNS findings: ${JSON.stringify(before)}`);
+      assert.ok(before.every((f) => f.status === "open" && f.notEvaluated === undefined));
+
+      stack.clock.set("2025-06-02T06:00:00.000Z");
+      const withoutZones = await stack.audit({ dnsZoneIds: [] });
+      assert.equal(withoutZones.resolvedInRun, 0, "nothing was fixed: the zone was simply not looked at");
+      assert.equal(withoutZones.findings.notEvaluated, before.length);
+      const carried = await dnsFindings(withoutZones.runId);
+      assert.deepEqual(carried.map((f) => [f.id, f.status]), before.map((f) => [f.id, "open"]));
+      for (const f of carried) assert.match(f.notEvaluated ?? "", /privatelink\.azure-api\.net .*was not examined in this run/);
+      const report = await loadAuditReport({ auditStore: stack.store, decisionLog: stack.decisionLog }, "latest");
+      assert.equal(report?.findings.filter((f) => f.notEvaluated !== undefined).length, before.length, "the stored report carries the mark");
+
+      stack.clock.set("2025-06-03T06:00:00.000Z");
+      const again = await stack.audit();
+      const after = await dnsFindings(again.runId);
+      assert.deepEqual(after.map((f) => [f.id, f.status, f.notEvaluated]), before.map((f) => [f.id, "open", undefined]));
+      const firstSeen = (await stack.store.listFindings(again.runId, INSTANCE_ID)).filter((f) => f.checkId.startsWith("dns-")).map((f) => f.firstSeenAt);
+      assert.ok(firstSeen.every((t) => t === "2025-06-01T06:00:00.000Z"), "the same occurrences went on");
     } finally {
       await stack.close();
     }
@@ -61,7 +94,7 @@ describe("audit runs on the local stack", () => {
       const writes = stack.emulator.requests().filter((r) => r.method !== "GET");
       assert.deepEqual(writes.map((r) => r.method).sort(), ["PATCH", "PUT"]);
 
-      const report = await loadAuditReport(stack.store, first.runId);
+      const report = await loadAuditReport({ auditStore: stack.store, decisionLog: stack.decisionLog }, first.runId);
       assert.deepEqual(report?.remediations.map((r) => [r.change.kind, r.outcome]), [
         ["disable-public-network-access", "applied"],
         ["put-a-record", "applied"],

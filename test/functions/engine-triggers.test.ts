@@ -87,6 +87,27 @@ test("a handled event logs which rule decided the connection and why", async () 
   assert.equal(engine.log.records[0]!.correlationId, "inv-1");
 });
 
+test("a duplicate delivery racing the first logs claimed-elsewhere as the normal outcome it is, not as a failure", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const { connection, privateEndpoint } = requestPending(engine, "pe-twice");
+  const first = invocation();
+  const second = invocation();
+
+  // Event Grid delivers at least once: the same event twice, at the same moment.
+  await Promise.all([
+    handlePrivateEndpointEvent(endpointEvent(privateEndpoint.id), first.context, async () => engine.deps),
+    handlePrivateEndpointEvent(endpointEvent(privateEndpoint.id), second.context, async () => engine.deps),
+  ]);
+
+  assert.equal(statusOf(engine, connection.id), "Approved");
+  const lines = [...first.lines, ...second.lines];
+  assert.equal(lines.filter((l) => l.includes(": approved: approved by rule:allow-consumer")).length, 1, lines.join("\n"));
+  const elsewhere = lines.find((l) => l.includes(`${connection.id}: another run is already deciding it`));
+  assert.ok(elsewhere, lines.join("\n"));
+  assert.match(elsewhere, /^information: .*left to that run, as intended for duplicate or racing deliveries\.$/);
+  assert.ok(!lines.some((l) => /claimed-elsewhere/.test(l)), "the outcome's code name is not shown as if it were an error");
+});
+
 test("a transient failure makes the invocation fail (so Event Grid redelivers) after logging it", async () => {
   const engine = createTestEngine({ rules: [approveConsumers] });
   const { privateEndpoint } = requestPending(engine, "pe-retry");

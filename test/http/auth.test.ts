@@ -7,6 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { base64url, SignJWT } from "jose";
 import { startOidcIssuer, type OidcIssuer } from "../../dev/oidc-issuer/index.ts";
 import { createAuthenticator, grantedRoles, readClientPrincipal, type Authenticator } from "../../src/http/auth.ts";
+import { createTrustedFetch, type GetFetch } from "../../src/http/trusted-fetch.ts";
 import { PortcullisError } from "../../src/domain/errors.ts";
 import { ProblemError } from "../../src/http/problem.ts";
 
@@ -117,6 +118,7 @@ describe("bearer token authentication", () => {
   it("reads x-ms-client-principal when App Service Authentication is on, and falls back to the token without it", async () => {
     const platform = createAuthenticator({ issuer: issuer.issuer, audience: AUDIENCE, caPem: issuer.caPem, trustAppServicePrincipal: true });
     const header = clientPrincipalHeader([
+      { typ: "iss", val: issuer.issuer },
       { typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: "platform-oid" },
       { typ: "azp", val: "client-9" },
       { typ: "roles", val: "Portcullis.Approver" },
@@ -127,6 +129,110 @@ describe("bearer token authentication", () => {
     const viaToken = await platform.authenticate(bearer(await issuer.mintToken({ oid: "token-oid" })));
     assert.equal(viaToken.objectId, "token-oid");
     await refusal(platform, new Headers({ "x-ms-client-principal": "%%%not base64 json%%%" }));
+  });
+
+  it("with App Service Authentication on, refuses a principal from another identity provider, issuer or tenant (401), as the bearer path does", async () => {
+    const platform = createAuthenticator({ issuer: issuer.issuer, audience: AUDIENCE, caPem: issuer.caPem, trustAppServicePrincipal: true });
+    const oid = { typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: "platform-oid" };
+    const admin = { typ: "roles", val: "Portcullis.Admin" };
+    const withProvider = (authType: string, claims: { typ: string; val: string }[]) =>
+      Buffer.from(JSON.stringify({ auth_typ: authType, role_typ: "roles", claims })).toString("base64");
+    const refusals: Record<string, string> = {
+      "a GitHub sign-in": withProvider("github", [oid, admin, { typ: "iss", val: issuer.issuer }]),
+      "a Google sign-in": withProvider("google", [oid, admin]),
+      "an Entra principal of another issuer": withProvider("aad", [oid, admin, { typ: "iss", val: other.issuer }]),
+      "an Entra principal of another tenant": withProvider("aad", [oid, admin, { typ: "iss", val: "https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/v2.0" }]),
+      "a tenant claim that contradicts the issuer": withProvider("aad", [oid, admin, { typ: "iss", val: issuer.issuer }, { typ: "http://schemas.microsoft.com/identity/claims/tenantid", val: "other-tenant" }]),
+      "an Entra principal naming no issuer or tenant": withProvider("aad", [oid, admin]),
+    };
+    for (const [kind, header] of Object.entries(refusals)) {
+      const problem = await refusal(platform, new Headers({ "x-ms-client-principal": header }));
+      assert.match(problem.detail, /identity provider|issuer|tenant/, kind);
+    }
+  });
+
+  it("with App Service Authentication on, accepts an Entra principal of the configured tenant by its issuer or tenant claim", async () => {
+    const tenant = "0a0a0a0a-0000-4000-8000-00000000000a";
+    const platform = createAuthenticator({ issuer: `https://login.microsoftonline.com/${tenant}/v2.0`, audience: AUDIENCE, trustAppServicePrincipal: true });
+    const oid = { typ: "http://schemas.microsoft.com/identity/claims/objectidentifier", val: "platform-oid" };
+    const principalWith = (claims: { typ: string; val: string }[]) =>
+      Buffer.from(JSON.stringify({ auth_typ: "aad", role_typ: "roles", claims: [oid, ...claims] })).toString("base64");
+    for (const claims of [
+      [{ typ: "iss", val: `https://login.microsoftonline.com/${tenant}/v2.0` }],
+      [{ typ: "iss", val: `https://sts.windows.net/${tenant}/` }],
+      [{ typ: "http://schemas.microsoft.com/identity/claims/tenantid", val: tenant.toUpperCase() }],
+      [{ typ: "tid", val: tenant }, { typ: "iss", val: `https://sts.windows.net/${tenant}/` }],
+    ]) {
+      const principal = await platform.authenticate(new Headers({ "x-ms-client-principal": principalWith(claims) }));
+      assert.equal(principal.objectId, "platform-oid", JSON.stringify(claims));
+    }
+  });
+
+  it("a role claim named like an Object.prototype key grants nothing and does not break the role check (no 503)", async () => {
+    const token = await issuer.mintToken({ roles: ["constructor", "hasOwnProperty", "__proto__", "toString", "Portcullis.Reader"] });
+    const principal = await authenticator.authenticate(bearer(token));
+    assert.deepEqual(principal.roles, ["Portcullis.Reader"]);
+  });
+
+  it("caches a failed OpenID discovery: junk tokens within the back-off cost one discovery fetch, and it recovers after the back-off", async () => {
+    let now = 1_000_000;
+    let discoveryUp = false;
+    let discoveryFetches = 0;
+    const real = createTrustedFetch(issuer.caPem);
+    const fetch: GetFetch = async (url, init) => {
+      if (url.endsWith("/.well-known/openid-configuration")) {
+        discoveryFetches += 1;
+        if (!discoveryUp) throw new TypeError("fetch failed: connect ECONNREFUSED");
+      }
+      return real(url, init);
+    };
+    const cached = createAuthenticator({ issuer: issuer.issuer, audience: AUDIENCE, trustAppServicePrincipal: false, fetch, now: () => now });
+    const transient = (error: unknown) => error instanceof PortcullisError && error.kind === "transient";
+    const junk = await issuer.mintToken({ roles: ["Portcullis.Admin"], signWithUnpublishedKey: true });
+    for (let i = 0; i < 25; i++) await assert.rejects(cached.authenticate(bearer(junk)), transient);
+    assert.equal(discoveryFetches, 1, "one discovery fetch for 25 junk tokens");
+
+    discoveryUp = true;
+    now += 500;
+    await assert.rejects(cached.authenticate(bearer(await issuer.mintToken())), transient, "still inside the back-off window");
+    assert.equal(discoveryFetches, 1);
+
+    now += 60_000;
+    const principal = await cached.authenticate(bearer(await issuer.mintToken({ oid: "after-recovery" })));
+    assert.equal(principal.objectId, "after-recovery");
+    assert.equal(discoveryFetches, 2);
+    await refusal(cached, bearer(junk));
+    assert.equal(discoveryFetches, 2, "a successful discovery is kept");
+  });
+
+  it("backs off longer after each consecutive discovery failure, up to a bound", async () => {
+    let now = 0;
+    let discoveryFetches = 0;
+    const fetch: GetFetch = async () => {
+      discoveryFetches += 1;
+      throw new TypeError("fetch failed");
+    };
+    const failing = createAuthenticator({ issuer: issuer.issuer, audience: AUDIENCE, trustAppServicePrincipal: false, fetch, now: () => now });
+    const token = await issuer.mintToken();
+    const attemptsAt = async (times: readonly number[]) => {
+      for (const t of times) {
+        now = t;
+        await assert.rejects(failing.authenticate(bearer(token)));
+      }
+    };
+    await attemptsAt([0]);
+    assert.equal(discoveryFetches, 1);
+    await attemptsAt([999, 1_000]);
+    assert.equal(discoveryFetches, 2, "the first back-off is 1 s");
+    await attemptsAt([2_999, 3_000]);
+    assert.equal(discoveryFetches, 3, "the second is 2 s");
+    for (let i = 0; i < 10; i++) await attemptsAt([now + 120_000]);
+    assert.equal(discoveryFetches, 13);
+    const last = now;
+    await attemptsAt([last + 59_999]);
+    assert.equal(discoveryFetches, 13, "still backing off");
+    await attemptsAt([last + 60_000]);
+    assert.equal(discoveryFetches, 14, "never more than 60 s");
   });
 
   it("answers 503 (transient), not 401, when the issuer cannot be reached", async () => {
@@ -142,6 +248,7 @@ describe("app roles", () => {
     assert.deepEqual(grantedRoles(["Portcullis.Approver"]), ["Portcullis.Reader", "Portcullis.Approver"]);
     assert.deepEqual(grantedRoles(["Portcullis.Reader"]), ["Portcullis.Reader"]);
     assert.deepEqual(grantedRoles(["portcullis.admin", "Admin", 42, "Portcullis.Admin "]), []);
+    assert.deepEqual(grantedRoles(["constructor", "hasOwnProperty", "__proto__", "toString", "valueOf", "isPrototypeOf"]), []);
   });
 
   it("are read from the platform's role claims, whatever role_typ names them", () => {
@@ -150,11 +257,13 @@ describe("app roles", () => {
         auth_typ: "aad",
         role_typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
         claims: [
+          { typ: "iss", val: "https://login.microsoftonline.com/0a0a0a0a-0000-4000-8000-00000000000a/v2.0" },
           { typ: "oid", val: "o" },
           { typ: "http://schemas.microsoft.com/ws/2008/06/identity/claims/role", val: "Portcullis.Admin" },
         ],
       }),
     ).toString("base64");
-    assert.deepEqual(readClientPrincipal(header).roles, ["Portcullis.Reader", "Portcullis.Approver", "Portcullis.Admin"]);
+    const expected = { issuer: "https://login.microsoftonline.com/0a0a0a0a-0000-4000-8000-00000000000a/v2.0" };
+    assert.deepEqual(readClientPrincipal(header, expected).roles, ["Portcullis.Reader", "Portcullis.Approver", "Portcullis.Admin"]);
   });
 });

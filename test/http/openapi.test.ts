@@ -53,6 +53,21 @@ describe("OpenAPI document", () => {
     assert.deepEqual(document.paths["/health"]!["get"]!.security, []);
   });
 
+  it("documents the warnings array of rule PUT and what-if responses, and the route list knows each route's bearer role", () => {
+    const warningsOf = (path: string, method: string, status: string) => {
+      const response = document.paths[path]![method]!.responses[status] as { content: { "application/json": { schema: { properties?: Record<string, { type?: string; items?: { properties?: Record<string, unknown> } }> } } } };
+      return response.content["application/json"].schema.properties?.["warnings"];
+    };
+    for (const [path, method, status] of [["/rules/{ruleId}", "put", "200"], ["/rules/{ruleId}", "put", "201"], ["/what-if", "post", "200"]] as const) {
+      const warnings = warningsOf(path, method, status);
+      assert.equal(warnings?.type, "array", `${method} ${path} ${status}`);
+      assert.deepEqual(Object.keys(warnings!.items!.properties!).sort(), ["code", "field", "message", "ruleId"]);
+    }
+    const http = functionDefinitions.filter((d): d is HttpFunctionDefinition => d.kind === "http");
+    for (const route of apiRoutes) assert.equal(http.find((d) => d.name === route.name)!.requiresBearerRole, route.role, route.name);
+    assert.equal(http.find((d) => d.name === "health")!.requiresBearerRole, undefined);
+  });
+
   it("describes request bodies with the schemas the handlers enforce (both accept and refuse the same samples)", () => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const approve = apiRoutes.find((r) => r.name === "approveConnection")!;

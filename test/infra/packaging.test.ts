@@ -1,18 +1,28 @@
 /**
- * What reaches Azure: azd deploys the staged bundle (dist/, host.json, package.json, production node_modules) and
- * .funcignore keeps sources, tests, dev tooling, infrastructure and local settings out of any package.
+ * What reaches Azure: azd deploys the staged package (the esbuild bundle of src/index.ts with its chunks and source
+ * maps, host.json, a package.json for the host; no node_modules), and .funcignore keeps sources, tests, dev tooling,
+ * infrastructure and local settings out of any package.
  */
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { builtinModules } from "node:module";
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { after, describe, it } from "node:test";
+import { pathToFileURL } from "node:url";
+import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
-import { BUNDLE_ENTRIES, STAGING_DIR, stageFunctionApp } from "../../infra/scripts/stage-function-app.ts";
+import { BUNDLE_MAIN, HOST_PROVIDED_MODULES, OPTIONAL_MODULES_LEFT_OUT, type BundleResult } from "../../infra/scripts/bundle-function-app.ts";
+import { STAGING_DIR, stageFunctionApp } from "../../infra/scripts/stage-function-app.ts";
+import { functionDefinitions } from "../../src/functions/index.ts";
 import { REPO_ROOT } from "../support/compiled-infra.ts";
 
 const funcignore = readFileSync(path.join(REPO_ROOT, ".funcignore"), "utf8");
+
+/** The issue's bound on the deployment package (issue 14: "under 15 MB"). */
+const PACKAGE_SIZE_LIMIT_BYTES = 15_000_000;
+const sampleSettings = (JSON.parse(readFileSync(path.join(REPO_ROOT, "local.settings.sample.json"), "utf8")) as { Values: Record<string, string> }).Values;
 
 /** Whether a gitignore-style ignore file excludes a path (relative, forward slashes); enough of gitignore for .funcignore. */
 function isExcluded(ignoreFile: string, relativePath: string): boolean {
@@ -64,87 +74,126 @@ describe(".funcignore", () => {
     }
   });
 
-  it("keeps the built bundle and its production dependencies (the package carries them: no remote build)", () => {
-    for (const kept of ["dist/index.js", "dist/functions/health.js", "host.json", "package.json", "node_modules/@azure/functions/package.json", "node_modules/zod/index.js"]) {
+  it("keeps the bundle, its chunks and source maps, host.json and package.json", () => {
+    for (const kept of ["dist/index.js", "dist/index.js.map", "dist/chunks/esm-ABC123.js", "dist/chunks/esm-ABC123.js.map", "host.json", "package.json"]) {
       assert.ok(!isExcluded(funcignore, kept), `${kept} is deployed`);
     }
   });
 });
 
-describe("npm run package (staging the deployment package)", () => {
-  const temporaryDirs: string[] = [];
+describe("npm run package (staging the bundled deployment package)", () => {
+  let outDir: string;
+  let bundle: BundleResult;
+  before(async () => {
+    outDir = await mkdtemp(path.join(tmpdir(), "portcullis-package-"));
+    bundle = await stageFunctionApp({ projectRoot: REPO_ROOT, outDir });
+  });
   after(async () => {
-    await Promise.all(temporaryDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
   });
 
-  async function fixtureProject(files: Record<string, string>): Promise<string> {
-    const root = await mkdtemp(path.join(tmpdir(), "portcullis-package-"));
-    temporaryDirs.push(root);
-    for (const [file, content] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-      await writeFile(path.join(root, file), content);
+  it("stages the bundle with its source maps, host.json and the host's package.json, and no node_modules", async () => {
+    const files = await listTree(outDir);
+    const outside = files.filter((file) => !file.startsWith("dist/"));
+    assert.deepEqual(outside, [".funcignore", "host.json", "package.json"]);
+    assert.ok(files.includes("dist/index.js") && files.includes("dist/index.js.map"), "entry and its source map");
+    const withOwnCode = Object.entries(bundle.metafile.outputs)
+      .filter(([file, output]) => file.endsWith(".js") && Object.keys(output.inputs).some((input) => input.startsWith("src/")))
+      .map(([file]) => path.relative(outDir, path.resolve(REPO_ROOT, file)).split(path.sep).join("/"));
+    assert.ok(withOwnCode.length >= 2, "the entry and the lazily loaded adapters");
+    for (const file of withOwnCode) {
+      assert.ok(files.includes(`${file}.map`), `${file} has a source map`);
+      const map = JSON.parse(await readFile(path.join(outDir, `${file}.map`), "utf8")) as { sources: string[] };
+      assert.ok(map.sources.some((source) => /(^|\/)src\/.*\.ts$/.test(source)), `${file}.map maps to the TypeScript sources`);
     }
-    return root;
-  }
-
-  const builtProject = {
-    "package.json": JSON.stringify({ name: "fixture", type: "module", main: "dist/index.js" }),
-    "package-lock.json": "{}",
-    "host.json": JSON.stringify({ version: "2.0" }),
-    ".funcignore": funcignore,
-    "dist/index.js": "export {};",
-    "dist/functions/health.js": "export {};",
-    "dist/cli/main.js": "export {};",
-    "src/index.ts": "export {};",
-    "test/x.test.ts": "",
-    "dev/start.ts": "",
-    "bench/run.ts": "",
-    "infra/main.bicep": "",
-    "docs/deploy.md": "",
-    "local.settings.json": "{}",
-    "node_modules/typescript/package.json": "{}",
-  };
-
-  it("stages the build output and what the host reads, and nothing else (not the operator CLI)", async () => {
-    const root = await fixtureProject(builtProject);
-    const outDir = path.join(root, STAGING_DIR);
-    await stageFunctionApp({ projectRoot: root, outDir, installProductionDependencies: false });
-    assert.deepEqual(await listTree(outDir), [
-      ".funcignore",
-      "dist/functions/health.js",
-      "dist/index.js",
-      "host.json",
-      "package-lock.json",
-      "package.json",
-    ]);
-    for (const file of await listTree(outDir)) {
+    for (const file of files.filter((f) => f.endsWith(".map"))) assert.ok(files.includes(file.replace(/\.map$/, "")), `${file} belongs to a staged file`);
+    assert.ok(!files.some((file) => file.includes("node_modules/")), "nothing to install: the bundle carries its code");
+    for (const file of files) {
       if (file !== ".funcignore") assert.ok(!isExcluded(funcignore, file), `azd keeps staged ${file}`);
     }
   });
 
-  it("replaces a previous staging instead of mixing old files in", async () => {
-    const root = await fixtureProject(builtProject);
-    const outDir = path.join(root, STAGING_DIR);
-    await mkdir(path.join(outDir, "dist"), { recursive: true });
-    await writeFile(path.join(outDir, "dist", "removed-function.js"), "");
-    await stageFunctionApp({ projectRoot: root, outDir, installProductionDependencies: false });
-    assert.ok(!(await listTree(outDir)).includes("dist/removed-function.js"));
+  it("writes a package.json whose main is the bundle, loaded as an ES module, with no dependencies to install", async () => {
+    const staged = JSON.parse(await readFile(path.join(outDir, "package.json"), "utf8")) as Record<string, unknown>;
+    const project = JSON.parse(await readFile(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string; engines: unknown };
+    assert.equal(staged["main"], BUNDLE_MAIN);
+    assert.equal(staged["type"], "module");
+    assert.equal(staged["version"], project.version);
+    assert.deepEqual(staged["engines"], project.engines);
+    assert.equal(staged["dependencies"], undefined);
+    assert.equal(staged["devDependencies"], undefined);
   });
 
-  it("refuses to stage an unbuilt project, naming what is missing", async () => {
-    const { ["dist/index.js"]: _built, ...unbuilt } = builtProject;
-    const root = await fixtureProject(unbuilt);
-    await assert.rejects(
-      stageFunctionApp({ projectRoot: root, outDir: path.join(root, STAGING_DIR), installProductionDependencies: false }),
-      /dist\/index\.js is missing/,
-    );
+  /** Loads the staged package the way the Functions worker does (test/support/load-built-app.cjs), from its own folder. */
+  function loadStagedApp(env: Record<string, string>) {
+    return spawnSync(process.execPath, [path.join(REPO_ROOT, "test", "support", "load-built-app.cjs"), path.join(outDir, BUNDLE_MAIN)], {
+      cwd: outDir,
+      env: { PATH: process.env["PATH"] ?? "", ...env },
+      encoding: "utf8",
+    });
+  }
+
+  it("starts on plain node from the bundle alone and registers every function in the table with its trigger", () => {
+    const result = loadStagedApp(sampleSettings);
+    assert.equal(result.status, 0, result.stderr);
+    const output = JSON.parse(result.stdout) as { exported: string[]; registrations: { name: string; bindings: Record<string, { type: string }> }[] };
+    const expected = functionDefinitions.map((d) => d.name).sort();
+    assert.deepEqual(output.registrations.map((r) => r.name).sort(), expected);
+    assert.deepEqual([...output.exported].sort(), expected);
+    const triggerType = { http: "httpTrigger", eventGrid: "eventGridTrigger", timer: "timerTrigger" } as const;
+    for (const definition of functionDefinitions) {
+      const registration = output.registrations.find((r) => r.name === definition.name)!;
+      assert.ok(Object.values(registration.bindings).some((b) => b.type === triggerType[definition.kind]), definition.name);
+    }
   });
 
-  it("stages every entry the real project's host needs, starting with package.json main", async () => {
-    const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, "package.json"), "utf8")) as { main: string; scripts: Record<string, string> };
-    assert.ok(manifest.main.startsWith("dist/"), "package.json main points into the build output");
-    assert.ok(BUNDLE_ENTRIES.includes("dist") && BUNDLE_ENTRIES.includes("host.json"));
-    assert.equal(manifest.scripts["package"], "npm run build && node infra/scripts/stage-function-app.ts");
+  it("refuses to start from the bundle with bad settings, naming each one (zod's messages survive bundling)", () => {
+    const result = loadStagedApp({ PORTCULLIS_MODE: "sometimes" });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /PORTCULLIS_MODE: Invalid option: expected one of "enforce"\|"dry-run"/);
+    assert.match(result.stderr, /PORTCULLIS_AUTH_ISSUER/);
+  });
+
+  it("stays under 15 MB in all (it was 196 MB with production node_modules)", () => {
+    const bytes = bundle.outputs.reduce((sum, output) => sum + output.bytes, 0);
+    assert.ok(bytes < PACKAGE_SIZE_LIMIT_BYTES, `bundle is ${(bytes / 1e6).toFixed(1)} MB`);
+  });
+
+  it("holds no operator CLI, dev, test or bench code and no package that only devDependencies bring", async () => {
+    const listed = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: REPO_ROOT, encoding: "utf8" });
+    const production = new Set(listed.stdout.split("\n").map((line) => line.match(/node_modules\/((?:@[^/]+\/)?[^/]+)$/)?.[1]).filter((name) => name !== undefined));
+    assert.ok(production.has("@azure/functions") && production.has("zod"), "npm ls lists the production dependencies");
+    const inputs = Object.keys(bundle.metafile.inputs);
+    assert.ok(inputs.some((input) => input === "src/index.ts"), "the entry is src/index.ts");
+    for (const input of inputs) {
+      assert.ok(!/^(dev|test|bench|src\/cli)\//.test(input), `${input} is not app code`);
+      const dependency = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1];
+      if (dependency !== undefined) assert.ok(production.has(dependency), `${input} comes from ${dependency}, which no production dependency needs`);
+    }
+    for (const dependency of ["commander", "typescript", "azurite", "fast-check", "playwright-core", "selfsigned", "esbuild"]) {
+      assert.ok(!inputs.some((input) => input.includes(`node_modules/${dependency}/`)), `${dependency} is not bundled`);
+    }
+  });
+
+  it("keeps OpenTelemetry and the Azure Monitor distro out of the entry: they load only when telemetry is configured", () => {
+    const [, entry] = Object.entries(bundle.metafile.outputs).find(([, output]) => output.entryPoint === "src/index.ts")!;
+    const telemetryInputs = Object.keys(entry.inputs).filter((input) => /node_modules\/(@opentelemetry|@azure\/monitor-opentelemetry)|src\/adapters\/telemetry\//.test(input));
+    assert.deepEqual(telemetryInputs, []);
+    assert.ok(Object.keys(bundle.metafile.inputs).some((input) => input.includes("node_modules/@azure/monitor-opentelemetry/")), "the distro is in the package, in a lazy chunk");
+  });
+
+  it("keeps only the worker's own @azure/functions-core (and optional modules the SDKs do without) external; every chunk loads under plain node", async () => {
+    const imported = Object.values(bundle.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path));
+    for (const specifier of new Set(imported)) {
+      assert.ok(specifier.startsWith("node:") || builtinModules.includes(specifier) || HOST_PROVIDED_MODULES.includes(specifier) || OPTIONAL_MODULES_LEFT_OUT.includes(specifier), `external import ${specifier}`);
+    }
+    const chunks = (await listTree(outDir)).filter((file) => file.startsWith("dist/chunks/") && file.endsWith(".js"));
+    assert.ok(chunks.length > 0, "lazily loaded SDKs are split into chunks");
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", chunks.map((c) => `await import(${JSON.stringify(pathToFileURL(path.join(outDir, c)).href)});`).join("\n")], {
+      encoding: "utf8",
+      env: { PATH: process.env["PATH"] ?? "" },
+    });
+    assert.equal(result.status, 0, result.stderr);
   });
 });
 
@@ -166,6 +215,11 @@ describe("azure.yaml", () => {
     assert.equal(api.hooks["prepackage"]?.["posix"]?.run, "npm run package");
     assert.equal(api.hooks["prepackage"]?.["windows"]?.run, "npm run package");
     assert.deepEqual(azureYaml.infra, { provider: "bicep", path: "infra", module: "main" });
+  });
+
+  it("stages through npm run package: type-check, then bundle (no tsc output or npm install in the package)", () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    assert.equal(manifest.scripts["package"], "npm run typecheck && node infra/scripts/stage-function-app.ts");
   });
 
   it("runs postdeploy hooks that exist", () => {

@@ -9,6 +9,7 @@ import {
   approvalRecord,
   createMemoryAuditStore,
   createMemoryDecisionLog,
+  createMemoryDnsOwnershipStore,
   createNotificationRecorder,
   createStaticRuleStore,
   type MemoryAuditStore,
@@ -24,6 +25,7 @@ const pe = (name: string) => `/subscriptions/${CONSUMER}/resourceGroups/rg-app/p
 interface World {
   readonly arm: FakeArm;
   readonly store: MemoryAuditStore;
+  readonly ownership: ReturnType<typeof createMemoryDnsOwnershipStore>;
   readonly log: ReturnType<typeof createMemoryDecisionLog>;
   readonly rules: ReturnType<typeof createStaticRuleStore>;
   readonly notifications: ReturnType<typeof createNotificationRecorder>;
@@ -42,6 +44,7 @@ function world(): World {
   return {
     arm,
     store: createMemoryAuditStore(),
+    ownership: createMemoryDnsOwnershipStore(),
     log,
     rules: createStaticRuleStore(),
     notifications: createNotificationRecorder(),
@@ -57,7 +60,7 @@ function approve(arm: FakeArm, log: World["log"], service: string, endpoint: str
 }
 
 function deps(w: World): AuditEstateDependencies {
-  return { arm: w.arm.ports, auditStore: w.store, decisionLog: w.log, ruleStore: w.rules, notifications: w.notifications, clock: w.clock };
+  return { arm: w.arm.ports, auditStore: w.store, decisionLog: w.log, dnsOwnership: w.ownership, ruleStore: w.rules, notifications: w.notifications, clock: w.clock };
 }
 
 function options(overrides: Partial<AuditEstateOptions> = {}): AuditEstateOptions {
@@ -153,6 +156,11 @@ describe("auditEstate", () => {
     const written = await w.arm.ports.privateDns.getARecord(ZONE, "contoso-apim");
     assert.deepEqual(written?.ipv4Addresses, ["10.0.1.4"]);
     assert.equal(written?.metadata[OWNER_METADATA_KEY], "portcullis");
+    assert.deepEqual(
+      (await w.ownership.listWrittenRecords(ZONE)).map((r) => [r.recordName, r.ipv4Addresses, r.etag, r.runId]),
+      [["contoso-apim", ["10.0.1.4"], written?.etag, first.runId]],
+      "the ownership store remembers the IPs and the ETag ARM answered the write with",
+    );
 
     w.clock.set("2025-06-02T06:00:00.000Z");
     const second = await auditEstate(deps(w), options({ remediations: ["public-network-access", "dns-record"], mode: "enforce" }));
@@ -163,7 +171,8 @@ describe("auditEstate", () => {
 
   test("a record changed by someone else between read and write is left alone (If-Match)", async () => {
     const w = world();
-    w.arm.addARecord(ZONE, "contoso-apim", ["10.0.1.77"], { metadata: { [OWNER_METADATA_KEY]: "portcullis" } });
+    const ours = w.arm.addARecord(ZONE, "contoso-apim", ["10.0.1.77"], { metadata: { [OWNER_METADATA_KEY]: "portcullis" } });
+    await w.ownership.putWrittenRecord({ recordId: ours.id, zoneId: ZONE, recordName: "contoso-apim", ipv4Addresses: ["10.0.1.77"], etag: ours.etag!, writtenAt: "2025-05-01T00:00:00.000Z", runId: "r0" });
     const realPut = w.arm.ports.privateDns.putARecord.bind(w.arm.ports.privateDns);
     const ports = {
       ...w.arm.ports,
@@ -180,6 +189,17 @@ describe("auditEstate", () => {
     const summary = await auditEstate({ ...deps(w), arm: ports }, options({ remediations: ["dns-record"], mode: "enforce" }));
     assert.equal(summary.remediations["skipped-concurrent-change"], 1);
     assert.deepEqual((await w.arm.ports.privateDns.getARecord(ZONE, "contoso-apim"))?.ipv4Addresses, ["10.0.1.88"]);
+  });
+
+  test("deleting a record Portcullis wrote also forgets it in the ownership store", async () => {
+    const w = world();
+    w.arm.state.connections.clear();
+    const ours = w.arm.addARecord(ZONE, "contoso-apim", ["10.0.1.4"]);
+    await w.ownership.putWrittenRecord({ recordId: ours.id, zoneId: ZONE, recordName: "contoso-apim", ipv4Addresses: ["10.0.1.4"], etag: ours.etag!, writtenAt: "2025-05-01T00:00:00.000Z", runId: "r0" });
+    const summary = await auditEstate(deps(w), options({ remediations: ["dns-record"], mode: "enforce" }));
+    assert.equal(summary.remediations.applied, 1);
+    assert.equal(await w.arm.ports.privateDns.getARecord(ZONE, "contoso-apim"), undefined);
+    assert.deepEqual(await w.ownership.listWrittenRecords(ZONE), []);
   });
 
   test("a Pending connection's age counts from the first audit that saw it when the log has nothing", async () => {
@@ -211,15 +231,42 @@ describe("auditEstate", () => {
     assert.match(estate[0]!.evidence.actual, /rule:r1: not JSON/);
   });
 
-  test("findings of an instance that is no longer managed are resolved", async () => {
+  test("an instance outside a narrower run's scope keeps its findings open, marked not evaluated, run after run", async () => {
     const w = world();
     const first = await auditEstate(deps(w), options());
     assert.equal(first.findings.open, 1);
     w.clock.set("2025-06-02T06:00:00.000Z");
-    const second = await auditEstate(deps(w), options({ managedInstanceIds: [] , managedSubscriptionIds: [] }));
+    const second = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [] }));
     assert.equal(second.instances, 0);
+    assert.equal(second.resolvedInRun, 0);
+    assert.deepEqual(second.findings, { open: 1, suppressed: 0, resolved: 0, notEvaluated: 1 });
+    const [carried] = w.store.findingsOf(second.runId);
+    assert.equal(carried!.status, "open");
+    assert.match(carried!.notEvaluated?.reason ?? "", /not in this run's scope/);
+    w.clock.set("2025-06-03T06:00:00.000Z");
+    const third = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [] }));
+    assert.deepEqual(w.store.findingsOf(third.runId).map((f) => [f.status, f.firstSeenAt]), [["open", "2025-06-01T06:00:00.000Z"]], "still carried by the run after");
+  });
+
+  test("findings of an instance deleted from a managed subscription that was listed are resolved", async () => {
+    const w = world();
+    const first = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [PROVIDER] }));
+    assert.equal(first.findings.open, 1);
+    w.arm.state.services.clear();
+    w.clock.set("2025-06-02T06:00:00.000Z");
+    const second = await auditEstate(deps(w), options({ managedInstanceIds: [], managedSubscriptionIds: [PROVIDER] }));
     assert.equal(second.resolvedInRun, 1);
-    assert.deepEqual(w.store.findingsOf(second.runId).map((f) => f.status), ["resolved"]);
+    assert.deepEqual(w.store.findingsOf(second.runId).map((f) => [f.status, f.notEvaluated]), [["resolved", undefined]]);
+  });
+
+  test("a run without DNS zones keeps the DNS findings of the zone it did not examine open", async () => {
+    const w = world();
+    const first = await auditEstate(deps(w), options());
+    assert.deepEqual(w.store.findingsOf(first.runId).map((f) => f.id), [recordFinding("contoso-apim")]);
+    w.clock.set("2025-06-02T06:00:00.000Z");
+    const second = await auditEstate(deps(w), options({ dnsZoneIds: [] }));
+    assert.equal(second.resolvedInRun, 0);
+    assert.deepEqual(w.store.findingsOf(second.runId).map((f) => [f.id, f.status, Boolean(f.notEvaluated)]), [[recordFinding("contoso-apim"), "open", true]]);
   });
 
   test("a suppressed finding does not count against the score", async () => {

@@ -14,6 +14,8 @@ import type { AuditStore } from "../../src/ports/audit-store.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../../src/ports/compliance-notifications.ts";
 import type { DecisionLog } from "../../src/ports/decision-log.ts";
 import type { RuleStore } from "../../src/ports/rule-store.ts";
+import type { WrittenRecord } from "../../src/domain/audit/ownership.ts";
+import type { DnsOwnershipStore } from "../../src/ports/dns-ownership-store.ts";
 import { decisionRecord } from "../fakes/decision-records.ts";
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -151,4 +153,22 @@ export function approvalRecord(connectionId: string, serviceId: string, at: Date
     outcome: "applied",
     startedAt: at,
   });
+}
+
+/** An in-memory DNS ownership store, keyed like the Table adapter (zone, lower-case record name). */
+export function createMemoryDnsOwnershipStore(): DnsOwnershipStore & { readonly entries: Map<string, WrittenRecord> } {
+  const entries = new Map<string, WrittenRecord>();
+  const key = (zoneId: string, recordName: string) => `${resourceIdKey(zoneId)}|${recordName.toLowerCase()}`;
+  return {
+    entries,
+    async listWrittenRecords(zoneId) {
+      return [...entries.values()].filter((r) => resourceIdKey(r.zoneId) === resourceIdKey(zoneId)).map(clone);
+    },
+    async putWrittenRecord(record) {
+      entries.set(key(record.zoneId, record.recordName), clone(record));
+    },
+    async deleteWrittenRecord(zoneId, recordName) {
+      entries.delete(key(zoneId, recordName));
+    },
+  };
 }

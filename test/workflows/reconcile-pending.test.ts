@@ -4,7 +4,7 @@ import { handleResourceEvent } from "../../src/workflows/handle-resource-event.t
 import { parseResourceEvent, type ResourceEvent } from "../../src/domain/decisions/events.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
 import { PortcullisError } from "../../src/domain/errors.ts";
-import { brokenRuleSet, CONSUMER_SUB, createTestEngine, OTHER_SUB, PROVIDER_SUB, requestPending, rule, statusOf } from "./support.ts";
+import { brokenRuleSet, CONSUMER_SUB, CONSUMER_TENANT, createTestEngine, OTHER_SUB, PROVIDER_SUB, requestPending, rule, statusOf } from "./support.ts";
 
 const approveConsumers = rule({
   id: "allow-consumer-sub",
@@ -36,6 +36,19 @@ test("the sweep decides every Pending connection, records out-of-band ones, and 
   assert.deepEqual(second.awaitingManual, [nonMatching.id], "a connection still waiting is reported again");
   assert.equal(second.decided.length, 0);
   assert.equal(engine.log.records.length, 3);
+});
+
+test("the sweep does not know a requester's tenant: a higher-priority tenant reject rule holds the connection instead of a lower approve rule approving it, and the summary says so", async () => {
+  const rejectTenant = rule({ id: "reject-partner-tenant", priority: 10, action: "reject", conditions: { "requester-tenants": [CONSUMER_TENANT] } });
+  const engine = createTestEngine({ rules: [rejectTenant, { ...approveConsumers, priority: 100 }] });
+  const pending = requestPending(engine, "pe-tenant").connection;
+
+  const summary = await reconcilePending("sweep-tenant", engine.deps);
+
+  assert.equal(statusOf(engine, pending.id), "Pending");
+  assert.deepEqual(summary.awaitingManual, [pending.id]);
+  assert.deepEqual(summary.heldForUnknownFacts, [{ connectionId: pending.id, ruleId: "reject-partner-tenant", missingFacts: ["requesterTenantId"] }]);
+  assert.deepEqual(engine.log.records.map((r) => [r.action, r.actor, r.ruleId]), [["manual", "rule:reject-partner-tenant", "reject-partner-tenant"]]);
 });
 
 test("one instance failing to list never stops the others, and is reported", async () => {

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ArmError } from "../errors.ts";
-import type { Operation } from "../lro.ts";
+import { operationStatusBody, type Operation } from "../lro.ts";
 import {
   defineRoute,
   pageOf,
@@ -18,7 +18,7 @@ import {
   type EmulatorEnv,
   type Route,
 } from "../routing.ts";
-import type { DnsZoneGroupRecord, EndpointLinkRecord, NetworkInterfaceRecord, PrivateEndpointRecord } from "../state.ts";
+import type { DnsZoneGroupRecord, EndpointLinkRecord, NetworkInterfaceRecord, PrivateEndpointRecord, VirtualNetworkRecord } from "../state.ts";
 
 const RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network";
 const ENDPOINT = `${RG}/privateEndpoints/{privateEndpointName}`;
@@ -58,7 +58,13 @@ export function privateEndpointView(pe: PrivateEndpointRecord): unknown {
       networkInterfaces: [{ id: pe.networkInterfaceId }],
       customDnsConfigs: pe.fqdn === undefined ? [] : [{ fqdn: pe.fqdn, ipAddresses: [pe.privateIpAddress] }],
       applicationSecurityGroups: [],
-      ipConfigurations: [],
+      ipConfigurations: pe.ipConfigurations.map((c) => ({
+        name: c.name,
+        id: `${pe.id}/ipConfigurations/${c.name}`,
+        etag: pe.etag,
+        type: "Microsoft.Network/privateEndpoints/ipConfigurations",
+        properties: { groupId: c.groupId, memberName: c.memberName, privateIPAddress: c.privateIPAddress },
+      })),
       customNetworkInterfaceName: pe.customNetworkInterfaceName ?? "",
       ipVersionType: "IPv4",
     },
@@ -67,7 +73,7 @@ export function privateEndpointView(pe: PrivateEndpointRecord): unknown {
 
 /** The JSON of a private endpoint's NIC as GET networkInterfaces/{name} returns it. */
 export function networkInterfaceView(nic: NetworkInterfaceRecord): unknown {
-  const ipConfigName = `privateEndpointIpConfig.${guidFrom(nic.id)}`;
+  const ipConfigName = nic.ipConfigurationName ?? `privateEndpointIpConfig.${guidFrom(nic.id)}`;
   return {
     name: nic.name,
     id: nic.id,
@@ -87,7 +93,7 @@ export function networkInterfaceView(nic: NetworkInterfaceRecord): unknown {
           properties: {
             provisioningState: "Succeeded",
             privateIPAddress: nic.privateIpAddress,
-            privateIPAllocationMethod: "Dynamic",
+            privateIPAllocationMethod: nic.privateIPAllocationMethod,
             subnet: { id: nic.subnetId },
             primary: true,
             privateIPAddressVersion: "IPv4",
@@ -108,6 +114,43 @@ export function networkInterfaceView(nic: NetworkInterfaceRecord): unknown {
       allowPort25Out: true,
       auxiliaryMode: "None",
       auxiliarySku: "None",
+    },
+  };
+}
+
+/**
+ * A virtual network as GET virtualNetworks/{name} returns it (virtualNetwork.json, VirtualNetworkGet example): address
+ * space, tags and subnets with the private endpoints in each.
+ */
+export function virtualNetworkView(env: EmulatorEnv, vnet: VirtualNetworkRecord): unknown {
+  const endpoints = [...env.state.privateEndpoints.values()];
+  return {
+    name: vnet.name,
+    id: vnet.id,
+    etag: `W/"${guidFrom(`${vnet.id}/etag`)}"`,
+    type: "Microsoft.Network/virtualNetworks",
+    location: vnet.location,
+    tags: { ...vnet.tags },
+    properties: {
+      provisioningState: "Succeeded",
+      resourceGuid: guidFrom(vnet.id),
+      addressSpace: { addressPrefixes: [...vnet.addressPrefixes] },
+      subnets: [...vnet.subnets.values()].map((subnet) => ({
+        name: subnet.name,
+        id: subnet.id,
+        etag: `W/"${guidFrom(`${subnet.id}/etag`)}"`,
+        type: "Microsoft.Network/virtualNetworks/subnets",
+        properties: {
+          provisioningState: "Succeeded",
+          addressPrefix: subnet.addressPrefix,
+          privateEndpoints: endpoints.filter((pe) => pe.subnetId.toLowerCase() === subnet.id.toLowerCase()).map((pe) => ({ id: pe.id })),
+          privateEndpointNetworkPolicies: "Disabled",
+          privateLinkServiceNetworkPolicies: "Enabled",
+          delegations: [],
+        },
+      })),
+      virtualNetworkPeerings: [],
+      enableDdosProtection: false,
     },
   };
 }
@@ -162,37 +205,121 @@ function operationResultUrl(request: ArmRequest, env: EmulatorEnv, location: str
   return `${env.baseUrl}/subscriptions/${param(request, "subscriptionId")}/providers/Microsoft.Network/locations/${encodeURIComponent(location)}/operationResults/${operation.id}?api-version=${request.apiVersion}`;
 }
 
+const ReadOnly = z.unknown().optional();
+
+/**
+ * PrivateLinkServiceConnection (privateEndpoint.json): name, id and properties {privateLinkServiceId, groupIds,
+ * requestMessage, privateLinkServiceConnectionState}; type, etag and provisioningState are read-only. The Network RP
+ * refuses members it does not know (400 InvalidRequestFormat, "Could not find member ...").
+ */
 const LinkRequestSchema = z
   .object({
+    id: z.string().optional(),
     name: z.string().min(1).optional(),
+    type: ReadOnly,
+    etag: ReadOnly,
     properties: z
       .object({
         privateLinkServiceId: z.string().min(1),
         groupIds: z.array(z.string().min(1)).min(1),
         requestMessage: z.string().max(140).optional(),
+        privateLinkServiceConnectionState: z
+          .object({ status: z.string().optional(), description: z.string().optional(), actionsRequired: z.string().optional() })
+          .strict()
+          .optional(),
+        provisioningState: ReadOnly,
       })
-      .passthrough(),
+      .strict(),
   })
-  .passthrough();
+  .strict();
 
+/** PrivateEndpointIPConfiguration (privateEndpoint.json; PrivateEndpointCreateWithASG example): a static address. */
+const IpConfigurationSchema = z
+  .object({
+    name: z.string().min(1).max(80),
+    type: ReadOnly,
+    etag: ReadOnly,
+    properties: z
+      .object({
+        groupId: z.string().min(1),
+        memberName: z.string().min(1),
+        privateIPAddress: z.string().regex(/^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/, "must be an IPv4 address"),
+      })
+      .strict(),
+  })
+  .strict();
+
+/**
+ * PrivateEndpoint (privateEndpoint.json 2026-01-01 and PrivateEndpointCreate* examples). Read-only members a client
+ * may echo from a GET are accepted and ignored; writable members the emulator does not model (customDnsConfigs,
+ * applicationSecurityGroups, extendedLocation) are refused when non-empty rather than accepted and dropped.
+ */
 const PrivateEndpointPutSchema = z
   .object({
+    id: z.string().optional(),
+    name: ReadOnly,
+    type: ReadOnly,
+    etag: ReadOnly,
     location: z.string().min(1).optional(),
     tags: z.record(z.string(), z.string()).optional(),
+    extendedLocation: z.unknown().optional(),
     properties: z
       .object({
         subnet: z.object({ id: z.string().min(1) }).passthrough(),
         privateLinkServiceConnections: z.array(LinkRequestSchema).optional(),
         manualPrivateLinkServiceConnections: z.array(LinkRequestSchema).optional(),
         customNetworkInterfaceName: z.string().min(1).max(80).optional(),
+        ipConfigurations: z.array(IpConfigurationSchema).max(1, "API Management's Gateway group has one member: at most one IP configuration").optional(),
+        ipVersionType: z.enum(["IPv4", "IPv6", "DualStack"]).optional(),
+        customDnsConfigs: z.array(z.unknown()).optional(),
+        applicationSecurityGroups: z.array(z.unknown()).optional(),
+        networkInterfaces: ReadOnly,
+        provisioningState: ReadOnly,
+        resourceGuid: ReadOnly,
+        privateEndpointLocation: ReadOnly,
       })
-      .passthrough(),
+      .strict(),
   })
-  .passthrough();
+  .strict();
+
+/** Network's answer to a second write while an operation on the endpoint runs: retry later (429, Retry-After). */
+function refuseWhileEndpointBusy(env: EmulatorEnv, pe: PrivateEndpointRecord, verb: "PUT" | "DELETE"): void {
+  const running = env.operations.inFlightOn(pe.id, { includeChildren: true });
+  if (!running) return;
+  const retryAfter = Math.max(1, Math.ceil((running.dueAt - Date.now()) / 1000));
+  if (verb === "PUT") {
+    throw new ArmError(
+      429,
+      "RetryableErrorDueToAnotherOperation",
+      `Operation PutPrivateEndpoint on ${pe.id} cannot be performed because another operation (${running.id}) is updating the resource. The call can be retried in ${retryAfter} seconds.`,
+      { headers: { "Retry-After": String(retryAfter) } },
+    );
+  }
+  throw new ArmError(
+    409,
+    "AnotherOperationInProgress",
+    `Operation DeletePrivateEndpoint on ${pe.id} failed: another operation (${running.id}) on this or a dependent resource is in progress.`,
+  );
+}
 
 function putPrivateEndpoint(request: ArmRequest, env: EmulatorEnv): ArmResponse {
   const body = parseBody(PrivateEndpointPutSchema, request, "network");
   if (body.location === undefined) throw new ArmError(400, "LocationRequired", "The location property is required for this definition.");
+  const unmodelled = [
+    ...(body.extendedLocation !== undefined ? ["extendedLocation"] : []),
+    ...((body.properties.customDnsConfigs ?? []).length > 0 ? ["properties.customDnsConfigs"] : []),
+    ...((body.properties.applicationSecurityGroups ?? []).length > 0 ? ["properties.applicationSecurityGroups"] : []),
+  ];
+  if (unmodelled.length > 0) {
+    throw new ArmError(
+      400,
+      "PropertyChangeNotEmulated",
+      `The ARM emulator does not model ${unmodelled.map((k) => `'${k}'`).join(", ")} of a private endpoint; Azure would apply it. Refused rather than accepted and dropped.`,
+      { target: unmodelled[0]! },
+    );
+  }
+  const existing = env.state.findPrivateEndpoint(param(request, "subscriptionId"), param(request, "resourceGroupName"), param(request, "privateEndpointName"));
+  if (existing) refuseWhileEndpointBusy(env, existing, "PUT");
   const auto = body.properties.privateLinkServiceConnections ?? [];
   const manual = body.properties.manualPrivateLinkServiceConnections ?? [];
   if (auto.length > 0 && manual.length > 0) {
@@ -216,8 +343,10 @@ function putPrivateEndpoint(request: ArmRequest, env: EmulatorEnv): ArmResponse 
     connections: requests,
     tags: body.tags ?? {},
     customNetworkInterfaceName: body.properties.customNetworkInterfaceName,
+    ipConfigurations: (body.properties.ipConfigurations ?? []).map((c) => ({ name: c.name, ...c.properties })),
   });
   const operation = env.operations.start(
+    pe.id,
     () => {
       pe.provisioningState = "Succeeded";
       publishActivity(env, request, { operationName: "Microsoft.Network/privateEndpoints/write", resourceId: pe.id, kind: "write", created });
@@ -254,8 +383,10 @@ function publishProxyEvents(env: EmulatorEnv, request: ArmRequest, pe: PrivateEn
 function deletePrivateEndpoint(request: ArmRequest, env: EmulatorEnv): ArmResponse {
   const pe = env.state.findPrivateEndpoint(param(request, "subscriptionId"), param(request, "resourceGroupName"), param(request, "privateEndpointName"));
   if (!pe) return { status: 204 };
+  refuseWhileEndpointBusy(env, pe, "DELETE");
   pe.provisioningState = "Deleting";
   const operation = env.operations.start(
+    pe.id,
     () => {
       if (!env.state.privateEndpoints.has(pe.id.toLowerCase())) return;
       env.state.deletePrivateEndpoint(pe);
@@ -274,24 +405,46 @@ function deletePrivateEndpoint(request: ArmRequest, env: EmulatorEnv): ArmRespon
   };
 }
 
+/** PrivateDnsZoneGroup (privateEndpoint.json; PrivateEndpointDnsZoneGroupCreate example); unknown members refused. */
 const ZoneGroupPutSchema = z
   .object({
+    id: z.string().optional(),
+    name: z.string().optional(),
+    etag: z.unknown().optional(),
     properties: z
       .object({
         privateDnsZoneConfigs: z
-          .array(z.object({ name: z.string().optional(), properties: z.object({ privateDnsZoneId: z.string().min(1) }).passthrough() }).passthrough())
+          .array(
+            z
+              .object({
+                id: z.unknown().optional(),
+                name: z.string().optional(),
+                properties: z.object({ privateDnsZoneId: z.string().min(1), recordSets: z.unknown().optional() }).strict(),
+              })
+              .strict(),
+          )
           .min(1),
+        provisioningState: z.unknown().optional(),
       })
-      .passthrough(),
+      .strict(),
   })
-  .passthrough();
+  .strict();
 
 function putZoneGroup(request: ArmRequest, env: EmulatorEnv): ArmResponse {
   const pe = endpointOf(request, env);
   const body = parseBody(ZoneGroupPutSchema, request, "network");
+  const running = env.operations.inFlightOn(pe.id, { includeChildren: true });
+  if (running) {
+    throw new ArmError(
+      409,
+      "AnotherOperationInProgress",
+      `Operation PutPrivateDnsZoneGroup on ${pe.id}/privateDnsZoneGroups/${param(request, "privateDnsZoneGroupName")} failed: another operation (${running.id}) on this or a dependent resource is in progress.`,
+    );
+  }
   const zoneIds = body.properties.privateDnsZoneConfigs.map((c) => c.properties.privateDnsZoneId);
   const { group, created } = env.state.putDnsZoneGroup(pe, param(request, "privateDnsZoneGroupName"), zoneIds);
   const operation = env.operations.start(
+    group.id,
     () => {
       group.provisioningState = "Succeeded";
       publishActivity(env, request, { operationName: "Microsoft.Network/privateEndpoints/privateDnsZoneGroups/write", resourceId: group.id, kind: "write", created });
@@ -313,13 +466,15 @@ function getZoneGroup(request: ArmRequest, env: EmulatorEnv): ArmResponse {
   return { status: 200, body: zoneGroupView(env, pe, group) };
 }
 
-/** Azure-AsyncOperation polling: always 200 with `{status}`; a failed operation carries its error. */
+/**
+ * Azure-AsyncOperation polling: always 200 with the operation status (ARM RPC async operations: id, name, status,
+ * startTime, endTime once over; a failed operation carries its error).
+ */
 function pollAsyncOperation(request: ArmRequest, env: EmulatorEnv): ArmResponse {
   const operation = env.operations.get(param(request, "operationId"));
   if (!operation) throw new ArmError(404, "NotFound", `Operation ${param(request, "operationId")} was not found.`);
-  if (operation.status === "InProgress") return { status: 200, body: { status: "InProgress" }, headers: pollingHeaders(env, {}) };
-  if (operation.status === "Failed") return { status: 200, body: { status: "Failed", error: operation.error!.toBody().error } };
-  return { status: 200, body: { status: "Succeeded" } };
+  const body = operationStatusBody(operation, request.path);
+  return { status: 200, body, headers: operation.status === "InProgress" ? pollingHeaders(env, {}) : {} };
 }
 
 /** Location polling: 202 while running, then the final result (204 for deletes). */
@@ -336,33 +491,39 @@ function pollOperationResult(request: ArmRequest, env: EmulatorEnv): ArmResponse
 
 /** Every Microsoft.Network route the emulator serves (Private DNS lives in private-dns.ts). */
 export const networkRoutes: readonly Route[] = [
-  defineRoute("/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateEndpoints", "network", {
+  defineRoute("/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateEndpoints", "Microsoft.Network/privateEndpoints", {
     GET: (request, env) => ({ status: 200, body: pageOf(env.state.listPrivateEndpoints(param(request, "subscriptionId")).map(privateEndpointView), request, env) }),
   }),
-  defineRoute(`${RG}/privateEndpoints`, "network", {
+  defineRoute(`${RG}/privateEndpoints`, "Microsoft.Network/privateEndpoints", {
     GET: (request, env) => ({
       status: 200,
       body: pageOf(env.state.listPrivateEndpoints(param(request, "subscriptionId"), param(request, "resourceGroupName")).map(privateEndpointView), request, env),
     }),
   }),
-  defineRoute(ENDPOINT, "network", {
+  defineRoute(ENDPOINT, "Microsoft.Network/privateEndpoints", {
     GET: (request, env) => ({ status: 200, body: privateEndpointView(endpointOf(request, env)) }),
     PUT: putPrivateEndpoint,
     DELETE: deletePrivateEndpoint,
   }),
-  defineRoute(`${ENDPOINT}/privateDnsZoneGroups`, "network", {
+  defineRoute(`${ENDPOINT}/privateDnsZoneGroups`, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", {
     GET: (request, env) => {
       const pe = endpointOf(request, env);
       return { status: 200, body: pageOf([...pe.dnsZoneGroups.values()].map((g) => zoneGroupView(env, pe, g)), request, env) };
     },
   }),
-  defineRoute(`${ENDPOINT}/privateDnsZoneGroups/{privateDnsZoneGroupName}`, "network", { GET: getZoneGroup, PUT: putZoneGroup }),
-  defineRoute(`${RG}/networkInterfaces/{networkInterfaceName}`, "network", {
+  defineRoute(`${ENDPOINT}/privateDnsZoneGroups/{privateDnsZoneGroupName}`, "Microsoft.Network/privateEndpoints/privateDnsZoneGroups", { GET: getZoneGroup, PUT: putZoneGroup }),
+  defineRoute(`${RG}/virtualNetworks/{virtualNetworkName}`, "Microsoft.Network/virtualNetworks", {
+    GET: (request, env) => ({
+      status: 200,
+      body: virtualNetworkView(env, env.state.requireVirtualNetwork(param(request, "subscriptionId"), param(request, "resourceGroupName"), param(request, "virtualNetworkName"))),
+    }),
+  }),
+  defineRoute(`${RG}/networkInterfaces/{networkInterfaceName}`, "Microsoft.Network/networkInterfaces", {
     GET: (request, env) => ({
       status: 200,
       body: networkInterfaceView(env.state.requireNetworkInterface(param(request, "subscriptionId"), param(request, "resourceGroupName"), param(request, "networkInterfaceName"))),
     }),
   }),
-  defineRoute(`${OPERATIONS}/operations/{operationId}`, "network", { GET: pollAsyncOperation }),
-  defineRoute(`${OPERATIONS}/operationResults/{operationId}`, "network", { GET: pollOperationResult }),
+  defineRoute(`${OPERATIONS}/operations/{operationId}`, "Microsoft.Network/locations/operations", { GET: pollAsyncOperation }),
+  defineRoute(`${OPERATIONS}/operationResults/{operationId}`, "Microsoft.Network/locations/operations", { GET: pollOperationResult }),
 ];

@@ -4,6 +4,7 @@
  * If-None-Match with 412 PreconditionFailed.
  */
 import { z } from "zod";
+import { ArmError } from "../errors.ts";
 import { defineRoute, pageOf, param, parseBody, publishActivity, type ArmRequest, type ArmResponse, type EmulatorEnv, type Route } from "../routing.ts";
 import type { ARecordSetRecord, PrivateDnsZoneRecord, VirtualNetworkLinkRecord } from "../state.ts";
 
@@ -19,7 +20,7 @@ export function zoneView(zone: PrivateDnsZoneRecord): unknown {
     type: "Microsoft.Network/privateDnsZones",
     location: "global",
     etag: zone.etag,
-    tags: {},
+    tags: { ...zone.tags },
     properties: {
       maxNumberOfRecordSets: 25000,
       numberOfRecordSets: zone.records.size + 1,
@@ -57,12 +58,12 @@ function linkView(link: VirtualNetworkLinkRecord): unknown {
     type: "Microsoft.Network/privateDnsZones/virtualNetworkLinks",
     location: "global",
     etag: link.etag,
-    tags: {},
+    tags: { ...link.tags },
     properties: {
       virtualNetwork: { id: link.virtualNetworkId },
       registrationEnabled: link.registrationEnabled,
       resolutionPolicy: "Default",
-      virtualNetworkLinkState: "Completed",
+      virtualNetworkLinkState: link.virtualNetworkLinkState,
       provisioningState: "Succeeded",
     },
   };
@@ -74,18 +75,31 @@ function zoneOf(request: ArmRequest, env: EmulatorEnv): PrivateDnsZoneRecord {
 
 const Ipv4 = z.string().regex(/^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$/, "must be an IPv4 address");
 
+/** Record-set members of other types: an A record set holding them is refused (they are never accepted and dropped). */
+const OTHER_RECORD_TYPES = ["aaaaRecords", "cnameRecord", "mxRecords", "ptrRecords", "soaRecord", "srvRecords", "txtRecords"] as const;
+
+/**
+ * RecordSet (privatedns.json 2024-06-01, RecordSetAPut example). Read-only members (id, name, type, fqdn,
+ * isAutoRegistered) are ignored as the spec says; unknown members are refused.
+ */
 const RecordSetPutSchema = z
   .object({
+    id: z.unknown().optional(),
+    name: z.unknown().optional(),
+    type: z.unknown().optional(),
     etag: z.string().optional(),
     properties: z
       .object({
         ttl: z.number().int().min(0).max(2147483647).optional(),
         metadata: z.record(z.string(), z.string()).optional(),
-        aRecords: z.array(z.object({ ipv4Address: Ipv4 }).passthrough()).max(20).optional(),
+        aRecords: z.array(z.object({ ipv4Address: Ipv4 }).strict()).max(20).optional(),
+        fqdn: z.unknown().optional(),
+        isAutoRegistered: z.unknown().optional(),
+        ...Object.fromEntries(OTHER_RECORD_TYPES.map((k) => [k, z.unknown().optional()])),
       })
-      .passthrough(),
+      .strict(),
   })
-  .passthrough();
+  .strict();
 
 function header(request: ArmRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -95,6 +109,10 @@ function header(request: ArmRequest, name: string): string | undefined {
 function putARecord(request: ArmRequest, env: EmulatorEnv): ArmResponse {
   const zone = zoneOf(request, env);
   const body = parseBody(RecordSetPutSchema, request, "privatedns");
+  const foreign = OTHER_RECORD_TYPES.filter((k) => (body.properties as Record<string, unknown>)[k] !== undefined);
+  if (foreign.length > 0) {
+    throw new ArmError(400, "BadRequest", `An A record set cannot hold ${foreign.join(", ")}.`, { target: `properties.${foreign[0]}` });
+  }
   const { record, created } = env.state.putARecord(
     zone,
     param(request, "relativeRecordSetName"),
@@ -128,19 +146,19 @@ function listARecords(request: ArmRequest, env: EmulatorEnv): ArmResponse {
 
 /** Every Private DNS route the emulator serves. */
 export const privateDnsRoutes: readonly Route[] = [
-  defineRoute("/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones", "privatedns", {
+  defineRoute("/subscriptions/{subscriptionId}/providers/Microsoft.Network/privateDnsZones", "Microsoft.Network/privateDnsZones", {
     GET: (request, env) => ({ status: 200, body: pageOf(env.state.listPrivateDnsZones(param(request, "subscriptionId")).map(zoneView), request, env) }),
   }),
-  defineRoute("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones", "privatedns", {
+  defineRoute("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Network/privateDnsZones", "Microsoft.Network/privateDnsZones", {
     GET: (request, env) => ({
       status: 200,
       body: pageOf(env.state.listPrivateDnsZones(param(request, "subscriptionId"), param(request, "resourceGroupName")).map(zoneView), request, env),
     }),
   }),
-  defineRoute(ZONE, "privatedns", { GET: (request, env) => ({ status: 200, body: zoneView(zoneOf(request, env)) }) }),
-  defineRoute(`${ZONE}/A`, "privatedns", { GET: listARecords }),
-  defineRoute(`${ZONE}/ALL`, "privatedns", { GET: listARecords }),
-  defineRoute(`${ZONE}/A/{relativeRecordSetName}`, "privatedns", {
+  defineRoute(ZONE, "Microsoft.Network/privateDnsZones", { GET: (request, env) => ({ status: 200, body: zoneView(zoneOf(request, env)) }) }),
+  defineRoute(`${ZONE}/A`, "Microsoft.Network/privateDnsZones", { GET: listARecords }),
+  defineRoute(`${ZONE}/ALL`, "Microsoft.Network/privateDnsZones", { GET: listARecords }),
+  defineRoute(`${ZONE}/A/{relativeRecordSetName}`, "Microsoft.Network/privateDnsZones", {
     GET: (request, env) => {
       const zone = zoneOf(request, env);
       const record = env.state.requireARecord(zone, param(request, "relativeRecordSetName"));
@@ -149,13 +167,13 @@ export const privateDnsRoutes: readonly Route[] = [
     PUT: putARecord,
     DELETE: deleteARecord,
   }),
-  defineRoute(`${ZONE}/virtualNetworkLinks`, "privatedns", {
+  defineRoute(`${ZONE}/virtualNetworkLinks`, "Microsoft.Network/privateDnsZones", {
     GET: (request, env) => {
       const zone = zoneOf(request, env);
       return { status: 200, body: pageOf([...zone.links.values()].map(linkView), request, env) };
     },
   }),
-  defineRoute(`${ZONE}/virtualNetworkLinks/{virtualNetworkLinkName}`, "privatedns", {
+  defineRoute(`${ZONE}/virtualNetworkLinks/{virtualNetworkLinkName}`, "Microsoft.Network/privateDnsZones", {
     GET: (request, env) => {
       const zone = zoneOf(request, env);
       return { status: 200, body: linkView(env.state.requireVirtualNetworkLink(zone, param(request, "virtualNetworkLinkName"))) };

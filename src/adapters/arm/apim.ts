@@ -12,7 +12,7 @@ import { apimServiceId, parseApimServiceId, parseConnectionId, type ConnectionRe
 import { armOperationStateSchema, beginArmPut, resumeArmPut, type ArmOperationState, type ArmPutTarget } from "./async-operation.ts";
 import type { ArmClients } from "./clients.ts";
 import { toApimService, toPrivateEndpointConnection, toPrivateEndpointConnectionFromWire } from "./convert.ts";
-import { armCall, armGet, requireRef, walkPages } from "./sdk-calls.ts";
+import { armCall, armGet, armWrite, requireRef, walkPages } from "./sdk-calls.ts";
 
 type DecidedStatus = Exclude<ConnectionStatus, "Pending">;
 
@@ -155,17 +155,19 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
       const ref = requireRef(parseConnectionId, connectionId, "private endpoint connection");
       const client = await clients.apim(ref.subscriptionId);
       await armGet(() =>
-        client.privateEndpointConnectionOperations.beginDeleteAndWait(ref.resourceGroup, ref.serviceName, ref.connectionName, {
-          abortSignal: opts?.abortSignal,
-          updateIntervalInMs,
-        }),
+        armWrite(() =>
+          client.privateEndpointConnectionOperations.beginDeleteAndWait(ref.resourceGroup, ref.serviceName, ref.connectionName, {
+            abortSignal: opts?.abortSignal,
+            updateIntervalInMs,
+          }),
+        ),
       );
     },
 
     async setPublicNetworkAccess(serviceId, value, opts) {
       const ref = requireRef(parseApimServiceId, serviceId, "API Management service");
       const client = await clients.apim(ref.subscriptionId);
-      const model = await armCall(() =>
+      const model = await armWrite(() =>
         client.apiManagementService.beginUpdateAndWait(ref.resourceGroup, ref.serviceName, { publicNetworkAccess: value }, {
           abortSignal: opts?.abortSignal,
           updateIntervalInMs,

@@ -22,7 +22,7 @@ import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import type { LongRunningOperation, OperationOptions } from "../../ports/arm.ts";
 import { retryAfterInMs } from "./call-counter.ts";
 import { malformed } from "./convert.ts";
-import { armCall } from "./sdk-calls.ts";
+import { armCall, writeConflictAsTransient } from "./sdk-calls.ts";
 
 /** What an operation needs of an SDK client: its pipeline (core-client's ServiceClient.sendRequest). */
 export interface PipelineClient {
@@ -145,9 +145,8 @@ async function send(target: ArmPutTarget<unknown>, method: "GET" | "PUT", url: s
   if (response.status >= 400) {
     const armError = armErrorOf(response);
     const message = armError?.message ?? `ARM answered ${response.status} to ${method} ${new URL(url).pathname}.`;
-    throw toPortcullisError(
-      new RestError(message, { statusCode: response.status, request, response, ...(armError?.code !== undefined ? { code: armError.code } : {}) }),
-    );
+    const error = new RestError(message, { statusCode: response.status, request, response, ...(armError?.code !== undefined ? { code: armError.code } : {}) });
+    throw method === "PUT" ? writeConflictAsTransient(error) : toPortcullisError(error);
   }
   return {
     status: response.status,

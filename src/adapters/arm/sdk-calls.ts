@@ -14,6 +14,31 @@ export async function armCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A 409 to an ARM write means another operation on the resource is still running (ARM serializes writes per
+ * resource: `Conflict` / `AnotherOperationInProgress`, DOMAIN.md corrections). It clears when that operation ends,
+ * so it is "try again later", never a final refusal: the write leaves as transient, keeping ARM's code and status.
+ */
+export function writeConflictAsTransient(error: unknown): PortcullisError {
+  const failure = toPortcullisError(error);
+  if (failure.statusCode !== 409) return failure;
+  return new PortcullisError("transient", `${failure.message} (another operation on the resource is in progress; retry later)`, {
+    ...(failure.code !== undefined ? { code: failure.code } : {}),
+    statusCode: 409,
+    ...(failure.retryAfterSeconds !== undefined ? { retryAfterSeconds: failure.retryAfterSeconds } : {}),
+    cause: failure,
+  });
+}
+
+/** Runs one SDK write (PUT, PATCH, DELETE); a 409 leaves as transient (see writeConflictAsTransient). */
+export async function armWrite<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw writeConflictAsTransient(error);
+  }
+}
+
 /** Runs one SDK get; 404 resolves to undefined, every other failure leaves as a PortcullisError. */
 export async function armGet<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {

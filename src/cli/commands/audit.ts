@@ -4,16 +4,16 @@
  * GET /api/reports. `--fail-on` turns open findings into exit code 1, so a pipeline can gate on the estate.
  */
 import { writeFileSync } from "node:fs";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { SEVERITIES, severityRank, type Finding, type Severity } from "../../domain/audit/findings.ts";
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
-import { REPORT_FORMATS, shortName, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
+import { REPORT_FORMATS, shortName, statusText, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
 import type { ArmPorts } from "../../ports/arm.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
 import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-report.ts";
 import type { CommandContext } from "../context.ts";
 import { CliError, EXIT, type ExitCode } from "../exit-codes.ts";
-import { withExamples, type CommandHost } from "../program.ts";
+import { choiceOption, withExamples, type CommandHost } from "../program.ts";
 import { registerSuppressionCommands } from "./suppressions.ts";
 import { PLAIN_STYLE, renderTable, type Style } from "../terminal.ts";
 
@@ -26,8 +26,8 @@ interface ReportOptions {
   readonly failOn?: Severity;
 }
 
-const FORMAT_OPTION = () => new Option("--format <format>", "table (for terminals), or a report format: md, json, csv, sarif, html").choices(["table", ...REPORT_FORMATS]).default("table");
-const FAIL_ON_OPTION = () => new Option("--fail-on <severity>", "exit 1 when an open finding is at least this severe").choices([...SEVERITIES]);
+const FORMAT_OPTION = () => choiceOption("--format <format>", "table (for terminals), or a report format: md, json, csv, sarif, html", ["table", ...REPORT_FORMATS]).default("table");
+const FAIL_ON_OPTION = () => choiceOption("--fail-on <severity>", "exit 1 when an open finding is at least this severe", [...SEVERITIES]);
 
 function styleSeverity(style: Style, severity: Severity, text: string): string {
   return severity === "critical" || severity === "high" ? style.red(text) : severity === "medium" ? style.yellow(text) : style.dim(text);
@@ -59,7 +59,7 @@ function renderTableReport(report: AuditReport, style: Style): string {
         { header: "SEVERITY", value: (f) => f.severity, style: (text, f) => styleSeverity(style, f.severity, text) },
         { header: "CHECK", value: (f) => f.checkId },
         { header: "RESOURCE", value: (f) => shortName(f.resourceId) },
-        { header: "STATUS", value: (f) => f.status },
+        { header: "STATUS", value: (f) => statusText(f) },
         { header: "ID", value: (f) => f.id },
         { header: "MESSAGE", value: (f) => f.message },
       ],
@@ -154,7 +154,7 @@ async function runAudit(context: CommandContext, options: ReportOptions): Promis
     terminal.progress(undefined);
   }
   terminal.info(`audit ${summary.runId}: ${progressLine(observed.progress(), counter.snapshot())} · score ${summary.score}`);
-  const report = await loadReport(deps.auditStore, summary.runId);
+  const report = await loadReport(await services.reportSources(), summary.runId);
   if (report === undefined) throw new CliError(EXIT.unavailable, `Run ${summary.runId} finished but its report could not be read back from storage.`);
   return emitReport(context, report, options);
 }
@@ -198,7 +198,7 @@ export function registerAuditCommands(program: Command, host: CommandHost): void
       .addOption(FAIL_ON_OPTION())
       .action(async (runId: string, options: ReportOptions, command: Command) =>
         host.run(command, { scope: false }, async (context) => {
-          const loaded = await loadReport(await context.services.auditStore(), runId);
+          const loaded = await loadReport(await context.services.reportSources(), runId);
           if (loaded === undefined) {
             throw new CliError(EXIT.usage, runId === "latest" ? "No audit run is stored yet: run `portcullis audit run` first." : `There is no audit run "${runId}".`);
           }

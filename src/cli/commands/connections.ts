@@ -4,7 +4,7 @@
  * confirmation, decision record) as the HTTP API, with the signed-in identity as the actor.
  */
 import { randomUUID } from "node:crypto";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import type { DecisionRecord } from "../../domain/decisions/decision.ts";
 import { toPortcullisError } from "../../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
@@ -15,7 +15,8 @@ import type { CommandContext } from "../context.ts";
 import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
-import { withExamples, type CommandHost } from "../program.ts";
+import { requireTicketMatches } from "../ticket.ts";
+import { choiceOption, withExamples, type CommandHost } from "../program.ts";
 import { renderTable, toJson, type Style } from "../terminal.ts";
 
 function styleStatus(style: Style, status: string, text: string = status): string {
@@ -55,6 +56,14 @@ async function readEndpoint(deps: ReadDeps, privateEndpointId: string | undefine
   }
 }
 
+/**
+ * The newest decision the rules made (its explanation says rule by rule why), or undefined when only people or
+ * out-of-band changes decided. Records are newest first, as the decision log returns them.
+ */
+function latestExplained(decisions: readonly DecisionRecord[]): DecisionRecord | undefined {
+  return [...decisions].sort((a, b) => b.recordedAt.getTime() - a.recordedAt.getTime()).find((d) => d.explanation.length > 0);
+}
+
 /** JSON form of a decision record (dates as ISO strings). */
 function recordJson(record: DecisionRecord | undefined) {
   return record === undefined ? null : { ...record, startedAt: record.startedAt.toISOString(), recordedAt: record.recordedAt.toISOString() };
@@ -71,7 +80,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
     connections
       .command("list")
       .description("every connection of the managed instances, with its latest decision")
-      .addOption(new Option("--status <status>", "only connections in this status").choices(["Pending", "Approved", "Rejected"]))
+      .addOption(choiceOption("--status <status>", "only connections in this status (any case: pending, Pending)", ["Pending", "Approved", "Rejected"]))
       .option("--instance <id>", "only this instance (resource ID or name)")
       .option("--json", "print the connections as JSON")
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
@@ -103,12 +112,13 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
             renderTable(
               listing.items,
               [
-                { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id) },
+                { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id), shrink: "middle" },
                 { header: "STATUS", value: (r) => r.connection.status, style: (text, r) => styleStatus(style, r.connection.status, text) },
-                { header: "REQUESTER", value: (r) => requester(r.connection) },
-                { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision) },
+                { header: "REQUESTER", value: (r) => requester(r.connection), shrink: "middle" },
+                { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision), shrink: "end" },
               ],
               style.bold,
+              context.terminal.tableWidth,
             ),
           );
           return exitCode;
@@ -158,12 +168,23 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
                   { header: "ACTION", value: (d) => d.action },
                   { header: "MODE", value: (d) => d.mode },
                   { header: "OUTCOME", value: (d) => d.outcome },
-                  { header: "ACTOR", value: (d) => d.actorName ?? d.actor },
+                  { header: "ACTOR", value: (d) => d.actorName ?? d.actor, shrink: "end" },
                   { header: "TICKET", value: (d) => d.ticket ?? "" },
-                  { header: "REASON", value: (d) => (d.error ? `${d.reason} (error: ${d.error})` : d.reason) },
+                  { header: "REASON", value: (d) => (d.error ? `${d.reason} (error: ${d.error})` : d.reason), shrink: "end" },
                 ],
                 style.bold,
+                context.terminal.tableWidth,
               ),
+            );
+          }
+          const explained = latestExplained(decisions);
+          if (explained !== undefined) {
+            context.terminal.out(
+              [
+                "",
+                style.bold(`Why: ${explained.action} by ${explained.actorName ?? explained.actor} at ${explained.recordedAt.toISOString()} (rule by rule, as evaluated then)`),
+                ...explained.explanation.map((line) => `  ${line}`),
+              ].join("\n"),
             );
           }
         }),
@@ -203,6 +224,21 @@ function registerDecisionCommand(program: Command, host: CommandHost, action: Ma
   );
 }
 
+/**
+ * `reject` on an Approved connection is refused (only Pending ones can be rejected); what the person wants is
+ * `revoke`. Said in the error, after re-reading the connection so the hint is only given when it is Approved.
+ */
+async function withNextStep(error: unknown, action: ManualAction, connectionId: string, deps: ReadDeps): Promise<unknown> {
+  const failure = toPortcullisError(error);
+  if (action !== "reject" || failure.code !== "ConnectionNotPending") return error;
+  const current = await deps.apim.getConnection(connectionId).catch(() => undefined);
+  if (current?.status !== "Approved") return error;
+  return new CliError(
+    EXIT.usage,
+    `${failure.message}\nOnly a Pending connection can be rejected. To take back an Approved one, revoke it:\n  portcullis revoke ${shortConnectionName(connectionId)} --ticket <ticket> --reason "<why>"`,
+  );
+}
+
 /** Checks the ticket, reason and requester with the HTTP API's own body schema and ticket pattern, then runs decideManually. */
 async function decide(context: CommandContext, action: ManualAction, reference: string, options: { ticket: string; reason: string; requestedBy?: string; json?: boolean }) {
   const { manualDecisionBodySchema } = await import("../../functions/api-views.ts");
@@ -210,11 +246,7 @@ async function decide(context: CommandContext, action: ManualAction, reference: 
   if (!parsed.success) {
     throw new CliError(EXIT.usage, parsed.error.issues.map((issue) => `--${kebab(String(issue.path[0] ?? ""))}: ${issue.message}`).join("\n"));
   }
-  const pattern = context.target.settings.PORTCULLIS_TICKET_PATTERN;
-  // Anchored at both ends, as the API compiles it (src/functions/api-runtime.ts): the whole ticket must match.
-  if (!new RegExp(`^(?:${pattern})$`).test(parsed.data.ticket)) {
-    throw new CliError(EXIT.usage, `--ticket "${parsed.data.ticket}" does not match this deployment's ticket pattern ${pattern} (PORTCULLIS_TICKET_PATTERN).`);
-  }
+  requireTicketMatches("--ticket", parsed.data.ticket, context.target.settings.PORTCULLIS_TICKET_PATTERN);
   const { ticket, reason, requestedBy } = parsed.data;
   const { terminal } = context;
   const deps = await context.services.engine({
@@ -225,7 +257,11 @@ async function decide(context: CommandContext, action: ManualAction, reference: 
   const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
   const { decideManually } = await import("../../workflows/decide-manually.ts");
   terminal.progress(`${DECISION_TEXT[action].doing} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
-  const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps);
+  const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps).catch(
+    async (error: unknown) => {
+      throw await withNextStep(error, action, connectionId, deps);
+    },
+  );
   terminal.progress(undefined);
   if (result.kind === "in-progress") throw new CliError(EXIT.unavailable, `Azure Resource Manager has not finished the operation on ${connectionId}; check it with \`portcullis connections show\`.`);
   const record = result.record;

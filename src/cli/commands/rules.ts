@@ -4,18 +4,19 @@
  */
 import { writeFileSync } from "node:fs";
 import { extname } from "node:path";
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 import { stringify as toYaml } from "yaml";
 import { byPriorityThenId } from "../../domain/rules/evaluate.ts";
+import { lintRules, type LintableRule } from "../../domain/rules/lint.ts";
 import type { RuleHistoryEntry } from "../../domain/rules/history.ts";
 import type { Rule, RuleDraft } from "../../domain/rules/schema.ts";
 import { PortcullisError } from "../../domain/errors.ts";
 import type { CommandContext } from "../context.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
-import { withExamples, type CommandHost } from "../program.ts";
+import { choiceOption, withExamples, type CommandHost } from "../program.ts";
 import { describeDiff, diffRuleSets, draftOf, type RuleChange } from "../rule-diff.ts";
 import { formatProblem, readRuleFile, requireValid } from "../rule-files.ts";
-import { renderTable, toJson, type Style } from "../terminal.ts";
+import { renderTable, toJson, type Style, type Terminal } from "../terminal.ts";
 
 /** Colours an action word: approve green, reject red, manual yellow. */
 export function styleAction(style: Style, action: string, text: string = action): string {
@@ -29,6 +30,24 @@ function validity(rule: Rule): string {
 
 function actorName(actor: { objectId: string; name?: string | undefined }): string {
   return actor.name ?? actor.objectId;
+}
+
+/**
+ * Says loudly (stderr, yellow) which rules approve too much: valid, so the command goes on, but nobody should store
+ * an "approve everything" rule without noticing. `lines` are already formatted (a file position, or a rule id).
+ */
+export function printRuleWarnings(terminal: Terminal, lines: readonly string[]): void {
+  for (const line of lines) terminal.info(terminal.errStyle.yellow(`warning: ${line}`));
+}
+
+/** The lint warnings of rules in hand (stored or drafts), as lines for printRuleWarnings. */
+export function ruleWarningLines(rules: readonly LintableRule[]): string[] {
+  return lintRules(rules).map((w) => `${w.ruleId}: ${w.message}`);
+}
+
+/** A rule file's warnings as `file:line:column  path: message` lines. */
+export function fileWarningLines(file: { path: string; warnings: readonly Parameters<typeof formatProblem>[1][] }): string[] {
+  return file.warnings.map((w) => formatProblem(file.path, w));
 }
 
 /** Rules live in storage only; no managed scope is needed to work on them. */
@@ -55,7 +74,7 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
         host.run(command, STORAGE_ONLY, async (context) => {
           const snapshot = await (await context.services.ruleStore()).getRuleSet();
           if (options.json) {
-            context.terminal.out(toJson(snapshot));
+            context.terminal.out(toJson(snapshot.status === "usable" ? { ...snapshot, warnings: lintRules(snapshot.rules) } : snapshot));
             return;
           }
           if (snapshot.status === "unusable") {
@@ -64,6 +83,7 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
           }
           const { style } = context.terminal;
           const sorted = [...snapshot.rules].sort(byPriorityThenId);
+          printRuleWarnings(context.terminal, ruleWarningLines(sorted));
           if (sorted.length === 0) {
             context.terminal.info("No rules are stored: every Pending connection gets the default action.");
             return;
@@ -73,15 +93,16 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
               sorted,
               [
                 { header: "PRIORITY", value: (r) => String(r.priority) },
-                { header: "ID", value: (r) => r.id },
+                { header: "ID", value: (r) => r.id, shrink: "end" },
                 { header: "ACTION", value: (r) => r.action, style: (text, r) => styleAction(style, r.action, text) },
                 { header: "MODE", value: (r) => r.mode },
                 { header: "ENABLED", value: (r) => (r.enabled ? "yes" : "no"), style: (text, r) => (r.enabled ? text : style.dim(text)) },
-                { header: "VALID", value: validity },
+                { header: "VALID", value: validity, shrink: "end" },
                 { header: "VERSION", value: (r) => String(r.version) },
-                { header: "REASON", value: (r) => r.reason },
+                { header: "REASON", value: (r) => r.reason, shrink: "end" },
               ],
               style.bold,
+              context.terminal.tableWidth,
             ),
           );
         }),
@@ -123,6 +144,7 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
         host.run(command, STORAGE_ONLY, async (context) => {
           const file = requireValid(readRuleFile(options.file, "rule"));
           const draft = file.drafts[0]!;
+          printRuleWarnings(context.terminal, fileWarningLines(file));
           const store = await context.services.ruleStoreForWriting();
           const common = { actor: context.identity.actor, ...(options.ticket !== undefined ? { ticket: options.ticket } : {}) };
           let written: { rule: Rule; etag: string };
@@ -191,11 +213,12 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
                 { header: "VERSION", value: (e) => String(e.version) },
                 { header: "CHANGE", value: (e) => e.change, style: (text, e) => (e.change === "deleted" ? style.red(text) : text) },
                 { header: "WHEN", value: (e) => e.changedAt },
-                { header: "BY", value: (e) => actorName(e.changedBy) },
+                { header: "BY", value: (e) => actorName(e.changedBy), shrink: "end" },
                 { header: "TICKET", value: (e) => e.ticket ?? "" },
-                { header: "RULE", value: (e) => (e.rule ? `priority ${e.rule.priority}, ${e.rule.action}, ${e.rule.mode}${e.rule.enabled ? "" : ", disabled"}` : "") },
+                { header: "RULE", value: (e) => (e.rule ? `priority ${e.rule.priority}, ${e.rule.action}, ${e.rule.mode}${e.rule.enabled ? "" : ", disabled"}` : ""), shrink: "end" },
               ],
               style.bold,
+              context.terminal.tableWidth,
             ),
           );
         }),
@@ -220,10 +243,13 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
                 shape: file.shape,
                 rules: file.drafts.map((d) => d.id),
                 problems: file.problems.map((p) => ({ line: p.location?.line ?? null, column: p.location?.column ?? null, path: p.path, message: p.message })),
+                warnings: file.warnings.map((p) => ({ line: p.location?.line ?? null, column: p.location?.column ?? null, path: p.path, message: p.message })),
               }),
             );
           } else if (file.problems.length === 0) {
-            terminal.out(`${options.file}: valid ${file.shape === "rule" ? "rule" : `rule set of ${file.drafts.length} rule(s)`}`);
+            printRuleWarnings(terminal, fileWarningLines(file));
+            const warned = file.warnings.length === 0 ? "" : ` (${file.warnings.length} warning(s): valid, but see above)`;
+            terminal.out(`${options.file}: valid ${file.shape === "rule" ? "rule" : `rule set of ${file.drafts.length} rule(s)`}${warned}`);
           } else {
             for (const problem of file.problems) terminal.out(formatProblem(options.file, problem));
             terminal.info(terminal.errStyle.red(`${options.file}: ${file.problems.length} problem(s)`));
@@ -257,7 +283,7 @@ export function registerRuleCommands(program: Command, host: CommandHost): void 
     rules
       .command("export")
       .description("print the stored rule set as a file `rules import` accepts (YAML, or JSON)")
-      .addOption(new Option("--format <format>", "file format (default: from --out's extension, else yaml)").choices(["yaml", "json"]))
+      .addOption(choiceOption("--format <format>", "file format (default: from --out's extension, else yaml)", ["yaml", "json"]))
       .option("--json", "same as --format json")
       .option("-o, --out <file>", "write to this file instead of stdout")
       .action(async (options: { format?: "yaml" | "json"; json?: boolean; out?: string }, command: Command) =>
@@ -298,6 +324,7 @@ async function requireConsent(context: CommandContext, yes: boolean | undefined,
 
 async function importRules(context: CommandContext, options: { file: string; ticket?: string; yes?: boolean; dryRun?: boolean; json?: boolean }) {
   const file = requireValid(readRuleFile(options.file, "rule-set"));
+  printRuleWarnings(context.terminal, fileWarningLines(file));
   const store = await context.services.ruleStoreForWriting();
   const snapshot = await store.getRuleSet();
   if (snapshot.status === "unusable") {

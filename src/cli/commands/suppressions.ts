@@ -9,6 +9,7 @@ import { FINDING_ID_PATTERN, MAX_SUPPRESSION_DAYS, suppressionExpiryProblem, typ
 import { shortName } from "../../domain/reports/report.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
 import type { CommandContext } from "../context.ts";
+import { requireTicketMatches } from "../ticket.ts";
 import { CliError, EXIT } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
 import { renderTable, toJson } from "../terminal.ts";
@@ -65,10 +66,7 @@ async function validatedRequest(context: CommandContext, findingId: string, opti
 
 /** The deployment's ticket pattern, anchored as the API compiles it (src/functions/api-runtime.ts). */
 function requireTicket(context: CommandContext, ticket: string): void {
-  const pattern = context.target.settings.PORTCULLIS_TICKET_PATTERN;
-  if (!new RegExp(`^(?:${pattern})$`).test(ticket)) {
-    throw new CliError(EXIT.usage, `--ticket "${ticket}" does not match this deployment's ticket pattern ${pattern} (PORTCULLIS_TICKET_PATTERN).`);
-  }
+  requireTicketMatches("--ticket", ticket, context.target.settings.PORTCULLIS_TICKET_PATTERN);
 }
 
 /** The audit store after its tables are ensured (writes). */
@@ -130,15 +128,16 @@ async function listEntries(context: CommandContext, options: { json?: boolean })
       listing.entries,
       [
         { header: "FINDING", value: (e) => e.suppression.findingId },
-        { header: "RESOURCE", value: (e) => (e.finding === undefined ? "-" : shortName(e.finding.resourceId)) },
+        { header: "RESOURCE", value: (e) => (e.finding === undefined ? "-" : shortName(e.finding.resourceId)), shrink: "middle" },
         { header: "STATE", value: (e) => (e.expired ? "expired" : "active"), style: (text, e) => (e.expired ? style.red(text) : style.green(text)) },
         { header: "EXPIRES", value: (e) => e.suppression.expiresAt },
-        { header: "OWNER", value: (e) => e.suppression.owner },
+        { header: "OWNER", value: (e) => e.suppression.owner, shrink: "end" },
         { header: "LATEST RUN", value: (e) => e.finding?.status ?? "not seen" },
-        { header: "BY", value: (e) => e.suppression.createdBy?.name ?? e.suppression.createdBy?.objectId ?? "-" },
-        { header: "REASON", value: (e) => e.suppression.reason },
+        { header: "BY", value: (e) => e.suppression.createdBy?.name ?? e.suppression.createdBy?.objectId ?? "-", shrink: "end" },
+        { header: "REASON", value: (e) => e.suppression.reason, shrink: "end" },
       ],
       style.bold,
+      terminal.tableWidth,
     ),
   );
   terminal.info(`Statuses are from run ${listing.latestRunId ?? "-"}; a suppression change ${NEXT_RUN_NOTE}.`);

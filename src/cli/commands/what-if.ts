@@ -11,10 +11,17 @@ import { exitCodeForSkipped } from "../exit-codes.ts";
 import { withExamples, type CommandHost } from "../program.ts";
 import { readRuleFile, requireValid } from "../rule-files.ts";
 import { renderTable, toJson } from "../terminal.ts";
-import { styleAction } from "./rules.ts";
+import { lintRules } from "../../domain/rules/lint.ts";
+import { fileWarningLines, printRuleWarnings, styleAction } from "./rules.ts";
 
+/**
+ * Who decided: a rule (`id vN`), a rule that could not decide because a fact is unknown (`id vN: tenant unknown`,
+ * a manual outcome), the default, or the fail-closed guard.
+ */
 function decider(by: DecidedBy): string {
-  return by.kind === "rule" ? `${by.ruleId} v${by.ruleVersion}` : by.kind;
+  if (by.kind === "rule") return `${by.ruleId} v${by.ruleVersion}`;
+  if (by.kind === "unknown-fact") return `${by.ruleId} v${by.ruleVersion}: ${by.missingFacts.join(", ")} unknown`;
+  return by.kind;
 }
 
 function outcome(o: WhatIfOutcome): string {
@@ -38,6 +45,7 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
       .action(async (options: { file: string; changesOnly?: boolean; json?: boolean }, command: Command) =>
         host.run(command, { scope: true }, async (context) => {
           const file = requireValid(readRuleFile(options.file, "rule-set"));
+          printRuleWarnings(context.terminal, fileWarningLines(file));
           const [deps, { whatIfRules }] = await Promise.all([context.services.readDeps(), import("../../workflows/what-if-rules.ts")]);
           context.terminal.progress(`evaluating ${file.drafts.length} proposed rule(s) against every connection of the managed instances…`);
           const report = await whatIfRules(file.drafts, context.identity.actor, deps);
@@ -47,7 +55,7 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
           }
           const exitCode = exitCodeForSkipped(report.unreadable.map((u) => u.reason));
           if (options.json) {
-            context.terminal.out(toJson(report));
+            context.terminal.out(toJson({ ...report, warnings: lintRules(file.drafts) }));
             return exitCode;
           }
           const { style } = context.terminal;
@@ -58,13 +66,14 @@ export function registerWhatIfCommand(program: Command, host: CommandHost): void
               renderTable(
                 rows,
                 [
-                  { header: "CONNECTION", value: (r) => shortConnectionName(r.connectionId) },
+                  { header: "CONNECTION", value: (r) => shortConnectionName(r.connectionId), shrink: "middle" },
                   { header: "STATUS", value: (r) => r.currentStatus },
-                  { header: "STORED RULES", value: (r) => outcome(r.stored) },
-                  { header: "PROPOSED RULES", value: (r) => outcome(r.proposed), style: (text, r) => (r.changes ? styleAction(style, r.proposed.action, text) : text) },
+                  { header: "STORED RULES", value: (r) => outcome(r.stored), shrink: "end" },
+                  { header: "PROPOSED RULES", value: (r) => outcome(r.proposed), shrink: "end", style: (text, r) => (r.changes ? styleAction(style, r.proposed.action, text) : text) },
                   { header: "EFFECT", value: effect, style: (text, r) => (r.wouldTakeEffect ? style.bold(text) : style.dim(text)) },
                 ],
                 style.bold,
+                context.terminal.tableWidth,
               ),
             );
           }

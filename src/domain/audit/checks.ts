@@ -45,6 +45,12 @@ export interface AuditPolicy {
 export interface CheckContext {
   readonly policy: AuditPolicy;
   readonly now: Date;
+  /**
+   * Subscriptions known to be in Portcullis' own estate (and so its tenant): the managed subscriptions and those
+   * of the managed instances and configured zones. A consumer VNet elsewhere may belong to another tenant, so the
+   * advice for it is to ask its owner, never to link our zone into it.
+   */
+  readonly estateSubscriptionIds: readonly string[];
 }
 
 /** What a check looks at: one instance (with its DNS analysis) or the estate as a whole. */
@@ -97,6 +103,20 @@ function instanceNames(instanceId: string): { name: string; resourceGroup: strin
   return { name: ref?.serviceName ?? instanceId, resourceGroup: ref?.resourceGroup ?? "<resource-group>" };
 }
 
+/**
+ * The `--subscription ID ` flag (with its trailing space) for an az command on a resource. Every az command in a
+ * finding names the resource's subscription: az otherwise runs against whatever subscription the reader last
+ * selected, and in hub-and-spoke estates zones, instances and endpoints rarely share one.
+ */
+function subscriptionFlag(resourceId: string): string {
+  const subscription = parseResourceId(resourceId)?.subscriptionId;
+  return subscription === undefined ? "" : `--subscription ${subscription} `;
+}
+
+function subscriptionOf(resourceId: string): string | undefined {
+  return parseResourceId(resourceId)?.subscriptionId?.toLowerCase();
+}
+
 function zoneNames(zoneId: string): { zone: string; resourceGroup: string } {
   const parsed = parseResourceId(zoneId);
   return { zone: parsed?.segments.at(-1)?.[1] ?? zoneId, resourceGroup: parsed?.resourceGroup ?? "<resource-group>" };
@@ -126,7 +146,7 @@ function dnsRecords(subject: AuditSubject): readonly RecordAnalysis[] {
 function recordRemediationFor(record: RecordAnalysis, verb: "add-record" | "remove-record", ips: readonly string[]): string {
   const { zone, resourceGroup } = zoneNames(record.zone.zoneId);
   return ips
-    .map((ip) => `az network private-dns record-set a ${verb} --resource-group ${resourceGroup} --zone-name ${zone} --record-set-name ${record.recordName} --ipv4-address ${ip}`)
+    .map((ip) => `az network private-dns record-set a ${verb} ${subscriptionFlag(record.zone.zoneId)}--resource-group ${resourceGroup} --zone-name ${zone} --record-set-name ${record.recordName} --ipv4-address ${ip}`)
     .join(" && ");
 }
 
@@ -152,7 +172,7 @@ function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
       evidence: { expected: "the instance and its connections readable", actual: describeFailure(failure), details: { kind: failure.kind, code: failure.code ?? null } },
       remediation: {
         portal: "API Management service > Access control (IAM): give Portcullis' managed identity the Reader role (or remove the instance from PORTCULLIS_MANAGED_INSTANCES).",
-        azCli: `az apim show --name ${name} --resource-group ${resourceGroup}`,
+        azCli: `az apim show ${subscriptionFlag(instanceId)}--name ${name} --resource-group ${resourceGroup}`,
       },
     }),
   ];
@@ -202,7 +222,7 @@ function instanceIsInjectedIntoAVirtualNetwork(subject: AuditSubject): Observati
       evidence: { expected: "None", actual: type ?? "(not reported)" },
       remediation: {
         portal: "API Management service > Network > Virtual network: set it to None (then use private endpoints for inbound traffic).",
-        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --virtual-network None`,
+        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --virtual-network None`,
       },
     }),
   ];
@@ -225,7 +245,7 @@ function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Obser
       evidence: { expected: SUPPORTED_TIERS.join(", "), actual: sku ?? "(not reported)" },
       remediation: {
         portal: "API Management service > Pricing tier: choose Developer, Basic, Standard, Premium, Standard v2 or Premium v2.",
-        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --sku-name Premium`,
+        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --sku-name Premium`,
       },
     }),
   ];
@@ -277,7 +297,7 @@ function publicNetworkAccessIsEnabledWhereDisabledIsRequired(subject: AuditSubje
       evidence: { expected: "Disabled", actual: shown, details: { approvedConnections: approved } },
       remediation: {
         portal: "API Management service > Network > Public network access: select Disable, then Save.",
-        azCli: `az apim update --name ${name} --resource-group ${resourceGroup} --public-network-access false`,
+        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --public-network-access false`,
       },
     }),
   ];
@@ -436,7 +456,7 @@ function dnsZoneCouldNotBeRead(subject: AuditSubject): Observation[] {
       evidence: { expected: "the zone, its A records and VNet links readable", actual: describeFailure(failure) },
       remediation: {
         portal: "Private DNS zone > Access control (IAM): give Portcullis' managed identity the Reader role (or fix PORTCULLIS_DNS_ZONE_IDS).",
-        azCli: `az network private-dns zone show --resource-group ${resourceGroup} --name ${zone}`,
+        azCli: `az network private-dns zone show ${subscriptionFlag(zoneId)}--resource-group ${resourceGroup} --name ${zone}`,
       },
     });
   });
@@ -513,6 +533,42 @@ function recordHoldsStaleIps(subject: AuditSubject): Observation[] {
     );
 }
 
+/**
+ * A record Portcullis wrote whose IPs someone changed since (a failover IP added by hand, say): Portcullis no
+ * longer repairs it, and says so, rather than revert a human or silently stop looking after it.
+ */
+function recordDriftedFromWhatPortcullisWrote(subject: AuditSubject): Observation[] {
+  if (subject.kind !== "instance") return [];
+  return dnsRecords(subject).flatMap((r) => {
+    if (r.ownership.kind !== "drifted") return [];
+    const { written } = r.ownership;
+    const { zone, resourceGroup } = zoneNames(r.zone.zoneId);
+    return [
+      observe({
+        checkId: "dns-record-drifted",
+        severity: "medium",
+        instanceId: subject.snapshot.instanceId,
+        resourceId: r.recordId,
+        message:
+          `The A record ${r.recordName} in zone ${zone} was changed since Portcullis wrote it on ${written.writtenAt} ` +
+          `(it wrote ${written.ipv4Addresses.join(", ") || "(no IPs)"}; it now holds ${r.actualIps.join(", ") || "(no IPs)"}). ` +
+          `Portcullis leaves a changed record alone and no longer repairs it.`,
+        evidence: {
+          expected: `the IPs Portcullis last wrote: ${written.ipv4Addresses.join(", ")}`,
+          actual: r.actualIps.join(", ") || "(empty)",
+          details: { zoneId: r.zone.zoneId, writtenIps: written.ipv4Addresses, writtenEtag: written.etag, writtenAt: written.writtenAt, currentEtag: r.zone.record?.etag ?? null },
+        },
+        remediation: {
+          portal:
+            `Private DNS zone ${zone} > Record sets > ${r.recordName}: if the change is intended, keep it (Portcullis will not revert it) and suppress this finding; ` +
+            `to hand the record back to Portcullis, set its IPs back to ${written.ipv4Addresses.join(", ")}, or delete it so the next audit recreates it.`,
+          azCli: `az network private-dns record-set a show ${subscriptionFlag(r.zone.zoneId)}--resource-group ${resourceGroup} --zone-name ${zone} --name ${r.recordName}`,
+        },
+      }),
+    ];
+  });
+}
+
 /** Approved endpoints from different VNets share one record: last writer wins and one VNet breaks. */
 function endpointsFromSeveralVnetsCompeteForOneRecord(subject: AuditSubject): Observation[] {
   if (subject.kind !== "instance") return [];
@@ -535,19 +591,45 @@ function endpointsFromSeveralVnetsCompeteForOneRecord(subject: AuditSubject): Ob
         },
         remediation: {
           portal: "Give each VNet its own privatelink.azure-api.net zone (linked only to that VNet), or keep a single endpoint per record; Portcullis does not repair this record automatically.",
-          azCli: `az network private-dns zone create --resource-group <vnet-resource-group> --name privatelink.azure-api.net`,
+          azCli: `az network private-dns zone create --subscription <vnet-subscription> --resource-group <vnet-resource-group> --name privatelink.azure-api.net`,
         },
       }),
     );
 }
 
+/** How to fix a missing link: link it ourselves when the VNet is in our estate, else ask the VNet's owner. */
+function zoneLinkRemediation(zoneId: string, vnetId: string, endpointIds: readonly string[], context: CheckContext): Remediation {
+  const { zone, resourceGroup } = zoneNames(zoneId);
+  const vnetName = vnetId.split("/").at(-1) ?? vnetId;
+  const vnetSubscription = subscriptionOf(vnetId);
+  const ours = new Set([...context.estateSubscriptionIds.map((s) => s.toLowerCase()), subscriptionOf(zoneId)]);
+  if (vnetSubscription !== undefined && ours.has(vnetSubscription)) {
+    return {
+      portal: `Private DNS zone ${zone} > Virtual network links > + Add: select ${vnetName}, auto-registration off.`,
+      azCli: `az network private-dns link vnet create ${subscriptionFlag(zoneId)}--resource-group ${resourceGroup} --zone-name ${zone} --name ${vnetName}-link --virtual-network "${vnetId}" --registration-enabled false`,
+    };
+  }
+  // Another tenant's VNet (or one whose tenant is unknown here): linking our zone into it is not ours to do.
+  const endpoint = endpointIds[0] ?? "<private-endpoint-id>";
+  const endpointName = endpoint.split("/").at(-1) ?? endpoint;
+  const endpointGroup = parseResourceId(endpoint)?.resourceGroup ?? "<resource-group>";
+  return {
+    portal:
+      `VNet ${vnetName} is in subscription ${vnetSubscription ?? "(unknown)"}, outside the subscriptions Portcullis manages, so it may belong to another tenant: ` +
+      `do not link this zone into it. Ask the VNet's owner to resolve the name in a privatelink.azure-api.net zone of their own linked to ${vnetName} ` +
+      `(for example a DNS zone group on their private endpoint ${endpointName}).`,
+    azCli: `# for the VNet's owner, in their own subscription: az network private-endpoint dns-zone-group create ${subscriptionFlag(endpoint)}--resource-group ${endpointGroup} --endpoint-name ${endpointName} --name default --zone-name azure-api --private-dns-zone "<their privatelink.azure-api.net zone ID>"`,
+  };
+}
+
 /** A zone resolves only from the VNets linked to it; an approved endpoint's VNet must be linked. */
-function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject): Observation[] {
+function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject, context: CheckContext): Observation[] {
   if (subject.kind !== "instance") return [];
   const instanceId = subject.snapshot.instanceId;
   return dnsRecords(subject).flatMap((r) =>
     r.unlinkedVirtualNetworkIds.map((vnetId) => {
-      const { zone, resourceGroup } = zoneNames(r.zone.zoneId);
+      const { zone } = zoneNames(r.zone.zoneId);
+      const endpointIds = r.targetingEndpoints.filter((e) => e.virtualNetworkId !== undefined && resourceIdKey(e.virtualNetworkId) === resourceIdKey(vnetId)).map((e) => e.endpointId);
       return observe({
         checkId: "dns-zone-not-linked",
         severity: "medium",
@@ -556,10 +638,7 @@ function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject): Observation[] 
         discriminator: `${resourceIdKey(vnetId)}|${resourceIdKey(instanceId)}`,
         message: `Zone ${zone} is not linked to VNet ${vnetId.split("/").at(-1)}, where an approved endpoint of ${instanceNames(instanceId).name} lives; that VNet cannot resolve the record.`,
         evidence: { expected: `a virtual network link to ${vnetId}`, actual: linkedVnetsText(r.zone), details: { virtualNetworkId: vnetId } },
-        remediation: {
-          portal: `Private DNS zone ${zone} > Virtual network links > + Add: select ${vnetId.split("/").at(-1)}, auto-registration off.`,
-          azCli: `az network private-dns link vnet create --resource-group ${resourceGroup} --zone-name ${zone} --name ${vnetId.split("/").at(-1)}-link --virtual-network "${vnetId}" --registration-enabled false`,
-        },
+        remediation: zoneLinkRemediation(r.zone.zoneId, vnetId, endpointIds, context),
       });
     }),
   );
@@ -661,6 +740,11 @@ export const AUDIT_CHECKS = {
     description: "The instance's A record holds IPs that belong to no approved endpoint (deleted or rejected).",
     evaluate: recordHoldsStaleIps,
   },
+  "dns-record-drifted": {
+    title: "A record changed since Portcullis wrote it",
+    description: "Someone changed the IPs of an A record Portcullis wrote; Portcullis reports it and no longer repairs it, rather than revert the change.",
+    evaluate: recordDriftedFromWhatPortcullisWrote,
+  },
   "dns-competing-endpoints": {
     title: "Endpoints from several VNets compete for one record",
     description: "Approved endpoints from different VNets share one A record: the last writer wins and the other VNet breaks.",
@@ -688,6 +772,7 @@ export const DNS_CHECK_IDS: readonly CheckId[] = [
   "dns-record-missing",
   "dns-record-wrong-ips",
   "dns-stale-ips",
+  "dns-record-drifted",
   "dns-competing-endpoints",
   "dns-zone-not-linked",
 ];
@@ -695,14 +780,4 @@ export const DNS_CHECK_IDS: readonly CheckId[] = [
 /** Runs every check in order over one subject. */
 export function evaluateChecks(subject: AuditSubject, context: CheckContext): Observation[] {
   return CHECK_IDS.flatMap((id) => AUDIT_CHECKS[id].evaluate(subject, context));
-}
-
-/**
- * Which checks could not reach a verdict for an instance: all but instance-unreadable when the instance
- * could not be read; the DNS checks when an approved endpoint or a zone could not be read. Their earlier
- * findings for the instance stay as they were instead of being resolved by absence.
- */
-export function unevaluatedChecks(snapshot: InstanceSnapshot, dns: InstanceDnsAnalysis): ReadonlySet<CheckId> {
-  if (snapshot.failure !== undefined) return new Set(CHECK_IDS.filter((id) => id !== "instance-unreadable"));
-  return new Set(dns.complete ? [] : DNS_CHECK_IDS);
 }

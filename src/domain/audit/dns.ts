@@ -16,6 +16,7 @@
  * | any         | VNet not linked     | zone not linked (the endpoint's VNet cannot resolve it)   |
  */
 import { resourceIdKey } from "../resource-id.ts";
+import { recordOwnership, type RecordOwnership } from "./ownership.ts";
 import { aRecordId, recordNameForInstance, type EndpointSnapshot, type InstanceSnapshot, type ZoneSnapshot } from "./snapshot.ts";
 
 export interface RecordAnalysis {
@@ -35,6 +36,8 @@ export interface RecordAnalysis {
   readonly targetingVirtualNetworkIds: readonly string[];
   /** Targeting endpoints' VNets that the zone has no virtual network link to. */
   readonly unlinkedVirtualNetworkIds: readonly string[];
+  /** Whether Portcullis owns the record (ownership.ts): only an owned, unchanged record may be rewritten. */
+  readonly ownership: RecordOwnership;
 }
 
 export interface InstanceDnsAnalysis {
@@ -111,6 +114,7 @@ export function analyzeInstanceDns(snapshot: InstanceSnapshot): InstanceDnsAnaly
         staleIps: everyEndpointRead ? actualIps.filter((ip) => !approvedIps.has(ip)) : [],
         targetingVirtualNetworkIds: vnets,
         unlinkedVirtualNetworkIds: vnets.filter((v) => !linked.has(resourceIdKey(v))),
+        ownership: recordOwnership(zone.record === undefined ? undefined : actualIps, zone.written),
       };
     });
   return { records, complete: everyEndpointRead && everyZoneRead };

@@ -64,6 +64,11 @@ export interface Finding extends Observation {
   readonly resolvedAt?: string;
   /** Set when status is suppressed. */
   readonly suppression?: Suppression;
+  /**
+   * Set when this run could not evaluate the finding's check for its resource (coverage.ts): the finding is
+   * carried from the previous run as it was, neither confirmed nor resolved; `lastSeenAt` is when a run last saw it.
+   */
+  readonly notEvaluated?: { readonly reason: string };
 }
 
 /**

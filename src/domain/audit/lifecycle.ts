@@ -11,18 +11,19 @@
  *                                          resolved ◀────────────────────────────────────┘
  *   A resolved finding is shown in the run that resolved it and dropped after; if the problem comes back it
  *   is a new occurrence (same ID, new first-seen). A finding whose check could not reach a verdict this run
- *   (unevaluated) is carried as it was: absence of evidence is not a fix.
+ *   (coverage.ts: a zone not examined, an instance out of scope or unreadable) is carried with its status and
+ *   last-seen time, marked `notEvaluated` with the reason: absence of evidence is not a fix.
  * ```
  */
-import type { CheckId } from "./checks.ts";
+import { whyNotEvaluated, type EvaluationCoverage } from "./coverage.ts";
 import { compareFindings, type Finding, type Observation, type Suppression } from "./findings.ts";
 
 export interface LifecycleInput {
   /** The previous run's findings in the same scope (one instance, or the estate). */
   readonly previous: readonly Finding[];
   readonly observations: readonly Observation[];
-  /** Checks that could not reach a verdict in this scope this run. */
-  readonly unevaluated: ReadonlySet<CheckId>;
+  /** What this run could evaluate in this scope; a previous finding outside it is carried, not resolved. */
+  readonly coverage: EvaluationCoverage;
   /** Suppressions by finding ID. */
   readonly suppressions: ReadonlyMap<string, Suppression>;
   readonly now: Date;
@@ -35,6 +36,8 @@ export interface LifecycleResult {
   readonly opened: readonly Finding[];
   /** Findings resolved by this run. */
   readonly resolved: readonly Finding[];
+  /** Open or suppressed findings this run could not evaluate (carried, marked notEvaluated). */
+  readonly notEvaluated: readonly Finding[];
 }
 
 /** A suppression applies until its expiry instant. */
@@ -47,7 +50,8 @@ function withStatus(suppression: Suppression | undefined, now: Date): Pick<Findi
 }
 
 function stripLifecycle(finding: Finding): Observation {
-  const { status: _status, firstSeenAt: _first, lastSeenAt: _last, resolvedAt: _resolved, suppression: _suppression, ...observation } = finding;
+  const { status: _status, firstSeenAt: _first, lastSeenAt: _last, resolvedAt: _resolved, suppression: _suppression, notEvaluated: _notEvaluated, ...observation } =
+    finding;
   return observation;
 }
 
@@ -59,6 +63,7 @@ export function nextFindings(input: LifecycleInput): LifecycleResult {
   const findings: Finding[] = [];
   const opened: Finding[] = [];
   const resolved: Finding[] = [];
+  const notEvaluated: Finding[] = [];
 
   for (const observation of input.observations) {
     if (seen.has(observation.id)) continue;
@@ -77,14 +82,17 @@ export function nextFindings(input: LifecycleInput): LifecycleResult {
 
   for (const previous of input.previous) {
     if (seen.has(previous.id) || previous.status === "resolved") continue;
-    if (input.unevaluated.has(previous.checkId)) {
+    const reason = whyNotEvaluated(previous, input.coverage);
+    if (reason !== undefined) {
       const carried: Finding = {
         ...stripLifecycle(previous),
         ...withStatus(input.suppressions.get(previous.id), input.now),
         firstSeenAt: previous.firstSeenAt,
         lastSeenAt: previous.lastSeenAt,
+        notEvaluated: { reason },
       };
       findings.push(carried);
+      notEvaluated.push(carried);
       if (carried.status === "open" && previous.status !== "open") opened.push(carried);
       continue;
     }
@@ -93,5 +101,10 @@ export function nextFindings(input: LifecycleInput): LifecycleResult {
     resolved.push(done);
   }
 
-  return { findings: findings.sort(compareFindings), opened: opened.sort(compareFindings), resolved: resolved.sort(compareFindings) };
+  return {
+    findings: findings.sort(compareFindings),
+    opened: opened.sort(compareFindings),
+    resolved: resolved.sort(compareFindings),
+    notEvaluated: notEvaluated.sort(compareFindings),
+  };
 }

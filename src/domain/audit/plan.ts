@@ -2,21 +2,25 @@
  * Remediation as a pure plan: snapshot + DNS analysis + this run's observations -> the changes that would put
  * things right. The workflow filters the plan by the enabled remediations and the mode, then applies it.
  *
- * What may be changed (Portcullis repairs only what it owns, and never clobbers a concurrent change):
+ * What may be changed (Portcullis repairs only what it owns, and never clobbers a concurrent change). "Owned"
+ * means the record still holds the IPs Portcullis last wrote to it, by its own ownership store (ownership.ts),
+ * whatever the record's tags say:
  *
  * | situation                                                          | change                                   |
  * |--------------------------------------------------------------------|------------------------------------------|
  * | public access Enabled, Disabled required, an approved connection,  | PATCH publicNetworkAccess = Disabled     |
  * |   not VNet-injected (the only case Azure accepts)                  |                                          |
- * | record absent, approved endpoints target the zone                  | PUT record, If-None-Match: *, owner tag  |
- * | record owned by Portcullis, IPs differ from the expected set       | PUT record, If-Match: its ETag           |
- * | record owned by Portcullis, no approved endpoint targets the zone  | DELETE record, If-Match: its ETag        |
- * | record not owned by Portcullis, or endpoints from 2+ VNets compete | nothing (reported only)                  |
+ * | record absent, approved endpoints target the zone                  | PUT record, If-None-Match: *, label tag  |
+ * | record owned, IPs differ from the expected set                     | PUT record, If-Match: its ETag           |
+ * | record owned, no approved endpoint targets the zone                | DELETE record, If-Match: its ETag        |
+ * | record not owned (no entry, even if tagged managedBy=portcullis)   | nothing (reported only)                  |
+ * | record drifted (someone changed its IPs since Portcullis wrote it) | nothing (reported as dns-record-drifted) |
+ * | endpoints from 2+ VNets compete for the record                     | nothing (reported only)                  |
  * | any endpoint or zone of the instance unreadable                    | nothing for DNS (state not known)        |
  *
- * A second run over the state the plan produced yields an empty plan.
+ * Every applied DNS write updates the ownership store (a delete removes the entry), so a second run over the state
+ * the plan produced yields an empty plan.
  */
-import type { ARecordSet } from "../model.ts";
 import { findingId, type Observation } from "./findings.ts";
 import type { InstanceDnsAnalysis, RecordAnalysis } from "./dns.ts";
 import type { InstanceSnapshot } from "./snapshot.ts";
@@ -25,7 +29,10 @@ import type { InstanceSnapshot } from "./snapshot.ts";
 export const REMEDIATIONS = ["public-network-access", "dns-record"] as const;
 export type RemediationName = (typeof REMEDIATIONS)[number];
 
-/** Metadata key and value that mark an A record as written (owned) by Portcullis. */
+/**
+ * Metadata key and value written on the A records Portcullis creates: a label for people browsing the zone. It
+ * is never read as proof of ownership (anyone can set it); the ownership store is.
+ */
 export const OWNER_METADATA_KEY = "managedBy";
 export const OWNER_METADATA_VALUE = "portcullis";
 /** TTL of records Portcullis creates (seconds), matching Azure's zone-group records. */
@@ -64,13 +71,6 @@ export type PlannedChange =
       readonly findingIds: readonly string[];
     };
 
-/** true when the record's metadata names Portcullis as its owner (keys and values compared case-insensitively). */
-export function isOwnedByPortcullis(record: ARecordSet): boolean {
-  return Object.entries(record.metadata).some(
-    ([key, value]) => key.toLowerCase() === OWNER_METADATA_KEY.toLowerCase() && value.toLowerCase() === OWNER_METADATA_VALUE,
-  );
-}
-
 function sameIps(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((ip, i) => ip === b[i]);
 }
@@ -97,7 +97,7 @@ function planRecord(instanceId: string, record: RecordAnalysis, observations: re
       ttl: CREATED_RECORD_TTL, metadata: { [OWNER_METADATA_KEY]: OWNER_METADATA_VALUE },
     }];
   }
-  if (!isOwnedByPortcullis(existing) || existing.etag === undefined) return [];
+  if (record.ownership.kind !== "ours" || existing.etag === undefined) return [];
   if (desired.length === 0) {
     return [{ kind: "delete-a-record", ...common, previousIpv4Addresses: record.actualIps, ifMatch: existing.etag }];
   }

@@ -54,6 +54,14 @@ export interface InstanceSummary {
 
 export type AuditTrigger = "timer" | "manual";
 
+/** Findings by status; `notEvaluated` counts the open or suppressed ones this run carried without evaluating them. */
+export interface FindingCounts {
+  readonly open: number;
+  readonly suppressed: number;
+  readonly resolved: number;
+  readonly notEvaluated: number;
+}
+
 export interface AuditRunSummary {
   readonly runId: string;
   readonly startedAt: string;
@@ -66,7 +74,7 @@ export interface AuditRunSummary {
   readonly instances: number;
   readonly unreadableInstances: number;
   readonly connections: ConnectionCounts;
-  readonly findings: { readonly open: number; readonly suppressed: number; readonly resolved: number };
+  readonly findings: FindingCounts;
   readonly openBySeverity: Readonly<Record<Severity, number>>;
   readonly openByCheck: Readonly<Partial<Record<CheckId, number>>>;
   /** Findings that became open / were resolved in this run. */
@@ -89,7 +97,7 @@ export interface RunTally {
   readonly unreadableInstances: number;
   readonly instanceScoreTotal: number;
   readonly connections: ConnectionCounts;
-  readonly findings: { readonly open: number; readonly suppressed: number; readonly resolved: number };
+  readonly findings: FindingCounts;
   readonly openBySeverity: Readonly<Record<Severity, number>>;
   readonly openByCheck: Readonly<Partial<Record<CheckId, number>>>;
   readonly estatePenalty: number;
@@ -106,7 +114,7 @@ export function emptyTally(): RunTally {
     unreadableInstances: 0,
     instanceScoreTotal: 0,
     connections: NO_CONNECTIONS,
-    findings: { open: 0, suppressed: 0, resolved: 0 },
+    findings: { open: 0, suppressed: 0, resolved: 0, notEvaluated: 0 },
     openBySeverity: Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>,
     openByCheck: {},
     estatePenalty: 0,
@@ -159,6 +167,7 @@ function addFindings(tally: RunTally, findings: readonly Finding[]): Pick<RunTal
   const counts = { ...tally.findings };
   for (const f of findings) {
     counts[f.status] += 1;
+    if (f.notEvaluated !== undefined) counts.notEvaluated += 1;
     if (f.status !== "open") continue;
     openBySeverity[f.severity] += 1;
     openByCheck[f.checkId] = (openByCheck[f.checkId] ?? 0) + 1;

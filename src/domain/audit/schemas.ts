@@ -38,6 +38,7 @@ export const findingSchema = z.object({
   lastSeenAt: isoTime,
   resolvedAt: isoTime.optional(),
   suppression: suppressionSchema.optional(),
+  notEvaluated: z.object({ reason: z.string() }).optional(),
 }) satisfies z.ZodType<Finding, unknown>;
 
 export const sightingSchema = z.object({
@@ -73,7 +74,13 @@ export const runSummarySchema = z.object({
   instances: z.number().int(),
   unreadableInstances: z.number().int(),
   connections: connectionCounts,
-  findings: z.object({ open: z.number().int(), suppressed: z.number().int(), resolved: z.number().int() }),
+  findings: z.object({
+    open: z.number().int(),
+    suppressed: z.number().int(),
+    resolved: z.number().int(),
+    // Runs stored before "not evaluated" existed have no count.
+    notEvaluated: z.number().int().default(0),
+  }),
   openBySeverity: z.object({ critical: z.number().int(), high: z.number().int(), medium: z.number().int(), low: z.number().int(), info: z.number().int() }),
   openByCheck: z.partialRecord(checkId, z.number().int()),
   opened: z.number().int(),

@@ -6,6 +6,7 @@
 import type { ErrorKind } from "../errors.ts";
 import type { ApimService, ARecordSet, PrivateEndpointConnection } from "../model.ts";
 import { parseResourceId } from "../resource-id.ts";
+import type { WrittenRecord } from "./ownership.ts";
 
 /** Why a read failed, kept as data so a finding can say so (the run carries on). */
 export interface ReadFailure {
@@ -53,6 +54,8 @@ export interface ZoneSnapshot {
   readonly configured: boolean;
   /** The instance's A record in the zone; undefined when absent (or when the zone could not be read). */
   readonly record: ARecordSet | undefined;
+  /** What Portcullis last wrote to that record (its ownership store); undefined when it never wrote it. */
+  readonly written: WrittenRecord | undefined;
   readonly linkedVirtualNetworkIds: readonly string[];
   readonly failure: ReadFailure | undefined;
 }

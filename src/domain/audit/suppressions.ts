@@ -37,6 +37,8 @@ export interface SuppressedFindingSummary {
   readonly message: string;
   /** The finding's status in `runId`. A change of suppression shows there only from the next run. */
   readonly status: FindingStatus;
+  /** Set when that run could not evaluate the finding and carried it (lifecycle.ts). */
+  readonly notEvaluated?: { readonly reason: string } | undefined;
   readonly runId: string;
 }
 
@@ -57,6 +59,7 @@ export function summarizeFinding(finding: Finding, runId: string): SuppressedFin
     ...(finding.instanceId !== undefined ? { instanceId: finding.instanceId } : {}),
     message: finding.message,
     status: finding.status,
+    ...(finding.notEvaluated !== undefined ? { notEvaluated: finding.notEvaluated } : {}),
     runId,
   };
 }

@@ -101,15 +101,12 @@ export interface PlanPendingInput {
   readonly key?: ClaimKey | undefined;
 }
 
-/** The rule an evaluation names, if any: the deciding rule, or the one that could not decide for an unknown fact. */
+/**
+ * The rule an evaluation names, if any: the deciding rule, or (unknown-fact) the enforcing rule that could not
+ * decide for want of a fact, which is then the actor of the manual outcome.
+ */
 export function ruleOf(decidedBy: DecidedBy): { readonly ruleId: string; readonly ruleVersion: number | undefined } | undefined {
-  if (decidedBy.kind === "rule") return decidedBy;
-  if (decidedBy.kind === "default" || decidedBy.kind === "fail-closed") return undefined;
-  // Any other decider (e.g. a rule that could not decide for an unknown fact) is named by the rule it carries.
-  const other = decidedBy as { readonly ruleId?: unknown; readonly ruleVersion?: unknown };
-  return typeof other.ruleId === "string"
-    ? { ruleId: other.ruleId, ruleVersion: typeof other.ruleVersion === "number" ? other.ruleVersion : undefined }
-    : undefined;
+  return decidedBy.kind === "rule" || decidedBy.kind === "unknown-fact" ? decidedBy : undefined;
 }
 
 /** The actor string of an evaluation's decider. */

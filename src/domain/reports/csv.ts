@@ -1,5 +1,6 @@
 /**
- * CSV rendering (RFC 4180, CRLF): one row per finding, for spreadsheets. Cells that a spreadsheet would
+ * CSV rendering (RFC 4180, CRLF): one row per finding, for spreadsheets (decisions are not findings: they are in
+ * the other formats and the decision log). `notEvaluatedReason` is set on findings this run carried unevaluated. Cells that a spreadsheet would
  * run as a formula (leading = + - @ tab CR) are prefixed with an apostrophe: names in findings come from
  * other people's resources.
  */
@@ -12,6 +13,7 @@ const COLUMNS: readonly (readonly [string, (f: Finding, runId: string) => string
   ["checkId", (f) => f.checkId],
   ["severity", (f) => f.severity],
   ["status", (f) => f.status],
+  ["notEvaluatedReason", (f) => f.notEvaluated?.reason ?? ""],
   ["instanceId", (f) => f.instanceId ?? ""],
   ["resourceId", (f) => f.resourceId],
   ["message", (f) => f.message],

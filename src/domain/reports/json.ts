@@ -1,4 +1,7 @@
-/** JSON rendering: the whole report, for pipelines and SIEMs that want every field. */
+/**
+ * JSON rendering: the whole report, for pipelines and SIEMs that want every field. Fields added without breaking
+ * readers keep the version: findings' `notEvaluated`, the summary's `findings.notEvaluated`, `decisions`.
+ */
 import type { AuditReport, RenderedReport } from "./report.ts";
 
 /** Version of the JSON report's shape; bumped on any incompatible change. */
@@ -13,6 +16,7 @@ export function renderJsonReport(report: AuditReport): RenderedReport {
       instances: report.instances,
       findings: report.findings,
       remediations: report.remediations,
+      decisions: report.decisions,
     },
     null,
     2,

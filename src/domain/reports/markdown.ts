@@ -2,9 +2,10 @@
  * Markdown rendering: a summary a pull request or wiki can show. Text from resources is escaped so a crafted
  * name cannot break a table or inject HTML into a renderer that allows it.
  */
-import { AUDIT_CHECKS, type CheckId } from "../audit/checks.ts";
+import { AUDIT_CHECKS, CHECK_IDS } from "../audit/checks.ts";
 import { SEVERITIES, type Finding } from "../audit/findings.ts";
-import { findingsByInstance, findingsOfOtherInstances, shortName, type AuditReport, type RenderedReport } from "./report.ts";
+import { countDecisions, DECISION_KIND_LABEL, REPORTED_DECISION_KINDS, REPORTED_DECISIONS_LIMIT, type DecisionsSection } from "./decisions.ts";
+import { findingsByInstance, findingsOfOtherInstances, formatTime, shortName, statusText, suppressCommand, type AuditReport, type RenderedReport } from "./report.ts";
 
 /** Escapes text for a Markdown table cell or paragraph. */
 export function escapeMarkdown(text: string): string {
@@ -18,15 +19,43 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
   return [`| ${headers.join(" | ")} |`, `| ${headers.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 }
 
+const FINDING_HEADERS = ["Severity", "ID", "Status", "Check", "Resource", "Message", "First seen"] as const;
+
 function findingRows(findings: readonly Finding[]): string[][] {
   return findings.map((f) => [
     f.severity,
-    f.status,
+    `\`${f.id}\``,
+    escapeMarkdown(f.notEvaluated !== undefined ? `${statusText(f)}: ${f.notEvaluated.reason}` : statusText(f)),
     `\`${f.checkId}\``,
     escapeMarkdown(shortName(f.resourceId)),
     escapeMarkdown(f.message),
-    escapeMarkdown(f.firstSeenAt),
+    escapeMarkdown(formatTime(f.firstSeenAt)),
   ]);
+}
+
+function decisionLines(section: DecisionsSection): string[] {
+  const window = section.from === undefined
+    ? `before this run (${formatTime(section.to)}; the first run)`
+    : `from the previous run (${formatTime(section.from)}) to this run (${formatTime(section.to)})`;
+  const counts = countDecisions(section);
+  const lines = ["", "## Decisions since the previous run", "", `Recorded ${escapeMarkdown(window)}: ` + REPORTED_DECISION_KINDS.map((k) => `${counts[k]} ${DECISION_KIND_LABEL[k]}`).join(", ") + ".", ""];
+  if (section.decisions.length === 0) return lines;
+  lines.push(
+    ...table(
+      ["When", "Decision", "Connection", "By", "Ticket", "Reason", "Outcome"],
+      section.decisions.map((d) => [
+        escapeMarkdown(formatTime(d.recordedAt)),
+        DECISION_KIND_LABEL[d.kind],
+        escapeMarkdown(shortName(d.connectionId)),
+        escapeMarkdown(d.decidedBy),
+        d.ticket !== undefined ? escapeMarkdown(d.ticket) : "none",
+        escapeMarkdown(d.reason),
+        d.outcome,
+      ]),
+    ),
+  );
+  if (section.truncated) lines.push("", `Only the first ${REPORTED_DECISIONS_LIMIT} decisions are listed.`);
+  return lines;
 }
 
 export function renderMarkdownReport(report: AuditReport): RenderedReport {
@@ -35,15 +64,15 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
     `# Portcullis compliance report`,
     "",
     `Run \`${escapeMarkdown(summary.runId)}\` (${summary.trigger}${summary.requestedBy ? ` by ${escapeMarkdown(summary.requestedBy)}` : ""}, mode ${summary.mode}), ` +
-      `${escapeMarkdown(summary.startedAt)} to ${escapeMarkdown(summary.finishedAt)}.`,
+      `${escapeMarkdown(formatTime(summary.startedAt, { seconds: true }))} to ${escapeMarkdown(formatTime(summary.finishedAt, { seconds: true }))}.`,
     "",
     `**Compliance score: ${summary.score} / 100**`,
     "",
     ...table(
-      ["Instances", "Unreadable", "Connections", "Open", "Suppressed", "Resolved this run", "Opened this run"],
+      ["Instances", "Unreadable", "Connections", "Open", "Suppressed", "Resolved this run", "Opened this run", "Not evaluated in this run"],
       [[
         String(summary.instances), String(summary.unreadableInstances), String(summary.connections.total), String(summary.findings.open),
-        String(summary.findings.suppressed), String(summary.resolvedInRun), String(summary.opened),
+        String(summary.findings.suppressed), String(summary.resolvedInRun), String(summary.opened), String(summary.findings.notEvaluated),
       ]],
     ),
     "",
@@ -53,20 +82,26 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
     "",
     "## Open findings by check",
     "",
-    ...table(
-      ["Check", "Title", "Open"],
-      (Object.keys(AUDIT_CHECKS) as CheckId[]).map((id) => [`\`${id}\``, AUDIT_CHECKS[id].title, String(summary.openByCheck[id] ?? 0)]),
-    ),
+    ...(CHECK_IDS.some((id) => (summary.openByCheck[id] ?? 0) > 0)
+      ? table(
+          ["Check", "Title", "Open"],
+          CHECK_IDS.filter((id) => (summary.openByCheck[id] ?? 0) > 0).map((id) => [`\`${id}\``, AUDIT_CHECKS[id].title, String(summary.openByCheck[id])]),
+        )
+      : ["No check has open findings."]),
+    "",
+    `The other ${CHECK_IDS.filter((id) => (summary.openByCheck[id] ?? 0) === 0).length} check(s) have no open findings.`,
     "",
     "## Score over recent runs",
     "",
-    ...table(["Run", "Started", "Score"], report.history.map((p) => [`\`${escapeMarkdown(p.runId)}\``, escapeMarkdown(p.startedAt), String(p.score)])),
+    ...(report.history.length === 1 ? ["Only one run so far: the trend starts with the next run.", ""] : []),
+    ...table(["Run", "Started", "Score"], report.history.map((p) => [`\`${escapeMarkdown(p.runId)}\``, escapeMarkdown(formatTime(p.startedAt)), String(p.score)])),
+    ...decisionLines(report.decisions),
   ];
 
   const groups = findingsByInstance(report.findings);
   const estate = groups.get("") ?? [];
   if (estate.length > 0) {
-    lines.push("", "## Estate-wide findings", "", ...table(["Severity", "Status", "Check", "Resource", "Message", "First seen"], findingRows(estate)));
+    lines.push("", "## Estate-wide findings", "", ...table([...FINDING_HEADERS], findingRows(estate)));
   }
   for (const instance of report.instances) {
     const findings = groups.get(instance.instanceId.toLowerCase()) ?? [];
@@ -82,11 +117,11 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
       "",
     );
     if (findings.length === 0) lines.push("No findings.");
-    else lines.push(...table(["Severity", "Status", "Check", "Resource", "Message", "First seen"], findingRows(findings)));
+    else lines.push(...table([...FINDING_HEADERS], findingRows(findings)));
   }
   const others = findingsOfOtherInstances(report);
   if (others.length > 0) {
-    lines.push("", "## Instances no longer audited", "", ...table(["Severity", "Status", "Check", "Resource", "Message", "First seen"], findingRows(others)));
+    lines.push("", "## Instances not audited in this run (gone, or outside its scope)", "", ...table([...FINDING_HEADERS], findingRows(others)));
   }
   if (report.remediations.length > 0) {
     lines.push(
@@ -105,5 +140,6 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
       ),
     );
   }
+  lines.push("", `Times are UTC. Suppress a finding by its ID: \`${suppressCommand("<finding-id>")}\`.`);
   return { contentType: "text/markdown; charset=utf-8", fileExtension: "md", body: `${lines.join("\n")}\n` };
 }

@@ -4,6 +4,7 @@
  */
 import type { Finding } from "../audit/findings.ts";
 import type { AuditRunSummary, InstanceSummary, RemediationRecord, ScorePoint } from "../audit/run.ts";
+import type { DecisionsSection } from "./decisions.ts";
 
 export interface AuditReport {
   readonly summary: AuditRunSummary;
@@ -14,6 +15,8 @@ export interface AuditReport {
   readonly remediations: readonly RemediationRecord[];
   /** Scores of up to the last 30 runs, oldest first, ending with this run. */
   readonly history: readonly ScorePoint[];
+  /** The decisions made between the previous run's start and this run's start. */
+  readonly decisions: DecisionsSection;
 }
 
 export const REPORT_FORMATS = ["json", "md", "csv", "sarif", "html"] as const;
@@ -37,7 +40,7 @@ export function findingsByInstance(findings: readonly Finding[]): Map<string, Fi
   return groups;
 }
 
-/** Findings reported under instances that are not part of the run (instances gone since the previous run). */
+/** Findings reported under instances this run did not audit: gone since the previous run (resolved), or outside its scope (carried). */
 export function findingsOfOtherInstances(report: AuditReport): Finding[] {
   const known = new Set(report.instances.map((i) => i.instanceId.toLowerCase()));
   return report.findings.filter((f) => f.instanceId !== undefined && !known.has(f.instanceId.toLowerCase()));
@@ -46,4 +49,26 @@ export function findingsOfOtherInstances(report: AuditReport): Finding[] {
 /** The name of a resource ID's last segment, for compact tables (the full ID is shown alongside). */
 export function shortName(resourceId: string): string {
   return resourceId.split("/").filter((s) => s.length > 0).at(-1) ?? resourceId;
+}
+
+/**
+ * An ISO 8601 instant as people read it, always in UTC and saying so: "2025-06-01 06:00 UTC" (with seconds when
+ * asked). Reports are rendered without a clock or a locale, so the same run renders the same bytes anywhere.
+ * Text that is not a timestamp is returned as it is.
+ */
+export function formatTime(iso: string, options: { readonly seconds?: boolean } = {}): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const t = new Date(ms).toISOString();
+  return `${t.slice(0, 10)} ${t.slice(11, options.seconds ? 19 : 16)} UTC`;
+}
+
+/** How a finding's status reads in a report: "open", or "open (not evaluated in this run)". */
+export function statusText(finding: Finding): string {
+  return finding.notEvaluated !== undefined ? `${finding.status} (not evaluated in this run)` : finding.status;
+}
+
+/** The command that suppresses a finding (its ID is what the command takes). */
+export function suppressCommand(findingId: string): string {
+  return `portcullis audit suppress ${findingId} --reason "..." --owner "..." --expires 30d`;
 }

@@ -59,6 +59,7 @@ function result(finding: Finding): Record<string, unknown> {
       severity: finding.severity,
       "security-severity": SECURITY_SEVERITY[finding.severity],
       status: finding.status,
+      ...(finding.notEvaluated !== undefined ? { notEvaluatedInThisRun: true, notEvaluatedReason: finding.notEvaluated.reason } : {}),
       instanceId: finding.instanceId ?? null,
       firstSeenAt: finding.firstSeenAt,
       lastSeenAt: finding.lastSeenAt,

@@ -5,14 +5,15 @@
  * key fails at parse time with a message listing the valid keys.
  *
  * Every value is a list: the condition holds when the fact matches ANY entry; a rule matches when ALL of its
- * conditions hold. A condition on a fact that is unknown for this connection never holds.
+ * conditions hold. A condition on a fact that is unknown for this connection is unknown: it neither holds nor
+ * fails, even when its pattern is `*` (the engine cannot tell what the requester wrote, or whether it could read
+ * it), and evaluate.ts decides what an unknown condition means for each kind of rule.
  */
 import { z } from "zod";
-import { foldResourceId, type PreparedFacts } from "./facts.ts";
+import { foldResourceId, type FactName } from "./facts.ts";
 import { compileGlob, foldCase, MAX_PATTERN_LENGTH, type GlobMatcher } from "./glob.ts";
 
-/** Which prepared fact a condition reads. */
-export type FactName = keyof PreparedFacts;
+export type { FactName } from "./facts.ts";
 
 /** What a map entry compiles its value into: data only, so one class evaluates every condition. */
 interface ConditionSpec {
@@ -22,7 +23,8 @@ interface ConditionSpec {
   /** Patterns: the fact must match one of them. */
   readonly matchers?: readonly GlobMatcher[];
   readonly failsBecause: string;
-  readonly unknownBecause: string;
+  /** The fact in words, for "the requester tenant is not known". */
+  readonly subject: string;
 }
 
 /**
@@ -39,8 +41,8 @@ export class CompiledCondition {
   readonly matchers: readonly GlobMatcher[];
   /** Completes "did not match: …" when the check fails. */
   readonly failsBecause: string;
-  /** Completes "did not match: …" when the fact is unknown. */
-  readonly unknownBecause: string;
+  /** The fact in words ("the requester tenant"), for the sentences about an unknown fact. */
+  readonly subject: string;
 
   constructor(key: ConditionKey, spec: ConditionSpec) {
     this.key = key;
@@ -50,7 +52,7 @@ export class CompiledCondition {
     this.onlyValue = this.values?.size === 1 ? [...this.values][0] : undefined;
     this.matchers = this.values === undefined ? (spec.matchers ?? []) : [];
     this.failsBecause = spec.failsBecause;
-    this.unknownBecause = spec.unknownBecause;
+    this.subject = spec.subject;
   }
 
   /** Whether the folded fact equals one of the exact values or matches one of the patterns. */
@@ -106,7 +108,7 @@ function patternCondition(
     fact,
     matchers: patterns.map((p) => compileGlob(fold(p))),
     failsBecause: `${subject} matches none of its ${key} patterns (${quoteSome(patterns)})`,
-    unknownBecause: `${subject} is not known, and ${key} never matches an unknown value`,
+    subject,
   };
 }
 
@@ -115,7 +117,7 @@ function guidCondition(guids: readonly string[], fact: Exclude<FactName, "groupI
     fact,
     values: new Set(guids.map(foldCase)),
     failsBecause: `${subject} is not one of its ${key} (${quoteSome(guids)})`,
-    unknownBecause: `${subject} is not known, and ${key} never matches an unknown value`,
+    subject,
   };
 }
 
@@ -138,7 +140,7 @@ export const CONDITIONS = {
       fact: "groupIds",
       values: new Set(groupIds.map(foldCase)),
       failsBecause: `the connection's group IDs include none of its group-ids (${quoteSome(groupIds)})`,
-      unknownBecause: "the connection's group IDs are not known",
+      subject: "the connection's group IDs",
     }),
   }),
   "requester-subscriptions": defineCondition({
@@ -148,7 +150,7 @@ export const CONDITIONS = {
   }),
   "requester-tenants": defineCondition({
     schema: listOf(guid),
-    description: "Entra tenant IDs of the requester, where known; never matches a connection whose tenant is unknown.",
+    description: "Entra tenant IDs of the requester, where known. Unknown on the sweep: an enforcing reject or manual rule with it then leaves the connection for a person.",
     compile: (guids) => guidCondition(guids, "requesterTenantId", "the requester tenant", "requester-tenants"),
   }),
   "private-endpoint-ids": defineCondition({

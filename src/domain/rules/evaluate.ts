@@ -1,14 +1,40 @@
 /**
- * Rule evaluation: a chain of pure checks run in order, stopping at the first enforce rule that matches.
+ * Rule evaluation: a chain of pure checks run in order, stopping at the first enforce rule that decides.
  *
  *   unusable rule set ─────────────────────────────────────────────► manual (fail-closed)
  *   rules whose target-instances exclude this instance ──► not considered (counted in one line)
  *   for each remaining rule by (priority, id):
  *     disabled / not yet valid / expired ──► skip (explained)
- *     a condition fails or its fact is unknown ──► no match (explained)
+ *     no match (a known fact fails a condition) ──► continue (explained)
+ *     unknown (no condition fails, one reads an unknown fact):
+ *       mode audit ──► nothing recorded, continue (explained)
+ *       enforce approve ──► does not approve; remembered as "could approve", continue (explained)
+ *       enforce reject / manual ──► STOP: manual, decided by unknown-fact (the rule and its missing facts)
  *     matches, mode audit ──► record an audit match, continue
+ *     matches, enforce reject, after a "could approve" rule ──► manual, decided by unknown-fact (that approve rule)
  *     matches, mode enforce ──► decides: its action and reason
- *   no enforce rule matched ──────────────────────────────────────► defaultAction
+ *   no enforce rule decided: defaultAction (a default reject after a "could approve" rule ──► manual, unknown-fact)
+ *
+ * Three values. A condition is match / no match / unknown; a rule combines its conditions like Kleene's AND:
+ *
+ *   | its conditions                                  | the rule   | why                                          |
+ *   |-------------------------------------------------|------------|----------------------------------------------|
+ *   | all match                                       | match      |                                              |
+ *   | at least one fails on a known fact              | no match   | it cannot match whatever the unknown facts   |
+ *   |                                                 |            | are, so "no match beats unknown"             |
+ *   | none fails, at least one reads an unknown fact  | unknown    | it would match for some values, not others   |
+ *
+ * The goal is that revealing a fact (the sweep does not know the requester's tenant, a consumer-side event does;
+ * a 403 on the consumer's endpoint hides the request message) can turn a manual outcome into approve or reject but
+ * never an approve into a reject or back, so the event path, the sweep and the API never contradict each other:
+ *   - an unknown enforce reject/manual rule stops: once the fact is known it might decide, and a lower approve
+ *     rule must not approve meanwhile (fail closed);
+ *   - an unknown approve rule never approves, but a reject below it (or a default reject) would turn into an
+ *     approve once the fact is known and the rule matches, so such a reject becomes manual too. A lower approve
+ *     or manual rule still decides: with more facts the outcome is still approve (possibly by the higher rule)
+ *     or at most turns from manual into approve;
+ *   - audit rules never decide, so an unknown one is only explained.
+ * test/domain/rules/evaluate.property.test.ts checks these properties against a plain reference evaluator.
  *
  * Pure and deterministic: time comes in as `options.now`. A rule set is compiled once: sorted order, patterns,
  * validity windows and every explanation sentence that does not depend on the connection. Because target-instances
@@ -16,7 +42,7 @@
  * connection and remembered with the compiled set; later connections to it walk only those rules.
  */
 import { compileConditions, type CompiledCondition } from "./conditions.ts";
-import { prepareFacts, type ConnectionFacts, type PreparedFacts } from "./facts.ts";
+import { prepareFacts, type ConnectionFacts, type FactName, type PreparedFacts } from "./facts.ts";
 import type { RuleSetProblem, RuleSetSnapshot } from "./rule-set.ts";
 import type { Rule, RuleAction } from "./schema.ts";
 
@@ -31,7 +57,13 @@ export interface EvaluateOptions {
 export type DecidedBy =
   | { readonly kind: "rule"; readonly ruleId: string; readonly ruleVersion: number }
   | { readonly kind: "default" }
-  | { readonly kind: "fail-closed"; readonly problems: readonly RuleSetProblem[] };
+  | { readonly kind: "fail-closed"; readonly problems: readonly RuleSetProblem[] }
+  /**
+   * Left for a person because a fact is unknown: `ruleId` is the rule that could not be evaluated (an enforcing
+   * reject or manual rule, or an approve rule whose possible match forbids a lower reject), `missingFacts` the
+   * ConnectionFacts fields it needs. The action is always "manual".
+   */
+  | { readonly kind: "unknown-fact"; readonly ruleId: string; readonly ruleVersion: number; readonly missingFacts: readonly string[] };
 
 /** An audit-mode rule that matched: what it would have done had it been enforced. */
 export interface AuditMatch {
@@ -71,8 +103,9 @@ export interface CompiledRule {
     readonly matched: string;
     /** Per condition, in `conditions` order. */
     readonly fails: readonly string[];
-    readonly unknown: readonly string[];
   };
+  /** "Rule "x" v1 (priority 10, enforce, reject)": the start of the sentences built when a fact is unknown. */
+  readonly name: string;
 }
 
 /** A rule set ready for fast evaluation; build it with `compileRuleSet` (memoized per snapshot). */
@@ -143,8 +176,8 @@ function compileRule(rule: Rule): CompiledRule {
           ? `${name} matched (${held}); it is in audit mode, so it is recorded as an audit match and evaluation continues.`
           : `${name} matched (${held}), so it decides: ${rule.action}.`,
       fails: conditions.map((c) => `${name} did not match: ${c.failsBecause}.`),
-      unknown: conditions.map((c) => `${name} did not match: ${c.unknownBecause}.`),
     },
+    name,
   };
 }
 
@@ -166,6 +199,8 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   const elsewhere = rules.length - candidates.length;
   if (elsewhere > 0) explanation.push(`${elsewhere} rule(s) do not target this instance (target-instances), so they were not considered.`);
   const auditMatches: AuditMatch[] = [];
+  /** The first enforce approve rule passed over because of an unknown fact: a later reject must not apply. */
+  let couldApprove: { readonly rule: CompiledRule; readonly missing: readonly FactName[] } | undefined;
   for (let k = 0; k < candidates.length; k++) {
     const r = rules[candidates[k]!]!;
     if (!r.enabled) {
@@ -180,19 +215,47 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
       explanation.push(r.lines.expired);
       continue;
     }
-    const miss = firstMiss(r, prepared);
-    if (miss !== undefined) {
-      explanation.push(miss);
-      continue;
-    }
-    explanation.push(r.lines.matched);
-    if (r.audit) {
-      auditMatches.push(r.auditMatch);
+    const verdict = check(r, prepared);
+    if (verdict >= 0) {
+      explanation.push(r.lines.fails[verdict]!);
       continue;
     }
     const remaining = candidates.length - k - 1;
+    if (verdict === UNKNOWN) {
+      const missing = missingFacts(r, prepared);
+      const unknownFacts = `${factWords(missing)} ${missing.length === 1 ? "is" : "are"} not known`;
+      if (r.audit) {
+        explanation.push(`${r.name} could not be evaluated: ${unknownFacts}; nothing is recorded as an audit match and evaluation continues.`);
+        continue;
+      }
+      if (r.rule.action === "approve") {
+        explanation.push(`${r.name} could not match: ${unknownFacts}, and an approve rule never approves on an unknown fact, so evaluation continues.`);
+        couldApprove ??= { rule: r, missing };
+        continue;
+      }
+      explanation.push(
+        `${r.name} could match, but ${unknownFacts}; an enforcing ${r.rule.action} rule that might apply stops evaluation, so the connection is left for a person.`,
+      );
+      if (remaining > 0) explanation.push(`${remaining} lower-priority rule(s) were not considered.`);
+      return unknownFact(r, missing, stopReason(r.rule.id, missing), explanation, auditMatches, snapshot.version);
+    }
+    if (r.audit) {
+      explanation.push(r.lines.matched);
+      auditMatches.push(r.auditMatch);
+      continue;
+    }
+    if (r.rule.action === "reject" && couldApprove !== undefined) {
+      explanation.push(`${r.name} matched and would reject, but ${blockedBy(couldApprove)}, so the connection is left for a person.`);
+      if (remaining > 0) explanation.push(`${remaining} lower-priority rule(s) were not considered.`);
+      return unknownFact(couldApprove.rule, couldApprove.missing, couldApproveReason(couldApprove), explanation, auditMatches, snapshot.version);
+    }
+    explanation.push(r.lines.matched);
     if (remaining > 0) explanation.push(`${remaining} lower-priority rule(s) were not considered.`);
     return { action: r.rule.action, decidedBy: r.decidedBy, reason: r.rule.reason, explanation, auditMatches, ruleSetVersion: snapshot.version };
+  }
+  if (options.defaultAction === "reject" && couldApprove !== undefined) {
+    explanation.push(`No enforce rule matched and the default action would reject, but ${blockedBy(couldApprove)}, so the connection is left for a person.`);
+    return unknownFact(couldApprove.rule, couldApprove.missing, couldApproveReason(couldApprove), explanation, auditMatches, snapshot.version);
   }
   explanation.push(DEFAULT_LINES[options.defaultAction]);
   return {
@@ -205,23 +268,96 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   };
 }
 
+function unknownFact(
+  r: CompiledRule,
+  missing: readonly FactName[],
+  reason: string,
+  explanation: readonly string[],
+  auditMatches: readonly AuditMatch[],
+  ruleSetVersion: string,
+): RuleEvaluation {
+  return {
+    action: "manual",
+    decidedBy: { kind: "unknown-fact", ruleId: r.rule.id, ruleVersion: r.rule.version, missingFacts: missing },
+    reason,
+    explanation,
+    auditMatches,
+    ruleSetVersion,
+  };
+}
+
+/** What a fact is called in explanations and reasons. */
+const FACT_WORDS: Readonly<Record<FactName, string>> = {
+  serviceId: "target instance",
+  privateEndpointId: "private endpoint",
+  requesterSubscriptionId: "requester subscription",
+  requesterTenantId: "requester tenant",
+  requestMessage: "request message",
+  groupIds: "group IDs",
+};
+
+/** "the requester tenant", "the requester tenant and request message", "the a, b and c". */
+function factWords(missing: readonly FactName[]): string {
+  const words = missing.map((f) => FACT_WORDS[f]);
+  return `the ${words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`}`;
+}
+
+function blockedBy(couldApprove: { readonly rule: CompiledRule; readonly missing: readonly FactName[] }): string {
+  return `the higher-priority approve rule "${couldApprove.rule.rule.id}" could match once ${factWords(couldApprove.missing)} ${couldApprove.missing.length === 1 ? "is" : "are"} known (rejecting now could contradict it)`;
+}
+
 /**
- * The explanation line of the first condition (in map order) that does not hold, or undefined when all hold.
- * A condition on an unknown fact never holds. target-instances already holds for every candidate.
+ * The reason of an unknown-fact outcome: it may be written into the connection's description, so it names the
+ * rule and the facts and stays under the description's 140 characters (MAX_REASON_LENGTH) for any rule id.
  */
-function firstMiss(rule: CompiledRule, facts: PreparedFacts): string | undefined {
+function stopReason(ruleId: string, missing: readonly FactName[]): string {
+  const full = `Left for manual review: rule ${ruleId} depends on ${factWords(missing)}, which ${missing.length === 1 ? "is" : "are"} unknown.`;
+  return full.length < MAX_UNKNOWN_REASON ? full : `Left for manual review: rule ${ruleId} depends on facts Portcullis does not know.`;
+}
+
+function couldApproveReason(couldApprove: { readonly rule: CompiledRule; readonly missing: readonly FactName[] }): string {
+  const { rule } = couldApprove.rule;
+  const full = `Left for manual review: rule ${rule.id} could approve once ${factWords(couldApprove.missing)} ${couldApprove.missing.length === 1 ? "is" : "are"} known.`;
+  return full.length < MAX_UNKNOWN_REASON ? full : `Left for manual review: rule ${rule.id} could approve once more facts are known.`;
+}
+
+/** Exclusive bound: ARM's description (like the request message) holds at most 140 characters. */
+const MAX_UNKNOWN_REASON = 140;
+
+/** check(): every condition holds. */
+const MATCH = -1;
+/** check(): no condition fails on a known fact, but at least one reads an unknown fact. */
+const UNKNOWN = -2;
+
+/**
+ * A rule's verdict: MATCH, UNKNOWN, or the index of the first condition (in map order) that fails on a known fact.
+ * A failing condition wins over an unknown one wherever it comes, so the loop goes on after an unknown condition.
+ * target-instances already holds for every candidate.
+ */
+function check(rule: CompiledRule, facts: PreparedFacts): number {
   const conditions = rule.conditions;
+  let verdict = MATCH;
   for (let c = rule.target === undefined ? 0 : 1; c < conditions.length; c++) {
     const condition = conditions[c]!;
     if (condition.fact === "groupIds") {
-      if (!anyHolds(condition, facts.groupIds)) return rule.lines.fails[c];
+      if (!anyHolds(condition, facts.groupIds)) return c;
       continue;
     }
     const value = singleFact(facts, condition.fact);
-    if (value === undefined) return rule.lines.unknown[c];
-    if (!condition.holdsFor(value)) return rule.lines.fails[c];
+    if (value === undefined) verdict = UNKNOWN;
+    else if (!condition.holdsFor(value)) return c;
   }
-  return undefined;
+  return verdict;
+}
+
+/** The facts an UNKNOWN rule's conditions read and this connection lacks, in condition order, each once. */
+function missingFacts(rule: CompiledRule, facts: PreparedFacts): FactName[] {
+  const missing: FactName[] = [];
+  for (const condition of rule.conditions) {
+    if (condition.fact === "groupIds" || singleFact(facts, condition.fact) !== undefined) continue;
+    if (!missing.includes(condition.fact)) missing.push(condition.fact);
+  }
+  return missing;
 }
 
 function anyHolds(condition: CompiledCondition, values: readonly string[]): boolean {

@@ -1,7 +1,7 @@
 /**
  * What the rules are evaluated against: one connection as the engine read it from ARM. Every field that can be
- * unknown (the consumer's endpoint may sit in another tenant we cannot read) is optional, and a condition on an
- * unknown fact never matches.
+ * unknown (the consumer's endpoint may sit in another tenant we cannot read) is optional. A condition on an unknown
+ * fact is neither a match nor a miss: it is unknown (see the truth table in evaluate.ts).
  */
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../model.ts";
 import { parsePrivateEndpointId, sameResourceId } from "../resource-id.ts";
@@ -17,7 +17,10 @@ export interface ConnectionFacts {
   readonly requesterSubscriptionId?: string | undefined;
   /** Known only from an event's data or an operator's input; ARM reads do not reveal it. */
   readonly requesterTenantId?: string | undefined;
-  /** Free text written by the requester (untrusted). Known only when the consumer's endpoint could be read. */
+  /**
+   * Free text written by the requester (untrusted). Known only when the consumer's endpoint could be read; a link
+   * without a message has the known value "".
+   */
   readonly requestMessage?: string | undefined;
   readonly groupIds: readonly string[];
 }
@@ -35,10 +38,13 @@ export function connectionFacts(
     privateEndpointId,
     requesterSubscriptionId: privateEndpointId === undefined ? undefined : parsePrivateEndpointId(privateEndpointId)?.subscriptionId,
     requesterTenantId: context.requesterTenantId,
-    requestMessage: link?.requestMessage,
+    requestMessage: link === undefined ? undefined : (link.requestMessage ?? ""),
     groupIds: connection.groupIds,
   };
 }
+
+/** The facts a condition can read, by the names ConnectionFacts gives them (and `missingFacts` reports). */
+export type FactName = keyof PreparedFacts;
 
 /** Facts folded once per evaluation (case, trailing slashes) so that each condition compares plain strings. */
 export interface PreparedFacts {

@@ -5,6 +5,7 @@
  * `RuleDraft` is what an editor writes; `Rule` adds the metadata the store sets (version, updatedAt, updatedBy).
  */
 import { z } from "zod";
+import { refuseUnsafeText } from "../text-safety.ts";
 import { conditionsSchema } from "./conditions.ts";
 
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
@@ -60,10 +61,10 @@ const draftShape = {
   /** Written into the connection's description when this rule decides. */
   reason: z
     .string()
+    .superRefine(refuseUnsafeText("a reason"))
     .trim()
     .min(1, "a reason is required: it is written into the connection's description")
-    .max(MAX_REASON_LENGTH, `a reason has at most ${MAX_REASON_LENGTH} characters`)
-    .regex(NO_CONTROL_CHARACTERS, "a reason cannot contain control characters"),
+    .max(MAX_REASON_LENGTH, `a reason has at most ${MAX_REASON_LENGTH} characters`),
   validFrom: timestamp.optional(),
   validUntil: timestamp.optional(),
 };

@@ -2,6 +2,9 @@
  * What-if: evaluate a proposed rule set and the stored one against current connections and say what would change,
  * writing nothing. Pure: the caller reads the connections (and their facts) and both rule sets first.
  *
+ * The facts are what the engine can read (never the requester's tenant), so a rule that needs an unknown fact shows
+ * as an "unknown-fact" outcome, exactly as the sweep would decide it.
+ *
  * Only Pending connections are ever decided; for Approved or Rejected connections a different outcome is shown
  * for information and would not change them (Portcullis never overturns a decision).
  */
@@ -79,7 +82,8 @@ export function whatIf(
   const results = connections.map(({ facts, currentStatus }): ConnectionWhatIf => {
     const before = evaluateRules(facts, storedCompiled, options);
     const after = evaluateRules(facts, proposedCompiled, options);
-    if (after.decidedBy.kind === "rule") perRule.get(after.decidedBy.ruleId)![after.action].push(facts.connectionId);
+    // An unknown-fact outcome is listed under the rule that could not decide: it would leave the connection manual.
+    if (after.decidedBy.kind === "rule" || after.decidedBy.kind === "unknown-fact") perRule.get(after.decidedBy.ruleId)![after.action].push(facts.connectionId);
     for (const match of after.auditMatches) perRule.get(match.ruleId)!.auditMatches.push(facts.connectionId);
     const changes = before.action !== after.action || deciderKey(before.decidedBy) !== deciderKey(after.decidedBy);
     return {
@@ -109,6 +113,15 @@ export function whatIf(
   };
 }
 
+/** Who decided, as compared between the two sets: a rule matching and the same rule stopping on an unknown fact differ. */
 function deciderKey(decidedBy: DecidedBy): string {
-  return decidedBy.kind === "rule" ? `rule:${decidedBy.ruleId}` : decidedBy.kind;
+  switch (decidedBy.kind) {
+    case "rule":
+      return `rule:${decidedBy.ruleId}`;
+    case "unknown-fact":
+      return `unknown-fact:${decidedBy.ruleId}:${decidedBy.missingFacts.join(",")}`;
+    case "default":
+    case "fail-closed":
+      return decidedBy.kind;
+  }
 }

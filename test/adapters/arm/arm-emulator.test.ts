@@ -104,6 +104,11 @@ async function createPrivateEndpoint(name: string, serviceId: string, manual = t
   return endpoint.id;
 }
 
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await sleep(5);
+  assert.ok(condition(), "condition not reached");
+}
+
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
@@ -229,6 +234,39 @@ test("deleting a connection waits for it to go, and deleting it again is fine", 
   await arm.apim.deleteConnection(connection.id);
   assert.equal(await arm.apim.getConnection(connection.id), undefined);
   await arm.apim.deleteConnection(connection.id);
+});
+
+test("a write while another operation on the connection runs (a human approving in the portal) fails transient with ARM's 409, and can be retried once it is over", async () => {
+  const arm = ports();
+  const endpointId = await createPrivateEndpoint("pe-busy", SERVICE_A);
+  const connection = await connectionOf(arm, SERVICE_A, endpointId);
+  emulator.operations.configure({ hold: true });
+  const human = await ports().apim.beginSetConnectionStatus(connection.id, "Approved", "approved in the portal");
+  await assert.rejects(arm.apim.beginSetConnectionStatus(connection.id, "Rejected", "by rule"), (e: PortcullisError) => {
+    assert.equal(e.kind, "transient", "409 means another operation is running: retry later, not a refusal");
+    assert.equal(e.statusCode, 409);
+    assert.equal(e.code, "Conflict");
+    return true;
+  });
+  await assert.rejects(arm.apim.deleteConnection(connection.id), (e: PortcullisError) => e.kind === "transient" && e.statusCode === 409);
+  emulator.operations.configure({ hold: false });
+  emulator.operations.release();
+  assert.equal((await human.pollUntilDone()).status, "Approved");
+  const retried = await (await arm.apim.beginSetConnectionStatus(connection.id, "Rejected", "by rule")).pollUntilDone();
+  assert.equal(retried.status, "Rejected");
+});
+
+test("a public network access change while the service is being updated fails transient with ARM's 409", async () => {
+  const arm = ports();
+  const endpointId = await createPrivateEndpoint("pe-busy-svc", SERVICE_A, false);
+  assert.equal((await connectionOf(arm, SERVICE_A, endpointId)).status, "Approved");
+  emulator.operations.configure({ hold: true });
+  const first = arm.apim.setPublicNetworkAccess(SERVICE_A, "Disabled");
+  await waitUntil(() => emulator.operations.list().some((o) => o.resourceId.toLowerCase() === SERVICE_A.toLowerCase()));
+  await assert.rejects(ports().apim.setPublicNetworkAccess(SERVICE_A, "Enabled"), (e: PortcullisError) => e.kind === "transient" && e.statusCode === 409);
+  emulator.operations.configure({ hold: false });
+  emulator.operations.release();
+  assert.equal((await first).publicNetworkAccess, "Disabled");
 });
 
 test("public network access cannot be disabled until a connection is approved", async () => {

@@ -178,7 +178,8 @@ describe("Housekeeping of the API's tables (Azurite)", () => {
   });
 
   test("the timer is registered, reading its schedule from PORTCULLIS_HOUSEKEEPING_SCHEDULE", () => {
-    assert.ok(functionDefinitions.includes(housekeeping));
+    // The table holds each trigger wrapped with telemetry (src/functions/telemetry.ts): the same name, kind and schedule.
+    assert.ok(functionDefinitions.some((d) => d.name === housekeeping.name && d.kind === "timer" && d.schedule === housekeeping.schedule));
     assert.equal(housekeeping.kind, "timer");
     assert.equal(housekeeping.schedule, "%PORTCULLIS_HOUSEKEEPING_SCHEDULE%");
   });

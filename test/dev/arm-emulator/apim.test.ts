@@ -65,7 +65,7 @@ describe("ARM emulator: API Management", () => {
       APIM_RG,
       "Contoso-Apim",
       conn.name!,
-      { properties: { privateLinkServiceConnectionState: { status: "Approved", description: "Approved by rule r1" } } },
+      { id: conn.id!, properties: { privateLinkServiceConnectionState: { status: "Approved", description: "Approved by rule r1" } } },
       FAST_POLL,
     );
     assert.equal(approved.privateLinkServiceConnectionState?.status, "Approved");
@@ -91,7 +91,7 @@ describe("ARM emulator: API Management", () => {
         APIM_RG,
         "Contoso-Apim",
         conn!.name!,
-        { properties: { privateLinkServiceConnectionState: { status: "Rejected", description: "no" } } },
+        { id: conn!.id!, properties: { privateLinkServiceConnectionState: { status: "Rejected", description: "no" } } },
         FAST_POLL,
       );
       const during = await slowSdk.apim.privateEndpointConnectionOperations.getByName(APIM_RG, "Contoso-Apim", conn!.name!);
@@ -125,7 +125,7 @@ describe("ARM emulator: API Management", () => {
       APIM_RG,
       "Contoso-Apim",
       conn!.name!,
-      { properties: { privateLinkServiceConnectionState: { status: "Rejected", description: "Not allowed" } } },
+      { id: conn!.id!, properties: { privateLinkServiceConnectionState: { status: "Rejected", description: "Not allowed" } } },
       FAST_POLL,
     );
     const view = await sdk.network.privateEndpoints.get("rg-app", "pe-reject");
@@ -140,7 +140,7 @@ describe("ARM emulator: API Management", () => {
         APIM_RG,
         "Contoso-Apim",
         conn!.name!,
-        { properties: { privateLinkServiceConnectionState: { status: "Pending" } } },
+        { id: conn!.id!, properties: { privateLinkServiceConnectionState: { status: "Pending" } } },
         FAST_POLL,
       ),
       (e: { statusCode?: number }) => e.statusCode === 400,
@@ -166,7 +166,7 @@ describe("ARM emulator: API Management", () => {
       sdk.apim.apiManagementService.beginUpdateAndWait(APIM_RG, "Contoso-Apim", { publicNetworkAccess: "Disabled" }, FAST_POLL),
       (e: { statusCode?: number; code?: string }) => {
         assert.equal(e.statusCode, 400);
-        assert.equal(e.code, "ValidationError");
+        assert.equal(e.code, "NotSupported");
         return true;
       },
     );

@@ -188,7 +188,8 @@ describe("ARM emulator: HTTP front door", () => {
     assert.equal(emulator.requests().length, 0, "custom-topic traffic is not ARM traffic");
   });
 
-  it("creates a private endpoint over raw HTTP: 201 with Azure-AsyncOperation, then the operation succeeds", async () => {
+  // Operation-status bodies follow the ARM RPC async-operation contract: id, name, status, startTime (endTime once over).
+  it("creates a private endpoint over raw HTTP: 201 with Azure-AsyncOperation, then the operation status has id, name, status, startTime, endTime", async () => {
     const serviceId = SERVICE_PATH;
     const response = await rawRequest(emulator, "PUT", `/subscriptions/${CONSUMER_SUB}/resourceGroups/${CONSUMER_RG}/providers/Microsoft.Network/privateEndpoints/pe-raw?api-version=2026-01-01`, {
       body: JSON.stringify({
@@ -202,6 +203,10 @@ describe("ARM emulator: HTTP front door", () => {
     assert.equal(operationUrl.origin, emulator.url);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const status = await rawRequest(emulator, "GET", `${operationUrl.pathname}${operationUrl.search}`);
-    assert.deepEqual(status.json, { status: "Succeeded" });
+    const body = status.json as { id: string; name: string; status: string; startTime: string; endTime: string };
+    assert.equal(body.status, "Succeeded");
+    assert.equal(body.id, operationUrl.pathname);
+    assert.equal(body.name, operationUrl.pathname.split("/").at(-1));
+    assert.ok(Date.parse(body.startTime) <= Date.parse(body.endTime), `${body.startTime} .. ${body.endTime}`);
   });
 });

@@ -204,7 +204,7 @@ describe("ARM emulator: Network", () => {
         APIM_RG,
         "Contoso-Apim",
         conn!.name!,
-        { properties: { privateLinkServiceConnectionState: { status: "Approved", description: "ok" } } },
+        { id: conn!.id!, properties: { privateLinkServiceConnectionState: { status: "Approved", description: "ok" } } },
         FAST_POLL,
       );
       await sdk.network.privateEndpoints.delete(CONSUMER_RG, "pe-events", FAST_POLL);

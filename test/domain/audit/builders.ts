@@ -21,7 +21,7 @@ export const POLICY: AuditPolicy = {
   capacityWarning: 80,
 };
 
-export const CONTEXT: CheckContext = { policy: POLICY, now: NOW };
+export const CONTEXT: CheckContext = { policy: POLICY, now: NOW, estateSubscriptionIds: [PROVIDER_SUB, CONSUMER_SUB] };
 
 export function service(overrides: Partial<ApimService> = {}): ApimService {
   return {
@@ -76,7 +76,7 @@ export function record(zoneId: string, ips: readonly string[], metadata: Record<
 }
 
 export function zone(overrides: Partial<ZoneSnapshot> = {}): ZoneSnapshot {
-  return { zoneId: HUB_ZONE_ID, configured: true, record: undefined, linkedVirtualNetworkIds: [vnetId("vnet-a")], failure: undefined, ...overrides };
+  return { zoneId: HUB_ZONE_ID, configured: true, record: undefined, written: undefined, linkedVirtualNetworkIds: [vnetId("vnet-a")], failure: undefined, ...overrides };
 }
 
 export function instance(overrides: Partial<InstanceSnapshot> = {}): InstanceSnapshot {

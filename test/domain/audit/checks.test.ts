@@ -5,14 +5,15 @@ import {
   CHECK_IDS,
   evaluateChecks,
   RULE_SET_RESOURCE_ID,
-  unevaluatedChecks,
   type CheckContext,
   type CheckId,
 } from "../../../src/domain/audit/checks.ts";
+import { instanceCoverage } from "../../../src/domain/audit/coverage.ts";
 import { analyzeInstanceDns } from "../../../src/domain/audit/dns.ts";
 import { findingId, type Observation } from "../../../src/domain/audit/findings.ts";
 import type { EstateSnapshot, InstanceSnapshot } from "../../../src/domain/audit/snapshot.ts";
 import {
+  CONSUMER_SUB,
   CONTEXT,
   HUB_ZONE_ID,
   INSTANCE_ID,
@@ -121,7 +122,7 @@ describe("audit checks", () => {
       assert.deepEqual(ids(out), ["public-network-access"]);
       assert.equal(out[0]!.severity, "high");
       assert.equal(out[0]!.id, findingId("public-network-access", INSTANCE_ID, "enabled"));
-      assert.match(out[0]!.remediation.azCli, /az apim update --name contoso-apim --resource-group rg-apim --public-network-access false/);
+      assert.match(out[0]!.remediation.azCli, /az apim update --subscription a0a0a0a0-0000-4000-8000-000000000001 --name contoso-apim --resource-group rg-apim --public-network-access false/);
     });
 
     test("an unknown value counts as Enabled (Azure's default)", () => {
@@ -205,7 +206,7 @@ describe("audit checks", () => {
       const out = run(snapshot);
       assert.deepEqual(ids(out), ["endpoint-unreadable"], "stale IPs are not claimed while an endpoint's IPs are unknown");
       assert.equal(out[0]!.severity, "low");
-      assert.ok(unevaluatedChecks(snapshot, analyzeInstanceDns(snapshot)).has("dns-stale-ips"));
+      assert.ok(instanceCoverage(snapshot, analyzeInstanceDns(snapshot)).unevaluatedChecks.has("dns-stale-ips"));
     });
 
     test("a deleted endpoint of an approved connection is medium", () => {
@@ -221,7 +222,7 @@ describe("audit checks", () => {
       assert.deepEqual(ids(out), ["dns-record-missing"]);
       assert.equal(out[0]!.resourceId, `${HUB_ZONE_ID}/A/contoso-apim`);
       assert.equal(out[0]!.evidence.expected, "10.0.1.4");
-      assert.match(out[0]!.remediation.azCli, /record-set a add-record --resource-group rg-dns --zone-name privatelink.azure-api.net --record-set-name contoso-apim --ipv4-address 10.0.1.4/);
+      assert.match(out[0]!.remediation.azCli, /record-set a add-record --subscription a0a0a0a0-0000-4000-8000-000000000001 --resource-group rg-dns --zone-name privatelink.azure-api.net --record-set-name contoso-apim --ipv4-address 10.0.1.4/);
     });
 
     test("dns-record-wrong-ips: the record lacks the endpoint's IP (and its own IP is stale)", () => {
@@ -299,6 +300,70 @@ describe("audit checks", () => {
   test("an unreadable zone makes the DNS checks unevaluated for the instance", () => {
     const snapshot = instance({ connections: [connection("c1")], zones: [zone({ failure: { kind: "transient", code: undefined, message: "x" } })] });
     assert.deepEqual(run(snapshot), [], "nothing is claimed about a zone that could not be read");
-    assert.ok(unevaluatedChecks(snapshot, analyzeInstanceDns(snapshot)).has("dns-record-missing"));
+    assert.ok(instanceCoverage(snapshot, analyzeInstanceDns(snapshot)).unevaluatedChecks.has("dns-record-missing"));
+  });
+
+  describe("fix commands people can run as they are", () => {
+    const FOREIGN_SUB = "f0f0f0f0-0000-4000-8000-00000000000f";
+    const foreignVnet = `/subscriptions/${FOREIGN_SUB}/resourceGroups/rg-partner/providers/Microsoft.Network/virtualNetworks/vnet-partner`;
+
+    test("every az command that names a resource group also names its subscription (--subscription), for every check that fires", () => {
+      const enabled = service({ publicNetworkAccess: "Enabled", platformVersion: "stv1", skuName: "Consumption", virtualNetworkType: "External" });
+      const snapshots = [
+        instance({ service: enabled, connections: [connection("c1")], zones: [healthyZone(["10.0.9.9"])] }),
+        instance({ connections: [connection("c1"), connection("c2", { vnet: "vnet-b", ips: ["10.0.2.4"] })], zones: [zone({ linkedVirtualNetworkIds: [] })] }),
+        instance({ failure: { kind: "forbidden", code: "AuthorizationFailed", message: "no" } }),
+      ];
+      const observations = [
+        ...snapshots.flatMap((s) => run(s)),
+        ...runEstate({ unreadableZones: [{ zoneId: HUB_ZONE_ID, failure: { kind: "forbidden", code: "AuthorizationFailed", message: "no" } }] }),
+      ];
+      const commands = observations.map((o) => o.remediation.azCli).filter((c) => c.includes("--resource-group"));
+      assert.ok(commands.length >= 6, `enough commands to mean something: ${commands.length}`);
+      for (const command of commands) assert.match(command, /--subscription \S+ /, command);
+      const recordFix = observations.find((o) => o.checkId === "dns-stale-ips")!.remediation.azCli;
+      assert.match(recordFix, new RegExp(`--subscription ${PROVIDER_SUB} --resource-group rg-dns`), "the zone's subscription, not the instance's or the reader's default");
+    });
+
+    test("a VNet in the estate's subscriptions gets the link command; one outside them (tenant unknown) gets 'ask its owner', never a link into it", () => {
+      const c = connection("c1");
+      const foreign = { ...c, endpoint: { ...c.endpoint!, virtualNetworkId: foreignVnet } };
+      const out = run(instance({ connections: [foreign], zones: [healthyZone(["10.0.1.4"])] }));
+      assert.deepEqual(ids(out), ["dns-zone-not-linked"]);
+      const fix = out[0]!.remediation;
+      assert.doesNotMatch(fix.azCli, /link vnet create/);
+      assert.doesNotMatch(fix.portal, /Virtual network links > \+ Add/);
+      assert.match(fix.portal, /outside the subscriptions Portcullis manages.*do not link this zone into it.*Ask the VNet's owner/);
+      assert.match(fix.azCli, /^# for the VNet's owner/);
+      assert.match(fix.azCli, new RegExp(`dns-zone-group create --subscription ${CONSUMER_SUB} `), "the command for the owner names the endpoint's subscription");
+
+      const known = run(instance({ connections: [foreign], zones: [healthyZone(["10.0.1.4"])] }), { ...CONTEXT, estateSubscriptionIds: [PROVIDER_SUB, FOREIGN_SUB] });
+      assert.match(known[0]!.remediation.azCli, new RegExp(`^az network private-dns link vnet create --subscription ${PROVIDER_SUB} `));
+    });
+  });
+
+  describe("dns-record-drifted: ownership is what Portcullis wrote, not a tag", () => {
+    const written = (ips: readonly string[]) => ({
+      recordId: `${HUB_ZONE_ID}/A/contoso-apim`,
+      zoneId: HUB_ZONE_ID,
+      recordName: "contoso-apim",
+      ipv4Addresses: ips,
+      etag: "etag-written",
+      writtenAt: "2025-05-20T06:00:00.000Z",
+      runId: "20250520T060000Z-aaaaaaaa",
+    });
+
+    test("a record whose IPs changed since Portcullis wrote them is reported as drifted, naming both IP sets", () => {
+      const out = run(instance({ connections: [connection("c1")], zones: [zone({ record: record(HUB_ZONE_ID, ["10.0.1.4", "10.0.7.7"]), written: written(["10.0.1.4"]) })] }));
+      assert.deepEqual(ids(out).sort(), ["dns-record-drifted", "dns-stale-ips"]);
+      const drifted = out.find((o) => o.checkId === "dns-record-drifted")!;
+      assert.match(drifted.message, /changed since Portcullis wrote it on 2025-05-20T06:00:00.000Z \(it wrote 10\.0\.1\.4; it now holds 10\.0\.1\.4, 10\.0\.7\.7\)/);
+      assert.equal(drifted.evidence.details?.["writtenEtag"], "etag-written");
+    });
+
+    test("an unchanged record Portcullis wrote, and a record it never wrote (even tagged managedBy=portcullis), are not drift", () => {
+      assert.deepEqual(run(instance({ connections: [connection("c1")], zones: [zone({ record: record(HUB_ZONE_ID, ["10.0.1.4"]), written: written(["10.0.1.4"]) })] })), []);
+      assert.deepEqual(run(instance({ connections: [connection("c1")], zones: [zone({ record: record(HUB_ZONE_ID, ["10.0.1.4"], { managedBy: "portcullis" }) })] })), []);
+    });
   });
 });

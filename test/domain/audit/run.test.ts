@@ -14,6 +14,7 @@ import {
   tallyInstance,
   tallyOtherFindings,
 } from "../../../src/domain/audit/run.ts";
+import { runSummarySchema } from "../../../src/domain/audit/schemas.ts";
 import { reconcileSightings } from "../../../src/domain/audit/sightings.ts";
 import { INSTANCE_ID, NOW, connection, instance } from "./builders.ts";
 import { decisionRecord } from "../../fakes/decision-records.ts";
@@ -123,5 +124,14 @@ describe("connection history from the decision log", () => {
     );
     assert.equal(revokedThenReapproved.approvedAt, undefined);
     assert.equal(revokedThenReapproved.rejectedAt, "2025-06-03T00:00:00.000Z");
+  });
+
+  test("a run stored before 'not evaluated' existed reads back with a count of 0", () => {
+    const { notEvaluated: _n, ...older } = summarizeRun(
+      { runId: "r", startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), trigger: "timer", requestedBy: undefined, mode: "dry-run" },
+      emptyTally(),
+    ).findings;
+    const stored = { ...summarizeRun({ runId: "r", startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), trigger: "timer", requestedBy: undefined, mode: "dry-run" }, emptyTally()), findings: older };
+    assert.equal(runSummarySchema.parse(JSON.parse(JSON.stringify(stored))).findings.notEvaluated, 0);
   });
 });

@@ -49,4 +49,11 @@ describe("suppression policy", () => {
     assert.equal(entries[0]!.finding, undefined);
     assert.deepEqual(describeSuppressions([suppression(publicId, at(1))], undefined, NOW).map((e) => e.finding), [undefined], "no run yet");
   });
+
+  test("a suppressed finding the run could not evaluate says so in its listing", () => {
+    const id = findingId("dns-record-missing", INSTANCE);
+    const finding = { id, checkId: "dns-record-missing", severity: "high", instanceId: INSTANCE, resourceId: INSTANCE, message: "m", status: "suppressed", notEvaluated: { reason: "zone not examined" } } as Finding;
+    const [entry] = describeSuppressions([suppression(id, at(DAY_MS))], { runId: "run-2", findings: new Map([[id, finding]]) }, NOW);
+    assert.deepEqual(entry!.finding?.notEvaluated, { reason: "zone not examined" });
+  });
 });

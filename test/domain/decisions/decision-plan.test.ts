@@ -169,11 +169,20 @@ test("the write guard: only the required status with a terminal provisioningStat
 });
 
 test("a decider other than a rule or the default that names a rule (a rule that could not decide for an unknown fact) is that rule's", () => {
-  const unknownFact = { kind: "unknown-fact", ruleId: "block-partner", ruleVersion: 3, missingFacts: ["requester-tenants"] } as never;
+  const unknownFact = { kind: "unknown-fact", ruleId: "block-partner", ruleVersion: 3, missingFacts: ["requester-tenants"] } as const;
   assert.equal(actorOf(unknownFact), "rule:block-partner");
   const p = plan({ evaluation: evaluation({ action: "manual", decidedBy: unknownFact, reason: "A fact is unknown." }) });
   assert.equal(p.write, undefined);
   assert.deepEqual(p.records.map((r) => [r.intent.actor, r.intent.ruleId, r.intent.ruleVersion, r.notify]), [
     ["rule:block-partner", "block-partner", 3, "Portcullis.Connection.AwaitingManualApproval"],
+  ]);
+});
+
+test("an unknown-fact outcome plans the awaiting-manual note by the rule that could not decide, with its version", () => {
+  const decidedBy = { kind: "unknown-fact", ruleId: "reject-partner-tenant", ruleVersion: 3, missingFacts: ["requesterTenantId"] } as const;
+  const p = plan({ evaluation: evaluation({ action: "manual", decidedBy, reason: "Left for manual review: rule reject-partner-tenant depends on the requester tenant, which is unknown." }) });
+  assert.equal(p.write, undefined);
+  assert.deepEqual(p.records.map((n) => [n.mark, n.intent.action, n.intent.actor, n.intent.ruleId, n.intent.ruleVersion]), [
+    [AWAITING_MANUAL_MARK, "manual", "rule:reject-partner-tenant", "reject-partner-tenant", 3],
   ]);
 });

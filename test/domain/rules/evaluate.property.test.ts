@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { compileRuleSet, evaluateRules } from "../../../src/domain/rules/evaluate.ts";
+import { compileRuleSet, evaluateRules, type DecidedBy, type RuleEvaluation } from "../../../src/domain/rules/evaluate.ts";
 import type { ConnectionFacts } from "../../../src/domain/rules/facts.ts";
 import { parseRuleRows, ruleSetOf } from "../../../src/domain/rules/rule-set.ts";
 import type { Rule } from "../../../src/domain/rules/schema.ts";
@@ -59,24 +59,91 @@ const factsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
   groupIds: fc.constant(["Gateway"]),
 });
 
+/** A connection with every fact known, as a path that can read everything would see it. */
+const knownFactsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
+  connectionId: fc.constant("/connection"),
+  serviceId: fc.constantFrom(...SERVICES),
+  requesterSubscriptionId: fc.constantFrom(...SUBS),
+  requesterTenantId: fc.constantFrom(...TENANTS),
+  requestMessage: fc.constantFrom(...MESSAGES),
+  groupIds: fc.constant(["Gateway"]),
+});
+
+/** Which facts a path does not know (the sweep never knows the tenant; a 403 hides the message). */
+const maskArb = fc.record({ requesterSubscriptionId: fc.boolean(), requesterTenantId: fc.boolean(), requestMessage: fc.boolean() });
+type Mask = { requesterSubscriptionId: boolean; requesterTenantId: boolean; requestMessage: boolean };
+
+function hide(f: ConnectionFacts, mask: Mask): ConnectionFacts {
+  return {
+    ...f,
+    requesterSubscriptionId: mask.requesterSubscriptionId ? undefined : f.requesterSubscriptionId,
+    requesterTenantId: mask.requesterTenantId ? undefined : f.requesterTenantId,
+    requestMessage: mask.requestMessage ? undefined : f.requestMessage,
+  };
+}
+
+/** Whether the evaluation explained that rule `id` could not match because a fact was unknown. */
+function couldNotMatch(evaluation: RuleEvaluation, id: string): boolean {
+  return evaluation.explanation.some((line) => line.startsWith(`Rule "${id}" `) && line.includes("could not match"));
+}
+
 /** Reference semantics, written plainly and independently of the compiled evaluator. */
 function globRegex(pattern: string): RegExp {
   return new RegExp(`^${pattern.split("*").map((part) => part.split("?").map((s) => s.replace(/[.+^${}()|[\]\\/]/g, "\\$&")).join(".")).join(".*")}$`, "is");
 }
-function holds(values: readonly string[] | undefined, fact: string | undefined, glob: boolean): boolean {
-  if (values === undefined) return true;
-  if (fact === undefined) return false;
-  return values.some((v) => (glob ? globRegex(v).test(fact) : v.toLowerCase() === fact.toLowerCase()));
+type Tri = "match" | "no-match" | "unknown";
+function condition(values: readonly string[] | undefined, fact: string | undefined, glob: boolean): Tri {
+  if (values === undefined) return "match";
+  if (fact === undefined) return "unknown";
+  return values.some((v) => (glob ? globRegex(v).test(fact) : v.toLowerCase() === fact.toLowerCase())) ? "match" : "no-match";
 }
-function referenceMatches(r: Rule, f: ConnectionFacts): boolean {
+/** Kleene AND: any definite no-match wins, then any unknown, else match. */
+function referenceMatch(r: Rule, f: ConnectionFacts): Tri {
   const c = r.conditions;
-  return (
-    holds(c["target-instances"], f.serviceId, true) &&
-    holds(c["requester-subscriptions"], f.requesterSubscriptionId, false) &&
-    holds(c["requester-tenants"], f.requesterTenantId, false) &&
-    holds(c["request-message"], f.requestMessage, true) &&
-    holds(c["group-ids"], f.groupIds[0], false)
-  );
+  const results = [
+    condition(c["target-instances"], f.serviceId, true),
+    condition(c["requester-subscriptions"], f.requesterSubscriptionId, false),
+    condition(c["requester-tenants"], f.requesterTenantId, false),
+    condition(c["request-message"], f.requestMessage, true),
+    condition(c["group-ids"], f.groupIds[0], false),
+  ];
+  return results.includes("no-match") ? "no-match" : results.includes("unknown") ? "unknown" : "match";
+}
+interface ReferenceOutcome {
+  readonly action: "approve" | "reject" | "manual";
+  /** rule:ID, unknown-fact:ID or default */
+  readonly decider: string;
+  readonly audits: readonly string[];
+}
+/**
+ * Walk the live rules in order: an enforce reject/manual rule that is unknown stops with manual; an unknown approve
+ * rule is passed over but remembered, and turns a later reject (or a default reject) into manual.
+ */
+function referenceEvaluate(rules: readonly Rule[], f: ConnectionFacts, defaultAction: "manual" | "reject"): ReferenceOutcome {
+  const audits: string[] = [];
+  let couldApprove: Rule | undefined;
+  for (const r of inOrder(rules).filter((r) => r.enabled && inWindow(r))) {
+    const m = referenceMatch(r, f);
+    if (r.mode === "audit") {
+      if (m === "match") audits.push(r.id);
+      continue;
+    }
+    if (m === "no-match") continue;
+    if (m === "unknown") {
+      if (r.action === "approve") {
+        couldApprove ??= r;
+        continue;
+      }
+      return { action: "manual", decider: `unknown-fact:${r.id}`, audits };
+    }
+    if (r.action === "reject" && couldApprove) return { action: "manual", decider: `unknown-fact:${couldApprove.id}`, audits };
+    return { action: r.action, decider: `rule:${r.id}`, audits };
+  }
+  if (defaultAction === "reject" && couldApprove) return { action: "manual", decider: `unknown-fact:${couldApprove.id}`, audits };
+  return { action: defaultAction, decider: "default", audits };
+}
+function deciderOf(decidedBy: DecidedBy): string {
+  return decidedBy.kind === "rule" || decidedBy.kind === "unknown-fact" ? `${decidedBy.kind}:${decidedBy.ruleId}` : decidedBy.kind;
 }
 function inWindow(r: Rule): boolean {
   return (r.validFrom === undefined || Date.parse(r.validFrom) <= NOW.getTime()) && (r.validUntil === undefined || NOW.getTime() < Date.parse(r.validUntil));
@@ -88,24 +155,22 @@ function inOrder(rules: readonly Rule[]): Rule[] {
 const options = { now: NOW, defaultAction: "manual" as const };
 
 describe("evaluateRules properties", () => {
-  test("the first matching enforce rule by (priority, id) decides; otherwise the default action", () => {
+  test("the first enforce rule by (priority, id) that matches or cannot be evaluated decides, as the three-valued reference says", () => {
     fc.assert(
-      fc.property(rulesArb, factsArb, (rules, f) => {
-        const live = inOrder(rules).filter((r) => r.enabled && inWindow(r) && referenceMatches(r, f));
-        const winner = live.find((r) => r.mode === "enforce");
-        const result = evaluateRules(f, ruleSetOf(rules), options);
-        if (winner) {
-          assert.deepEqual(result.decidedBy, { kind: "rule", ruleId: winner.id, ruleVersion: winner.version });
-          assert.equal(result.action, winner.action);
-          assert.equal(result.reason, winner.reason);
-        } else {
-          assert.deepEqual(result.decidedBy, { kind: "default" });
-          assert.equal(result.action, "manual");
+      fc.property(rulesArb, factsArb, fc.constantFrom("manual" as const, "reject" as const), (rules, f, defaultAction) => {
+        const expected = referenceEvaluate(rules, f, defaultAction);
+        const result = evaluateRules(f, ruleSetOf(rules), { now: NOW, defaultAction });
+        assert.equal(deciderOf(result.decidedBy), expected.decider);
+        assert.equal(result.action, expected.action);
+        if (result.decidedBy.kind === "rule") assert.equal(result.reason, rules.find((r) => r.id === expected.decider.slice(5))!.reason);
+        if (result.decidedBy.kind === "unknown-fact") {
+          assert.ok(result.decidedBy.missingFacts.length > 0);
+          assert.ok(result.reason.includes(result.decidedBy.ruleId));
+          assert.ok(result.reason.length < 140);
         }
-        const auditsBeforeWinner = live.slice(0, winner ? live.indexOf(winner) : live.length).filter((r) => r.mode === "audit");
-        assert.deepEqual(result.auditMatches.map((m) => m.ruleId), auditsBeforeWinner.map((r) => r.id));
+        assert.deepEqual(result.auditMatches.map((m) => m.ruleId), expected.audits);
       }),
-      { numRuns: 600 },
+      { numRuns: 800 },
     );
   });
 
@@ -155,6 +220,55 @@ describe("evaluateRules properties", () => {
         assert.equal(result.decidedBy.kind, "fail-closed");
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test("revealing facts never turns an approve into a reject or a reject into an approve", () => {
+    fc.assert(
+      fc.property(rulesArb, knownFactsArb, maskArb, maskArb, fc.constantFrom("manual" as const, "reject" as const), (rules, full, hidden, alsoHidden, defaultAction) => {
+        const fewer = hide(full, hidden);
+        const more = hide(full, {
+          requesterSubscriptionId: hidden.requesterSubscriptionId && alsoHidden.requesterSubscriptionId,
+          requesterTenantId: hidden.requesterTenantId && alsoHidden.requesterTenantId,
+          requestMessage: hidden.requestMessage && alsoHidden.requestMessage,
+        });
+        const set = ruleSetOf(rules);
+        const before = evaluateRules(fewer, set, { now: NOW, defaultAction });
+        const after = evaluateRules(more, set, { now: NOW, defaultAction });
+        if (before.action === "reject") assert.deepEqual(after.decidedBy, before.decidedBy, "a reject stays the same reject");
+        if (before.action === "approve") assert.equal(after.action, "approve");
+        if (after.action === "reject") assert.notEqual(before.action, "approve");
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("an approve stays the same approve with more facts, unless a higher-priority approve rule that could not be evaluated now matches", () => {
+    fc.assert(
+      fc.property(rulesArb, knownFactsArb, maskArb, (rules, full, hidden) => {
+        const set = ruleSetOf(rules);
+        const before = evaluateRules(hide(full, hidden), set, options);
+        if (before.action !== "approve" || before.decidedBy.kind !== "rule") return;
+        const after = evaluateRules(full, set, options);
+        assert.equal(after.action, "approve");
+        if (after.decidedBy.kind !== "rule") assert.fail("an approve is decided by a rule");
+        if (after.decidedBy.ruleId !== before.decidedBy.ruleId) {
+          const earlier = after.decidedBy.ruleId;
+          assert.ok(couldNotMatch(before, earlier), `${earlier} decided with more facts, so it must have been an approve rule that could not be evaluated`);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("two paths that know different facts of one connection never approve on one and reject on the other", () => {
+    fc.assert(
+      fc.property(rulesArb, knownFactsArb, maskArb, maskArb, fc.constantFrom("manual" as const, "reject" as const), (rules, full, sweepHides, eventHides, defaultAction) => {
+        const set = ruleSetOf(rules);
+        const actions = new Set([evaluateRules(hide(full, sweepHides), set, { now: NOW, defaultAction }).action, evaluateRules(hide(full, eventHides), set, { now: NOW, defaultAction }).action]);
+        assert.ok(!(actions.has("approve") && actions.has("reject")), [...actions].join(" vs "));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

@@ -129,10 +129,10 @@ const scenarios: readonly Scenario[] = [
     decidedBy: "tenant",
   },
   {
-    name: "never matches a tenant condition when the requester tenant is unknown",
-    rules: [rule({ id: "tenant-reject", priority: 1, action: "reject", conditions: { "requester-tenants": [TENANT] } })],
+    name: "leaves a connection for a person when a reject rule's tenant condition cannot be evaluated",
+    rules: [rule({ id: "tenant-reject", priority: 1, action: "reject", conditions: { "requester-tenants": [TENANT] } }), rule({ id: "approve-all", priority: 2 })],
     action: "manual",
-    decidedBy: "default",
+    decidedBy: "unknown-fact:tenant-reject",
   },
   {
     name: "matches private endpoint ID patterns",
@@ -211,7 +211,8 @@ describe("evaluateRules", () => {
     test(s.name, () => {
       const result = evaluateRules(s.facts ?? facts(), ruleSetOf(s.rules), s.options ?? manualByDefault);
       assert.equal(result.action, s.action);
-      assert.equal(result.decidedBy.kind === "rule" ? result.decidedBy.ruleId : result.decidedBy.kind, s.decidedBy);
+      const by = result.decidedBy;
+      assert.equal(by.kind === "rule" ? by.ruleId : by.kind === "unknown-fact" ? `unknown-fact:${by.ruleId}` : by.kind, s.decidedBy);
       assert.deepEqual(result.auditMatches.map((m) => m.ruleId), s.auditMatches ?? []);
     });
   }
@@ -262,7 +263,7 @@ describe("evaluateRules", () => {
     assert.match(explanation[2]!, /^Rule "off" .* is disabled, so it was skipped\.$/);
     assert.match(explanation[3]!, /^Rule "old" .* expired at 2025-01-01T00:00:00Z/);
     assert.match(explanation[4]!, /^Rule "later" .* is not valid until 2030-01-01T00:00:00Z/);
-    assert.match(explanation[5]!, /^Rule "tenant" .* did not match: the requester tenant is not known/);
+    assert.match(explanation[5]!, /^Rule "tenant" .* could not match: the requester tenant is not known/);
     assert.match(explanation[6]!, /^Rule "watch" .* matched .* audit mode, so it is recorded as an audit match and evaluation continues\.$/);
     assert.match(explanation[7]!, /^Rule "orders" v1 \(priority 7, enforce, approve\) matched \(group-ids, request-message all hold\), so it decides: approve\.$/);
     assert.equal(explanation[8], "1 lower-priority rule(s) were not considered.");

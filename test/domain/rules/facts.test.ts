@@ -47,3 +47,13 @@ test("leaves the subscription unknown when the connection names no valid private
   assert.equal(connectionFacts({ ...connection, privateEndpointId: undefined }).requesterSubscriptionId, undefined);
   assert.equal(connectionFacts({ ...connection, privateEndpointId: "not-an-id" }).requesterSubscriptionId, undefined);
 });
+
+test("a readable endpoint whose link carries no request message has a known, empty message (not an unknown one)", () => {
+  const silent: PrivateEndpoint = { ...endpoint, connections: [{ ...endpoint.connections[1]!, requestMessage: undefined }] };
+  assert.equal(connectionFacts(connection, { endpoint: silent }).requestMessage, "");
+});
+
+test("an endpoint without a link to this instance leaves the request message unknown", () => {
+  const elsewhere: PrivateEndpoint = { ...endpoint, connections: [endpoint.connections[0]!] };
+  assert.equal(connectionFacts(connection, { endpoint: elsewhere }).requestMessage, undefined);
+});

@@ -50,6 +50,8 @@ describe("rule schema", () => {
     ["rejects an empty reason", { reason: "   " }, /^reason: a reason is required/],
     ["rejects a reason longer than 140 characters", { reason: "r".repeat(141) }, /^reason: a reason has at most 140/],
     ["rejects control characters in a reason", { reason: "ok\r\nInjected: yes" }, /^reason: a reason cannot contain control characters/],
+    ["rejects a bidi control in a reason (written into consumer-visible descriptions), naming its position", { reason: "Approved \u202eby security" }, /^reason: a reason cannot contain bidi controls \(found U\+202E at position 9/],
+    ["rejects a zero-width character in a reason", { reason: "Appro\u200bved" }, /^reason: a reason cannot contain zero-width characters \(found U\+200B at position 5/],
     ["rejects a timestamp without a time zone", { validFrom: "2025-01-01T00:00:00" }, /^validFrom: expected an ISO 8601 timestamp/],
     ["rejects a validity window that ends before it starts", { validFrom: "2025-02-01T00:00:00Z", validUntil: "2025-01-01T00:00:00Z" }, /^validUntil: validFrom must be earlier/],
     ["rejects an empty condition list", { conditions: { "requester-subscriptions": [] } }, /^conditions\.requester-subscriptions: list at least one value/],

@@ -1,0 +1,72 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { lintRule, lintRules, matchesEverything } from "../../../src/domain/rules/lint.ts";
+import { CONSUMER_PE, CONSUMER_SUB, PROD_APIM, rule, TENANT } from "./fixtures.ts";
+
+const codes = (r: Parameters<typeof lintRule>[0]) => lintRule(r).map((w) => w.code);
+
+describe("rule lint: approve rules that approve too much", () => {
+  test("an enforcing approve rule with no condition (only the default group-ids) approves everything", () => {
+    const [warning, ...rest] = lintRule(rule({ id: "approve-all" }));
+    assert.equal(rest.length, 0);
+    assert.equal(warning!.code, "approves-everything");
+    assert.equal(warning!.ruleId, "approve-all");
+    assert.equal(warning!.field, "conditions");
+    assert.match(warning!.message, /approves every connection to every managed instance/);
+  });
+
+  test("explicit group-ids only is the same as no condition", () => {
+    assert.deepEqual(codes(rule({ id: "gateway-only", conditions: { "group-ids": ["Gateway"] } })), ["approves-everything"]);
+  });
+
+  test("only wildcard patterns such as * or /subscriptions/* approve everything", () => {
+    assert.deepEqual(codes(rule({ id: "star", conditions: { "private-endpoint-ids": ["*"] } })), ["wildcards-only"]);
+    assert.deepEqual(codes(rule({ id: "subs-star", conditions: { "target-instances": ["/subscriptions/*"], "request-message": ["**"] } })), ["wildcards-only"]);
+    assert.deepEqual(
+      codes(rule({ id: "pe-shape", conditions: { "private-endpoint-ids": ["/subscriptions/*/resourceGroups/*/providers/Microsoft.Network/privateEndpoints/*"] } })),
+      ["wildcards-only"],
+    );
+    // A list combines with OR: one match-all pattern makes the whole condition match everything.
+    assert.deepEqual(codes(rule({ id: "mixed-list", conditions: { "private-endpoint-ids": [CONSUMER_PE, "*"] } })), ["wildcards-only"]);
+  });
+
+  test("a rule that narrows only the target instance or the request message approves any requester", () => {
+    const [byInstance] = lintRule(rule({ id: "any-to-prod", conditions: { "target-instances": [PROD_APIM] } }));
+    assert.equal(byInstance!.code, "any-requester");
+    assert.equal(byInstance!.field, "conditions.target-instances");
+    const [byMessage] = lintRule(rule({ id: "by-message", conditions: { "request-message": ["*CHG*"] } }));
+    assert.equal(byMessage!.code, "any-requester");
+    assert.match(byMessage!.message, /free text the requester writes/);
+  });
+
+  test("a requester condition that narrows silences the warning", () => {
+    assert.deepEqual(lintRule(rule({ id: "subs", conditions: { "requester-subscriptions": [CONSUMER_SUB] } })), []);
+    assert.deepEqual(lintRule(rule({ id: "tenant", conditions: { "requester-tenants": [TENANT], "target-instances": ["*"] } })), []);
+    assert.deepEqual(lintRule(rule({ id: "pe", conditions: { "private-endpoint-ids": [`/subscriptions/${CONSUMER_SUB}/*`] } })), []);
+  });
+
+  test("reject and manual rules, and audit-mode approve rules, are never warned about", () => {
+    assert.deepEqual(lintRule(rule({ id: "reject-all", action: "reject" })), []);
+    assert.deepEqual(lintRule(rule({ id: "manual-all", action: "manual" })), []);
+    assert.deepEqual(lintRule(rule({ id: "audit-all", mode: "audit" })), []);
+  });
+
+  test("a disabled rule is still warned about, saying what enabling it would do", () => {
+    const [warning] = lintRule(rule({ id: "sleeping", enabled: false }));
+    assert.match(warning!.message, /disabled now: this is what enabling it would do/);
+  });
+
+  test("lintRules keeps the set's order", () => {
+    const warnings = lintRules([rule({ id: "b-all" }), rule({ id: "ok", conditions: { "requester-subscriptions": [CONSUMER_SUB] } }), rule({ id: "a-star", conditions: { "private-endpoint-ids": ["*"] } })]);
+    assert.deepEqual(warnings.map((w) => w.ruleId), ["b-all", "a-star"]);
+  });
+
+  test("matchesEverything: fixed parts narrow, wildcards and ID structure do not", () => {
+    assert.equal(matchesEverything("request-message", "*"), true);
+    assert.equal(matchesEverything("request-message", "?"), false, "? needs one character: an empty message does not match");
+    assert.equal(matchesEverything("request-message", "/subscriptions/*"), false, "only resource ID conditions know the ID structure");
+    assert.equal(matchesEverything("target-instances", "/SUBSCRIPTIONS/*"), true);
+    assert.equal(matchesEverything("target-instances", "/subscriptions/*/providers/Microsoft.ApiManagement/service/*-prod"), false);
+    assert.equal(matchesEverything("private-endpoint-ids", "/subscriptions/*/resourceGroups/*/providers/Microsoft.Network/privateEndpoints"), false);
+  });
+});

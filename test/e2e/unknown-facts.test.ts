@@ -1,0 +1,179 @@
+/**
+ * Unknown facts on the local stack (Azurite, the HTTPS ARM emulator delivering Event Grid events to the local
+ * Functions host, the real SDKs): the sweep does not know a requester's tenant and cannot read an endpoint that
+ * answers 403, so a higher-priority reject rule on those facts must hold the connection for a person rather than
+ * let a lower approve rule approve it; the path that does know the fact then decides.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { NetworkManagementClient } from "@azure/arm-network";
+import { startFunctionsHost, type LocalFunctionsHost } from "../../dev/functions-host/index.ts";
+import { createLocalEmulatorCredential } from "../../src/adapters/arm/credential.ts";
+import { HANDLED_EVENT_TYPES, HANDLED_OPERATION_NAMES } from "../../src/domain/decisions/arm-events.ts";
+import type { DecisionRecord } from "../../src/domain/decisions/decision.ts";
+import type { PrivateEndpointConnection } from "../../src/domain/model.ts";
+import { withResolvedSchedules } from "../../src/functions/definition.ts";
+import { functionDefinitions } from "../../src/functions/index.ts";
+import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
+import {
+  CONSUMER_SUB,
+  endpointIdOf,
+  engineTopology,
+  PARTNER_SUB,
+  PARTNER_TENANT,
+  putRules,
+  quietLog,
+  serviceIdOf,
+  startEngineStack,
+  subnetIdOf,
+  type EngineStack,
+} from "./engine-stack.ts";
+
+const PARTNER_INSTANCE = "partner-apim";
+const INTERNAL_INSTANCE = "internal-apim";
+let stack: EngineStack;
+let host: LocalFunctionsHost;
+let deps: EngineDeps;
+const hostLog: string[] = [];
+
+before(async () => {
+  stack = await startEngineStack({ topology: engineTopology([PARTNER_INSTANCE, INTERNAL_INSTANCE]), emulator: { lroDelayMs: 0 } });
+  Object.assign(process.env, stack.env);
+  host = await startFunctionsHost({ definitions: withResolvedSchedules(functionDefinitions, stack.settings), timers: false, log: (line) => hostLog.push(line) });
+  const filter = { includedEventTypes: [...HANDLED_EVENT_TYPES], operationNames: [...HANDLED_OPERATION_NAMES] };
+  // Consumer-side events from the partner's subscription: they carry the partner's tenant ID.
+  await stack.emulator.events.addSubscription({
+    id: "partner-events",
+    subscriptionId: PARTNER_SUB,
+    endpointUrl: host.eventGridWebhookUrl("privateEndpointEvents"),
+    schema: "EventGridSchema",
+    ...filter,
+  });
+  stack.emulator.events.pause("partner-events");
+  await putRules(stack.composition, [
+    {
+      id: "reject-partner-tenant",
+      priority: 10,
+      action: "reject",
+      reason: "The partner tenant may not reach this gateway.",
+      conditions: { "target-instances": [serviceIdOf(PARTNER_INSTANCE)], "requester-tenants": [PARTNER_TENANT] },
+    },
+    {
+      id: "reject-load-tests",
+      priority: 20,
+      action: "reject",
+      reason: "Load tests go to the test gateway.",
+      conditions: { "target-instances": [serviceIdOf(INTERNAL_INSTANCE)], "request-message": ["*load test*"] },
+    },
+    { id: "approve-known-subscriptions", priority: 100, action: "approve", reason: "Known subscription.", conditions: { "requester-subscriptions": [CONSUMER_SUB, PARTNER_SUB] } },
+  ]);
+  deps = await stack.composition.engineDeps(quietLog);
+});
+
+after(async () => {
+  await host?.close();
+  await stack?.close();
+});
+
+async function createEndpoint(subscriptionId: string, name: string, instance: string, requestMessage: string): Promise<void> {
+  const network = new NetworkManagementClient(createLocalEmulatorCredential(), subscriptionId, { endpoint: stack.emulator.url, tlsOptions: { ca: stack.emulator.caPem } });
+  await network.privateEndpoints.beginCreateOrUpdateAndWait(
+    "rg-consumer",
+    name,
+    {
+      location: "westeurope",
+      subnet: { id: subnetIdOf(subscriptionId) },
+      manualPrivateLinkServiceConnections: [{ name, privateLinkServiceId: serviceIdOf(instance), groupIds: ["Gateway"], requestMessage }],
+    },
+    { updateIntervalInMs: 10 },
+  );
+}
+
+async function connectionOf(subscriptionId: string, endpointName: string, instance: string): Promise<PrivateEndpointConnection> {
+  const endpointId = endpointIdOf(subscriptionId, endpointName).toLowerCase();
+  for await (const connection of deps.apim.listConnections(serviceIdOf(instance))) {
+    if (connection.privateEndpointId?.toLowerCase() === endpointId) return connection;
+  }
+  throw new Error(`no connection from ${endpointName}`);
+}
+
+async function recordsOf(connectionId: string): Promise<DecisionRecord[]> {
+  const records: DecisionRecord[] = [];
+  for await (const record of deps.decisionLog.listByConnection(connectionId)) records.push(record);
+  return records;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Approvals or rejections of one connection that ARM accepted. */
+function writesOn(connection: PrivateEndpointConnection): number {
+  return stack.emulator.requests().filter((r) => r.method === "PUT" && r.path.toLowerCase() === connection.id.toLowerCase() && r.status < 300).length;
+}
+
+test("the sweep, not knowing the requester tenant, leaves a partner connection Pending under a higher-priority tenant reject rule; the consumer-side event then rejects it", async () => {
+  await createEndpoint(PARTNER_SUB, "pe-partner", PARTNER_INSTANCE, "orders integration");
+  const connection = await connectionOf(PARTNER_SUB, "pe-partner", PARTNER_INSTANCE);
+
+  await host.fireTimer("reconcilePending");
+
+  assert.equal((await connectionOf(PARTNER_SUB, "pe-partner", PARTNER_INSTANCE)).status, "Pending", "the sweep did not approve it");
+  assert.equal(writesOn(connection), 0);
+  const [waiting] = await recordsOf(connection.id);
+  assert.equal(waiting!.action, "manual");
+  assert.equal(waiting!.actor, "rule:reject-partner-tenant");
+  assert.equal(waiting!.ruleId, "reject-partner-tenant");
+  assert.match(waiting!.reason, /rule reject-partner-tenant depends on the requester tenant, which is unknown/);
+  assert.ok(waiting!.explanation.some((line) => /"reject-partner-tenant" .* could match, but the requester tenant is not known/.test(line)));
+  assert.ok(
+    hostLog.some((line) => line.includes(`Pending for a human: ${connection.id} (rule reject-partner-tenant needs requesterTenantId, unknown to the sweep)`)),
+    "the sweep's log says which rule holds the connection and which fact it lacks",
+  );
+
+  stack.emulator.events.resume("partner-events");
+  await waitFor("the event's rejection", async () => ((await connectionOf(PARTNER_SUB, "pe-partner", PARTNER_INSTANCE)).status === "Rejected" ? true : undefined));
+  await stack.emulator.events.idle();
+
+  const records = await recordsOf(connection.id);
+  assert.deepEqual(records.map((r) => [r.action, r.actor, r.requesterTenantId]), [
+    ["manual", "rule:reject-partner-tenant", undefined],
+    ["reject", "rule:reject-partner-tenant", PARTNER_TENANT],
+  ]);
+  assert.equal(writesOn(connection), 1, "one ARM write, the rejection; never an approval");
+});
+
+test("a consumer endpoint that answers 403 hides the request message: the sweep holds the connection under a request-message reject rule, and rejects it once the endpoint is readable", async () => {
+  await createEndpoint(CONSUMER_SUB, "pe-hidden-message", INTERNAL_INSTANCE, "nightly load test run");
+  const connection = await connectionOf(CONSUMER_SUB, "pe-hidden-message", INTERNAL_INSTANCE);
+  const forbidden = stack.emulator.faults.add({ method: "GET", pathPattern: "/privateEndpoints/pe-hidden-message$", status: 403, errorCode: "AuthorizationFailed" });
+  try {
+    await host.fireTimer("reconcilePending");
+  } finally {
+    stack.emulator.faults.remove(forbidden.id);
+  }
+  assert.ok(
+    stack.emulator.requests().some((r) => r.method === "GET" && /\/privateEndpoints\/pe-hidden-message$/i.test(r.path) && r.status === 403),
+    "the sweep's read of the endpoint was refused",
+  );
+  assert.equal((await connectionOf(CONSUMER_SUB, "pe-hidden-message", INTERNAL_INSTANCE)).status, "Pending", "not approved by the lower approve rule");
+  const [waiting] = await recordsOf(connection.id);
+  assert.deepEqual([waiting!.action, waiting!.actor], ["manual", "rule:reject-load-tests"]);
+  assert.match(waiting!.reason, /request message/);
+
+  await host.fireTimer("reconcilePending");
+
+  assert.equal((await connectionOf(CONSUMER_SUB, "pe-hidden-message", INTERNAL_INSTANCE)).status, "Rejected");
+  assert.deepEqual((await recordsOf(connection.id)).map((r) => [r.action, r.actor]), [
+    ["manual", "rule:reject-load-tests"],
+    ["reject", "rule:reject-load-tests"],
+  ]);
+  assert.equal(writesOn(connection), 1);
+});
