@@ -151,7 +151,8 @@ async function guardAndWrite(
     operation = await deps.apim.beginSetConnectionStatus(held.connectionId, write.targetStatus, write.description);
   } catch (error) {
     const failure = toPortcullisError(error);
-    if (failure.kind === "transient") throw failure;
+    // A 409 is ARM answering "busy" (the adapter classes it transient, so the rules retry): a human is told at once.
+    if (failure.kind === "transient" && failure.statusCode !== 409) throw failure;
     return refusedOutright(held, spec, failure, deps);
   }
   progress.armWriteStarted = true;
@@ -183,7 +184,7 @@ async function checkCurrent(
 /** ARM refused the PUT itself: a conflict may be someone else's change (re-read); otherwise the refusal is recorded. */
 async function refusedOutright(held: HeldClaim, plan: DecisionPlan & { readonly write: PlannedWrite }, failure: PortcullisError, deps: EngineDeps): Promise<ApplyResult> {
   deps.log.warn(`ARM refused to set ${held.connectionId} to ${plan.write.targetStatus}: ${failure.statusCode ?? ""} ${failure.code ?? failure.kind}: ${failure.message}`);
-  if (failure.kind === "conflict" || failure.kind === "precondition-failed" || failure.kind === "not-found") {
+  if (failure.kind === "conflict" || failure.kind === "precondition-failed" || failure.kind === "not-found" || failure.statusCode === 409) {
     const current = await deps.apim.getConnection(held.connectionId);
     if (current === undefined) {
       await settleClaim(held, { retryNotBefore: held.retryNotBefore }, deps);
@@ -196,6 +197,8 @@ async function refusedOutright(held: HeldClaim, plan: DecisionPlan & { readonly 
       await expireLease(held, deps);
       return { kind: "busy", connection: current, records: [] };
     }
+    // The rules retry a write ARM called busy on the next pass (applyDecision ends the lease); nothing is recorded.
+    if (plan.automatic && failure.kind === "transient") throw failure;
   }
   return recordRefusal(held, plan, refusalText(failure), deps);
 }
