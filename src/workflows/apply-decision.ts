@@ -45,6 +45,7 @@ import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
 import type { LongRunningOperation } from "../ports/arm.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { decisionHooks } from "../telemetry/engine.ts";
 
 /** A claim this run holds (its lease is ours until settled or expired). */
 type HeldClaim = ConnectionClaim & { readonly lease: ClaimLease };
@@ -123,6 +124,8 @@ export async function resumeWrite(pending: UnfinishedWrite, deps: EngineDeps, op
     throw new PortcullisError("conflict", `The operation on ${pending.connectionId} no longer holds its claim and left no record; check the connection's state.`);
   }
   const held = claim as HeldClaim;
+  // A resumed write runs in a new invocation: open its decision span here, as taking the claim does on the first run.
+  decisionHooks(deps).claimWritten(held);
   const intent = held.lease.intent;
   if (intent.targetStatus === undefined || intent.description === undefined || (intent.statusBefore !== "Pending" && intent.statusBefore !== "Approved")) {
     throw new PortcullisError("internal", `The claim of ${pending.connectionId} holds no write to resume.`);
