@@ -124,6 +124,7 @@ async function decide(action: ManualAction, input: { params: ConnectionPath; bod
     case "completed":
       return { status: 200, body: decisionResultOf(outcome.decision) };
     case "refused":
+      // decision.error carries ARM's status and code only (refusalText): ARM's message names our identity and scope.
       return problemResponse("upstream-refused", `Azure Resource Manager refused to ${action} the connection: ${outcome.decision.error ?? "no reason given"} (recorded as decision ${outcome.decision.id}).`, {
         correlationId: context.correlationId,
       });
@@ -157,7 +158,10 @@ function manualDecisionRoute(action: ManualAction): ApiRoute<ApiServices> {
       },
       404: { description: "No such connection on a managed instance." },
       409: { description: `The connection is not ${action === "revoke" ? "Approved" : "Pending"}, or another decision on it is in progress.` },
-      502: { description: "ARM refused the change; the refusal is recorded in the decision log." },
+      502: {
+        description:
+          "ARM refused the change (e.g. 409 another operation in progress, 400, 403 missing permission): the refusal is recorded in the decision log, the claim on the connection ends at once (a retry may follow immediately), and `detail` names ARM's status and error code, never ARM's message text.",
+      },
     },
     handle: (input, context) => decide(action, input, context),
   });

@@ -4,7 +4,7 @@
  * the domain value (ISO timestamps, absent fields omitted), so mapping stays trivial and the schemas document it.
  */
 import { z } from "zod";
-import type { DecisionRecord } from "../domain/decisions/decision.ts";
+import { decisionRecordFields, type DecisionRecord } from "../domain/decisions/decision.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
 import { parsePrivateEndpointId } from "../domain/resource-id.ts";
 import { historyEntrySchema } from "../domain/rules/history.ts";
@@ -58,31 +58,11 @@ export const whatIfBodySchema = z
 
 // ── Responses ────────────────────────────────────────────────────────────────────────────────────────────
 
-export const decisionSchema = z
-  .object({
-    id: z.string(),
-    connectionId: z.string(),
-    serviceId: z.string(),
-    privateEndpointId: z.string().optional(),
-    requesterSubscriptionId: z.string().optional(),
-    requesterTenantId: z.string().optional(),
-    ruleId: z.string().optional(),
-    ruleVersion: z.int().optional(),
-    action: z.enum(["approve", "reject", "manual", "revoke", "delete"]),
-    mode: z.enum(["enforce", "audit", "dry-run"]),
+/** The decision record's own schema (src/domain/decisions/decision.ts), with timestamps as the ISO strings JSON carries. */
+export const decisionSchema = decisionRecordFields
+  .extend({
     actor: z.string().meta({ description: "rule:ID, default, fail-closed, out-of-band or principal:OBJECT-ID." }),
-    actorName: z.string().optional(),
-    actorAppId: z.string().optional(),
-    ticket: z.string().optional(),
-    requestedBy: z.string().optional(),
-    reason: z.string(),
-    explanation: z.array(z.string()),
-    triggeringEventIds: z.array(z.string()),
-    correlationId: z.string(),
-    statusBefore: recordedStatus.optional(),
-    statusAfter: recordedStatus.optional(),
-    outcome: z.enum(["applied", "would-apply", "skipped", "failed"]),
-    error: z.string().optional(),
+    error: z.string().optional().meta({ description: "When ARM refused: its HTTP status and error code." }),
     startedAt: timestamp,
     recordedAt: timestamp,
   })

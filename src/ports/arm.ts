@@ -53,6 +53,7 @@ export interface ApimPort {
     description: string,
     options?: OperationOptions,
   ): Promise<LongRunningOperation<PrivateEndpointConnection>>;
+  /** Continues an operation from its serialized state with one poll at once (whether ARM finished meanwhile). */
   resumeSetConnectionStatus(serializedState: string, options?: OperationOptions): Promise<LongRunningOperation<PrivateEndpointConnection>>;
   /** Deletes a connection and waits for it to finish. Resolves also when it was already gone. */
   deleteConnection(connectionId: string, options?: OperationOptions): Promise<void>;

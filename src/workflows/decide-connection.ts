@@ -1,39 +1,34 @@
 /**
- * decideConnection: the one place a connection is decided, used by the event path, the sweep and (through
- * claimed-decision.ts) the manual API. Events are hints and state is truth: it always re-reads from ARM.
+ * decideConnection: the one place a connection is decided by the rules, used by the event path and the sweep
+ * (the manual API plans a human's decision and applies it the same way). Events are hints and state is truth.
  *
- *   read:   the connection (unless just listed), its private endpoint (403 → facts unknown), the rule set, the claim
- *   decide: evaluateRules → planPendingDecision / planObservedStatus (pure, src/domain/decisions/decision-plan.ts)
- *   apply:  take the claim → re-read → ARM write + wait + confirm → append records → settle → notify
+ *   read:   gatherConnection: the connection (unless just listed), its private endpoint (unless the event just
+ *           read it; 403 → facts unknown), the rule set, the claim
+ *   decide: evaluateRules → planPendingDecision / planObservedStatus / planDeletion (pure, src/domain/decisions/)
+ *   apply:  applyDecision (src/workflows/apply-decision.ts)
  */
 import { isLeaseActive, isLeaseHeldByAnotherRun, type ClaimKey, type ConnectionClaim } from "../domain/decisions/decision-claim.ts";
 import {
   actorOf,
   isEmptyPlan,
-  notificationFor,
+  isOperationInFlight,
+  isRecoveredPlan,
+  planDeletion,
   planObservedStatus,
   planPendingDecision,
+  requesterSubscriptionOf,
+  ruleOf,
   type DecisionContext,
-  type PendingPlan,
 } from "../domain/decisions/decision-plan.ts";
 import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
-import type { ConnectionNotificationType, DecisionRecord, RecordedStatus } from "../domain/decisions/decision.ts";
+import type { DecisionRecord, RecordedStatus } from "../domain/decisions/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
-import { parsePrivateEndpointId, serviceIdOfConnection } from "../domain/resource-id.ts";
+import { sameResourceId, serviceIdOfConnection } from "../domain/resource-id.ts";
 import { evaluateRules, type RuleEvaluation } from "../domain/rules/evaluate.ts";
 import { connectionFacts } from "../domain/rules/facts.ts";
-import {
-  expireLease,
-  MAIN_RECORD,
-  notify,
-  recordOf,
-  settleClaim,
-  takeClaim,
-  writeStatus,
-  type HeldClaim,
-  type WriteProgress,
-} from "./claimed-decision.ts";
+import type { RuleSetSnapshot } from "../domain/rules/index.ts";
+import { applyDecision, type ApplyResult } from "./apply-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
 /** What happened to one connection in one run. */
@@ -44,12 +39,14 @@ export type ConnectionOutcome =
   /** Dry-run: what enforce mode would have done. */
   | "would-approve"
   | "would-reject"
-  /** Pending for a human (rule action manual, default manual, or rules failing closed). */
+  /** Pending for a human (rule action manual, default manual, rules failing closed, or a fact unknown). */
   | "awaiting-manual"
   /** ARM refused the write; recorded, retried after a back-off. */
   | "failed"
   /** ARM refused the write recently; not retried yet. */
   | "retry-later"
+  /** Someone's operation on the connection is still running (provisioningState not terminal): decided on a later pass. */
+  | "in-flight"
   /** Approved or Rejected already (recorded now as out-of-band, or earlier). */
   | "settled"
   /** Gone from ARM (recorded once). */
@@ -75,9 +72,38 @@ export interface DecideConnectionRequest {
   readonly connectionId: string;
   /** The connection as just listed or read, saving one read; the write still re-reads it right before acting. */
   readonly connection?: PrivateEndpointConnection | undefined;
+  /** The consumer's private endpoint as the event just read it, saving a second read of it. */
+  readonly endpoint?: PrivateEndpoint | undefined;
   /** The requester's tenant where an event revealed it (consumer-side events only). */
   readonly requesterTenantId?: string | undefined;
   readonly context: DecisionContext;
+}
+
+/** What the engine reads before deciding one connection. */
+export interface GatheredConnection {
+  readonly connection: PrivateEndpointConnection;
+  /** The consumer's endpoint (Pending connections only); undefined when it cannot be read (403) or none is named. */
+  readonly endpoint: PrivateEndpoint | undefined;
+  /** The rule set (Pending connections only). */
+  readonly ruleSet: RuleSetSnapshot | undefined;
+  readonly claim: ConnectionClaim | undefined;
+}
+
+/**
+ * Reads what deciding a connection needs, reusing what the caller already read (a listed connection, the
+ * endpoint an event led to). Undefined when the connection does not exist.
+ */
+export async function gatherConnection(request: DecideConnectionRequest, deps: EngineDeps): Promise<GatheredConnection | undefined> {
+  const connection = request.connection ?? (await deps.apim.getConnection(request.connectionId));
+  if (connection === undefined) return undefined;
+  const claim = await deps.claims.get(claimKeyOf(connection));
+  if (connection.status !== "Pending") return { connection, endpoint: undefined, ruleSet: undefined, claim };
+  const endpoint =
+    request.endpoint !== undefined && sameResourceId(request.endpoint.id, connection.privateEndpointId)
+      ? request.endpoint
+      : await readEndpoint(connection.privateEndpointId, deps);
+  const ruleSet = await deps.ruleStore.getRuleSet();
+  return { connection, endpoint, ruleSet, claim };
 }
 
 /** Decides one connection: Pending ones by the rules, settled ones recorded as out-of-band once. */
@@ -86,10 +112,25 @@ export async function decideConnection(request: DecideConnectionRequest, deps: E
   if (serviceId === undefined || !isManagedInstance(deps.scope, serviceId)) {
     return result(request.connectionId, "unmanaged", undefined, [], "not a connection of a managed instance; ignored");
   }
-  const connection = request.connection ?? (await deps.apim.getConnection(request.connectionId));
-  if (connection === undefined) return result(request.connectionId, "not-found", undefined, [], "the connection does not exist (any more)");
-  if (connection.status !== "Pending") return recordObservedStatus(connection, request, deps);
-  return decidePending(connection, request, deps);
+  let gathered = await gatherConnection(request, deps);
+  if (gathered === undefined) return result(request.connectionId, "not-found", undefined, [], "the connection does not exist (any more)");
+  const now = deps.clock.now();
+  const held = gathered.connection.status === "Pending" ? isLeaseActive(gathered.claim, now) : isLeaseHeldByAnotherRun(gathered.claim, now, request.context.correlationId);
+  if (held) return result(gathered.connection.id, "claimed-elsewhere", gathered.connection.status, [], "another run is deciding this connection");
+  const earlier = await earlierOperationOf(gathered.claim, deps);
+  if (earlier === "running") {
+    return result(gathered.connection.id, "in-flight", gathered.connection.status, [], "an earlier run's ARM operation on this connection is still running");
+  }
+  if (earlier === "finished") {
+    // The earlier write has ended meanwhile: decide on what ARM holds now.
+    gathered = await gatherConnection({ ...request, connection: undefined, endpoint: gathered.endpoint ?? request.endpoint }, deps);
+    if (gathered === undefined) return result(request.connectionId, "not-found", undefined, [], "the connection does not exist (any more)");
+  }
+  if (isOperationInFlight(gathered.connection)) {
+    return result(gathered.connection.id, "in-flight", gathered.connection.status, [], `an operation on the connection is running (provisioningState ${gathered.connection.provisioningState ?? "unknown"}); decided on a later pass`);
+  }
+  if (gathered.connection.status !== "Pending") return recordObservedStatus(gathered, request, deps);
+  return decidePending(gathered, request, deps);
 }
 
 /** Reads the consumer's endpoint for facts; a 403 (other subscription or tenant) leaves them unknown. */
@@ -104,207 +145,106 @@ async function readEndpoint(privateEndpointId: string | undefined, deps: EngineD
   }
 }
 
+/**
+ * A claim whose lease expired while its write's operation ran keeps the operation: resume it (one poll) before
+ * deciding anything, so a run taking the claim over never writes while the earlier write may still land.
+ */
+async function earlierOperationOf(claim: ConnectionClaim | undefined, deps: EngineDeps): Promise<"running" | "finished" | undefined> {
+  const state = claim?.lease?.operation;
+  if (state === undefined) return undefined;
+  try {
+    const operation = await deps.apim.resumeSetConnectionStatus(state);
+    return operation.isDone() ? "finished" : "running";
+  } catch (error) {
+    const failure = toPortcullisError(error);
+    if (failure.kind === "transient") throw failure;
+    // The operation cannot be polled any more (gone, refused): the connection's own state is what counts.
+    return "finished";
+  }
+}
+
 function claimKeyOf(connection: PrivateEndpointConnection): ClaimKey {
   return { connectionId: connection.id, privateEndpointId: connection.privateEndpointId };
 }
 
-async function decidePending(connection: PrivateEndpointConnection, request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
-  const endpoint = await readEndpoint(connection.privateEndpointId, deps);
+async function decidePending(gathered: GatheredConnection, request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
+  const { connection, endpoint, claim } = gathered;
   const facts = connectionFacts(connection, { endpoint, requesterTenantId: request.requesterTenantId });
-  const ruleSet = await deps.ruleStore.getRuleSet();
   const now = deps.clock.now();
-  const evaluation = evaluateRules(facts, ruleSet, { now, defaultAction: deps.defaultAction });
-  const claim = await deps.claims.get(claimKeyOf(connection));
-  const plan = planPendingDecision({ facts, evaluation, mode: deps.mode, claim, now, context: request.context });
+  const evaluation = evaluateRules(facts, gathered.ruleSet!, { now, defaultAction: deps.defaultAction });
+  const plan = planPendingDecision({ facts, evaluation, mode: deps.mode, claim, now, context: request.context, key: claimKeyOf(connection) });
   const decided = (outcome: ConnectionOutcome, status: RecordedStatus | undefined, records: readonly DecisionRecord[], summary: string) =>
     result(connection.id, outcome, status, records, summary, evaluation);
-  if (isLeaseActive(claim, now)) return decided("claimed-elsewhere", "Pending", [], "another run is deciding this connection");
   if (isEmptyPlan(plan)) {
     if (plan.retryNotBefore !== undefined) {
       return decided("retry-later", "Pending", [], `ARM refused this decision earlier; retried after ${plan.retryNotBefore.toISOString()}`);
     }
     return decided(plannedOutcome(evaluation, deps.mode), "Pending", [], describe(evaluation, deps.mode));
   }
-  const mainIntent = plan.write ?? plan.notes[0]!.intent;
-  const taken = await takeClaim(claimKeyOf(connection), connection.serviceId, claim, mainIntent, deps);
-  if ("lost" in taken) return decided("claimed-elsewhere", "Pending", [], taken.lost);
-  const progress: WriteProgress = { armWriteStarted: false };
-  try {
-    return await applyPendingPlan(taken.held, plan, evaluation, request, progress, deps);
-  } catch (error) {
-    if (!progress.armWriteStarted) await expireLease(taken.held, deps);
-    throw error;
+  const applied = await applyDecision(plan, claim, deps);
+  switch (applied.kind) {
+    case "lost":
+      return decided("claimed-elsewhere", "Pending", [], applied.reason);
+    case "recorded":
+      return decided(plannedOutcome(evaluation, deps.mode), "Pending", applied.records, describe(evaluation, deps.mode));
+    case "applied":
+      return decided(plannedOutcome(evaluation, deps.mode), applied.connection.status, applied.records, describe(evaluation, deps.mode));
+    case "refused":
+      return decided("failed", "Pending", applied.records, `${describe(evaluation, deps.mode)}; ARM refused it: ${applied.error}`);
+    default:
+      return { ...fromUnplannedEnd(connection.id, applied), evaluation };
   }
 }
 
-async function applyPendingPlan(
-  held: HeldClaim,
-  plan: PendingPlan,
-  evaluation: RuleEvaluation,
-  request: DecideConnectionRequest,
-  progress: WriteProgress,
-  deps: EngineDeps,
-): Promise<ConnectionDecision> {
-  const records: DecisionRecord[] = [];
-  const append = async (record: DecisionRecord) => {
-    await deps.decisionLog.append(record);
-    records.push(record);
-  };
-  const decided = (outcome: ConnectionOutcome, status: RecordedStatus | undefined, summary: string) =>
-    result(held.connectionId, outcome, status, records, summary, evaluation);
-  let outcome: ConnectionOutcome = plannedOutcome(evaluation, deps.mode);
-  let status: RecordedStatus | undefined = "Pending";
-  let summary = describe(evaluation, deps.mode);
-  let recordedStatus: RecordedStatus | undefined;
-  let retryNotBefore: Date | undefined;
-  const notifications: [DecisionRecord, ConnectionNotificationType][] = [];
-
-  if (plan.write !== undefined) {
-    const intent = plan.write;
-    const current = await deps.apim.getConnection(held.connectionId);
-    if (current === undefined) {
-      await settleClaim(held, { retryNotBefore: held.retryNotBefore }, deps);
-      return decided("not-found", undefined, "the connection disappeared before it could be decided");
-    }
-    if (current.status !== "Pending") return settleObserved(held, current, request, deps, evaluation);
-    const written = await writeStatus(held, intent.targetStatus!, intent.description!, progress, deps);
-    const now = deps.clock.now();
-    switch (written.kind) {
-      case "gone":
-        await settleClaim(held, { retryNotBefore: held.retryNotBefore }, deps);
-        return decided("not-found", undefined, "the connection disappeared while it was being decided");
-      case "not-pending":
-        return settleObserved(held, written.connection, request, deps, evaluation);
-      case "applied": {
-        const record = recordOf(intent, held.lease, MAIN_RECORD, held, { outcome: "applied", statusAfter: written.connection.status, recordedAt: now });
-        await append(record);
-        notifications.push([record, notificationFor(written.connection.status)!]);
-        recordedStatus = written.connection.status;
-        status = recordedStatus;
-        break;
-      }
-      case "refused": {
-        const record = recordOf(intent, held.lease, MAIN_RECORD, held, { outcome: "failed", statusAfter: "Pending", error: written.error, recordedAt: now });
-        await append(record);
-        notifications.push([record, "Portcullis.Connection.DecisionFailed"]);
-        retryNotBefore = new Date(now.getTime() + deps.timings.failedRetryDelayInMs);
-        outcome = "failed";
-        summary = `${describe(evaluation, deps.mode)}; ARM refused it: ${written.error}`;
-        break;
-      }
-    }
+/** How a plan ended when something other than its own outcome happened (shared by every decideConnection path). */
+function fromUnplannedEnd(connectionId: string, applied: Exclude<ApplyResult, { kind: "recorded" | "applied" | "refused" }>): ConnectionDecision {
+  switch (applied.kind) {
+    case "lost":
+      return result(connectionId, "claimed-elsewhere", undefined, [], applied.reason);
+    case "busy":
+      return result(connectionId, "in-flight", applied.connection.status, [], "another operation on the connection started first; decided on a later pass");
+    case "changed":
+      return result(connectionId, "settled", applied.connection.status, applied.records, `${applied.connection.status} by someone else before Portcullis acted; not overturned`);
+    case "gone":
+      return result(connectionId, "not-found", undefined, [], "the connection disappeared while it was being decided");
+    case "in-progress":
+      return result(connectionId, "claimed-elsewhere", undefined, [], "the write is still running under this run's claim");
   }
-  const recordedAt = deps.clock.now();
-  for (const [index, note] of plan.notes.entries()) {
-    const record = recordOf(note.intent, held.lease, `n${index}`, held, { outcome: note.outcome, statusAfter: status, recordedAt });
-    await append(record);
-    if (note.notify !== undefined) notifications.push([record, note.notify]);
-  }
-  await settleClaim(
-    held,
-    { ...(recordedStatus !== undefined ? { recordedStatus } : {}), marks: plan.notes.map((n) => n.mark), retryNotBefore },
-    deps,
-  );
-  for (const [record, type] of notifications) await notify(type, record, deps);
-  return decided(outcome, status, summary);
-}
-
-/** Someone else decided the connection while we held the claim: record their decision (never overturn it). */
-async function settleObserved(
-  held: HeldClaim,
-  current: PrivateEndpointConnection,
-  request: DecideConnectionRequest,
-  deps: EngineDeps,
-  evaluation: RuleEvaluation | undefined,
-): Promise<ConnectionDecision> {
-  const status = current.status as Exclude<RecordedStatus, "Pending">;
-  const plan = planObservedStatus({
-    connectionId: current.id,
-    status,
-    description: current.description,
-    facts: requesterFacts(current, request),
-    claim: { ...held, lease: undefined },
-    context: request.context,
-  });
-  const records: DecisionRecord[] = [];
-  if (plan.kind !== "nothing") {
-    const record = recordOf(plan.intent, held.lease, MAIN_RECORD, held, { outcome: "applied", statusAfter: status, recordedAt: deps.clock.now() });
-    await deps.decisionLog.append(record);
-    records.push(record);
-  }
-  await settleClaim(held, { recordedStatus: status, retryNotBefore: undefined }, deps);
-  return result(current.id, "settled", status, records, `${status} by someone else before Portcullis acted; not overturned`, evaluation);
 }
 
 /** Records a connection that is Approved or Rejected: out-of-band once per status, or a write an interrupted run made. */
-async function recordObservedStatus(connection: PrivateEndpointConnection, request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
+async function recordObservedStatus(gathered: GatheredConnection, request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
+  const { connection, claim } = gathered;
   const status = connection.status as Exclude<RecordedStatus, "Pending">;
-  const key = claimKeyOf(connection);
-  const claim = await deps.claims.get(key);
-  if (isLeaseHeldByAnotherRun(claim, deps.clock.now(), request.context.correlationId)) {
-    return result(connection.id, "claimed-elsewhere", status, [], "another run is deciding this connection");
-  }
   const plan = planObservedStatus({
-    connectionId: connection.id,
+    key: claimKeyOf(connection),
+    serviceId: connection.serviceId,
     status,
     description: connection.description,
-    facts: requesterFacts(connection, request),
+    facts: { requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), requesterTenantId: request.requesterTenantId },
     claim,
     context: request.context,
   });
-  if (plan.kind === "nothing") return result(connection.id, "settled", status, [], `${status} (already recorded)`);
-  const taken = await takeClaim(key, connection.serviceId, claim, plan.intent, deps);
-  if ("lost" in taken) return result(connection.id, "claimed-elsewhere", status, [], taken.lost);
-  try {
-    // A recovered write keeps the record ID its own lease gave it, so a record that did get appended is not repeated.
-    const lease = plan.kind === "recovered" ? claim!.lease! : taken.held.lease;
-    const record = recordOf(plan.intent, lease, MAIN_RECORD, taken.held, { outcome: "applied", statusAfter: status, recordedAt: deps.clock.now() });
-    await deps.decisionLog.append(record);
-    await settleClaim(taken.held, { recordedStatus: status, retryNotBefore: undefined }, deps);
-    if (plan.kind === "recovered") {
-      await notify(notificationFor(connection.status)!, record, deps);
-      const outcome = connection.status === "Approved" ? "approved" : "rejected";
-      return result(connection.id, outcome, status, [record], `${status.toLowerCase()} by ${record.actor}: ${record.reason} (its write landed; recorded now)`);
-    }
-    return result(connection.id, "settled", status, [record], `${status} outside Portcullis; recorded as out-of-band`);
-  } catch (error) {
-    await expireLease(taken.held, deps);
-    throw error;
+  if (plan === undefined) return result(connection.id, "settled", status, [], `${status} (already recorded)`);
+  const applied = await applyDecision(plan, claim, deps);
+  if (applied.kind !== "recorded") return fromUnplannedEnd(connection.id, applied as Exclude<ApplyResult, { kind: "recorded" | "applied" | "refused" }>);
+  if (isRecoveredPlan(plan)) {
+    const record = applied.records[0]!;
+    const outcome = status === "Approved" ? "approved" : "rejected";
+    return result(connection.id, outcome, status, applied.records, `${status.toLowerCase()} by ${record.actor}: ${record.reason} (its write landed; recorded now)`);
   }
+  return result(connection.id, "settled", status, applied.records, `${status} outside Portcullis; recorded as out-of-band`);
 }
 
 /** Records once that a connection (as requested by one endpoint) is gone. */
 export async function recordDeletion(key: ClaimKey, serviceId: string, context: DecisionContext, deps: EngineDeps): Promise<ConnectionDecision> {
-  const claim: ConnectionClaim | undefined = await deps.claims.get(key);
+  const claim = await deps.claims.get(key);
   if (isLeaseActive(claim, deps.clock.now())) return result(key.connectionId, "claimed-elsewhere", undefined, [], "another run is deciding this connection");
-  const plan = planObservedStatus({
-    connectionId: key.connectionId,
-    status: "Deleted",
-    description: undefined,
-    facts: { requesterSubscriptionId: requesterSubscriptionOf(key.privateEndpointId), requesterTenantId: undefined },
-    claim,
-    context,
-  });
-  if (plan.kind === "nothing") return result(key.connectionId, "deleted", "Deleted", [], "deleted (already recorded)");
-  const taken = await takeClaim(key, serviceId, claim, plan.intent, deps);
-  if ("lost" in taken) return result(key.connectionId, "claimed-elsewhere", undefined, [], taken.lost);
-  try {
-    const record = recordOf(plan.intent, taken.held.lease, MAIN_RECORD, taken.held, { outcome: "applied", statusAfter: "Deleted", recordedAt: deps.clock.now() });
-    await deps.decisionLog.append(record);
-    await settleClaim(taken.held, { recordedStatus: "Deleted", retryNotBefore: undefined }, deps);
-    return result(key.connectionId, "deleted", "Deleted", [record], "deleted; recorded");
-  } catch (error) {
-    await expireLease(taken.held, deps);
-    throw error;
-  }
-}
-
-function requesterFacts(connection: PrivateEndpointConnection, request: DecideConnectionRequest) {
-  return { requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), requesterTenantId: request.requesterTenantId };
-}
-
-function requesterSubscriptionOf(privateEndpointId: string | undefined): string | undefined {
-  return privateEndpointId === undefined ? undefined : parsePrivateEndpointId(privateEndpointId)?.subscriptionId;
+  const plan = planDeletion({ key, serviceId, claim, context });
+  if (plan === undefined) return result(key.connectionId, "deleted", "Deleted", [], "deleted (already recorded)");
+  const applied = await applyDecision(plan, claim, deps);
+  if (applied.kind !== "recorded") return fromUnplannedEnd(key.connectionId, applied as Exclude<ApplyResult, { kind: "recorded" | "applied" | "refused" }>);
+  return result(key.connectionId, "deleted", "Deleted", applied.records, "deleted; recorded");
 }
 
 /** The outcome a Pending connection's evaluation leads to when nothing goes wrong. */
@@ -316,8 +256,8 @@ function plannedOutcome(evaluation: RuleEvaluation, mode: EngineDeps["mode"]): C
 
 /** "approved by rule:allow-corp v3: Corp subscriptions are trusted." */
 function describe(evaluation: RuleEvaluation, mode: EngineDeps["mode"]): string {
-  const by = evaluation.decidedBy;
-  const who = by.kind === "rule" ? `${actorOf(by)} v${by.ruleVersion}` : actorOf(by);
+  const rule = ruleOf(evaluation.decidedBy);
+  const who = rule?.ruleVersion !== undefined ? `${actorOf(evaluation.decidedBy)} v${rule.ruleVersion}` : actorOf(evaluation.decidedBy);
   const what =
     evaluation.action === "manual"
       ? "left Pending for a human"

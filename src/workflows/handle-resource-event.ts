@@ -96,7 +96,7 @@ class EventRun {
       return;
     }
     await this.#decide(connection.id, () =>
-      decideConnection({ connectionId: connection.id, connection, requesterTenantId: this.#event.tenantId, context: this.#context }, this.#deps),
+      decideConnection({ connectionId: connection.id, connection, endpoint, requesterTenantId: this.#event.tenantId, context: this.#context }, this.#deps),
     );
   }
 

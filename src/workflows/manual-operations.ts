@@ -12,7 +12,7 @@
  * operation as Failed with the reason.
  */
 import { z } from "zod";
-import type { DecisionRecord } from "../domain/decisions/decision.ts";
+import { decisionRecordSchema, type DecisionRecord } from "../domain/decisions/decision.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { OperationRecord, OperationStore } from "../ports/operation-store.ts";
 import {
@@ -50,41 +50,8 @@ const pendingSchema = z.object({
   startedAt: z.string(),
 });
 
-const isoDate = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
-const optional = z.string().optional();
-const recordedStatus = z.enum(["Pending", "Approved", "Rejected", "Deleted"]).optional();
-
-/** A decision record as JSON (what JSON.stringify makes of a DecisionRecord), back to the record. */
-const decisionRecordJson = z.object({
-  id: z.string(),
-  connectionId: z.string(),
-  serviceId: z.string(),
-  privateEndpointId: optional,
-  requesterSubscriptionId: optional,
-  requesterTenantId: optional,
-  ruleId: optional,
-  ruleVersion: z.number().optional(),
-  action: z.enum(["approve", "reject", "manual", "revoke", "delete"]),
-  mode: z.enum(["enforce", "audit", "dry-run"]),
-  actor: z.string(),
-  actorName: optional,
-  actorAppId: optional,
-  ticket: optional,
-  requestedBy: optional,
-  reason: z.string(),
-  explanation: z.array(z.string()),
-  triggeringEventIds: z.array(z.string()),
-  correlationId: z.string(),
-  statusBefore: recordedStatus,
-  statusAfter: recordedStatus,
-  outcome: z.enum(["applied", "would-apply", "skipped", "failed"]),
-  error: optional,
-  startedAt: isoDate,
-  recordedAt: isoDate,
-});
-
 const resultSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.enum(["completed", "refused"]), decision: decisionRecordJson }),
+  z.object({ kind: z.enum(["completed", "refused"]), decision: decisionRecordSchema }),
   z.object({ kind: z.enum(["conflict", "not-found"]), detail: z.string() }),
 ]);
 
@@ -93,25 +60,7 @@ export function operationResultOf(operation: OperationRecord): OperationResult |
   if (operation.result === undefined) return undefined;
   const parsed = resultSchema.safeParse(parseJson(operation.result));
   if (!parsed.success) throw new PortcullisError("internal", `The operation ${operation.id} has an unreadable result.`);
-  const result = parsed.data;
-  if (!("decision" in result)) return result;
-  const d = result.decision;
-  const decision: DecisionRecord = {
-    ...d,
-    privateEndpointId: d.privateEndpointId,
-    requesterSubscriptionId: d.requesterSubscriptionId,
-    requesterTenantId: d.requesterTenantId,
-    ruleId: d.ruleId,
-    ruleVersion: d.ruleVersion,
-    actorName: d.actorName,
-    actorAppId: d.actorAppId,
-    ticket: d.ticket,
-    requestedBy: d.requestedBy,
-    statusBefore: d.statusBefore,
-    statusAfter: d.statusAfter,
-    error: d.error,
-  };
-  return { kind: result.kind, decision };
+  return parsed.data;
 }
 
 function finishedOutcome(result: Exclude<ManualDecisionResult, { kind: "in-progress" }>): { kind: "completed" | "refused"; decision: DecisionRecord } {

@@ -19,7 +19,7 @@ import {
 } from "./api-stack.ts";
 
 const ENDPOINTS = [
-  ...["list-a", "approve-a", "reject-a", "replay-a", "race-a", "same-key-a", "outage-a", "revoke-a", "dryrun-a"].map((name) => ({ name, instance: "apim-one" })),
+  ...["list-a", "approve-a", "reject-a", "replay-a", "race-a", "same-key-a", "outage-a", "revoke-a", "dryrun-a", "refused-a", "busy-a"].map((name) => ({ name, instance: "apim-one" })),
   { name: "partner-b", instance: "apim-two", subscriptionId: PARTNER_SUB },
   { name: "approved-b", instance: "apim-two", status: "Approved" as const },
   { name: "hidden-h", instance: "apim-hidden" },
@@ -306,6 +306,30 @@ describe("manual approval API on the local stack", () => {
     const retried = await api.request("POST", path, { token: approver, json: decisionBody("During an outage"), idempotencyKey: key });
     assert.equal(retried.status, 200, JSON.stringify(retried.body));
     assert.equal(retried.headers.get("idempotent-replayed"), null, "a 503 released the key: the retry ran");
+  });
+
+  it("answers 502 with ARM's error code (never its message) when ARM refuses a write outright, records the refusal, and does not lock the next caller out", async () => {
+    for (const [endpoint, status, code] of [
+      ["refused-a", 403, "AuthorizationFailed"],
+      ["busy-a", 409, "AnotherOperationInProgress"],
+    ] as const) {
+      const path = `${api.connectionPath("apim-one", endpoint)}/approve`;
+      const fault = api.emulator.faults.add({ method: "PUT", pathPattern: `/privateEndpointConnections/${endpoint}\\.`, status, errorCode: code, times: 1 });
+      const refused = await api.request("POST", path, { token: approver, json: decisionBody("Refused by ARM"), idempotencyKey: randomUUID() });
+      api.emulator.faults.remove(fault.id);
+      assert.equal(refused.status, 502, JSON.stringify(refused.body));
+      assert.equal(refused.headers.get("content-type"), "application/problem+json");
+      assert.equal(refused.body.type, `${PROBLEM_BASE}upstream-refused`);
+      assert.match(refused.body.detail, new RegExp(`${status} ${code}`));
+      assert.doesNotMatch(JSON.stringify(refused.body), /Injected fault|emulator answers/, "ARM's message text is not passed on");
+
+      const read = await api.request("GET", api.connectionPath("apim-one", endpoint), { token: reader });
+      assert.equal(read.body.status, "Pending");
+      assert.deepEqual(read.body.decisions.map((d: { outcome: string; ticket: string }) => [d.outcome, d.ticket]), [["failed", TICKET]], "the refusal is recorded");
+
+      const next = await api.request("POST", path, { token: approver, json: decisionBody("Second try"), idempotencyKey: randomUUID() });
+      assert.equal(next.status, 200, `the claim ended at once: ${JSON.stringify(next.body)}`);
+    }
   });
 
   it("serves the decision log filtered by connection, instance and actor, in pages", async () => {

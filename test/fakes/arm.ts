@@ -461,7 +461,10 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
       }
       const operation = typeof operationId === "string" ? state.operations.get(operationId) : undefined;
       if (!operation) throw new PortcullisError("invalid-input", "The serialized operation state is not one this fake issued.", { code: "InvalidOperationState" });
-      return handle(operation);
+      // As the real adapter (and the SDK's resumeFrom): resuming asks ARM at once whether the operation has finished.
+      const resumed = handle(operation);
+      await resumed.poll(options);
+      return resumed;
     },
     async deleteConnection(connectionId, options) {
       enter("deleteConnection", options);

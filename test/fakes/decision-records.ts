@@ -31,3 +31,13 @@ export function decisionRecord(fields: Partial<DecisionRecord> & Pick<DecisionRe
     ...fields,
   };
 }
+
+/**
+ * A value with its undefined-valued fields left out (deeply; Dates and arrays kept): how it looks after a round
+ * trip through storage or JSON, where an absent optional field and one set to undefined are the same thing.
+ */
+export function definedFields<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(definedFields) as T;
+  if (value === null || typeof value !== "object" || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, definedFields(v)])) as T;
+}

@@ -32,6 +32,18 @@ describe("OpenAPI document", () => {
     assert.deepEqual(documented, registered);
   });
 
+  it("documents the 502 problem+json of approve, reject and revoke: ARM's refusal, recorded, naming its code and never its message", () => {
+    const manual = Object.values(document.paths).flatMap((item) => Object.values(item)).filter((op) => /^(approve|reject|revoke)Connection$/.test(op.operationId));
+    assert.equal(manual.length, 3);
+    for (const op of manual) {
+      const refused = op.responses["502"] as { description: string; content: Record<string, unknown> } | undefined;
+      assert.ok(refused, `${op.operationId} documents 502`);
+      assert.ok("application/problem+json" in refused.content);
+      assert.match(refused.description, /error code, never ARM's message/);
+      assert.match(refused.description, /claim .* ends at once/);
+    }
+  });
+
   it("requires a bearer token with the route's role on every operation but /health", () => {
     for (const route of apiRoutes) {
       const op = document.paths[openApiPath(route.route)]![route.method.toLowerCase()]!;

@@ -213,6 +213,22 @@ test("ARM refusing the write is recorded as failed and notified, then not retrie
   assert.deepEqual(engine.published.published.map((n) => n.type), ["Portcullis.Connection.DecisionFailed", "Portcullis.Connection.Approved"]);
 });
 
+test("item 3: polling answers 403 and a re-read shows the connection unchanged: only then is the decision recorded as failed", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const { connection } = requestPending(engine, "pe-poll-unchanged");
+  engine.arm.lroPollsToComplete = 3;
+  engine.arm.failNext("poll", "forbidden", { code: "AuthorizationFailed", message: "The client 'app-identity' has no authorization over scope '/subscriptions/x'." });
+
+  const failed = await decideConnection({ connectionId: connection.id, context: context() }, engine.deps);
+
+  assert.equal(failed.outcome, "failed");
+  assert.equal(statusOf(engine, connection.id), "Pending");
+  assert.deepEqual(engine.log.records.map((r) => [r.actor, r.outcome]), [["rule:allow-consumer-sub", "failed"]]);
+  assert.equal(engine.log.records[0]!.error, "ARM refused the change: 403 AuthorizationFailed");
+  assert.doesNotMatch(engine.log.records[0]!.error ?? "", /app-identity|scope/, "ARM's message (our identity and scope) is not recorded");
+  assert.deepEqual(engine.published.published.map((n) => n.type), ["Portcullis.Connection.DecisionFailed"]);
+});
+
 test("a transient ARM failure before the write throws, records nothing, and the next run decides at once", async () => {
   const engine = createTestEngine({ rules: [approveConsumers] });
   const { connection } = requestPending(engine, "pe-m");

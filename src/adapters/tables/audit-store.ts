@@ -42,7 +42,7 @@ import {
 import type { ConnectionSighting } from "../../domain/audit/sightings.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import { ESTATE_SCOPE, type AuditStore } from "../../ports/audit-store.ts";
-import { ensureTable, getEntityOrUndefined } from "./tables.ts";
+import { ensureTable, getEntityOrUndefined, parseJsonColumn, storageCall, storageListing } from "./tables.ts";
 
 /** Table name suffixes: the tables are `{PORTCULLIS_TABLE_PREFIX}auditruns`, `…auditfindings`, `…auditstate`. */
 export const AUDIT_TABLE_SUFFIXES = { runs: "auditruns", findings: "auditfindings", state: "auditstate" } as const;
@@ -111,31 +111,13 @@ export function joinChunks(entities: readonly Record<string, unknown>[]): string
 }
 
 function parseStored<T>(schema: z.ZodType<T, unknown>, json: string, where: string): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    throw new PortcullisError("internal", `stored audit data at ${where} is not valid JSON: ${(error as Error).message}`);
-  }
-  const result = schema.safeParse(value);
-  if (!result.success) throw new PortcullisError("internal", `stored audit data at ${where} does not match its schema: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  return result.data;
+  return parseJsonColumn(schema, json, `audit data at ${where}`);
 }
 
-async function wrap<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw toPortcullisError(error);
-  }
-}
+const wrap = storageCall;
 
-async function* listPartitionRange(table: TableClient, filter: string, options: OperationOptions): AsyncIterable<Entity> {
-  try {
-    yield* table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal });
-  } catch (error) {
-    throw toPortcullisError(error);
-  }
+function listPartitionRange(table: TableClient, filter: string, options: OperationOptions): AsyncIterable<Entity> {
+  return storageListing(table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal }));
 }
 
 function entityChars(entity: TableEntity<Record<string, unknown>>): number {

@@ -15,12 +15,11 @@
  */
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
-import { claimKeyString, type ClaimKey, type ClaimState, type ConnectionClaim } from "../../domain/decisions/decision-claim.ts";
-import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
+import { claimIntentSchema, claimKeyString, type ClaimKey, type ClaimState, type ConnectionClaim } from "../../domain/decisions/decision-claim.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { ClaimStore } from "../../ports/claim-store.ts";
 import { resourceTableKey } from "./decision-log.ts";
-import { createEntityWithEtag, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
+import { createEntityWithEtag, ensureTable, getEntityOrUndefined, parseJsonColumn, parseRow, replaceEntityIfMatch, storageListing } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}claims`. */
 export const CLAIMS_TABLE_SUFFIX = "claims";
@@ -31,28 +30,7 @@ const isoDate = z.iso.datetime({ offset: true }).transform((value) => new Date(v
 const optionalText = z.string().optional();
 const status = z.enum(["Pending", "Approved", "Rejected", "Deleted"]);
 
-const intentSchema = z.object({
-  action: z.enum(["approve", "reject", "manual", "revoke", "delete"]),
-  mode: z.enum(["enforce", "audit", "dry-run"]),
-  actor: z.string(),
-  actorName: optionalText,
-  actorAppId: optionalText,
-  ruleId: optionalText,
-  ruleVersion: z.number().int().optional(),
-  ticket: optionalText,
-  requestedBy: optionalText,
-  reason: z.string(),
-  explanation: z.array(z.string()),
-  targetStatus: z.enum(["Approved", "Rejected"]).optional(),
-  description: optionalText,
-  statusBefore: status.optional(),
-  requesterSubscriptionId: optionalText,
-  requesterTenantId: optionalText,
-  triggeringEventIds: z.array(z.string()),
-  correlationId: z.string(),
-});
-
-const leaseSchema = z.object({ owner: z.string().min(1), startedAt: isoDate, expiresAt: isoDate, intent: intentSchema });
+const leaseSchema = z.object({ owner: z.string().min(1), startedAt: isoDate, expiresAt: isoDate, intent: claimIntentSchema, operation: z.string().min(1).optional() });
 
 const rowSchema = z.object({
   etag: z.string().min(1),
@@ -92,51 +70,18 @@ function entityOf(state: ClaimState): Record<string, unknown> & { partitionKey: 
 
 function claimOf(entity: TableEntityResult<Record<string, unknown>>): ConnectionClaim {
   const where = `claim ${entity.partitionKey}/${entity.rowKey}`;
-  const row = rowSchema.safeParse(entity);
-  if (!row.success) throw new PortcullisError("internal", `The ${where} does not parse: ${row.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const r = row.data;
-  const lease = r.lease === undefined ? undefined : leaseSchema.safeParse(parseJson(r.lease));
-  if (lease !== undefined && !lease.success) throw new PortcullisError("internal", `The lease of ${where} does not parse.`);
-  const marks = z.array(z.string()).safeParse(parseJson(r.marks));
-  if (!marks.success) throw new PortcullisError("internal", `The marks of ${where} do not parse.`);
+  const row = parseRow(rowSchema, entity, where);
   return {
-    etag: r.etag,
-    connectionId: r.connectionId,
-    privateEndpointId: r.privateEndpointId,
-    serviceId: r.serviceId,
-    lease:
-      lease === undefined
-        ? undefined
-        : {
-            ...lease.data,
-            intent: {
-              ...lease.data.intent,
-              actorName: lease.data.intent.actorName,
-              actorAppId: lease.data.intent.actorAppId,
-              ruleId: lease.data.intent.ruleId,
-              ruleVersion: lease.data.intent.ruleVersion,
-              ticket: lease.data.intent.ticket,
-              requestedBy: lease.data.intent.requestedBy,
-              targetStatus: lease.data.intent.targetStatus,
-              description: lease.data.intent.description,
-              statusBefore: lease.data.intent.statusBefore,
-              requesterSubscriptionId: lease.data.intent.requesterSubscriptionId,
-              requesterTenantId: lease.data.intent.requesterTenantId,
-            },
-          },
-    recordedStatus: r.recordedStatus,
-    marks: marks.data,
-    retryNotBefore: r.retryNotBefore,
-    updatedAt: r.updatedAt,
+    etag: row.etag,
+    connectionId: row.connectionId,
+    privateEndpointId: row.privateEndpointId,
+    serviceId: row.serviceId,
+    lease: row.lease === undefined ? undefined : parseJsonColumn(leaseSchema, row.lease, `the lease of ${where}`),
+    recordedStatus: row.recordedStatus,
+    marks: parseJsonColumn(z.array(z.string()), row.marks, `the marks of ${where}`),
+    retryNotBefore: row.retryNotBefore,
+    updatedAt: row.updatedAt,
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Creates the claims table if missing (start-up / first use). */
@@ -152,12 +97,8 @@ export function createTableClaimStore(table: TableClient): ClaimStore {
   }
 
   async function* list(filter: string, options: OperationOptions): AsyncIterable<ConnectionClaim> {
-    try {
-      for await (const entity of table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal })) {
-        yield claimOf(entity);
-      }
-    } catch (error) {
-      throw toPortcullisError(error);
+    for await (const entity of storageListing(table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal }))) {
+      yield claimOf(entity);
     }
   }
 

@@ -38,13 +38,13 @@
  */
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { z } from "zod";
-import type { DecisionRecord } from "../../domain/decisions/decision.ts";
+import { decisionRecordFields, decisionRecordSchema, type DecisionRecord } from "../../domain/decisions/decision.ts";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import { isConnectionGone, withDecision, type DecisionMark, type LatestDecisions } from "../../domain/decisions/latest-decisions.ts";
 import { resourceIdKey } from "../../domain/resource-id.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { DecisionLog, DecisionPage, DecisionPageOptions, DecisionQuery } from "../../ports/decision-log.ts";
-import { ensureTable, getEntityOrUndefined } from "./tables.ts";
+import { ensureTable, getEntityOrUndefined, parseJsonColumn, storageCall, storageListing } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}decisions`. */
 export const DECISIONS_TABLE_SUFFIX = "decisions";
@@ -77,39 +77,6 @@ export function resourceTableKey(id: string): string {
     .replace(/\//g, "|");
 }
 
-const isoDate = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
-const status = z.enum(["Pending", "Approved", "Rejected", "Deleted"]);
-const optionalText = z.string().optional();
-
-/** The stored record, parsed on every read: a row that does not parse is reported, never guessed at. */
-const storedRecordSchema = z.object({
-  id: z.string().min(1),
-  connectionId: z.string().min(1),
-  serviceId: z.string().min(1),
-  privateEndpointId: optionalText,
-  requesterSubscriptionId: optionalText,
-  requesterTenantId: optionalText,
-  ruleId: optionalText,
-  ruleVersion: z.number().int().optional(),
-  action: z.enum(["approve", "reject", "manual", "revoke", "delete"]),
-  mode: z.enum(["enforce", "audit", "dry-run"]),
-  actor: z.string().min(1),
-  actorName: optionalText,
-  actorAppId: optionalText,
-  ticket: optionalText,
-  requestedBy: optionalText,
-  reason: z.string(),
-  explanation: z.array(z.string()),
-  triggeringEventIds: z.array(z.string()),
-  correlationId: z.string(),
-  statusBefore: status.optional(),
-  statusAfter: status.optional(),
-  outcome: z.enum(["applied", "would-apply", "skipped", "failed"]),
-  error: optionalText,
-  startedAt: isoDate,
-  recordedAt: isoDate,
-});
-
 /** The JSON stored for a record, with the explanation cut to fit a Table property. */
 function recordJson(record: DecisionRecord): string {
   const full = JSON.stringify(record);
@@ -127,40 +94,15 @@ function recordJson(record: DecisionRecord): string {
   return JSON.stringify({ ...record, explanation: kept });
 }
 
-const storedMarkSchema = z.object({ id: z.string().min(1), action: storedRecordSchema.shape.action, actor: z.string().min(1), recordedAt: isoDate });
+const storedMarkSchema = decisionRecordFields.pick({ id: true, action: true, actor: true, recordedAt: true });
 
-/** A JSON column of a row, parsed by `schema`; a row that does not parse is reported, never guessed at. */
-function parseColumn<T>(entity: TableEntityResult<Record<string, unknown>>, column: string, schema: z.ZodType<T>): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(String(entity[column]));
-  } catch {
-    json = undefined;
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new PortcullisError("internal", `Decision log row ${entity.partitionKey}/${entity.rowKey} (${column}) does not parse: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  }
-  return parsed.data;
+/** A JSON column of a row, parsed by `schema` (tables.ts: a row that does not parse is reported, never guessed at). */
+function parseColumn<S extends z.ZodType>(entity: TableEntityResult<Record<string, unknown>>, column: string, schema: S): z.output<S> {
+  return parseJsonColumn(schema, entity[column], `decision log row ${entity.partitionKey}/${entity.rowKey} (${column})`);
 }
 
 function recordOf(entity: TableEntityResult<Record<string, unknown>>): DecisionRecord {
-  const r = parseColumn(entity, "record", storedRecordSchema);
-  return {
-    ...r,
-    privateEndpointId: r.privateEndpointId,
-    requesterSubscriptionId: r.requesterSubscriptionId,
-    requesterTenantId: r.requesterTenantId,
-    ruleId: r.ruleId,
-    ruleVersion: r.ruleVersion,
-    actorName: r.actorName,
-    actorAppId: r.actorAppId,
-    ticket: r.ticket,
-    requestedBy: r.requestedBy,
-    statusBefore: r.statusBefore,
-    statusAfter: r.statusAfter,
-    error: r.error,
-  };
+  return parseColumn(entity, "record", decisionRecordSchema);
 }
 
 /** A stored mark column (absent when the connection has no such record). */
@@ -293,18 +235,14 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
 
     async *listByConnection(connectionId, options = {}) {
       const filter = odata`PartitionKey eq ${BY_CONNECTION + resourceTableKey(connectionId)}`;
-      try {
-        for await (const entity of table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal })) {
-          yield recordOf(entity);
-        }
-      } catch (error) {
-        throw toPortcullisError(error);
+      for await (const entity of storageListing(table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal }))) {
+        yield recordOf(entity);
       }
     },
 
     async query(query, options: DecisionPageOptions = {}): Promise<DecisionPage> {
       const pageSize = Math.min(Math.max(1, Math.trunc(options.pageSize ?? DEFAULT_PAGE_SIZE)), MAX_PAGE_SIZE);
-      try {
+      return storageCall(async () => {
         const pages = table
           .listEntities<Record<string, unknown>>({ queryOptions: { filter: filterOf(query) }, abortSignal: options.abortSignal })
           .byPage({ maxPageSize: pageSize, ...(options.continuationToken !== undefined ? { continuationToken: options.continuationToken } : {}) });
@@ -312,21 +250,15 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
         if (step.done) return { items: [] };
         const items = step.value.map(recordOf);
         return step.value.continuationToken !== undefined ? { items, continuationToken: step.value.continuationToken } : { items };
-      } catch (error) {
-        throw toPortcullisError(error);
-      }
+      });
     },
 
     async listLatestByService(serviceId, options = {}) {
       const filter = odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(serviceId)} and RowKey gt ${INDEX_ROWS_FROM}`;
       const byConnection = new Map<string, LatestDecisions>();
-      try {
-        for await (const entity of table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal })) {
-          const decisions = latestDecisionsOf(entity);
-          if (!isConnectionGone(decisions)) byConnection.set(resourceIdKey(decisions.latest.connectionId), decisions);
-        }
-      } catch (error) {
-        throw toPortcullisError(error);
+      for await (const entity of storageListing(table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal }))) {
+        const decisions = latestDecisionsOf(entity);
+        if (!isConnectionGone(decisions)) byConnection.set(resourceIdKey(decisions.latest.connectionId), decisions);
       }
       return byConnection;
     },

@@ -20,7 +20,7 @@ import { z } from "zod";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { IdempotencyKeyRef, IdempotencyRecord, IdempotencyState, IdempotencyStore, StoredResponse } from "../../ports/idempotency-store.ts";
-import { createEntityWithEtag, deleteEntitiesWhere, ensureTable, getEntityOrUndefined, replaceEntityIfMatch, type EntityRow } from "./tables.ts";
+import { createEntityWithEtag, deleteEntitiesWhere, ensureTable, getEntityOrUndefined, parseJsonColumn, parseRow, replaceEntityIfMatch, type EntityRow } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}idempotency`. */
 export const IDEMPOTENCY_TABLE_SUFFIX = "idempotency";
@@ -78,8 +78,7 @@ function entityOf(state: IdempotencyState): Record<string, unknown> & { partitio
 
 function responseOf(entity: TableEntityResult<Record<string, unknown>>, row: z.output<typeof rowSchema>): StoredResponse | undefined {
   if (row.status === undefined) return undefined;
-  const headers = z.record(z.string(), z.string()).safeParse(JSON.parse(row.headers ?? "{}"));
-  if (!headers.success) throw new PortcullisError("internal", "A stored idempotent response has malformed headers.");
+  const headers = parseJsonColumn(z.record(z.string(), z.string()), row.headers ?? "{}", "idempotent response's headers");
   const parts: Uint8Array[] = [];
   for (let i = 0; i < (row.bodyParts ?? 0); i++) {
     const part = entity[`body${i}`];
@@ -87,13 +86,11 @@ function responseOf(entity: TableEntityResult<Record<string, unknown>>, row: z.o
     parts.push(part);
   }
   const body = parts.length === 0 ? undefined : gunzipSync(Buffer.concat(parts)).toString("utf8");
-  return { status: row.status, headers: headers.data, body };
+  return { status: row.status, headers, body };
 }
 
 function recordOf(entity: TableEntityResult<Record<string, unknown>>): IdempotencyRecord {
-  const row = rowSchema.safeParse(entity);
-  if (!row.success) throw new PortcullisError("internal", `An idempotency row does not parse: ${row.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const r = row.data;
+  const r = parseRow(rowSchema, entity, `idempotency row ${entity.partitionKey}/${entity.rowKey}`);
   return {
     scope: r.scope,
     key: r.key,

@@ -17,7 +17,7 @@ import { z } from "zod";
 import { PortcullisError } from "../../domain/errors.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { OperationRecord, OperationState, OperationStore } from "../../ports/operation-store.ts";
-import { createEntityWithEtag, deleteEntitiesWhere, ensureTable, getEntityOrUndefined, replaceEntityIfMatch } from "./tables.ts";
+import { createEntityWithEtag, deleteEntitiesWhere, ensureTable, getEntityOrUndefined, parseRow, replaceEntityIfMatch } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}operations`. */
 export const OPERATIONS_TABLE_SUFFIX = "operations";
@@ -57,9 +57,7 @@ function entityOf(state: OperationState): Record<string, unknown> & { partitionK
 }
 
 function recordOf(entity: TableEntityResult<Record<string, unknown>>): OperationRecord {
-  const row = rowSchema.safeParse(entity);
-  if (!row.success) throw new PortcullisError("internal", `An operation row does not parse: ${row.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-  const r = row.data;
+  const r = parseRow(rowSchema, entity, `operation row ${entity.partitionKey}`);
   return {
     id: r.partitionKey,
     action: r.action,

@@ -30,6 +30,7 @@ import { parseRuleRows, type RuleRow, type RuleSetSnapshot } from "../../domain/
 import { fieldProblems, ruleDraftSchema, ruleIdSchema, ruleSchema, type Rule, type RuleInput } from "../../domain/rules/schema.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { DeleteRuleOptions, PutRuleOptions, RuleStore } from "../../ports/rule-store.ts";
+import { storageCall } from "./tables.ts";
 
 /** Table name suffix: the table is `{PORTCULLIS_TABLE_PREFIX}rules`. */
 export const RULES_TABLE_SUFFIX = "rules";
@@ -282,13 +283,7 @@ function isTableNotFound(error: unknown): boolean {
   return e.details?.odataError?.code === "TableNotFound" || e.code === "TableNotFound" || (typeof e.message === "string" && e.message.includes("TableNotFound"));
 }
 
-async function wrapStorage<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw toPortcullisError(error);
-  }
-}
+const wrapStorage = storageCall;
 
 /** Parses what the store builds from caller input (actor, ticket); a failure is the caller's invalid input. */
 function parseOrInvalid<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {

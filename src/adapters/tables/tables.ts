@@ -2,6 +2,7 @@
  * Table Storage clients for every Portcullis table, built the same way: a connection string on the local stack
  * (Azurite over plain http), or the table endpoint plus a TokenCredential (managed identity) in Azure.
  */
+import { z } from "zod";
 import { TableClient, type TableEntity, type TableEntityResult, type TableServiceClientOptions } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
@@ -37,6 +38,45 @@ export function tableClientFor(settings: TableSettings, tableSuffix: string, opt
   if (!endpoint) throw new Error("set PORTCULLIS_TABLES_ENDPOINT or PORTCULLIS_TABLES_CONNECTION_STRING");
   if (!options.credential) throw new Error("a TokenCredential is needed to reach PORTCULLIS_TABLES_ENDPOINT");
   return new TableClient(endpoint, tableName, options.credential, options.clientOptions);
+}
+
+/**
+ * Runs one storage call: the one place a Table Storage failure becomes a PortcullisError, at the port boundary
+ * (the ports promise PortcullisError; callers branch on its kind).
+ */
+export async function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toPortcullisError(error);
+  }
+}
+
+/** Walks a listing; a failure on any page becomes a PortcullisError (as storageCall). */
+export async function* storageListing<T>(listing: AsyncIterable<T>): AsyncIterable<T> {
+  try {
+    yield* listing;
+  } catch (error) {
+    throw toPortcullisError(error);
+  }
+}
+
+/** Parses a row (or any stored value) with its schema; one that does not parse is reported with `where`, never guessed at. */
+export function parseRow<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new PortcullisError("internal", `The stored ${where} does not parse: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(value)"}: ${i.message}`).join("; ")}`);
+}
+
+/** Parses a JSON column (a string property holding JSON) with its schema; text that is not JSON fails the same way. */
+export function parseJsonColumn<S extends z.ZodType>(schema: S, text: unknown, where: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = typeof text === "string" ? JSON.parse(text) : undefined;
+  } catch {
+    throw new PortcullisError("internal", `The stored ${where} is not valid JSON.`);
+  }
+  return parseRow(schema, json, where);
 }
 
 /** Creates the table if it does not exist (an existing table is fine). Storage errors become PortcullisError. */

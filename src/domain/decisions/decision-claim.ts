@@ -15,7 +15,8 @@
  *
  * Pure: no I/O; the store port (src/ports/claim-store.ts) does the conditional writes.
  */
-import type { DecisionAction, DecisionMode, RecordedStatus } from "./decision.ts";
+import { z } from "zod";
+import { decisionRecordFields, type RecordedStatus } from "./decision.ts";
 import { resourceIdKey } from "../resource-id.ts";
 
 /** Identifies a claim: a connection as requested by one particular private endpoint. */
@@ -25,29 +26,39 @@ export interface ClaimKey {
   readonly privateEndpointId: string | undefined;
 }
 
-/** What the lease holder is doing; enough to write the decision record without the holder. */
-export interface ClaimIntent {
-  readonly action: DecisionAction;
-  readonly mode: DecisionMode;
-  readonly actor: string;
-  readonly actorName: string | undefined;
-  readonly actorAppId: string | undefined;
-  readonly ruleId: string | undefined;
-  readonly ruleVersion: number | undefined;
-  readonly ticket: string | undefined;
-  readonly requestedBy: string | undefined;
-  readonly reason: string;
-  readonly explanation: readonly string[];
-  /** Status the ARM write will leave the connection in; undefined when no ARM write is intended. */
-  readonly targetStatus: "Approved" | "Rejected" | undefined;
-  /** The description the ARM write sets (how a later run recognises the write as ours). */
-  readonly description: string | undefined;
-  readonly statusBefore: RecordedStatus | undefined;
-  readonly requesterSubscriptionId: string | undefined;
-  readonly requesterTenantId: string | undefined;
-  readonly triggeringEventIds: readonly string[];
-  readonly correlationId: string;
-}
+/**
+ * What the lease holder is doing; enough to write the decision record without the holder: the record's own
+ * fields (decisionRecordFields) plus what the ARM write sets. The type is inferred from the schema, which the
+ * claim store parses stored leases with.
+ */
+export const claimIntentSchema = decisionRecordFields
+  .pick({
+    action: true,
+    mode: true,
+    actor: true,
+    actorName: true,
+    actorAppId: true,
+    ruleId: true,
+    ruleVersion: true,
+    ticket: true,
+    requestedBy: true,
+    reason: true,
+    explanation: true,
+    statusBefore: true,
+    requesterSubscriptionId: true,
+    requesterTenantId: true,
+    triggeringEventIds: true,
+    correlationId: true,
+  })
+  .extend({
+    /** Status the ARM write will leave the connection in; undefined when no ARM write is intended. */
+    targetStatus: z.enum(["Approved", "Rejected"]).optional(),
+    /** The description the ARM write sets (how a later run recognises the write as ours). */
+    description: z.string().optional(),
+  })
+  .readonly();
+
+export type ClaimIntent = z.output<typeof claimIntentSchema>;
 
 export interface ClaimLease {
   /** Unique per attempt; the holder proves ownership with it. */
@@ -55,6 +66,11 @@ export interface ClaimLease {
   readonly startedAt: Date;
   readonly expiresAt: Date;
   readonly intent: ClaimIntent;
+  /**
+   * The ARM operation the lease's write started (the port's serialized state), kept once the holder could not see
+   * it to its end, so whoever takes the claim over resumes it before deciding anything.
+   */
+  readonly operation?: string | undefined;
 }
 
 /** A claim as stored (without its ETag). */

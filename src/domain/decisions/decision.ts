@@ -6,16 +6,21 @@
  * audit-mode rule), a connection left for a human (`manual` + `skipped`), or a change someone else made
  * (`out-of-band`). Pure types and helpers; no I/O.
  */
+import { z } from "zod";
 import type { ConnectionStatus } from "../model.ts";
 
+export const DECISION_MODES = ["enforce", "audit", "dry-run"] as const;
 /** `enforce` acts; `audit` (a rule's mode) and `dry-run` (the global mode) record what would have happened. */
-export type DecisionMode = "enforce" | "audit" | "dry-run";
+export type DecisionMode = (typeof DECISION_MODES)[number];
 
+export const DECISION_ACTIONS = ["approve", "reject", "manual", "revoke", "delete"] as const;
 /** approve / reject a Pending connection, leave it for a human, revoke an approved one, or note its deletion. */
-export type DecisionAction = "approve" | "reject" | "manual" | "revoke" | "delete";
+export type DecisionAction = (typeof DECISION_ACTIONS)[number];
 
-export type DecisionOutcome = "applied" | "would-apply" | "skipped" | "failed";
+export const DECISION_OUTCOMES = ["applied", "would-apply", "skipped", "failed"] as const;
+export type DecisionOutcome = (typeof DECISION_OUTCOMES)[number];
 
+export const RECORDED_STATUSES = ["Pending", "Approved", "Rejected", "Deleted"] as const;
 /** A connection's status as the log records it; `Deleted` once the connection is gone. */
 export type RecordedStatus = ConnectionStatus | "Deleted";
 
@@ -26,42 +31,56 @@ export interface HumanActor {
   readonly name?: string | undefined;
 }
 
+/** A point in time: a Date, or its ISO 8601 form with an offset (as JSON carries it). */
+const instant = z.union([z.date(), z.iso.datetime({ offset: true }).transform((value) => new Date(value))]);
+const text = z.string().optional();
+
+/**
+ * One entry of the decision log: the schema is the definition (the type below is inferred from it). It parses a
+ * record as stored or carried as JSON (ISO timestamps become Dates); the API's view (src/functions/api-views.ts)
+ * derives from decisionRecordFields.
+ */
+export const decisionRecordFields = z.object({
+    /** Unique and sortable by time (see decisionRecordId). */
+    id: z.string().min(1),
+    connectionId: z.string().min(1),
+    serviceId: z.string().min(1),
+    privateEndpointId: text,
+    requesterSubscriptionId: text,
+    requesterTenantId: text,
+    ruleId: text,
+    ruleVersion: z.int().optional(),
+    action: z.enum(DECISION_ACTIONS),
+    mode: z.enum(DECISION_MODES),
+    /** `rule:ID`, `default`, `fail-closed`, `out-of-band` or `principal:OBJECT-ID` (see the *Actor helpers). */
+    actor: z.string().min(1),
+    /** Display name and app ID of a human actor, when the token carried them. */
+    actorName: text,
+    actorAppId: text,
+    /** Change ticket reference (manual decisions). */
+    ticket: text,
+    /** Who asked for the manual decision, when someone other than the actor. */
+    requestedBy: text,
+    /** Why, in one sentence (the rule's reason, the human's reason, or what was observed). */
+    reason: z.string(),
+    /** How the evaluator arrived at it, step by step. */
+    explanation: z.array(z.string()).readonly(),
+    triggeringEventIds: z.array(z.string()).readonly(),
+    correlationId: z.string(),
+    statusBefore: z.enum(RECORDED_STATUSES).optional(),
+    statusAfter: z.enum(RECORDED_STATUSES).optional(),
+    outcome: z.enum(DECISION_OUTCOMES),
+    /** What ARM answered when it refused: its status and code (never its message). */
+    error: text,
+    /** When the decision began (lease taken, or the observation made). */
+    startedAt: instant,
+    recordedAt: instant,
+});
+
+export const decisionRecordSchema = decisionRecordFields.readonly();
+
 /** One entry of the decision log. */
-export interface DecisionRecord {
-  /** Unique and sortable by time (see decisionRecordId). */
-  readonly id: string;
-  readonly connectionId: string;
-  readonly serviceId: string;
-  readonly privateEndpointId: string | undefined;
-  readonly requesterSubscriptionId: string | undefined;
-  readonly requesterTenantId: string | undefined;
-  readonly ruleId: string | undefined;
-  readonly ruleVersion: number | undefined;
-  readonly action: DecisionAction;
-  readonly mode: DecisionMode;
-  /** `rule:ID`, `default`, `fail-closed`, `out-of-band` or `principal:OBJECT-ID` (see the *Actor helpers). */
-  readonly actor: string;
-  /** Display name and app ID of a human actor, when the token carried them. */
-  readonly actorName: string | undefined;
-  readonly actorAppId: string | undefined;
-  /** Change ticket reference (manual decisions). */
-  readonly ticket: string | undefined;
-  /** Who asked for the manual decision, when someone other than the actor. */
-  readonly requestedBy: string | undefined;
-  /** Why, in one sentence (the rule's reason, the human's reason, or what was observed). */
-  readonly reason: string;
-  /** How the evaluator arrived at it, step by step. */
-  readonly explanation: readonly string[];
-  readonly triggeringEventIds: readonly string[];
-  readonly correlationId: string;
-  readonly statusBefore: RecordedStatus | undefined;
-  readonly statusAfter: RecordedStatus | undefined;
-  readonly outcome: DecisionOutcome;
-  readonly error: string | undefined;
-  /** When the decision began (lease taken, or the observation made). */
-  readonly startedAt: Date;
-  readonly recordedAt: Date;
-}
+export type DecisionRecord = z.output<typeof decisionRecordSchema>;
 
 /** The CloudEvents types Portcullis publishes about connections (optional notifications). */
 export const CONNECTION_NOTIFICATION_TYPES = [

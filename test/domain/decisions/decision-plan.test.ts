@@ -1,7 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AWAITING_MANUAL_MARK, type ClaimIntent, type ClaimState } from "../../../src/domain/decisions/decision-claim.ts";
-import { isEmptyPlan, planObservedStatus, planPendingDecision, type PlanPendingInput } from "../../../src/domain/decisions/decision-plan.ts";
+import {
+  actorOf,
+  guardWrite,
+  isEmptyPlan,
+  isRecoveredPlan,
+  planManualDecision,
+  planObservedStatus,
+  planPendingDecision,
+  type PlanPendingInput,
+} from "../../../src/domain/decisions/decision-plan.ts";
+import type { PrivateEndpointConnection } from "../../../src/domain/model.ts";
 import { connectionDescription, decisionRecordId } from "../../../src/domain/decisions/decision.ts";
 import type { RuleEvaluation } from "../../../src/domain/rules/evaluate.ts";
 
@@ -43,25 +53,27 @@ test("enforce + approve plans one ARM write whose description names the rule, it
   const p = plan();
   assert.equal(p.write?.targetStatus, "Approved");
   assert.equal(p.write?.description, "Approved by Portcullis rule allow v4: Trusted.");
-  assert.equal(p.write?.statusBefore, "Pending");
-  assert.equal(p.notes.length, 0);
+  assert.equal(p.write?.requiredStatus, "Pending");
+  assert.equal(p.intent.statusBefore, "Pending");
+  assert.equal(p.intent.description, p.write?.description, "the lease's intent carries the description the write sets");
+  assert.equal(p.records.length, 0);
 });
 
 test("dry-run plans a would-apply note instead of a write, once per rule version", () => {
   const first = plan({ mode: "dry-run" });
   assert.equal(first.write, undefined);
-  assert.equal(first.notes[0]?.outcome, "would-apply");
-  const again = plan({ mode: "dry-run", claim: claim({ marks: first.notes.map((n) => n.mark) }) });
+  assert.equal(first.records[0]?.outcome, "would-apply");
+  const again = plan({ mode: "dry-run", claim: claim({ marks: first.records.map((n) => n.mark!) }) });
   assert.ok(isEmptyPlan(again));
-  const newVersion = plan({ mode: "dry-run", claim: claim({ marks: first.notes.map((n) => n.mark) }), evaluation: evaluation({ decidedBy: { kind: "rule", ruleId: "allow", ruleVersion: 5 } }) });
-  assert.equal(newVersion.notes.length, 1);
+  const newVersion = plan({ mode: "dry-run", claim: claim({ marks: first.records.map((n) => n.mark!) }), evaluation: evaluation({ decidedBy: { kind: "rule", ruleId: "allow", ruleVersion: 5 } }) });
+  assert.equal(newVersion.records.length, 1);
 });
 
 test("manual, default manual and fail-closed all plan one awaiting-manual note that notifies, and nothing else", () => {
   for (const decidedBy of [{ kind: "rule", ruleId: "hold", ruleVersion: 1 }, { kind: "default" }, { kind: "fail-closed", problems: [] }] as const) {
     const p = plan({ evaluation: evaluation({ action: "manual", decidedBy }) });
     assert.equal(p.write, undefined);
-    assert.deepEqual(p.notes.map((n) => [n.mark, n.outcome, n.notify]), [[AWAITING_MANUAL_MARK, "skipped", "Portcullis.Connection.AwaitingManualApproval"]]);
+    assert.deepEqual(p.records.map((n) => [n.mark, n.outcome, n.notify]), [[AWAITING_MANUAL_MARK, "skipped", "Portcullis.Connection.AwaitingManualApproval"]]);
     assert.ok(isEmptyPlan(plan({ evaluation: evaluation({ action: "manual", decidedBy }), claim: claim({ marks: [AWAITING_MANUAL_MARK] }) })));
   }
 });
@@ -70,8 +82,8 @@ test("audit-mode matches are noted once each, beside the deciding rule's write",
   const audited = evaluation({ auditMatches: [{ ruleId: "watch", ruleVersion: 2, action: "reject" }] });
   const p = plan({ evaluation: audited });
   assert.ok(p.write);
-  assert.deepEqual(p.notes.map((n) => [n.intent.mode, n.intent.actor, n.intent.action]), [["audit", "rule:watch", "reject"]]);
-  assert.equal(plan({ evaluation: audited, claim: claim({ marks: p.notes.map((n) => n.mark) }) }).notes.length, 0);
+  assert.deepEqual(p.records.map((n) => [n.intent.mode, n.intent.actor, n.intent.action]), [["audit", "rule:watch", "reject"]]);
+  assert.equal(plan({ evaluation: audited, claim: claim({ marks: p.records.map((n) => n.mark!) }) }).records.length, 0);
 });
 
 test("a write ARM refused is not planned again before the back-off passes", () => {
@@ -84,21 +96,26 @@ test("a write ARM refused is not planned again before the back-off passes", () =
 
 test("observed statuses: recorded once; a revoke when Approved turns Rejected; an expired lease's landed write is recovered", () => {
   const observe = (status: "Approved" | "Rejected" | "Deleted", c: ClaimState | undefined, description?: string) =>
-    planObservedStatus({ connectionId: CONNECTION, status, description, facts: undefined, claim: c, context });
-  assert.equal(observe("Approved", claim({ recordedStatus: "Approved" })).kind, "nothing");
-  const outOfBand = observe("Rejected", claim({ recordedStatus: "Approved" }));
-  assert.equal(outOfBand.kind === "out-of-band" && outOfBand.intent.action, "revoke");
-  assert.equal(outOfBand.kind === "out-of-band" && outOfBand.intent.statusBefore, "Approved");
-  const fresh = observe("Approved", undefined);
-  assert.equal(fresh.kind === "out-of-band" && fresh.intent.statusBefore, undefined);
-  const deleted = observe("Deleted", claim({ marks: [AWAITING_MANUAL_MARK] }));
-  assert.equal(deleted.kind === "out-of-band" && deleted.intent.action, "delete");
-  assert.equal(deleted.kind === "out-of-band" && deleted.intent.statusBefore, "Pending");
+    planObservedStatus({ key: { connectionId: CONNECTION, privateEndpointId: undefined }, serviceId: facts.serviceId, status, description, facts: undefined, claim: c, context });
+  assert.equal(observe("Approved", claim({ recordedStatus: "Approved" })), undefined);
+  const outOfBand = observe("Rejected", claim({ recordedStatus: "Approved" }))!;
+  assert.equal(outOfBand.intent.action, "revoke");
+  assert.equal(outOfBand.intent.actor, "out-of-band");
+  assert.equal(outOfBand.intent.statusBefore, "Approved");
+  assert.equal(outOfBand.write, undefined, "an observation never writes");
+  assert.equal(outOfBand.settlement.recordedStatus, "Rejected");
+  const fresh = observe("Approved", undefined)!;
+  assert.equal(fresh.intent.statusBefore, undefined);
+  const deleted = observe("Deleted", claim({ marks: [AWAITING_MANUAL_MARK] }))!;
+  assert.equal(deleted.intent.action, "delete");
+  assert.equal(deleted.intent.statusBefore, "Pending");
 
-  const intent = plan().write as ClaimIntent;
+  const intent: ClaimIntent = plan().intent;
   const lease = { owner: "o", startedAt: NOW, expiresAt: NOW, intent };
-  assert.equal(observe("Approved", claim({ lease }), intent.description).kind, "recovered");
-  assert.equal(observe("Approved", claim({ lease }), "Approved in the portal").kind, "out-of-band", "someone else's description is not ours");
+  const recovered = observe("Approved", claim({ lease }), intent.description)!;
+  assert.ok(isRecoveredPlan(recovered));
+  assert.equal(recovered.records[0]?.notify, "Portcullis.Connection.Approved");
+  assert.ok(!isRecoveredPlan(observe("Approved", claim({ lease }), "Approved in the portal")!), "someone else's description is not ours");
 });
 
 test("record IDs sort by start time and connection descriptions stay one short line", () => {
@@ -111,11 +128,61 @@ test("record IDs sort by start time and connection descriptions stay one short l
   assert.match(long, /^Rejected by Ann via Portcullis \[CHG1\]: line break/);
 });
 
+const pendingConnection: PrivateEndpointConnection = {
+  id: CONNECTION,
+  name: "pe.1",
+  serviceId: facts.serviceId,
+  privateEndpointId: "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe",
+  status: "Pending",
+  description: "please",
+  actionsRequired: "None",
+  provisioningState: "Succeeded",
+  groupIds: ["Gateway"],
+};
+const human = { action: "approve" as const, ticket: "CHG42", reason: "CAB approved.", actor: { objectId: "oid-1", name: "Ann" }, correlationId: "req" };
+
+test("a human's decision is planned like any other: one write with the ticket in the description; dry-run drops the write and keeps the record", () => {
+  const p = planManualDecision({ request: human, connection: pendingConnection, mode: "enforce" });
+  assert.equal(p.automatic, false);
+  assert.deepEqual(p.write, { requiredStatus: "Pending", targetStatus: "Approved", description: "Approved by Ann via Portcullis [CHG42]: CAB approved." });
+  assert.equal(p.intent.actor, "principal:oid-1");
+  assert.equal(p.intent.ticket, "CHG42");
+  assert.equal(p.intent.requesterSubscriptionId, "22222222-2222-2222-2222-222222222222");
+  assert.deepEqual(p.records, []);
+  const revoke = planManualDecision({ request: { ...human, action: "revoke" }, connection: { ...pendingConnection, status: "Approved" }, mode: "enforce" });
+  assert.equal(revoke.write?.requiredStatus, "Approved");
+  assert.equal(revoke.write?.targetStatus, "Rejected");
+  const dry = planManualDecision({ request: human, connection: pendingConnection, mode: "dry-run" });
+  assert.equal(dry.write, undefined);
+  assert.deepEqual(dry.records.map((r) => [r.outcome, r.intent.mode, r.intent.ticket]), [["would-apply", "dry-run", "CHG42"]]);
+});
+
+test("the write guard: only the required status with a terminal provisioningState is written; an operation in flight or unknown is busy", () => {
+  const write = { requiredStatus: "Pending" as const, targetStatus: "Approved" as const, description: "d" };
+  assert.equal(guardWrite(pendingConnection, write), "write");
+  assert.equal(guardWrite({ ...pendingConnection, provisioningState: "Failed" }, write), "write");
+  for (const provisioningState of ["Updating", "Creating", "Deleting", "Accepted", undefined]) {
+    assert.equal(guardWrite({ ...pendingConnection, provisioningState }, write), "busy", String(provisioningState));
+  }
+  assert.equal(guardWrite({ ...pendingConnection, status: "Rejected" }, write), "changed");
+  assert.equal(guardWrite({ ...pendingConnection, status: "Rejected", provisioningState: "Updating" }, write), "busy");
+});
+
+test("a decider other than a rule or the default that names a rule (a rule that could not decide for an unknown fact) is that rule's", () => {
+  const unknownFact = { kind: "unknown-fact", ruleId: "block-partner", ruleVersion: 3, missingFacts: ["requester-tenants"] } as const;
+  assert.equal(actorOf(unknownFact), "rule:block-partner");
+  const p = plan({ evaluation: evaluation({ action: "manual", decidedBy: unknownFact, reason: "A fact is unknown." }) });
+  assert.equal(p.write, undefined);
+  assert.deepEqual(p.records.map((r) => [r.intent.actor, r.intent.ruleId, r.intent.ruleVersion, r.notify]), [
+    ["rule:block-partner", "block-partner", 3, "Portcullis.Connection.AwaitingManualApproval"],
+  ]);
+});
+
 test("an unknown-fact outcome plans the awaiting-manual note by the rule that could not decide, with its version", () => {
   const decidedBy = { kind: "unknown-fact", ruleId: "reject-partner-tenant", ruleVersion: 3, missingFacts: ["requesterTenantId"] } as const;
   const p = plan({ evaluation: evaluation({ action: "manual", decidedBy, reason: "Left for manual review: rule reject-partner-tenant depends on the requester tenant, which is unknown." }) });
   assert.equal(p.write, undefined);
-  assert.deepEqual(p.notes.map((n) => [n.mark, n.intent.action, n.intent.actor, n.intent.ruleId, n.intent.ruleVersion]), [
+  assert.deepEqual(p.records.map((n) => [n.mark, n.intent.action, n.intent.actor, n.intent.ruleId, n.intent.ruleVersion]), [
     [AWAITING_MANUAL_MARK, "manual", "rule:reject-partner-tenant", "reject-partner-tenant", 3],
   ]);
 });
