@@ -47,7 +47,7 @@ describe("CLI habits", () => {
   let connections: { id: string; name: string; status: string }[];
   before(async () => {
     stack = await startCliStack();
-    const settings = parseSettings({ ...stack.settings, PORTCULLIS_ARM_CA_FILE: join(stack.dir, "arm-ca.pem") });
+    const settings = parseSettings({ ...stack.settings, PORTCULLIS_ARM_CA_FILE: join(stack.dir, "arm-ca.pem"), PORTCULLIS_ARM_TOKEN_CA_FILE: join(stack.dir, "arm-token-ca.pem") });
     const deps = await createComposition(settings, { armPollIntervalInMs: 20 }).engineDeps({ info() {}, warn() {}, error() {} });
     for (const rule of SWEEP_RULES) await deps.ruleStore.putRule(rule, { ifNoneMatch: "*", actor: { objectId: "test", name: "habits test" } });
     await reconcilePending(randomUUID(), deps);

@@ -36,7 +36,7 @@ describe("DNS ownership: Portcullis repairs only the records it wrote and nobody
       const [entry] = await stack.dnsOwnership.listWrittenRecords(HUB_ZONE_ID);
       assert.deepEqual([entry?.recordName, entry?.ipv4Addresses, entry?.etag], ["apim-audit", [ENDPOINT_IP], created?.etag], "Azurite holds what Portcullis wrote");
 
-      await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", [ENDPOINT_IP, "10.10.9.9"], { ttl: 10, metadata: created!.metadata, ifMatch: created!.etag! });
+      await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", [ENDPOINT_IP, "10.10.9.9"], { ttl: 10, metadata: created!.metadata, ifMatch: created!.etag! });
       stack.emulator.clearRequests();
       stack.clock.set("2025-06-02T06:00:00.000Z");
       const second = await stack.audit(ENFORCE);
@@ -56,7 +56,7 @@ describe("DNS ownership: Portcullis repairs only the records it wrote and nobody
     const stack = await startAuditStack("audit-remediation", "owntagged");
     try {
       await stack.recordApprovals();
-      await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.7.7"], { ttl: 10, metadata: { [OWNER_METADATA_KEY]: "portcullis" }, ifNoneMatch: "*" });
+      await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.7.7"], { ttl: 10, metadata: { [OWNER_METADATA_KEY]: "portcullis" }, ifNoneMatch: "*" });
       stack.emulator.clearRequests();
       const summary = await stack.audit(ENFORCE);
       assert.deepEqual(dnsWrites(stack), [], "the tag is a label, not ownership: no PUT, no DELETE");
@@ -72,8 +72,9 @@ describe("DNS ownership: Portcullis repairs only the records it wrote and nobody
     const stack = await startAuditStack("audit-remediation", "ownrepair");
     try {
       await stack.recordApprovals();
-      // An earlier run wrote 10.10.1.50 (the endpoint's IP then) and remembered it.
-      const earlier = await stack.arm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.50"], { ttl: 10, metadata: { [OWNER_METADATA_KEY]: "portcullis" }, ifNoneMatch: "*" });
+      // An earlier run wrote 10.10.1.50 (the endpoint's IP then) and remembered it (set up as the estate operator: the
+      // app's deployed roles hold A/write only while DNS remediation is on, which this run's audit switches on).
+      const earlier = await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.50"], { ttl: 10, metadata: { [OWNER_METADATA_KEY]: "portcullis" }, ifNoneMatch: "*" });
       await stack.dnsOwnership.putWrittenRecord({
         recordId: RECORD_ID, zoneId: HUB_ZONE_ID, recordName: "apim-audit", ipv4Addresses: ["10.10.1.50"], etag: earlier.etag!, writtenAt: "2025-05-31T06:00:00.000Z", runId: "20250531T060000Z-00000000",
       });
@@ -89,7 +90,7 @@ describe("DNS ownership: Portcullis repairs only the records it wrote and nobody
           deleteARecord: privateDns.deleteARecord.bind(privateDns),
           listVirtualNetworkLinks: privateDns.listVirtualNetworkLinks.bind(privateDns),
           async putARecord(...args: Parameters<typeof privateDns.putARecord>) {
-            await privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.50"], { ttl: 60, metadata: { [OWNER_METADATA_KEY]: "portcullis" } });
+            await stack.operatorArm.privateDns.putARecord(HUB_ZONE_ID, "apim-audit", ["10.10.1.50"], { ttl: 60, metadata: { [OWNER_METADATA_KEY]: "portcullis" } });
             return privateDns.putARecord(...args);
           },
         },
