@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import azf from "@azure/functions";
@@ -17,6 +17,7 @@ import { createComposition } from "../../src/composition.ts";
 import { parseSettings } from "../../src/config.ts";
 import { runComplianceAudit } from "../../src/functions/compliance-audit.ts";
 import { reconcilePending } from "../../src/workflows/reconcile-pending.ts";
+import { grantDeployedRoles, localArmSettings } from "../support/local-arm.ts";
 import { HUB_ZONE_ID, PROVIDER_SUB as AUDIT_PROVIDER_SUB, topologyPath } from "./audit-harness.ts";
 import { CONSUMER_SUB, engineTopology, PARTNER_SUB, putRules, quietLog, startEngineStack, TOPIC } from "./engine-stack.ts";
 
@@ -71,21 +72,21 @@ test("every Portcullis.Compliance.* event two audit runs publish matches docs/sc
   const storage = await startAzuriteTables();
   const dir = mkdtempSync(join(tmpdir(), "portcullis-events-"));
   try {
-    writeFileSync(join(dir, "ca.pem"), emulator.caPem);
-    const settings = parseSettings({
+    // The app runs under exactly the roles infra/ deploys for these settings (DNS remediation on).
+    const env: Record<string, string> = {
       PORTCULLIS_MODE: "enforce",
       PORTCULLIS_MANAGED_SUBSCRIPTIONS: AUDIT_PROVIDER_SUB,
       PORTCULLIS_TABLES_CONNECTION_STRING: storage.connectionString,
       PORTCULLIS_TABLE_PREFIX: "events",
-      PORTCULLIS_ARM_ENDPOINT: emulator.url,
-      PORTCULLIS_ARM_CREDENTIAL: "local-emulator",
-      PORTCULLIS_ARM_CA_FILE: join(dir, "ca.pem"),
+      ...localArmSettings(emulator, dir),
       PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: `${emulator.url}/_eventgrid/topics/compliance/api/events`,
       PORTCULLIS_AUTH_ISSUER: "https://login.example/tenant/v2.0",
       PORTCULLIS_AUTH_AUDIENCE: "api://portcullis-test",
       PORTCULLIS_DNS_ZONE_IDS: HUB_ZONE_ID,
       PORTCULLIS_REMEDIATE: "dns-record",
-    });
+    };
+    grantDeployedRoles(emulator, env, topologyPath("audit-remediation"));
+    const settings = parseSettings(env);
     const composition = createComposition(settings, { armPollIntervalInMs: 10 });
     const context = (id: string) => new azf.InvocationContext({ invocationId: id, functionName: "complianceAudit", logHandler: () => {} });
 
