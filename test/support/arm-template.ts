@@ -1,12 +1,16 @@
 /**
  * Reading compiled ARM JSON templates (languageVersion 2.0, as `bicep build` writes them): the nested templates of
- * modules, every resource declaration, and a small evaluator for the template expressions the tests need to resolve
- * (role actions under each remediation switch, filters, app setting names).
+ * modules, every resource declaration, and the one evaluator of ARM template expressions the tests use — directly
+ * (`evaluate`: role actions under each remediation switch, filters, app setting names) and through a whole
+ * deployment (test/support/arm-deployment.ts builds on `evaluateValue` and `templateContext`).
  *
- * The evaluator implements the ARM template functions our templates use in those places, with ARM's semantics
- * (learn.microsoft.com/azure/azure-resource-manager/templates/template-functions). Any other function throws, so an
- * answer is never guessed: a test that meets one must add it here deliberately.
+ * The evaluator implements the ARM template functions our templates use, with ARM's semantics
+ * (learn.microsoft.com/azure/azure-resource-manager/templates/template-functions). Any other function, a missing
+ * property or an index out of range throws, so an answer is never guessed: a test that meets one must add it here
+ * deliberately. Not Azure's algorithms: `guid()` and `uniqueString()` are deterministic stand-ins (a SHA-1 of their
+ * arguments) — the tests only need equal inputs to give equal names, which they do.
  */
+import { createHash } from "node:crypto";
 
 /** A compiled ARM template, or a module's nested template. */
 export interface ArmTemplate {
@@ -29,7 +33,12 @@ export interface ArmParameter {
 
 export interface ArmFunctionNamespace {
   readonly namespace: string;
-  readonly members: Record<string, { readonly parameters: readonly { readonly name: string }[]; readonly output: { readonly value: unknown } }>;
+  readonly members: Record<string, ArmUserFunction>;
+}
+
+export interface ArmUserFunction {
+  readonly parameters?: readonly { readonly name: string }[];
+  readonly output: { readonly value: unknown };
 }
 
 export interface ArmResource {
@@ -106,39 +115,144 @@ export function moduleTemplate(template: ArmTemplate, ...symbols: string[]): Arm
 export type ParameterValues = Readonly<Record<string, unknown>>;
 
 /**
- * A value only a deployment knows (a module output, a resource property read with reference()). It stays symbolic:
- * property access extends it, and as text it reads `<reference('storage').outputs.tableEndpoint.value>`.
+ * A value only a deployment knows (a module output, a real resource's runtime state read with reference()). It stays
+ * symbolic: property access and indexing extend it, and as text it reads `<reference("storage").outputs.tableEndpoint.value>`,
+ * which can never equal a real name or ID. One that is not `usableInText` (a runtime value a deployment test did not
+ * supply) throws when an expression needs it as text (concat, format, guid, ...), rather than building a made-up name.
  */
 export class DeploymentValue {
   readonly expression: string;
-  constructor(expression: string) {
+  readonly usableInText: boolean;
+  constructor(expression: string, usableInText = true) {
     this.expression = expression;
+    this.usableInText = usableInText;
+  }
+  extend(suffix: string): DeploymentValue {
+    return new DeploymentValue(`${this.expression}${suffix}`, this.usableInText);
   }
   toString(): string {
     return `<${this.expression}>`;
   }
 }
 
-/** What deployment functions return: Azure's public cloud, one tenant and subscription (override per test). */
-export interface DeploymentContext {
-  readonly environment: Record<string, unknown>;
+/** The scope a template is deployed at. */
+export interface DeploymentScope {
   readonly tenantId: string;
   readonly subscriptionId: string;
-  /** The resource group a resource-group-scoped template deploys to. */
-  readonly resourceGroup: string;
+  /** Set for a resource-group deployment. */
+  readonly resourceGroup?: string;
+  readonly location?: string;
 }
 
-export const PUBLIC_CLOUD_DEPLOYMENT: DeploymentContext = {
-  // environment() in AzureCloud, as learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment#environment shows it.
-  environment: {
-    name: "AzureCloud",
-    resourceManager: "https://management.azure.com/",
-    authentication: { loginEndpoint: "https://login.microsoftonline.com/", audiences: ["https://management.core.windows.net/", "https://management.azure.com/"] },
-  },
+/** What `evaluate` deploys to unless told: one tenant, subscription and resource group. */
+export const DEFAULT_SCOPE: DeploymentScope = {
   tenantId: "99999999-8888-7777-6666-555555555555",
   subscriptionId: "11111111-2222-3333-4444-555555555555",
   resourceGroup: "rg-deployment",
 };
+
+// environment() in AzureCloud, as learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-deployment#environment shows it.
+const PUBLIC_CLOUD_ENVIRONMENT = {
+  name: "AzureCloud",
+  resourceManager: "https://management.azure.com/",
+  authentication: { loginEndpoint: "https://login.microsoftonline.com/", audiences: ["https://management.core.windows.net/", "https://management.azure.com/"] },
+};
+
+/** Where an expression is evaluated: one template (or a user function's body) at one scope, inside its loops. */
+export interface EvaluationContext {
+  readonly scope: DeploymentScope;
+  readonly parameter: (name: string) => unknown;
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly variableCache: Map<string, unknown>;
+  /** User-defined functions of the template, by lower-case `namespace.name`. */
+  readonly functions: ReadonlyMap<string, ArmUserFunction>;
+  /** reference(target, [apiVersion], ['full']): a module's outputs or a resource's runtime state, as the deployment knows them. */
+  readonly reference: (args: readonly string[], context: EvaluationContext) => unknown;
+  /** copyIndex() of the resource (or module) copy loop being evaluated. */
+  readonly copyIndex: number | undefined;
+  /** copyIndex('name') of the property copy loops being evaluated. */
+  readonly propertyLoops: Readonly<Record<string, number>>;
+  readonly lambda: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The context of a template's own expressions: `parameter(name)` gives a value (or undefined for none given; the
+ * declared defaultValue then applies), `reference` answers reference().
+ */
+export function templateContext(
+  template: ArmTemplate,
+  given: (name: string) => { value: unknown } | undefined,
+  scope: DeploymentScope,
+  reference: EvaluationContext["reference"],
+): EvaluationContext {
+  const cache = new Map<string, unknown>();
+  const context: EvaluationContext = {
+    scope,
+    parameter: (name) => {
+      if (!cache.has(name)) {
+        const value = given(name);
+        if (value !== undefined) cache.set(name, value.value);
+        else {
+          const declared = template.parameters?.[name];
+          if (declared === undefined) throw new Error(`parameters('${name}'): the template declares no such parameter`);
+          if (!("defaultValue" in declared)) throw new Error(`parameters('${name}'): no value given and no default`);
+          cache.set(name, evaluateValue(declared.defaultValue, context));
+        }
+      }
+      return cache.get(name);
+    },
+    variables: template.variables ?? {},
+    variableCache: new Map(),
+    functions: new Map((template.functions ?? []).flatMap((ns) => Object.entries(ns.members).map(([name, fn]) => [`${ns.namespace}.${name}`.toLowerCase(), fn] as const))),
+    reference,
+    copyIndex: undefined,
+    propertyLoops: {},
+    lambda: {},
+  };
+  return context;
+}
+
+/**
+ * Evaluates a JSON value of the template on its own: expressions are resolved, arrays and objects recursively, literal
+ * strings are returned as they are (with the `[[` escape undone); reference() stays a symbolic DeploymentValue.
+ */
+export function evaluate(template: ArmTemplate, value: unknown, parameters: ParameterValues = {}, scope = DEFAULT_SCOPE): unknown {
+  const given = (name: string) => (Object.hasOwn(parameters, name) ? { value: parameters[name] } : undefined);
+  const symbolic = (args: readonly string[]) => new DeploymentValue(`reference(${args.map((a) => JSON.stringify(a)).join(", ")})`);
+  return evaluateValue(value, templateContext(template, given, scope, symbolic));
+}
+
+/** True when a JSON string is an ARM expression (`[...]`, not the `[[` escape of a literal bracket). */
+export function isExpression(value: unknown): value is string {
+  return typeof value === "string" && value.startsWith("[") && value.endsWith("]") && !value.startsWith("[[");
+}
+
+const parsed = new Map<string, Node>();
+
+/** Evaluates a template value in a context: expression strings `[...]`, objects (with property copy loops) and arrays. */
+export function evaluateValue(value: unknown, context: EvaluationContext): unknown {
+  if (isExpression(value)) {
+    const source = value.slice(1, -1);
+    let node = parsed.get(source);
+    if (node === undefined) parsed.set(source, (node = parse(source)));
+    return evaluateNode(node, context);
+  }
+  if (typeof value === "string") return value.startsWith("[[") ? value.slice(1) : value;
+  if (Array.isArray(value)) return value.map((v) => evaluateValue(v, context));
+  if (typeof value === "object" && value !== null) {
+    const { copy, ...rest } = value as { copy?: unknown };
+    const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, evaluateValue(v, context)]));
+    // Property loops: "copy": [{ name, count, input }] builds the array property `name`, copyIndex('name') = 0..count-1.
+    if (Array.isArray(copy)) {
+      for (const loop of copy as { name: string; count: unknown; input: unknown }[]) {
+        const count = Number(evaluateValue(loop.count, context));
+        out[loop.name] = Array.from({ length: count }, (_, i) => evaluateValue(loop.input, { ...context, propertyLoops: { ...context.propertyLoops, [loop.name]: i } }));
+      }
+    } else if (copy !== undefined) out["copy"] = evaluateValue(copy, context);
+    return out;
+  }
+  return value;
+}
 
 type Node =
   | { readonly kind: "literal"; readonly value: unknown }
@@ -146,261 +260,259 @@ type Node =
   | { readonly kind: "property"; readonly target: Node; readonly name: string }
   | { readonly kind: "index"; readonly target: Node; readonly index: Node };
 
-/** True when a JSON string is an ARM expression (`[...]`, not the `[[` escape of a literal bracket). */
-export function isExpression(value: unknown): value is string {
-  return typeof value === "string" && value.startsWith("[") && value.endsWith("]") && !value.startsWith("[[");
+interface Lambda {
+  readonly lambdaParams: readonly string[];
+  readonly body: Node;
 }
 
-/**
- * Evaluates a JSON value of the template: expressions are resolved, arrays and objects recursively, literal strings
- * are returned as they are (with the `[[` escape undone).
- */
-export function evaluate(template: ArmTemplate, value: unknown, parameters: ParameterValues = {}, deployment = PUBLIC_CLOUD_DEPLOYMENT): unknown {
-  return new Evaluator(template, parameters, deployment).value(value);
-}
+const RESOLVING = Symbol("resolving");
 
-class Evaluator {
-  readonly #template: ArmTemplate;
-  readonly #parameters: ParameterValues;
-  readonly #variables = new Map<string, unknown>();
-  readonly #resolving = new Set<string>();
-  readonly #locals: readonly Record<string, unknown>[];
-  readonly #deployment: DeploymentContext;
-  readonly #lambdaScope = new Map<string, unknown>();
-  readonly #copyIndexes = new Map<string, number>();
-
-  constructor(template: ArmTemplate, parameters: ParameterValues, deployment: DeploymentContext, locals: readonly Record<string, unknown>[] = []) {
-    this.#template = template;
-    this.#parameters = parameters;
-    this.#deployment = deployment;
-    this.#locals = locals;
+function evaluateNode(node: Node, context: EvaluationContext): unknown {
+  switch (node.kind) {
+    case "literal":
+      return node.value;
+    case "property": {
+      const target = evaluateNode(node.target, context);
+      if (target instanceof DeploymentValue) return target.extend(`.${node.name}`);
+      if (typeof target !== "object" || target === null) throw new Error(`ARM expression: .${node.name} of ${JSON.stringify(target)}`);
+      // ARM property names are case-insensitive; a missing one is an error, not null.
+      const key = Object.keys(target).find((k) => k.toLowerCase() === node.name.toLowerCase());
+      if (key === undefined) throw new Error(`ARM expression: no property '${node.name}' (has ${Object.keys(target).join(", ")})`);
+      return (target as Record<string, unknown>)[key];
+    }
+    case "index": {
+      const target = evaluateNode(node.target, context);
+      const index = evaluateNode(node.index, context) as string | number;
+      if (target instanceof DeploymentValue) return target.extend(`[${JSON.stringify(index)}]`);
+      const value = (target as Record<string | number, unknown>)[index];
+      if (value === undefined) throw new Error(`ARM expression: index ${String(index)} out of range`);
+      return value;
+    }
+    case "call":
+      return call(node, context);
   }
+}
 
-  value(value: unknown): unknown {
-    if (isExpression(value)) return this.#eval(parse(value.slice(1, -1)));
-    if (typeof value === "string") return value.startsWith("[[") ? value.slice(1) : value;
-    if (Array.isArray(value)) return value.map((v) => this.value(v));
-    if (typeof value === "object" && value !== null) {
-      const { copy, ...rest } = value as { copy?: unknown };
-      const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, this.value(v)]));
-      // Property loops: "copy": [{ name, count, input }] builds the array property `name`, copyIndex('name') = 0..count-1.
-      if (Array.isArray(copy)) {
-        for (const loop of copy as { name: string; count: unknown; input: unknown }[]) {
-          const count = Number(this.value(loop.count));
-          out[loop.name] = Array.from({ length: count }, (_, i) => {
-            this.#copyIndexes.set(loop.name, i);
-            const item = this.value(loop.input);
-            this.#copyIndexes.delete(loop.name);
-            return item;
-          });
-        }
+const str = (v: unknown): string => {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v instanceof DeploymentValue) {
+    if (!v.usableInText) throw new Error(`ARM expression: ${String(v)} is known only to Azure at deployment time and the test supplied no value for it`);
+    return String(v);
+  }
+  throw new Error(`ARM expression: expected a string, got ${JSON.stringify(v)}`);
+};
+const arr = (v: unknown): unknown[] => {
+  if (!Array.isArray(v)) throw new Error(`ARM expression: expected an array, got ${JSON.stringify(v)}`);
+  return v;
+};
+const isEmpty = (v: unknown): boolean =>
+  v === null || v === undefined || v === "" || (Array.isArray(v) ? v.length === 0 : typeof v === "object" && Object.keys(v).length === 0);
+const stableHash = (parts: readonly unknown[]): string => createHash("sha1").update(parts.map((p) => str(p)).join("\u0000")).digest("hex");
+
+function call(node: Extract<Node, { kind: "call" }>, context: EvaluationContext): unknown {
+  const name = node.name.toLowerCase();
+  // Special forms: arguments evaluated lazily. `if` evaluates only the branch it takes, as ARM does.
+  if (name === "if") return evaluateNode(node.args[evaluateNode(node.args[0]!, context) === true ? 1 : 2]!, context);
+  if (name === "lambda") {
+    const params = node.args.slice(0, -1).map((a) => str(evaluateNode(a, context)));
+    return { lambdaParams: params, body: node.args.at(-1)! } satisfies Lambda;
+  }
+  const args = node.args.map((a) => evaluateNode(a, context));
+  if (name.includes(".")) {
+    const userFunction = context.functions.get(name);
+    if (userFunction === undefined) throw new Error(`ARM expression: ${node.name}: the template declares no such function`);
+    // A user-defined function sees only its own parameters (ARM: no variables, no reference()).
+    const given = Object.fromEntries((userFunction.parameters ?? []).map((p, i) => [p.name, args[i]]));
+    const inner: EvaluationContext = {
+      ...context,
+      parameter: (parameter) => {
+        if (!(parameter in given)) throw new Error(`ARM expression: function ${node.name} has no parameter '${parameter}'`);
+        return given[parameter];
+      },
+      variables: {},
+      variableCache: new Map(),
+      lambda: {},
+    };
+    return evaluateValue(userFunction.output.value, inner);
+  }
+  const scope = context.scope;
+  const lambdaOver = (items: unknown[], fn: Lambda) =>
+    items.map((item, i) => evaluateNode(fn.body, { ...context, lambda: { ...context.lambda, [fn.lambdaParams[0]!]: item, ...(fn.lambdaParams[1] ? { [fn.lambdaParams[1]]: i } : {}) } }));
+  switch (name) {
+    case "parameters":
+      return context.parameter(str(args[0]));
+    case "variables": {
+      const variable = str(args[0]);
+      if (!(variable in context.variables)) throw new Error(`variables('${variable}'): the template declares no such variable`);
+      const cached = context.variableCache.get(variable);
+      if (cached === RESOLVING) throw new Error(`variables('${variable}') refers to itself`);
+      if (!context.variableCache.has(variable)) {
+        context.variableCache.set(variable, RESOLVING);
+        context.variableCache.set(variable, evaluateValue(context.variables[variable], context));
       }
+      return context.variableCache.get(variable);
+    }
+    case "lambdavariables":
+      if (!(str(args[0]) in context.lambda)) throw new Error(`lambdaVariables('${str(args[0])}') outside its lambda`);
+      return context.lambda[str(args[0])];
+    case "map":
+      return lambdaOver(arr(args[0]), args[1] as Lambda);
+    case "filter": {
+      const keep = lambdaOver(arr(args[0]), args[1] as Lambda);
+      return arr(args[0]).filter((_, i) => keep[i] === true);
+    }
+    case "copyindex": {
+      // copyIndex([loopName], [offset]): a named property loop, else the resource loop.
+      const loop = typeof args[0] === "string" ? args[0] : undefined;
+      const index = loop === undefined ? context.copyIndex : context.propertyLoops[loop];
+      if (index === undefined) throw new Error(`copyIndex(${loop ?? ""}) outside a copy loop`);
+      return index + (typeof args.at(-1) === "number" ? (args.at(-1) as number) : 0);
+    }
+    case "items":
+      // ARM: an array of { key, value }, sorted by key.
+      return Object.entries(args[0] as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([key, value]) => ({ key, value }));
+    case "true":
+      return true;
+    case "false":
+      return false;
+    case "null":
+      return null;
+    case "not":
+      return args[0] !== true;
+    case "and":
+      return args.every((a) => a === true);
+    case "or":
+      return args.some((a) => a === true);
+    case "equals":
+      return JSON.stringify(args[0]) === JSON.stringify(args[1]);
+    case "empty":
+      return isEmpty(args[0]);
+    case "tryget": {
+      let current: unknown = args[0];
+      for (const key of args.slice(1)) {
+        if (current === null || current === undefined || typeof current !== "object") return null;
+        const record = current as Record<string, unknown>;
+        const found = typeof key === "number" ? key : Object.keys(record).find((k) => k.toLowerCase() === str(key).toLowerCase());
+        current = found === undefined ? undefined : record[found as string];
+      }
+      return current ?? null;
+    }
+    case "coalesce":
+      return args.find((a) => a !== null && a !== undefined) ?? null;
+    case "createarray":
+      return args;
+    case "createobject": {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < args.length; i += 2) out[str(args[i])] = args[i + 1];
       return out;
     }
-    return value;
-  }
-
-  #parameter(name: string): unknown {
-    if (Object.hasOwn(this.#parameters, name)) return this.#parameters[name];
-    const declared = this.#template.parameters?.[name];
-    if (declared === undefined) throw new Error(`parameters('${name}'): the template declares no such parameter`);
-    if (!("defaultValue" in declared)) throw new Error(`parameters('${name}'): no value given and no default`);
-    return this.value(declared.defaultValue);
-  }
-
-  #variable(name: string): unknown {
-    if (this.#variables.has(name)) return this.#variables.get(name);
-    const declared = this.#template.variables?.[name];
-    if (declared === undefined) throw new Error(`variables('${name}'): the template declares no such variable`);
-    if (this.#resolving.has(name)) throw new Error(`variables('${name}') refers to itself`);
-    this.#resolving.add(name);
-    const value = this.value(declared);
-    this.#resolving.delete(name);
-    this.#variables.set(name, value);
-    return value;
-  }
-
-  #userFunction(namespace: string, name: string, args: unknown[]): unknown {
-    const member = this.#template.functions?.find((f) => f.namespace === namespace)?.members[name];
-    if (member === undefined) throw new Error(`${namespace}.${name}: the template declares no such function`);
-    const locals = Object.fromEntries(member.parameters.map((p, i) => [p.name, args[i]]));
-    return new Evaluator(this.#template, this.#parameters, this.#deployment, [locals]).value(member.output.value);
-  }
-
-  #eval(node: Node): unknown {
-    switch (node.kind) {
-      case "literal":
-        return node.value;
-      case "property": {
-        const target = this.#eval(node.target);
-        if (target instanceof DeploymentValue) return new DeploymentValue(`${target.expression}.${node.name}`);
-        if (typeof target !== "object" || target === null) throw new Error(`.${node.name} of a non-object`);
-        return (target as Record<string, unknown>)[node.name];
-      }
-      case "index": {
-        const target = this.#eval(node.target) as Record<string | number, unknown>;
-        const index = this.#eval(node.index) as string | number;
-        if (target instanceof DeploymentValue) return new DeploymentValue(`${target.expression}[${JSON.stringify(index)}]`);
-        return target[index];
-      }
-      case "call":
-        return this.#call(node.name, node.args);
+    case "concat":
+      return Array.isArray(args[0]) ? args.flatMap((a) => arr(a)) : args.map(str).join("");
+    case "union":
+      if (Array.isArray(args[0])) return [...new Set(args.flatMap((a) => arr(a)).map((v) => JSON.stringify(v)))].map((v) => JSON.parse(v) as unknown);
+      return Object.assign({}, ...args.map((a) => a as object));
+    case "contains": {
+      const [container, item] = args;
+      if (typeof container === "string") return container.toLowerCase().includes(str(item).toLowerCase());
+      if (Array.isArray(container)) return container.some((v) => JSON.stringify(v) === JSON.stringify(item));
+      return Object.keys(container as object).some((k) => k.toLowerCase() === str(item).toLowerCase());
     }
+    case "length":
+      return typeof args[0] === "string" ? args[0].length : Array.isArray(args[0]) ? args[0].length : Object.keys(args[0] as object).length;
+    case "split":
+      return str(args[0]).split(str(args[1]));
+    case "join":
+      return arr(args[0]).map(str).join(str(args[1]));
+    case "last":
+      return typeof args[0] === "string" ? args[0].slice(-1) : arr(args[0]).at(-1);
+    case "first":
+      return typeof args[0] === "string" ? args[0].slice(0, 1) : arr(args[0])[0];
+    case "take": {
+      const n = Math.max(0, Number(args[1]));
+      return typeof args[0] === "string" ? args[0].slice(0, n) : arr(args[0]).slice(0, n);
+    }
+    case "skip":
+      return typeof args[0] === "string" ? args[0].slice(Number(args[1])) : arr(args[0]).slice(Number(args[1]));
+    case "tolower":
+      return str(args[0]).toLowerCase();
+    case "toupper":
+      return str(args[0]).toUpperCase();
+    case "replace":
+      return str(args[0]).split(str(args[1])).join(str(args[2]));
+    case "endswith":
+      return str(args[0]).toLowerCase().endsWith(str(args[1]).toLowerCase());
+    case "startswith":
+      return str(args[0]).toLowerCase().startsWith(str(args[1]).toLowerCase());
+    case "substring":
+      return str(args[0]).substring(Number(args[1]), args[2] === undefined ? undefined : Number(args[1]) + Number(args[2]));
+    case "sub":
+      return Number(args[0]) - Number(args[1]);
+    case "add":
+      return Number(args[0]) + Number(args[1]);
+    case "string":
+      return typeof args[0] === "string" ? args[0] : JSON.stringify(args[0]);
+    case "format":
+      return str(args[0]).replace(/\{(\d+)(:[^}]*)?\}/g, (_, n: string) => str(args[Number(n) + 1]));
+    case "guid": {
+      const h = stableHash(args);
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    }
+    case "uniquestring":
+      return BigInt(`0x${stableHash(args).slice(0, 16)}`).toString(32).padStart(13, "a").slice(0, 13);
+    case "environment":
+      return PUBLIC_CLOUD_ENVIRONMENT;
+    case "tenant":
+      return { tenantId: scope.tenantId };
+    case "subscription":
+      return { id: `/subscriptions/${scope.subscriptionId}`, subscriptionId: scope.subscriptionId, tenantId: scope.tenantId, displayName: scope.subscriptionId };
+    case "resourcegroup":
+      if (scope.resourceGroup === undefined) throw new Error("ARM expression: resourceGroup() in a subscription deployment");
+      return { id: `/subscriptions/${scope.subscriptionId}/resourceGroups/${scope.resourceGroup}`, name: scope.resourceGroup, ...(scope.location === undefined ? {} : { location: scope.location }) };
+    case "deployment":
+      return { name: "deployment", ...(scope.location === undefined ? {} : { location: scope.location }) };
+    case "resourceid": {
+      // resourceId([subscriptionId], [resourceGroupName], type, name1, ...): the type is the first argument with a '/'.
+      const parts = args.map(str);
+      const typeAt = typeIndex(parts, node.name);
+      const before = parts.slice(0, typeAt);
+      const subscriptionId = before.length === 2 ? before[0]! : scope.subscriptionId;
+      const group = before.length === 0 ? scope.resourceGroup : before.at(-1);
+      return `/subscriptions/${subscriptionId}${group === undefined ? "" : `/resourceGroups/${group}`}${providerPath(parts[typeAt]!, parts.slice(typeAt + 1))}`;
+    }
+    case "subscriptionresourceid": {
+      // subscriptionResourceId([subscriptionId], type, name1, ...)
+      const parts = args.map(str);
+      const typeAt = typeIndex(parts, node.name);
+      return `/subscriptions/${typeAt === 1 ? parts[0]! : scope.subscriptionId}${providerPath(parts[typeAt]!, parts.slice(typeAt + 1))}`;
+    }
+    case "tenantresourceid": {
+      const parts = args.map(str);
+      return providerPath(parts[0]!, parts.slice(1));
+    }
+    case "extensionresourceid": {
+      const parts = args.map(str);
+      return `${parts[0]}${providerPath(parts[1]!, parts.slice(2))}`;
+    }
+    case "reference":
+      return context.reference(args.map(str), context);
+    default:
+      throw new Error(`the test evaluator does not implement the ARM function ${node.name}(); add it (with ARM's semantics) to test/support/arm-template.ts if a test needs it`);
   }
+}
 
-  #call(name: string, argNodes: readonly Node[]): unknown {
-    const lower = name.toLowerCase();
-    // `if` evaluates only the branch it takes, as ARM does.
-    if (lower === "if") {
-      const [condition, whenTrue, whenFalse] = argNodes;
-      return this.#eval(condition!) === true ? this.#eval(whenTrue!) : this.#eval(whenFalse!);
-    }
-    // map/filter(array, lambda('x', body)): the body is evaluated per element with lambdaVariables('x') bound.
-    if (lower === "map" || lower === "filter") {
-      const items = this.#eval(argNodes[0]!) as unknown[];
-      const lambda = argNodes[1];
-      if (lambda?.kind !== "call" || lambda.name.toLowerCase() !== "lambda") throw new Error(`${name}: the second argument is not a lambda`);
-      const variable = this.#eval(lambda.args[0]!) as string;
-      const results = items.map((item) => {
-        this.#lambdaScope.set(variable, item);
-        const out = this.#eval(lambda.args[1]!);
-        this.#lambdaScope.delete(variable);
-        return out;
-      });
-      return lower === "map" ? results : items.filter((_, i) => results[i] === true);
-    }
-    const args = argNodes.map((a) => this.#eval(a));
-    const dot = name.indexOf(".");
-    if (dot !== -1) return this.#userFunction(name.slice(0, dot), name.slice(dot + 1), args);
-    const text = (i: number) => {
-      const v = args[i];
-      if (typeof v !== "string") throw new Error(`${name}: argument ${i + 1} is not a string`);
-      return v;
-    };
-    switch (lower) {
-      case "parameters":
-        if (this.#locals.length > 0 && Object.hasOwn(this.#locals[0]!, text(0))) return this.#locals[0]![text(0)];
-        return this.#parameter(text(0));
-      case "variables":
-        return this.#variable(text(0));
-      case "copyindex": {
-        const loop = args.length > 0 && typeof args[0] === "string" ? args[0] : undefined;
-        const index = loop === undefined ? undefined : this.#copyIndexes.get(loop);
-        if (index === undefined) throw new Error(`copyIndex(${loop ?? ""}) outside a loop the evaluator runs`);
-        return index + (typeof args.at(-1) === "number" && args.length > (loop === undefined ? 0 : 1) ? Number(args.at(-1)) : 0);
-      }
-      case "items":
-        // ARM: an array of { key, value }, sorted by key.
-        return Object.entries(args[0] as Record<string, unknown>)
-          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-          .map(([key, value]) => ({ key, value }));
-      case "lambdavariables":
-        if (!this.#lambdaScope.has(text(0))) throw new Error(`lambdaVariables('${text(0)}') outside its lambda`);
-        return this.#lambdaScope.get(text(0));
-      case "resourceid":
-      case "subscriptionresourceid": {
-        // ARM: resourceId([subscriptionId], [resourceGroupName], type, name1, ...); the type is the first argument
-        // with a '/'; subscriptionResourceId([subscriptionId], type, name1, ...).
-        const typeIndex = args.findIndex((a) => typeof a === "string" && a.includes("/"));
-        if (typeIndex === -1) throw new Error(`${name}: no resource type argument`);
-        const scopeArgs = args.slice(0, typeIndex).map(String);
-        const [namespace, ...types] = String(args[typeIndex]).split("/");
-        const names = args.slice(typeIndex + 1).map(String);
-        if (types.length !== names.length) throw new Error(`${name}: ${types.length} type segments but ${names.length} names`);
-        const subscriptionId = lower === "resourceid" ? (scopeArgs.length === 2 ? scopeArgs[0]! : this.#deployment.subscriptionId) : (scopeArgs[0] ?? this.#deployment.subscriptionId);
-        const group = lower === "resourceid" ? `/resourceGroups/${scopeArgs.at(-1) ?? this.#deployment.resourceGroup}` : "";
-        return `/subscriptions/${subscriptionId}${group}/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join("")}`;
-      }
-      case "reference":
-        return new DeploymentValue(`reference(${args.map((a) => JSON.stringify(String(a))).join(", ")})`);
-      case "environment":
-        return this.#deployment.environment;
-      case "tenant":
-        return { tenantId: this.#deployment.tenantId };
-      case "subscription":
-        return { id: `/subscriptions/${this.#deployment.subscriptionId}`, subscriptionId: this.#deployment.subscriptionId, tenantId: this.#deployment.tenantId };
-      case "true":
-        return true;
-      case "false":
-        return false;
-      case "null":
-        return null;
-      case "createarray":
-        return args;
-      case "createobject": {
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < args.length; i += 2) out[text(i)] = args[i + 1];
-        return out;
-      }
-      case "concat":
-        return args.every(Array.isArray) ? (args as unknown[][]).flat() : args.map((a) => String(a)).join("");
-      case "union":
-        if (args.every(Array.isArray)) return [...new Set((args as unknown[][]).flat().map((v) => JSON.stringify(v)))].map((v) => JSON.parse(v));
-        return Object.assign({}, ...(args as Record<string, unknown>[]));
-      case "empty": {
-        const v = args[0];
-        return v === null || v === undefined || v === "" || (Array.isArray(v) ? v.length === 0 : typeof v === "object" && Object.keys(v).length === 0);
-      }
-      case "not":
-        return args[0] !== true;
-      case "and":
-        return args.every((a) => a === true);
-      case "or":
-        return args.some((a) => a === true);
-      case "equals":
-        return JSON.stringify(args[0]) === JSON.stringify(args[1]);
-      case "add":
-        return Number(args[0]) + Number(args[1]);
-      case "sub":
-        return Number(args[0]) - Number(args[1]);
-      case "tolower":
-        return text(0).toLowerCase();
-      case "toupper":
-        return text(0).toUpperCase();
-      case "replace":
-        return text(0).split(text(1)).join(text(2));
-      case "take": {
-        const v = args[0];
-        const n = Math.max(0, Number(args[1]));
-        return Array.isArray(v) ? v.slice(0, n) : String(v).slice(0, n);
-      }
-      case "length": {
-        const v = args[0];
-        return Array.isArray(v) || typeof v === "string" ? v.length : Object.keys(v as object).length;
-      }
-      case "split":
-        return text(0).split(text(1));
-      case "first":
-        return Array.isArray(args[0]) ? args[0][0] : text(0).slice(0, 1);
-      case "last":
-        return Array.isArray(args[0]) ? args[0].at(-1) : text(0).slice(-1);
-      case "join":
-        return (args[0] as unknown[]).join(text(1));
-      case "string":
-        return typeof args[0] === "string" ? args[0] : JSON.stringify(args[0]);
-      case "endswith":
-        return text(0).toLowerCase().endsWith(text(1).toLowerCase());
-      case "startswith":
-        return text(0).toLowerCase().startsWith(text(1).toLowerCase());
-      case "contains": {
-        const [container, item] = args;
-        if (typeof container === "string") return container.toLowerCase().includes(String(item).toLowerCase());
-        if (Array.isArray(container)) return container.some((v) => JSON.stringify(v) === JSON.stringify(item));
-        return Object.keys(container as object).some((k) => k.toLowerCase() === String(item).toLowerCase());
-      }
-      case "tryget": {
-        const [container, key] = args;
-        if (container === null || container === undefined || typeof container !== "object") return null;
-        return (container as Record<string | number, unknown>)[key as string | number] ?? null;
-      }
-      case "coalesce":
-        return args.find((a) => a !== null && a !== undefined) ?? null;
-      case "format":
-        return text(0).replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i) + 1]));
-      default:
-        throw new Error(`the test evaluator does not implement the ARM function ${name}(); add it (with ARM's semantics) if a test needs it`);
-    }
-  }
+function typeIndex(parts: readonly string[], fn: string): number {
+  const at = parts.findIndex((p) => p.includes("/"));
+  if (at === -1) throw new Error(`${fn}: no resource type argument`);
+  return at;
+}
+
+function providerPath(type: string, names: readonly string[]): string {
+  const [namespace, ...types] = type.split("/");
+  if (types.length !== names.length) throw new Error(`ARM expression: ${type} needs ${types.length} names, got ${names.length}`);
+  return `/providers/${namespace}${types.map((t, i) => `/${t}/${names[i]}`).join("")}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -471,7 +583,7 @@ function parse(source: string): Node {
       skip();
       if (source[i] === "." ) {
         i++;
-        const m = /^[A-Za-z_$][\w$]*/.exec(source.slice(i));
+        const m = /^[A-Za-z_$#][\w$#]*/.exec(source.slice(i));
         if (!m) throw new Error(`bad property at ${i} in [${source}]`);
         i += m[0].length;
         node = { kind: "property", target: node, name: m[0] };
