@@ -42,11 +42,14 @@ export interface CompiledTemplate {
 /** The ARM JSON template (languageVersion 2.0); test/support/arm-template.ts reads and evaluates it. */
 export type { ArmTemplate } from "./arm-template.ts";
 
-/** Where the vendored Graph types are looked for: $PORTCULLIS_MSGRAPH_BICEP_TYPES, else next to the repository. */
+/**
+ * Where the vendored Graph types are looked for: $PORTCULLIS_MSGRAPH_BICEP_TYPES, else next to the repository, else
+ * this workplace's shared folder (/work/shared), so a clone made elsewhere (e.g. /tmp/fresh) still compiles.
+ */
 const MSGRAPH_TYPES_CANDIDATES = (): (string | undefined)[] =>
   process.env.PORTCULLIS_MSGRAPH_BICEP_TYPES !== undefined
     ? [process.env.PORTCULLIS_MSGRAPH_BICEP_TYPES]
-    : [path.join(REPO_ROOT, "..", "shared", "vendor", "msgraph-bicep-types"), path.join(REPO_ROOT, "..", "..", "shared", "vendor", "msgraph-bicep-types")];
+    : [path.join(REPO_ROOT, "..", "shared", "vendor", "msgraph-bicep-types"), path.join(REPO_ROOT, "..", "..", "shared", "vendor", "msgraph-bicep-types"), "/work/shared/vendor/msgraph-bicep-types"];
 
 /** Where the vendored Microsoft Graph type files are, or undefined when this machine has none. */
 export function msgraphTypesDir(): string | undefined {
