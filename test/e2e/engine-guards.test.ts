@@ -17,6 +17,7 @@ import { decideManually, type ManualDecisionRequest } from "../../src/workflows/
 import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
 import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
 import { CONSUMER_SUB, endpointIdOf, engineTopology, putRules, quietLog, serviceIdOf, startEngineStack, TOPIC, type EngineStack } from "./engine-stack.ts";
+import { connectionFrom, decisionRecordsOf } from "./engine-stack.ts";
 
 const INSTANCE = "guarded-apim";
 const ENDPOINTS = ["pe-busy", "pe-busy-manual", "pe-takeover", "pe-poll403", "pe-poll404", "pe-poll409", "pe-manual403", "pe-put403", "pe-put409", "pe-put400", "pe-event"];
@@ -46,19 +47,9 @@ after(async () => {
   await stack?.close();
 });
 
-async function connectionOf(endpointName: string): Promise<PrivateEndpointConnection> {
-  const endpointId = endpointIdOf(CONSUMER_SUB, endpointName).toLowerCase();
-  for await (const connection of deps.apim.listConnections(serviceIdOf(INSTANCE))) {
-    if (connection.privateEndpointId?.toLowerCase() === endpointId) return connection;
-  }
-  throw new Error(`no connection from ${endpointName}`);
-}
+const connectionOf = (endpointName: string): Promise<PrivateEndpointConnection> => connectionFrom(deps, CONSUMER_SUB, endpointName, INSTANCE);
 
-async function recordsOf(connectionId: string): Promise<DecisionRecord[]> {
-  const records: DecisionRecord[] = [];
-  for await (const record of deps.decisionLog.listByConnection(connectionId)) records.push(record);
-  return records;
-}
+const recordsOf = (connectionId: string): Promise<DecisionRecord[]> => decisionRecordsOf(deps, connectionId);
 
 /** Every PUT that reached ARM for this connection (whatever ARM answered). */
 function putsOn(connectionId: string): number {

@@ -6,12 +6,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startArmEmulator, type ArmEmulator, type TopologyInput } from "../../dev/arm-emulator/index.ts";
 import type { ArmEmulatorOptions } from "../../dev/arm-emulator/index.ts";
 import { startAzuriteTables, type LocalTableStorage } from "../../dev/azurite.ts";
 import { createComposition, type Composition, type CompositionOptions } from "../../src/composition.ts";
 import { parseSettings, type Settings } from "../../src/config.ts";
+import type { DecisionRecord } from "../../src/domain/decisions/decision.ts";
+import type { PrivateEndpointConnection } from "../../src/domain/model.ts";
 import type { RuleInput } from "../../src/domain/rules/schema.ts";
+import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
 import type { TokenCredential } from "@azure/core-auth";
 import { OWNER_ROLE_ID } from "../../dev/arm-emulator/rbac.ts";
 import { objectIdForClient } from "../../dev/oidc-issuer/index.ts";
@@ -194,3 +198,30 @@ export function collectingLog(): { info(m: string): void; warn(m: string): void;
 }
 
 export const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** The connection on `instance` that the private endpoint `endpointName` in `subscriptionId` asked for. */
+export async function connectionFrom(deps: EngineDeps, subscriptionId: string, endpointName: string, instance: string): Promise<PrivateEndpointConnection> {
+  const endpointId = endpointIdOf(subscriptionId, endpointName).toLowerCase();
+  for await (const connection of deps.apim.listConnections(serviceIdOf(instance))) {
+    if (connection.privateEndpointId?.toLowerCase() === endpointId) return connection;
+  }
+  throw new Error(`no connection from ${endpointName}`);
+}
+
+/** Every decision record of one connection, as the decision log lists them. */
+export async function decisionRecordsOf(deps: EngineDeps, connectionId: string): Promise<DecisionRecord[]> {
+  const records: DecisionRecord[] = [];
+  for await (const record of deps.decisionLog.listByConnection(connectionId)) records.push(record);
+  return records;
+}
+
+/** Polls `probe` every 20 ms until it answers something, or fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

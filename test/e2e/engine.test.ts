@@ -28,6 +28,7 @@ import {
   TOPIC,
   type EngineStack,
 } from "./engine-stack.ts";
+import { connectionFrom, decisionRecordsOf, waitFor } from "./engine-stack.ts";
 
 const INSTANCE = "contoso-apim";
 let stack: EngineStack;
@@ -83,29 +84,10 @@ async function createEndpoint(subscriptionId: string, name: string, requestMessa
   );
 }
 
-async function connectionOf(subscriptionId: string, endpointName: string): Promise<PrivateEndpointConnection> {
-  const endpointId = endpointIdOf(subscriptionId, endpointName).toLowerCase();
-  for await (const connection of deps.apim.listConnections(serviceIdOf(INSTANCE))) {
-    if (connection.privateEndpointId?.toLowerCase() === endpointId) return connection;
-  }
-  throw new Error(`no connection from ${endpointName}`);
-}
+const connectionOf = (subscriptionId: string, endpointName: string): Promise<PrivateEndpointConnection> => connectionFrom(deps, subscriptionId, endpointName, INSTANCE);
 
-async function recordsOf(connectionId: string): Promise<DecisionRecord[]> {
-  const records: DecisionRecord[] = [];
-  for await (const record of deps.decisionLog.listByConnection(connectionId)) records.push(record);
-  return records;
-}
+const recordsOf = (connectionId: string): Promise<DecisionRecord[]> => decisionRecordsOf(deps, connectionId);
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Answered PUTs on one connection (approvals / rejections that reached ARM), and the 429s / 5xx among all PUTs. */
 function putsOn(connection: PrivateEndpointConnection): { succeeded: number; refused: number[] } {
