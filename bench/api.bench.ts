@@ -14,7 +14,7 @@
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { ApiManagementClient } from "@azure/arm-apimanagement";
-import { apiTopology, CONSUMER_SUB, connectionPathFor, PROVIDER_SUB, serviceIdOf, startApiStack, TICKET, type ApiStack } from "../test/e2e/api-stack.ts";
+import { apiTopology, CONSUMER_SUB, connectionPathFor, PROVIDER_SUB, resourceIdOf, startApiStack, TICKET, type ApiStack } from "../test/e2e/api-stack.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";
 
 const RESOURCE_GROUP = "rg-apim";
@@ -149,7 +149,7 @@ export async function run(): Promise<BenchResult> {
     api.emulator.throttle.configure({ enabled: false });
     if (load.armLatencyMs > 0) api.emulator.faults.add({ latencyMs: load.armLatencyMs });
     const token = await api.token(["Portcullis.Approver"]);
-    const listPath = `/api/connections?instanceId=${encodeURIComponent(serviceIdOf(LIST_TARGET))}`;
+    const listPath = `/api/connections?instanceId=${encodeURIComponent(resourceIdOf(LIST_TARGET))}`;
 
     const apiPool = pendingPool(api, "apim-api-");
     const apiCall = async (kind: "list" | "approve", target: PoolItem | undefined) => {

@@ -135,7 +135,7 @@ function topology(size: Size): TopologyInput {
  * A decision log holding one rule approval per connection, with each instance's latest decisions indexed like
  * the Table adapter's. Built before the measured runs, with throttling off (the emulator names connections itself).
  */
-async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<DecisionLog, "listLatestByService">> {
+async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<DecisionLog, "listLatestByResource">> {
   const arm = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem });
   const byInstance = new Map<string, ReadonlyMap<string, LatestDecisions>>();
   for (let i = 0; i < size.instances; i++) {
@@ -144,8 +144,8 @@ async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<Dec
     byInstance.set(apimId(i).toLowerCase(), latestDecisionsByConnection(records));
   }
   return {
-    async listLatestByService(serviceId) {
-      return byInstance.get(serviceId.toLowerCase()) ?? new Map();
+    async listLatestByResource(resourceId) {
+      return byInstance.get(resourceId.toLowerCase()) ?? new Map();
     },
   };
 }
@@ -170,7 +170,7 @@ function throttleLowerBoundMs(emulator: ArmEmulator): number {
   return Math.max(0, ...[...reads.values()].map((n) => (Math.max(0, n - capacity) / refillPerSecond) * 1000));
 }
 
-async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<DecisionLog, "listLatestByService">, tuning: Partial<AuditEstateOptions>): Promise<Measured> {
+async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<DecisionLog, "listLatestByResource">, tuning: Partial<AuditEstateOptions>): Promise<Measured> {
   emulator.throttle.reset();
   emulator.clearRequests();
   const arm = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem });

@@ -115,11 +115,11 @@ function generateRules(next: () => number, world: Estate): Rule[] {
 
 function generateConnections(next: () => number, world: Estate, count: number): ConnectionFacts[] {
   return Array.from({ length: count }, (_, i) => {
-    const serviceId = pick(next, world.instances);
+    const resourceId = pick(next, world.instances);
     const sub = pick(next, world.consumerSubs);
     return {
-      connectionId: `${serviceId}/privateEndpointConnections/pe-${i}.${hex(next, 8)}`,
-      serviceId,
+      connectionId: `${resourceId}/privateEndpointConnections/pe-${i}.${hex(next, 8)}`,
+      resourceId,
       privateEndpointId: `/subscriptions/${sub}/resourceGroups/rg-consumer-${i}/providers/Microsoft.Network/privateEndpoints/pe-${i}`,
       requesterSubscriptionId: sub,
       requesterTenantId: next() < 0.3 ? pick(next, world.tenants) : undefined,
@@ -132,10 +132,10 @@ function generateConnections(next: () => number, world: Estate, count: number): 
 /** A connection to a managed instance that no rule matches: every rule that can apply is checked, none decides. */
 function unmatchedConnection(world: Estate): ConnectionFacts {
   const sub = "ffffffff-ffff-ffff-ffff-ffffffffffff";
-  const serviceId = world.instances[42]!;
+  const resourceId = world.instances[42]!;
   return {
-    connectionId: `${serviceId}/privateEndpointConnections/pe-x`,
-    serviceId,
+    connectionId: `${resourceId}/privateEndpointConnections/pe-x`,
+    resourceId,
     privateEndpointId: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe-x`,
     requesterSubscriptionId: sub,
     requesterTenantId: "eeeeeeee-eeee-eeee-eeee-eeeeeeeeeeee",

@@ -34,7 +34,7 @@ import {
   PROVIDER_SUB,
   putRules,
   quietLog,
-  serviceIdOf,
+  resourceIdOf,
   startEngineStack,
   type PendingSeed,
 } from "../test/e2e/engine-stack.ts";
@@ -108,7 +108,7 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     emulator: { lroDelayMs: scale.lroDelayMs, lroRetryAfterSeconds: scale.lroRetryAfterSeconds },
     settings: {
       PORTCULLIS_MANAGED_SUBSCRIPTIONS: "",
-      PORTCULLIS_MANAGED_INSTANCES: instances.map(serviceIdOf).join(","),
+      PORTCULLIS_MANAGED_INSTANCES: instances.map(resourceIdOf).join(","),
       PORTCULLIS_ARM_CONCURRENCY: String(scale.concurrency),
     },
     // The app holds exactly the deployed roles (its managed instances only); the one-at-a-time script that sets the
@@ -116,7 +116,7 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     roles: {
       change: (roles) => ({
         ...roles,
-        roleAssignments: [...roles.roleAssignments, { principalId: objectIdForClient(BASELINE_CLIENT_ID), scope: serviceIdOf(BASELINE_INSTANCE), roleDefinitionId: OWNER_ROLE_ID }],
+        roleAssignments: [...roles.roleAssignments, { principalId: objectIdForClient(BASELINE_CLIENT_ID), scope: resourceIdOf(BASELINE_INSTANCE), roleDefinitionId: OWNER_ROLE_ID }],
       }),
     },
   });
@@ -130,7 +130,7 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     // The one-at-a-time loop, on its own (unmanaged) instance, with fresh buckets.
     const sample: PrivateEndpointConnection[] = [];
     const script = createArmPorts({ endpoint: stack.emulator.url, credential: stack.emulator.credential(BASELINE_CLIENT_ID), caPem: stack.emulator.caPem });
-    for await (const connection of script.apim.listConnections(serviceIdOf(BASELINE_INSTANCE))) sample.push(connection);
+    for await (const connection of script.apim.listConnections(resourceIdOf(BASELINE_INSTANCE))) sample.push(connection);
     throttle();
     const baselineStarted = performance.now();
     for (const connection of sample) {
@@ -151,10 +151,10 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     let approved = 0;
     let appliedRecords = 0;
     for (const instance of instances) {
-      for await (const connection of deps.apim.listConnections(serviceIdOf(instance))) if (connection.status === "Approved") approved += 1;
+      for await (const connection of deps.apim.listConnections(resourceIdOf(instance))) if (connection.status === "Approved") approved += 1;
       let continuationToken: string | undefined;
       do {
-        const page = await deps.decisionLog.query({ serviceId: serviceIdOf(instance) }, { pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });
+        const page = await deps.decisionLog.query({ resourceId: resourceIdOf(instance) }, { pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });
         appliedRecords += page.items.filter((r) => r.outcome === "applied" && r.action === "approve").length;
         continuationToken = page.continuationToken;
       } while (continuationToken !== undefined);

@@ -9,13 +9,13 @@ export type ConnectionStatus = "Pending" | "Approved" | "Rejected";
 /** Azure documents these; anything else from ARM is kept as a string and treated as unknown. */
 export type ProvisioningState = "Succeeded" | "Creating" | "Updating" | "Deleting" | "Failed" | (string & {});
 
-/** A private endpoint connection on an APIM instance (the provider side). */
+/** A private endpoint connection on a governed resource (the provider side), of any type in src/domain/providers. */
 export interface PrivateEndpointConnection {
-  /** Full ARM ID: .../Microsoft.ApiManagement/service/{svc}/privateEndpointConnections/{name} */
+  /** Full ARM ID: {resourceId}/privateEndpointConnections/{name} */
   readonly id: string;
   readonly name: string;
-  /** ARM ID of the APIM instance that owns this connection. */
-  readonly serviceId: string;
+  /** ARM ID of the resource that owns this connection (an APIM instance, a storage account, a vault, ...). */
+  readonly resourceId: string;
   /** ARM ID of the consumer's private endpoint (in the consumer subscription, maybe another tenant). */
   readonly privateEndpointId: string | undefined;
   readonly status: ConnectionStatus;
@@ -67,6 +67,31 @@ export interface PrivateDnsZoneGroup {
 }
 
 export type PublicNetworkAccess = "Enabled" | "Disabled";
+
+/**
+ * Any governed Private Link resource, read through ARM's generic resource operations with the type's api-version
+ * (src/domain/providers/registry.ts). Type-specific facts beyond these stay in the type's own port (ApimPort).
+ */
+export interface PrivateLinkResource {
+  readonly id: string;
+  readonly name: string;
+  /** ARM type as ARM returned it, e.g. "Microsoft.Storage/storageAccounts" (compare case-insensitively). */
+  readonly type: string;
+  readonly location: string | undefined;
+  /** In the type's own spelling (Enabled | Disabled | SecuredByPerimeter); undefined when the type has none or ARM omitted it. */
+  readonly publicNetworkAccess: string | undefined;
+  readonly skuName: string | undefined;
+  readonly provisioningState: ProvisioningState | undefined;
+  /** Microsoft.Network/privateLinkServices only: who may see the service and whose connections Azure approves itself. */
+  readonly privateLinkService?: PrivateLinkServiceLists | undefined;
+}
+
+export interface PrivateLinkServiceLists {
+  /** properties.visibility.subscriptions ("*" means everyone). */
+  readonly visibilitySubscriptions: readonly string[];
+  /** properties.autoApproval.subscriptions: connections from these are approved by Azure, not by Portcullis. */
+  readonly autoApprovalSubscriptions: readonly string[];
+}
 
 /** An API Management instance as the audit and the engine need it. */
 export interface ApimService {

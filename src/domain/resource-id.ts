@@ -118,7 +118,40 @@ export function sameResourceId(a: string | undefined, b: string | undefined): bo
 }
 
 /** The APIM service ID that a connection ID belongs to. */
-export function serviceIdOfConnection(connectionResourceId: string): string | undefined {
+export function resourceIdOfConnection(connectionResourceId: string): string | undefined {
   const ref = parseConnectionId(connectionResourceId);
   return ref ? apimServiceId(ref) : undefined;
+}
+
+/** A private endpoint connection on any registered provider type, e.g. a storage account's or a vault's. */
+export interface ProviderConnectionRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  /** ARM type of the owning resource as the ID spells it, e.g. "Microsoft.Storage/storageAccounts". */
+  readonly resourceType: string;
+  /** ARM ID of the owning resource. */
+  readonly resourceId: string;
+  readonly connectionName: string;
+}
+
+/** The ARM type of a top-level resource ID ("{provider}/{type}"), or undefined for anything else. */
+export function resourceTypeOf(id: string): string | undefined {
+  const p = parseResourceId(id);
+  if (!p || p.resourceGroup === undefined || p.provider === undefined || p.segments.length !== 1) return undefined;
+  return `${p.provider}/${p.segments[0]![0]}`;
+}
+
+/**
+ * `{resourceId}/privateEndpointConnections/{name}` where the resource is top-level and of a type `isGoverned` accepts
+ * (pass the registry's lookup). Undefined for any other ID.
+ */
+export function parseProviderConnectionId(id: string, isGoverned: (resourceType: string) => boolean): ProviderConnectionRef | undefined {
+  const p = parseResourceId(id);
+  if (!p || p.resourceGroup === undefined || p.provider === undefined || p.segments.length !== 2) return undefined;
+  const [[type, name], [child, connectionName]] = p.segments as readonly [readonly [string, string], readonly [string, string]];
+  if (child.toLowerCase() !== "privateendpointconnections") return undefined;
+  const resourceType = `${p.provider}/${type}`;
+  if (!isGoverned(resourceType)) return undefined;
+  const resourceId = `/subscriptions/${p.subscriptionId}/resourceGroups/${p.resourceGroup}/providers/${p.provider}/${type}/${name}`;
+  return { subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup, resourceType, resourceId, connectionName };
 }

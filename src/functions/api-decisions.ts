@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError } from "../domain/errors.ts";
-import { parseApimServiceId, serviceIdOfConnection } from "../domain/resource-id.ts";
+import { parseApimServiceId, resourceIdOfConnection } from "../domain/resource-id.ts";
 import { apiRoute } from "./api-runtime.ts";
 import { decisionPageSchema, decisionView } from "./api-views.ts";
 
@@ -34,7 +34,7 @@ export const listDecisions = apiRoute({
   query: z
     .strictObject({
       connectionId: resourceIdText
-        .refine((id) => serviceIdOfConnection(id) !== undefined, "a private endpoint connection resource ID")
+        .refine((id) => resourceIdOfConnection(id) !== undefined, "a private endpoint connection resource ID")
         .optional()
         .meta({ description: "Only this connection (its resource ID)." }),
       instanceId: resourceIdText
@@ -71,13 +71,13 @@ export const listDecisions = apiRoute({
   },
   async handle({ query }, context) {
     const engine = await context.services.engineDeps(context.log);
-    for (const serviceId of [query.instanceId, query.connectionId === undefined ? undefined : serviceIdOfConnection(query.connectionId)]) {
-      if (serviceId !== undefined && !isManagedInstance(engine.scope, serviceId)) throw new PortcullisError("not-found", "No such managed resource.");
+    for (const resourceId of [query.instanceId, query.connectionId === undefined ? undefined : resourceIdOfConnection(query.connectionId)]) {
+      if (resourceId !== undefined && !isManagedInstance(engine.scope, resourceId)) throw new PortcullisError("not-found", "No such managed resource.");
     }
     const page = await engine.decisionLog.query(
       {
         ...(query.connectionId !== undefined ? { connectionId: query.connectionId } : {}),
-        ...(query.instanceId !== undefined ? { serviceId: query.instanceId } : {}),
+        ...(query.instanceId !== undefined ? { resourceId: query.instanceId } : {}),
         ...(query.actor !== undefined ? { actor: query.actor } : {}),
         ...(query.from !== undefined ? { from: new Date(query.from) } : {}),
         ...(query.to !== undefined ? { to: new Date(query.to) } : {}),

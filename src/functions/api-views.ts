@@ -157,7 +157,7 @@ export const whatIfResultSchema = z
     connections: z.array(
       z.object({
         connectionId: z.string(),
-        serviceId: z.string(),
+        resourceId: z.string(),
         currentStatus: connectionStatus,
         stored: outcomeSchema,
         proposed: outcomeSchema,
@@ -200,7 +200,7 @@ export function connectionView(connection: PrivateEndpointConnection, latestDeci
   return jsonOf<ConnectionView>({
     id: connection.id,
     name: connection.name,
-    instanceId: connection.serviceId,
+    instanceId: connection.resourceId,
     status: connection.status,
     description: connection.description,
     privateEndpointId: connection.privateEndpointId,

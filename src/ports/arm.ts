@@ -18,6 +18,7 @@ import type {
   PrivateDnsZoneGroup,
   PrivateEndpoint,
   PrivateEndpointConnection,
+  PrivateLinkResource,
   PublicNetworkAccess,
   VirtualNetworkLink,
 } from "../domain/model.ts";
@@ -39,9 +40,9 @@ export interface LongRunningOperation<T> {
 }
 
 export interface ApimPort {
-  getService(serviceId: string, options?: OperationOptions): Promise<ApimService | undefined>;
+  getService(resourceId: string, options?: OperationOptions): Promise<ApimService | undefined>;
   listServicesBySubscription(subscriptionId: string, options?: OperationOptions): AsyncIterable<ApimService>;
-  listConnections(serviceId: string, options?: OperationOptions): AsyncIterable<PrivateEndpointConnection>;
+  listConnections(resourceId: string, options?: OperationOptions): AsyncIterable<PrivateEndpointConnection>;
   getConnection(connectionId: string, options?: OperationOptions): Promise<PrivateEndpointConnection | undefined>;
   /**
    * Starts approving or rejecting a connection (PUT privateEndpointConnections/{name}); the description is
@@ -58,7 +59,41 @@ export interface ApimPort {
   /** Deletes a connection and waits for it to finish. Resolves also when it was already gone. */
   deleteConnection(connectionId: string, options?: OperationOptions): Promise<void>;
   /** PATCH publicNetworkAccess and wait. Azure refuses Disabled without an approved connection (invalid-input). */
-  setPublicNetworkAccess(serviceId: string, value: PublicNetworkAccess, options?: OperationOptions): Promise<ApimService>;
+  setPublicNetworkAccess(resourceId: string, value: PublicNetworkAccess, options?: OperationOptions): Promise<ApimService>;
+}
+
+/**
+ * Connections and public access on any registered Private Link provider (src/domain/providers/registry.ts), over ARM's
+ * generic resource operations with each type's api-version. Same conventions as above; an ID of an unregistered type
+ * throws kind "invalid-input" before any request is sent.
+ */
+export interface PrivateLinkPort {
+  getResource(resourceId: string, options?: OperationOptions): Promise<PrivateLinkResource | undefined>;
+  /** The subscription's resources of one registered type. */
+  listResourcesBySubscription(subscriptionId: string, resourceType: string, options?: OperationOptions): AsyncIterable<PrivateLinkResource>;
+  listConnections(resourceId: string, options?: OperationOptions): AsyncIterable<PrivateEndpointConnection>;
+  getConnection(connectionId: string, options?: OperationOptions): Promise<PrivateEndpointConnection | undefined>;
+  /** Starts approving or rejecting (PUT privateEndpointConnections/{name}); a synchronous type's operation is done at once. */
+  beginSetConnectionStatus(
+    connectionId: string,
+    status: Exclude<ConnectionStatus, "Pending">,
+    description: string,
+    options?: OperationOptions,
+  ): Promise<LongRunningOperation<PrivateEndpointConnection>>;
+  resumeSetConnectionStatus(serializedState: string, options?: OperationOptions): Promise<LongRunningOperation<PrivateEndpointConnection>>;
+  deleteConnection(connectionId: string, options?: OperationOptions): Promise<void>;
+  /** Sets properties.publicNetworkAccess to one of the type's values and waits. */
+  setPublicNetworkAccess(resourceId: string, value: string, options?: OperationOptions): Promise<PrivateLinkResource>;
+}
+
+/**
+ * A subscription's home tenant as ARM reveals it to anyone: the 401 challenge of an unauthenticated
+ * `GET /subscriptions/{id}` names it in WWW-Authenticate's authorization_uri. A hint (undocumented by Microsoft), never
+ * proof: callers cache it with a TTL and prefer what an event or a readable endpoint says.
+ */
+export interface TenantPort {
+  /** undefined when ARM's answer names no tenant (unknown subscription, changed behaviour). */
+  discoverSubscriptionTenant(subscriptionId: string, options?: OperationOptions): Promise<string | undefined>;
 }
 
 export interface NetworkPort {

@@ -6,7 +6,7 @@
  * retry an append that failed half-way. Storage failures throw a PortcullisError of kind `transient`.
  *
  * Besides the records, the log keeps each connection's latest decisions (src/domain/decisions/latest-decisions.ts) up to
- * date on every append, so `listLatestByService` costs one read bounded by the instance's connections, however
+ * date on every append, so `listLatestByResource` costs one read bounded by the instance's connections, however
  * long the history grows. The records stay the source of truth: an append that reports success has updated both.
  */
 import type { DecisionRecord } from "../domain/decisions/decision.ts";
@@ -19,7 +19,7 @@ import type { OperationOptions } from "./arm.ts";
  */
 export interface DecisionQuery {
   readonly connectionId?: string;
-  readonly serviceId?: string;
+  readonly resourceId?: string;
   readonly actor?: string;
   readonly from?: Date;
   readonly to?: Date;
@@ -54,5 +54,5 @@ export interface DecisionLog {
    * resourceIdKey(connectionId), without reading the history; a connection whose newest record says it was
    * deleted is left out.
    */
-  listLatestByService(serviceId: string, options?: OperationOptions): Promise<ReadonlyMap<string, LatestDecisions>>;
+  listLatestByResource(resourceId: string, options?: OperationOptions): Promise<ReadonlyMap<string, LatestDecisions>>;
 }

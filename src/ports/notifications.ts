@@ -9,7 +9,7 @@ export interface ConnectionNotification {
   readonly type: ConnectionNotificationType;
   /** The connection's ARM ID (the CloudEvent subject). */
   readonly connectionId: string;
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly privateEndpointId: string | undefined;
   readonly actor: string;
   readonly ruleId: string | undefined;

@@ -68,7 +68,7 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
     const intent = lease.intent;
     const span = telemetry.startSpan(SPAN.decision, {
       [ATTR.connectionId]: state.connectionId,
-      [ATTR.serviceId]: state.serviceId,
+      [ATTR.resourceId]: state.resourceId,
       [ATTR.privateEndpointId]: state.privateEndpointId,
       [ATTR.action]: intent.action,
       [ATTR.mode]: intent.mode,
@@ -149,7 +149,7 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
       const span = telemetry.startSpan(SPAN.decision, {
         ...details,
         [ATTR.connectionId]: record.connectionId,
-        [ATTR.serviceId]: record.serviceId,
+        [ATTR.resourceId]: record.resourceId,
         [ATTR.privateEndpointId]: record.privateEndpointId,
         [ATTR.ruleVersion]: record.ruleVersion,
         [ATTR.eventIds]: record.triggeringEventIds,
@@ -250,12 +250,12 @@ function instrumentApim(apim: ApimPort, hooks: DecisionHooks): ApimPort {
     }
   };
   return {
-    getService: (serviceId, options) => apim.getService(serviceId, options),
+    getService: (resourceId, options) => apim.getService(resourceId, options),
     listServicesBySubscription: (subscriptionId, options) => apim.listServicesBySubscription(subscriptionId, options),
-    listConnections: (serviceId, options) => apim.listConnections(serviceId, options),
+    listConnections: (resourceId, options) => apim.listConnections(resourceId, options),
     getConnection: (connectionId, options) => apim.getConnection(connectionId, options),
     deleteConnection: (connectionId, options) => apim.deleteConnection(connectionId, options),
-    setPublicNetworkAccess: (serviceId, value, options) => apim.setPublicNetworkAccess(serviceId, value, options),
+    setPublicNetworkAccess: (resourceId, value, options) => apim.setPublicNetworkAccess(resourceId, value, options),
     beginSetConnectionStatus: (connectionId, status, description, options) =>
       begin(connectionId, status, () => apim.beginSetConnectionStatus(connectionId, status, description, options)),
     resumeSetConnectionStatus: (serializedState, options) => begin(undefined, undefined, () => apim.resumeSetConnectionStatus(serializedState, options)),
@@ -267,7 +267,7 @@ function instrumentDecisionLog(log: DecisionLog, hooks: DecisionHooks): Decision
     get: (connectionId, recordId, options) => log.get(connectionId, recordId, options),
     listByConnection: (connectionId, options) => log.listByConnection(connectionId, options),
     query: (query, options) => log.query(query, options),
-    listLatestByService: (serviceId, options) => log.listLatestByService(serviceId, options),
+    listLatestByResource: (resourceId, options) => log.listLatestByResource(resourceId, options),
     append: async (record, options) => {
       await log.append(record, options);
       hooks.recorded(record);

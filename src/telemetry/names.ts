@@ -26,7 +26,7 @@ export const ATTR = {
   eventIds: "portcullis.event.ids",
   eventType: "portcullis.event.type",
   connectionId: "portcullis.connection.id",
-  serviceId: "portcullis.service.id",
+  resourceId: "portcullis.service.id",
   privateEndpointId: "portcullis.private_endpoint.id",
   ruleId: "portcullis.rule.id",
   ruleVersion: "portcullis.rule.version",

@@ -12,7 +12,7 @@ import { ATTR, METRIC } from "./names.ts";
 const CONNECTIONS_SEGMENT = "/privateendpointconnections/";
 
 /** The instance a connection ID belongs to (the ID up to /privateEndpointConnections/). */
-function serviceIdOf(connectionId: string): string | undefined {
+function resourceIdOf(connectionId: string): string | undefined {
   const at = connectionId.toLowerCase().indexOf(CONNECTIONS_SEGMENT);
   return at === -1 ? undefined : connectionId.slice(0, at);
 }
@@ -31,20 +31,20 @@ export async function recordSweepTelemetry(summary: ReconcileSummary, deps: Pick
   });
   const byService = new Map<string, string[]>();
   for (const connectionId of summary.awaitingManual) {
-    const serviceId = serviceIdOf(connectionId);
-    if (serviceId !== undefined) byService.set(serviceId, [...(byService.get(serviceId) ?? []), connectionId]);
+    const resourceId = resourceIdOf(connectionId);
+    if (resourceId !== undefined) byService.set(resourceId, [...(byService.get(resourceId) ?? []), connectionId]);
   }
   const now = deps.clock.now().getTime();
-  for (const [serviceId, connectionIds] of byService) {
+  for (const [resourceId, connectionIds] of byService) {
     try {
-      const latest = await deps.decisionLog.listLatestByService(serviceId);
+      const latest = await deps.decisionLog.listLatestByResource(resourceId);
       for (const connectionId of connectionIds) {
         const since = latest.get(resourceIdKey(connectionId))?.firstRecordAt;
         if (since === undefined) continue;
-        telemetry.record(METRIC.pendingAge, Math.max(0, (now - since.getTime()) / 1000), { [ATTR.connectionId]: connectionId, [ATTR.serviceId]: serviceId });
+        telemetry.record(METRIC.pendingAge, Math.max(0, (now - since.getTime()) / 1000), { [ATTR.connectionId]: connectionId, [ATTR.resourceId]: resourceId });
       }
     } catch (error) {
-      warn(`Could not read Pending ages on ${serviceId} for telemetry: ${error instanceof Error ? error.message : String(error)}`);
+      warn(`Could not read Pending ages on ${resourceId} for telemetry: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

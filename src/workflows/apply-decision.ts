@@ -95,7 +95,7 @@ export async function applyDecision(
   deps: EngineDeps,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  const taken = await takeClaim(plan.key, plan.serviceId, claim, plan.intent, deps);
+  const taken = await takeClaim(plan.key, plan.resourceId, claim, plan.intent, deps);
   if ("lost" in taken) return { kind: "lost", reason: taken.lost };
   const held = taken.held;
   const progress = { armWriteStarted: false };
@@ -165,7 +165,7 @@ async function guardAndWrite(
 /** The guard on a fresh read: undefined when the write may go ahead, else how the plan ended. */
 async function checkCurrent(
   held: HeldClaim,
-  plan: WriteSpec & Pick<DecisionPlan, "key" | "serviceId" | "intent">,
+  plan: WriteSpec & Pick<DecisionPlan, "key" | "resourceId" | "intent">,
   current: PrivateEndpointConnection | undefined,
   deps: EngineDeps,
 ): Promise<ApplyResult | undefined> {
@@ -248,7 +248,7 @@ async function followWrite(
     const error = failure !== undefined ? refusalText(failure) : `ARM finished the operation but the connection is ${current.status}, not ${write.targetStatus}.`;
     return recordRefusal(held, spec, error, deps);
   }
-  return settleChanged(held, { ...spec, key: held, serviceId: held.serviceId, intent: held.lease.intent }, current, deps);
+  return settleChanged(held, { ...spec, key: held, resourceId: held.resourceId, intent: held.lease.intent }, current, deps);
 }
 
 /** ARM's error as recorded and shown to callers: its status and code only (its message names our identity and scope). */
@@ -295,7 +295,7 @@ async function recordRefusal(held: HeldClaim, spec: WriteSpec, error: string, de
 /** Someone else moved the connection: the rules record their decision once (never overturn it); a human's plan reports it. */
 async function settleChanged(
   held: HeldClaim,
-  plan: Pick<DecisionPlan, "key" | "serviceId" | "intent" | "automatic">,
+  plan: Pick<DecisionPlan, "key" | "resourceId" | "intent" | "automatic">,
   current: PrivateEndpointConnection,
   deps: EngineDeps,
 ): Promise<ApplyResult> {
@@ -305,7 +305,7 @@ async function settleChanged(
   }
   const observed = planObservedStatus({
     key: plan.key,
-    serviceId: plan.serviceId,
+    resourceId: plan.resourceId,
     status: current.status,
     description: current.description,
     facts: { requesterSubscriptionId: plan.intent.requesterSubscriptionId, requesterTenantId: plan.intent.requesterTenantId },
@@ -367,7 +367,7 @@ type TakeResult = { readonly held: HeldClaim } | { readonly lost: string };
  */
 async function takeClaim(
   key: ClaimKey,
-  serviceId: string,
+  resourceId: string,
   existing: ConnectionClaim | undefined,
   intent: ClaimIntent,
   deps: EngineDeps,
@@ -382,7 +382,7 @@ async function takeClaim(
     : {
         connectionId: key.connectionId,
         privateEndpointId: key.privateEndpointId,
-        serviceId,
+        resourceId,
         lease,
         recordedStatus: undefined,
         marks: [],
@@ -471,13 +471,13 @@ function recordOf(
   intent: ClaimIntent,
   lease: { readonly owner: string; readonly startedAt: Date },
   suffix: string,
-  claim: ClaimKey & { readonly serviceId: string },
+  claim: ClaimKey & { readonly resourceId: string },
   result: { readonly outcome: DecisionOutcome; readonly statusAfter: RecordedStatus | undefined; readonly error?: string | undefined; readonly recordedAt: Date },
 ): DecisionRecord {
   return {
     id: decisionRecordId(lease.startedAt, `${lease.owner}${suffix}`),
     connectionId: claim.connectionId,
-    serviceId: claim.serviceId,
+    resourceId: claim.resourceId,
     privateEndpointId: claim.privateEndpointId,
     requesterSubscriptionId: intent.requesterSubscriptionId,
     requesterTenantId: intent.requesterTenantId,
@@ -531,7 +531,7 @@ async function notify(type: ConnectionNotificationType, record: DecisionRecord, 
     await deps.notifications.publish({
       type,
       connectionId: record.connectionId,
-      serviceId: record.serviceId,
+      resourceId: record.resourceId,
       privateEndpointId: record.privateEndpointId,
       actor: record.actor,
       ruleId: record.ruleId,

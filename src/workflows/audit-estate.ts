@@ -61,7 +61,7 @@ export const AUDIT_ACTOR = "portcullis-audit";
 export interface AuditEstateDependencies {
   readonly arm: ArmPorts;
   readonly auditStore: AuditStore;
-  readonly decisionLog: Pick<DecisionLog, "listLatestByService">;
+  readonly decisionLog: Pick<DecisionLog, "listLatestByResource">;
   /** What Portcullis wrote to which A record: DNS repair rewrites only records that still match it. */
   readonly dnsOwnership: DnsOwnershipStore;
   readonly ruleStore: Pick<RuleStore, "getRuleSet">;
@@ -166,7 +166,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     const previous = await auditStore.listSightings(gathered.instanceId, signal);
     const sightings = reconcileSightings(previous, gathered.connections.map((c) => c.connection), startedAt);
     if (sightings.upserts.length > 0 || sightings.deletes.length > 0) await auditStore.updateSightings(gathered.instanceId, sightings, signal);
-    const decisions = gathered.connections.length > 0 ? await deps.decisionLog.listLatestByService(gathered.instanceId, signal) : new Map();
+    const decisions = gathered.connections.length > 0 ? await deps.decisionLog.listLatestByResource(gathered.instanceId, signal) : new Map();
     const connections = gathered.connections.map((c) => {
       const key = resourceIdKey(c.connection.id);
       return { ...c, history: connectionHistory(decisions.get(key), sightings.current.get(key)) };

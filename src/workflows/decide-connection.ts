@@ -24,7 +24,7 @@ import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import type { DecisionRecord, RecordedStatus } from "../domain/decisions/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
-import { sameResourceId, serviceIdOfConnection } from "../domain/resource-id.ts";
+import { sameResourceId, resourceIdOfConnection } from "../domain/resource-id.ts";
 import { evaluateRules, type RuleEvaluation } from "../domain/rules/evaluate.ts";
 import { connectionFacts } from "../domain/rules/facts.ts";
 import type { RuleSetSnapshot } from "../domain/rules/index.ts";
@@ -108,8 +108,8 @@ export async function gatherConnection(request: DecideConnectionRequest, deps: E
 
 /** Decides one connection: Pending ones by the rules, settled ones recorded as out-of-band once. */
 export async function decideConnection(request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
-  const serviceId = serviceIdOfConnection(request.connectionId);
-  if (serviceId === undefined || !isManagedInstance(deps.scope, serviceId)) {
+  const resourceId = resourceIdOfConnection(request.connectionId);
+  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) {
     return result(request.connectionId, "unmanaged", undefined, [], "not a connection of a managed instance; ignored");
   }
   let gathered = await gatherConnection(request, deps);
@@ -218,7 +218,7 @@ async function recordObservedStatus(gathered: GatheredConnection, request: Decid
   const status = connection.status as Exclude<RecordedStatus, "Pending">;
   const plan = planObservedStatus({
     key: claimKeyOf(connection),
-    serviceId: connection.serviceId,
+    resourceId: connection.resourceId,
     status,
     description: connection.description,
     facts: { requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), requesterTenantId: request.requesterTenantId },
@@ -237,10 +237,10 @@ async function recordObservedStatus(gathered: GatheredConnection, request: Decid
 }
 
 /** Records once that a connection (as requested by one endpoint) is gone. */
-export async function recordDeletion(key: ClaimKey, serviceId: string, context: DecisionContext, deps: EngineDeps): Promise<ConnectionDecision> {
+export async function recordDeletion(key: ClaimKey, resourceId: string, context: DecisionContext, deps: EngineDeps): Promise<ConnectionDecision> {
   const claim = await deps.claims.get(key);
   if (isLeaseActive(claim, deps.clock.now())) return result(key.connectionId, "claimed-elsewhere", undefined, [], "another run is deciding this connection");
-  const plan = planDeletion({ key, serviceId, claim, context });
+  const plan = planDeletion({ key, resourceId, claim, context });
   if (plan === undefined) return result(key.connectionId, "deleted", "Deleted", [], "deleted (already recorded)");
   const applied = await applyDecision(plan, claim, deps);
   if (applied.kind !== "recorded") return fromUnplannedEnd(key.connectionId, applied as Exclude<ApplyResult, { kind: "recorded" | "applied" | "refused" }>);

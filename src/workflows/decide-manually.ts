@@ -20,7 +20,7 @@ import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { PortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
-import { serviceIdOfConnection } from "../domain/resource-id.ts";
+import { resourceIdOfConnection } from "../domain/resource-id.ts";
 import { applyDecision, resumeWrite, type ApplyResult, type UnfinishedWrite } from "./apply-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
@@ -47,8 +47,8 @@ export type ManualDecisionResult =
 
 /** Approves, rejects or revokes a connection on a human's behalf: read → plan → apply; see the module comment for errors. */
 export async function decideManually(request: ManualDecisionRequest, deps: EngineDeps, options: DecideManuallyOptions = {}): Promise<ManualDecisionResult> {
-  const serviceId = serviceIdOfConnection(request.connectionId);
-  if (serviceId === undefined || !isManagedInstance(deps.scope, serviceId)) {
+  const resourceId = resourceIdOfConnection(request.connectionId);
+  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) {
     throw new PortcullisError("not-found", `${request.connectionId} is not a connection of an instance Portcullis manages.`);
   }
   const connection = await deps.apim.getConnection(request.connectionId);

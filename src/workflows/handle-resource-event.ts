@@ -42,13 +42,13 @@ export async function handleResourceEvent(event: ResourceEvent, correlationId: s
       await run.recordEndpointDeleted(target.privateEndpointId);
       break;
     case "instance-connections-changed":
-      await run.decideInstance(target.serviceId);
+      await run.decideInstance(target.resourceId);
       break;
     case "connection-written":
-      await run.decideOneConnection(target.serviceId, target.connectionId);
+      await run.decideOneConnection(target.resourceId, target.connectionId);
       break;
     case "connection-deleted":
-      await run.recordConnectionDeleted(target.serviceId, target.connectionId);
+      await run.recordConnectionDeleted(target.resourceId, target.connectionId);
       break;
   }
   return run.finish();
@@ -101,10 +101,10 @@ class EventRun {
   }
 
   /** The instance's connection from this endpoint; re-checked briefly because the consumer's event can race ahead. */
-  async #findConnection(serviceId: string, privateEndpointId: string): Promise<PrivateEndpointConnection | undefined> {
+  async #findConnection(resourceId: string, privateEndpointId: string): Promise<PrivateEndpointConnection | undefined> {
     const delays = this.#deps.timings.connectionRecheckDelaysInMs;
     for (let attempt = 0; ; attempt++) {
-      for await (const connection of this.#deps.apim.listConnections(serviceId)) {
+      for await (const connection of this.#deps.apim.listConnections(resourceId)) {
         if (sameResourceId(connection.privateEndpointId, privateEndpointId)) return connection;
       }
       const delay = delays[attempt];
@@ -114,31 +114,31 @@ class EventRun {
   }
 
   /** Provider side: decide every connection of the instance (Pending ones by the rules, others recorded). */
-  async decideInstance(serviceId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, serviceId)) {
-      this.#notes.push(`${serviceId} is not a managed instance`);
+  async decideInstance(resourceId: string): Promise<void> {
+    if (!isManagedInstance(this.#deps.scope, resourceId)) {
+      this.#notes.push(`${resourceId} is not a managed instance`);
       return;
     }
-    await this.#attempt(`listing the connections of ${serviceId}`, () =>
-      forEachConcurrently(this.#deps.apim.listConnections(serviceId), this.#deps.armConcurrency, (connection) =>
+    await this.#attempt(`listing the connections of ${resourceId}`, () =>
+      forEachConcurrently(this.#deps.apim.listConnections(resourceId), this.#deps.armConcurrency, (connection) =>
         this.#decide(connection.id, () => decideConnection({ connectionId: connection.id, connection, context: this.#context }, this.#deps)),
       ),
     );
   }
 
   /** Provider side: one connection was written; re-read and decide (or record) just that one. */
-  async decideOneConnection(serviceId: string, connectionId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, serviceId)) {
-      this.#notes.push(`${serviceId} is not a managed instance`);
+  async decideOneConnection(resourceId: string, connectionId: string): Promise<void> {
+    if (!isManagedInstance(this.#deps.scope, resourceId)) {
+      this.#notes.push(`${resourceId} is not a managed instance`);
       return;
     }
     await this.#decide(connectionId, () => decideConnection({ connectionId, context: this.#context }, this.#deps));
   }
 
   /** Provider side: one connection was deleted; record it for each endpoint it was known with. */
-  async recordConnectionDeleted(serviceId: string, connectionId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, serviceId)) {
-      this.#notes.push(`${serviceId} is not a managed instance`);
+  async recordConnectionDeleted(resourceId: string, connectionId: string): Promise<void> {
+    if (!isManagedInstance(this.#deps.scope, resourceId)) {
+      this.#notes.push(`${resourceId} is not a managed instance`);
       return;
     }
     await this.#attempt(`recording the deletion of ${connectionId}`, async () => {
@@ -150,7 +150,7 @@ class EventRun {
       }
       if (keys.length === 0 && current === undefined) keys.push({ connectionId, privateEndpointId: undefined });
       if (keys.length === 0) this.#notes.push(`${connectionId} still exists; no deletion to record`);
-      for (const key of keys) await this.#decide(key.connectionId, () => recordDeletion(key, serviceId, this.#context, this.#deps));
+      for (const key of keys) await this.#decide(key.connectionId, () => recordDeletion(key, resourceId, this.#context, this.#deps));
     });
   }
 
@@ -163,13 +163,13 @@ class EventRun {
         return;
       }
       for await (const claim of this.#deps.claims.listByPrivateEndpoint(privateEndpointId)) {
-        if (!isManagedInstance(this.#deps.scope, claim.serviceId)) continue;
+        if (!isManagedInstance(this.#deps.scope, claim.resourceId)) continue;
         if (endpointGone === undefined) {
           const current = await this.#deps.apim.getConnection(claim.connectionId);
           if (current !== undefined && sameResourceId(current.privateEndpointId, privateEndpointId)) continue;
         }
         const key = { connectionId: claim.connectionId, privateEndpointId: claim.privateEndpointId };
-        await this.#decide(claim.connectionId, () => recordDeletion(key, claim.serviceId, this.#context, this.#deps));
+        await this.#decide(claim.connectionId, () => recordDeletion(key, claim.resourceId, this.#context, this.#deps));
       }
     });
   }

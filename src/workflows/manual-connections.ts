@@ -10,7 +10,7 @@ import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpointConnection } from "../domain/model.ts";
-import { apimServiceId, parseApimServiceId, resourceIdKey, serviceIdOfConnection } from "../domain/resource-id.ts";
+import { apimServiceId, parseApimServiceId, resourceIdKey, resourceIdOfConnection } from "../domain/resource-id.ts";
 import { mapConcurrently } from "./concurrency.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
@@ -66,8 +66,8 @@ async function managedInstanceIds(deps: Pick<EngineDeps, "apim" | "scope">, unre
  * The newest record of each connection of an instance, from the log's per-connection index: one read bounded by
  * the instance's connections, however long its history.
  */
-async function latestDecisionsOf(deps: ConnectionReadDeps, serviceId: string): Promise<Map<string, DecisionRecord>> {
-  const byConnection = await deps.decisionLog.listLatestByService(serviceId);
+async function latestDecisionsOf(deps: ConnectionReadDeps, resourceId: string): Promise<Map<string, DecisionRecord>> {
+  const byConnection = await deps.decisionLog.listLatestByResource(resourceId);
   return new Map([...byConnection].map(([key, decisions]) => [key, decisions.latest]));
 }
 
@@ -86,16 +86,16 @@ export async function listConnectionsInScope(
     instanceIds = await managedInstanceIds(deps, unreadable);
   }
   const connections: PrivateEndpointConnection[] = [];
-  for (const serviceId of instanceIds) {
+  for (const resourceId of instanceIds) {
     try {
-      for await (const connection of deps.apim.listConnections(serviceId)) {
+      for await (const connection of deps.apim.listConnections(resourceId)) {
         if (filter.status === undefined || connection.status === filter.status) connections.push(connection);
       }
     } catch (error) {
       const failure = toPortcullisError(error);
       if (failure.kind === "transient") throw failure;
       if (failure.kind === "not-found" && filter.instanceId !== undefined) throw notFound("instance");
-      if (failure.kind !== "not-found") unreadable.push({ resourceId: serviceId, reason: failure.kind });
+      if (failure.kind !== "not-found") unreadable.push({ resourceId: resourceId, reason: failure.kind });
     }
   }
   return { connections, unreadable };
@@ -104,8 +104,8 @@ export async function listConnectionsInScope(
 /** Every connection of the managed instances that passes the filter, each with its latest decision. */
 export async function listManagedConnections(filter: ConnectionListFilter, deps: ConnectionReadDeps): Promise<ConnectionListing> {
   const { connections, unreadable } = await listConnectionsInScope(filter, deps);
-  const instances = [...new Map(connections.map((c) => [resourceIdKey(c.serviceId), c.serviceId])).values()];
-  const decisions = await mapConcurrently(instances, deps.armConcurrency, (serviceId) => latestDecisionsOf(deps, serviceId));
+  const instances = [...new Map(connections.map((c) => [resourceIdKey(c.resourceId), c.resourceId])).values()];
+  const decisions = await mapConcurrently(instances, deps.armConcurrency, (resourceId) => latestDecisionsOf(deps, resourceId));
   const latest = new Map(decisions.flatMap((perInstance) => [...perInstance]));
   return { items: connections.map((connection) => ({ connection, latestDecision: latest.get(resourceIdKey(connection.id)) })), unreadable };
 }
@@ -115,8 +115,8 @@ export async function getManagedConnection(
   connectionId: string,
   deps: ConnectionReadDeps,
 ): Promise<{ readonly connection: PrivateEndpointConnection; readonly decisions: readonly DecisionRecord[] }> {
-  const serviceId = serviceIdOfConnection(connectionId);
-  if (serviceId === undefined || !isManagedInstance(deps.scope, serviceId)) throw notFound("connection");
+  const resourceId = resourceIdOfConnection(connectionId);
+  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) throw notFound("connection");
   const connection = await deps.apim.getConnection(connectionId);
   if (connection === undefined) throw notFound("connection");
   const decisions: DecisionRecord[] = [];

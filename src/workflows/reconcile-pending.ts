@@ -77,12 +77,12 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
   }
 
   async function* managedConnections(): AsyncGenerator<PrivateEndpointConnection> {
-    for await (const serviceId of managedInstances()) {
+    for await (const resourceId of managedInstances()) {
       instances += 1;
       try {
-        yield* deps.apim.listConnections(serviceId);
+        yield* deps.apim.listConnections(resourceId);
       } catch (error) {
-        instanceFailures.push({ resourceId: serviceId, error: toPortcullisError(error).message });
+        instanceFailures.push({ resourceId: resourceId, error: toPortcullisError(error).message });
       }
     }
   }

@@ -15,9 +15,9 @@ import type { CompositionOptions } from "../../src/composition.ts";
 import { createApiFunctions } from "../../src/functions/api.ts";
 import { health } from "../../src/functions/health.ts";
 import type { ApiRole } from "../../src/http/auth.ts";
-import { APIM_RG, CONSUMER_SUB, engineTopology, PARTNER_SUB, PROVIDER_SUB, serviceIdOf, startEngineStack, type EngineStack, type PendingSeed } from "./engine-stack.ts";
+import { APIM_RG, CONSUMER_SUB, engineTopology, PARTNER_SUB, PROVIDER_SUB, resourceIdOf, startEngineStack, type EngineStack, type PendingSeed } from "./engine-stack.ts";
 
-export { CONSUMER_SUB, PARTNER_SUB, PROVIDER_SUB, serviceIdOf };
+export { CONSUMER_SUB, PARTNER_SUB, PROVIDER_SUB, resourceIdOf };
 
 export const AUDIENCE = "api://portcullis-api-tests";
 export const TICKET = "CHG0001234";
@@ -120,7 +120,7 @@ export async function startApiStack(options: ApiStackOptions): Promise<ApiStack>
     tablePrefix,
     settings: {
       PORTCULLIS_MANAGED_SUBSCRIPTIONS: "",
-      PORTCULLIS_MANAGED_INSTANCES: options.managedInstances.map(serviceIdOf).join(","),
+      PORTCULLIS_MANAGED_INSTANCES: options.managedInstances.map(resourceIdOf).join(","),
       PORTCULLIS_EVENTGRID_TOPIC_ENDPOINT: "",
       PORTCULLIS_AUTH_ISSUER: issuer.issuer,
       PORTCULLIS_AUTH_AUDIENCE: AUDIENCE,

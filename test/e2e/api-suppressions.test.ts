@@ -14,11 +14,11 @@ import { auditOptionsFromSettings } from "../../src/functions/compliance-audit.t
 import { PROBLEM_BASE } from "../../src/http/problem.ts";
 import { openApiPath } from "../../src/http/openapi.ts";
 import { auditEstate } from "../../src/workflows/audit-estate.ts";
-import { apiTopology, serviceIdOf, startApiStack, TICKET, type ApiReply, type ApiStack } from "./api-stack.ts";
+import { apiTopology, resourceIdOf, startApiStack, TICKET, type ApiReply, type ApiStack } from "./api-stack.ts";
 
 const INSTANCE = "apim-audited";
 /** Public network access is Enabled although the instance has an approved connection. */
-const PUBLIC = findingId("public-network-access", serviceIdOf(INSTANCE), "enabled");
+const PUBLIC = findingId("public-network-access", resourceIdOf(INSTANCE), "enabled");
 /** A well-formed ID no run recorded. */
 const NEVER_SEEN = "capacity-0123456789abcdef0123";
 const DAY_MS = 86_400_000;
@@ -192,7 +192,7 @@ describe("finding suppressions over HTTP", () => {
     assert.equal(entry.ticket, TICKET);
     assert.ok(Math.abs(Date.parse(entry.createdAt) - Date.now()) < 60_000);
     assert.equal(entry.expired, false);
-    assert.deepEqual([entry.finding?.checkId, entry.finding?.resourceId, entry.finding?.status, entry.finding?.runId], ["public-network-access", serviceIdOf(INSTANCE), "open", firstRun]);
+    assert.deepEqual([entry.finding?.checkId, entry.finding?.resourceId, entry.finding?.status, entry.finding?.runId], ["public-network-access", resourceIdOf(INSTANCE), "open", firstRun]);
 
     const replaced = await put(PUBLIC, admin, suppression({ reason: "Cut-over moved to next sprint", expiresAt }));
     assert.equal(replaced.status, 200);

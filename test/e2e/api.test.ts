@@ -12,7 +12,7 @@ import {
   connectionPathFor,
   CONSUMER_SUB,
   PARTNER_SUB,
-  serviceIdOf,
+  resourceIdOf,
   startApiStack,
   TICKET,
   type ApiStack,
@@ -62,7 +62,7 @@ describe("manual approval API on the local stack", () => {
 
     const approvedOnly = await api.request("GET", "/api/connections?status=Approved", { token: reader });
     assert.deepEqual(approvedOnly.body.items.map((c: { id: string }) => c.id), [api.connectionId("apim-two", "approved-b")]);
-    const instanceOnly = await api.request("GET", `/api/connections?instanceId=${encodeURIComponent(serviceIdOf("apim-two"))}`, { token: reader });
+    const instanceOnly = await api.request("GET", `/api/connections?instanceId=${encodeURIComponent(resourceIdOf("apim-two"))}`, { token: reader });
     assert.deepEqual(instanceOnly.body.items.map((c: { id: string }) => c.id).sort(), [api.connectionId("apim-two", "approved-b"), api.connectionId("apim-two", "partner-b")].sort());
   });
 
@@ -79,7 +79,7 @@ describe("manual approval API on the local stack", () => {
     const { correlationId: _a, ...hiddenProblem } = hidden.body;
     const { correlationId: _b, ...missingProblem } = missing.body;
     assert.deepEqual(hiddenProblem, missingProblem, "nothing tells an unmanaged instance from a missing one");
-    const listHidden = await api.request("GET", `/api/connections?instanceId=${encodeURIComponent(serviceIdOf("apim-hidden"))}`, { token: reader });
+    const listHidden = await api.request("GET", `/api/connections?instanceId=${encodeURIComponent(resourceIdOf("apim-hidden"))}`, { token: reader });
     assert.equal(listHidden.status, 404);
     const approveHidden = await api.request("POST", `${api.connectionPath("apim-hidden", "hidden-h")}/approve`, {
       token: admin,
@@ -338,7 +338,7 @@ describe("manual approval API on the local stack", () => {
     assert.equal(byConnection.body.items.length, 1);
     assert.equal(byConnection.body.items[0].action, "approve");
 
-    const byInstance = `/api/decisions?instanceId=${encodeURIComponent(serviceIdOf("apim-one"))}&actor=${encodeURIComponent("principal:aaaaaaaa-0000-4000-8000-00000000a991")}`;
+    const byInstance = `/api/decisions?instanceId=${encodeURIComponent(resourceIdOf("apim-one"))}&actor=${encodeURIComponent("principal:aaaaaaaa-0000-4000-8000-00000000a991")}`;
     const firstPage = await api.request("GET", `${byInstance}&pageSize=2`, { token: reader });
     assert.equal(firstPage.status, 200);
     assert.equal(firstPage.body.items.length, 2);
@@ -357,7 +357,7 @@ describe("manual approval API on the local stack", () => {
 
     const forged = await api.request("GET", `/api/decisions?continuationToken=${encodeURIComponent("bm90IGEgdG9rZW4=")}`, { token: reader });
     assert.equal(forged.status, 400);
-    const unmanaged = await api.request("GET", `/api/decisions?instanceId=${encodeURIComponent(serviceIdOf("apim-hidden"))}`, { token: reader });
+    const unmanaged = await api.request("GET", `/api/decisions?instanceId=${encodeURIComponent(resourceIdOf("apim-hidden"))}`, { token: reader });
     assert.equal(unmanaged.status, 404);
   });
 

@@ -132,7 +132,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
           decisionRecord({
             id: decisionRecordId(at, c.name),
             connectionId: c.id,
-            serviceId: instanceId,
+            resourceId: instanceId,
             privateEndpointId: c.privateEndpointId,
             requesterSubscriptionId: CONSUMER_SUB,
             ruleId: "allow-consumer",

@@ -40,7 +40,7 @@ before(() => {
 function decisionsOfTheLastDay(): DecisionRecord[] {
   const connection = (name: string) => `${INSTANCE_ID}/privateEndpointConnections/${name}`;
   const at = (hour: number) => new Date(Date.UTC(2025, 5, 5, hour));
-  const base = (hour: number, name: string) => ({ id: decisionRecordId(at(hour), name), connectionId: connection(name), serviceId: INSTANCE_ID, startedAt: at(hour), outcome: "applied" as const });
+  const base = (hour: number, name: string) => ({ id: decisionRecordId(at(hour), name), connectionId: connection(name), resourceId: INSTANCE_ID, startedAt: at(hour), outcome: "applied" as const });
   return [
     decisionRecord({ ...base(9, "pe-approved"), action: "approve", actor: "rule:allow-consumer", ruleId: "allow-consumer", ruleVersion: 2, reason: "consumer subscription is trusted", statusAfter: "Approved" }),
     decisionRecord({ ...base(10, "pe-rejected"), action: "reject", actor: "principal:0b0b0b0b-0000-4000-8000-00000000000d", actorName: "Dana Reviewer", ticket: "CHG0012345", reason: "not an approved partner", statusAfter: "Rejected" }),

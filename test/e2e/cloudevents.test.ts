@@ -115,7 +115,7 @@ test("the schemas refuse what Portcullis never sends: an unknown type, a missing
     datacontenttype: "application/json",
     data: {
       connectionId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/privateEndpointConnections/pe.1",
-      serviceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim",
+      resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim",
       actor: "rule:allow",
       reason: "ok",
       decisionId: "20250601T120000000Z-abc123",

@@ -16,7 +16,7 @@ import { decideConnection } from "../../src/workflows/decide-connection.ts";
 import { decideManually, type ManualDecisionRequest } from "../../src/workflows/decide-manually.ts";
 import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
 import { handleResourceEvent } from "../../src/workflows/handle-resource-event.ts";
-import { CONSUMER_SUB, endpointIdOf, engineTopology, putRules, quietLog, serviceIdOf, startEngineStack, TOPIC, type EngineStack } from "./engine-stack.ts";
+import { CONSUMER_SUB, endpointIdOf, engineTopology, putRules, quietLog, resourceIdOf, startEngineStack, TOPIC, type EngineStack } from "./engine-stack.ts";
 import { connectionFrom, decisionRecordsOf } from "./engine-stack.ts";
 
 const INSTANCE = "guarded-apim";

@@ -30,7 +30,7 @@ export const PARTNER_SUB = "c2c2c2c2-0000-4000-8000-000000000003";
 export const APIM_RG = "rg-apim";
 export const TOPIC = "portcullis-notifications";
 
-export const serviceIdOf = (name: string) => `/subscriptions/${PROVIDER_SUB}/resourceGroups/${APIM_RG}/providers/Microsoft.ApiManagement/service/${name}`;
+export const resourceIdOf = (name: string) => `/subscriptions/${PROVIDER_SUB}/resourceGroups/${APIM_RG}/providers/Microsoft.ApiManagement/service/${name}`;
 export const subnetIdOf = (subscriptionId: string) =>
   `/subscriptions/${subscriptionId}/resourceGroups/rg-consumer/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-pe`;
 export const endpointIdOf = (subscriptionId: string, name: string) =>
@@ -63,7 +63,7 @@ export function engineTopology(instances: readonly string[], pending: readonly P
             name: p.name,
             location: "westeurope",
             subnetId: subnetIdOf(id),
-            privateLinkServiceId: serviceIdOf(p.instance),
+            privateLinkServiceId: resourceIdOf(p.instance),
             groupIds: ["Gateway"],
             manual: true,
             requestMessage: p.requestMessage ?? "",
@@ -202,7 +202,7 @@ export const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
 /** The connection on `instance` that the private endpoint `endpointName` in `subscriptionId` asked for. */
 export async function connectionFrom(deps: EngineDeps, subscriptionId: string, endpointName: string, instance: string): Promise<PrivateEndpointConnection> {
   const endpointId = endpointIdOf(subscriptionId, endpointName).toLowerCase();
-  for await (const connection of deps.apim.listConnections(serviceIdOf(instance))) {
+  for await (const connection of deps.apim.listConnections(resourceIdOf(instance))) {
     if (connection.privateEndpointId?.toLowerCase() === endpointId) return connection;
   }
   throw new Error(`no connection from ${endpointName}`);

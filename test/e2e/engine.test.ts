@@ -22,7 +22,7 @@ import {
   PROVIDER_SUB,
   putRules,
   quietLog,
-  serviceIdOf,
+  resourceIdOf,
   startEngineStack,
   subnetIdOf,
   TOPIC,
@@ -78,7 +78,7 @@ async function createEndpoint(subscriptionId: string, name: string, requestMessa
     {
       location: "westeurope",
       subnet: { id: subnetIdOf(subscriptionId) },
-      manualPrivateLinkServiceConnections: [{ name, privateLinkServiceId: serviceIdOf(INSTANCE), groupIds: ["Gateway"], requestMessage }],
+      manualPrivateLinkServiceConnections: [{ name, privateLinkServiceId: resourceIdOf(INSTANCE), groupIds: ["Gateway"], requestMessage }],
     },
     { updateIntervalInMs: 10 },
   );

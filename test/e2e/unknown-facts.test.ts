@@ -23,7 +23,7 @@ import {
   PARTNER_TENANT,
   putRules,
   quietLog,
-  serviceIdOf,
+  resourceIdOf,
   startEngineStack,
   subnetIdOf,
   type EngineStack,
@@ -57,14 +57,14 @@ before(async () => {
       priority: 10,
       action: "reject",
       reason: "The partner tenant may not reach this gateway.",
-      conditions: { "target-instances": [serviceIdOf(PARTNER_INSTANCE)], "requester-tenants": [PARTNER_TENANT] },
+      conditions: { "target-instances": [resourceIdOf(PARTNER_INSTANCE)], "requester-tenants": [PARTNER_TENANT] },
     },
     {
       id: "reject-load-tests",
       priority: 20,
       action: "reject",
       reason: "Load tests go to the test gateway.",
-      conditions: { "target-instances": [serviceIdOf(INTERNAL_INSTANCE)], "request-message": ["*load test*"] },
+      conditions: { "target-instances": [resourceIdOf(INTERNAL_INSTANCE)], "request-message": ["*load test*"] },
     },
     { id: "approve-known-subscriptions", priority: 100, action: "approve", reason: "Known subscription.", conditions: { "requester-subscriptions": [CONSUMER_SUB, PARTNER_SUB] } },
   ]);
@@ -84,7 +84,7 @@ async function createEndpoint(subscriptionId: string, name: string, instance: st
     {
       location: "westeurope",
       subnet: { id: subnetIdOf(subscriptionId) },
-      manualPrivateLinkServiceConnections: [{ name, privateLinkServiceId: serviceIdOf(instance), groupIds: ["Gateway"], requestMessage }],
+      manualPrivateLinkServiceConnections: [{ name, privateLinkServiceId: resourceIdOf(instance), groupIds: ["Gateway"], requestMessage }],
     },
     { updateIntervalInMs: 10 },
   );

@@ -17,7 +17,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 test("a manual request arrives Pending and is approved only when its operation completes", async () => {
   const arm = createFakeArm({ services: [{ id: SERVICE_ID }], lroPollsToComplete: 2 });
-  const { connection } = arm.requestConnection({ serviceId: SERVICE_ID, privateEndpointId: PE_ID, requestMessage: "team-a" });
+  const { connection } = arm.requestConnection({ resourceId: SERVICE_ID, privateEndpointId: PE_ID, requestMessage: "team-a" });
   assert.equal(connection.status, "Pending");
 
   const operation = await arm.ports.apim.beginSetConnectionStatus(connection.id, "Approved", "rule r1");
@@ -57,7 +57,7 @@ test("failNext makes the next call throw the given kind, then calls succeed agai
 test("public network access cannot be disabled until a connection is Approved", async () => {
   const arm = createFakeArm({ services: [{ id: SERVICE_ID }], lroPollsToComplete: 0 });
   await assert.rejects(arm.ports.apim.setPublicNetworkAccess(SERVICE_ID, "Disabled"), (e: PortcullisError) => e.kind === "invalid-input");
-  const { connection } = arm.requestConnection({ serviceId: SERVICE_ID, privateEndpointId: PE_ID });
+  const { connection } = arm.requestConnection({ resourceId: SERVICE_ID, privateEndpointId: PE_ID });
   await (await arm.ports.apim.beginSetConnectionStatus(connection.id, "Approved", "ok")).pollUntilDone();
   assert.equal((await arm.ports.apim.setPublicNetworkAccess(SERVICE_ID, "Disabled")).publicNetworkAccess, "Disabled");
 });
@@ -74,7 +74,7 @@ test("A records honour If-Match and If-None-Match with fresh ETags on every writ
 
 test("an operation on a connection deleted meanwhile fails with not-found instead of approving", async () => {
   const arm = createFakeArm({ services: [{ id: SERVICE_ID }], lroPollsToComplete: 1 });
-  const { connection } = arm.requestConnection({ serviceId: SERVICE_ID, privateEndpointId: PE_ID });
+  const { connection } = arm.requestConnection({ resourceId: SERVICE_ID, privateEndpointId: PE_ID });
   const operation = await arm.ports.apim.beginSetConnectionStatus(connection.id, "Approved", "rule r1");
   await arm.ports.apim.deleteConnection(connection.id);
   await assert.rejects(operation.pollUntilDone(), (e: PortcullisError) => e.kind === "not-found");

@@ -80,15 +80,15 @@ export interface FakeArmState {
 }
 
 export type ServiceInit = Partial<ApimService> & { readonly id: string };
-export type ConnectionInit = Partial<Omit<PrivateEndpointConnection, "id" | "serviceId" | "name">> & {
-  readonly serviceId: string;
+export type ConnectionInit = Partial<Omit<PrivateEndpointConnection, "id" | "resourceId" | "name">> & {
+  readonly resourceId: string;
   readonly name: string;
 };
 export type PrivateEndpointInit = Partial<PrivateEndpoint> & { readonly id: string };
 export type ZoneInit = Partial<PrivateDnsZone> & { readonly id: string };
 
 export interface RequestConnectionInit {
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly privateEndpointId: string;
   /** true (default): manualPrivateLinkServiceConnections, arrives Pending; false: approved at once. */
   readonly manual?: boolean;
@@ -232,7 +232,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     state.privateEndpoints.set(key, {
       ...endpoint,
       connections: endpoint.connections.map((link) =>
-        resourceIdKey(link.privateLinkServiceId) === resourceIdKey(connection.serviceId) ? { ...link, status } : link,
+        resourceIdKey(link.privateLinkServiceId) === resourceIdKey(connection.resourceId) ? { ...link, status } : link,
       ),
     });
   }
@@ -254,7 +254,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
   }
 
   function addConnection(init: ConnectionInit): PrivateEndpointConnection {
-    requireServiceId(init.serviceId);
+    requireServiceId(init.resourceId);
     const connection: PrivateEndpointConnection = {
       privateEndpointId: undefined,
       status: "Pending",
@@ -263,7 +263,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
       provisioningState: "Succeeded",
       groupIds: ["Gateway"],
       ...init,
-      id: `${init.serviceId}/privateEndpointConnections/${init.name}`,
+      id: `${init.resourceId}/privateEndpointConnections/${init.name}`,
     };
     state.connections.set(resourceIdKey(connection.id), connection);
     syncEndpointView(connection);
@@ -345,13 +345,13 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     const privateEndpoint = addPrivateEndpoint({
       id: init.privateEndpointId,
       networkInterfaceIds: [networkInterface.id],
-      customDnsConfigs: [{ fqdn: `${lastSegment(init.serviceId)}.azure-api.net`, ipAddresses: networkInterface.privateIpAddresses }],
+      customDnsConfigs: [{ fqdn: `${lastSegment(init.resourceId)}.azure-api.net`, ipAddresses: networkInterface.privateIpAddresses }],
       connections: [
-        { name: endpointName, privateLinkServiceId: init.serviceId, groupIds, requestMessage: init.requestMessage, status, manual },
+        { name: endpointName, privateLinkServiceId: init.resourceId, groupIds, requestMessage: init.requestMessage, status, manual },
       ],
     });
     const connection = addConnection({
-      serviceId: init.serviceId,
+      resourceId: init.resourceId,
       name: `${endpointName}.${n.toString(16).padStart(8, "0")}`,
       privateEndpointId: init.privateEndpointId,
       status,
@@ -415,19 +415,19 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
   }
 
   const apim: ApimPort = {
-    async getService(serviceId, options) {
+    async getService(resourceId, options) {
       enter("getService", options);
-      return state.services.get(resourceIdKey(requireServiceId(serviceId)));
+      return state.services.get(resourceIdKey(requireServiceId(resourceId)));
     },
     listServicesBySubscription(subscriptionId, options) {
       return listing("listServicesBySubscription", options, () =>
         [...state.services.values()].filter((s) => parseApimServiceId(s.id)?.subscriptionId.toLowerCase() === subscriptionId.toLowerCase()),
       );
     },
-    listConnections(serviceId, options) {
+    listConnections(resourceId, options) {
       return listing("listConnections", options, () => {
-        if (!state.services.has(resourceIdKey(requireServiceId(serviceId)))) throw notFound("API Management service", serviceId);
-        return [...state.connections.values()].filter((c) => resourceIdKey(c.serviceId) === resourceIdKey(serviceId));
+        if (!state.services.has(resourceIdKey(requireServiceId(resourceId)))) throw notFound("API Management service", resourceId);
+        return [...state.connections.values()].filter((c) => resourceIdKey(c.resourceId) === resourceIdKey(resourceId));
       });
     },
     async getConnection(connectionId, options) {
@@ -474,12 +474,12 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
       state.connections.delete(resourceIdKey(connectionId));
       syncEndpointView(existing, undefined);
     },
-    async setPublicNetworkAccess(serviceId, value, options) {
+    async setPublicNetworkAccess(resourceId, value, options) {
       enter("setPublicNetworkAccess", options);
-      const key = resourceIdKey(requireServiceId(serviceId));
+      const key = resourceIdKey(requireServiceId(resourceId));
       const service = state.services.get(key);
-      if (!service) throw notFound("API Management service", serviceId);
-      const hasApproved = [...state.connections.values()].some((c) => resourceIdKey(c.serviceId) === key && c.status === "Approved");
+      if (!service) throw notFound("API Management service", resourceId);
+      const hasApproved = [...state.connections.values()].some((c) => resourceIdKey(c.resourceId) === key && c.status === "Approved");
       if (value === "Disabled" && !hasApproved) {
         throw new PortcullisError(
           "invalid-input",

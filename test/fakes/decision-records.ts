@@ -4,7 +4,7 @@ import { decisionRecordId, type DecisionRecord } from "../../src/domain/decision
  * A DecisionRecord with neutral defaults (an enforce-mode "manual" note by the default actor that left a Pending
  * connection Pending, recorded when it started), so a test spells out only the fields it is about.
  */
-export function decisionRecord(fields: Partial<DecisionRecord> & Pick<DecisionRecord, "connectionId" | "serviceId" | "startedAt">): DecisionRecord {
+export function decisionRecord(fields: Partial<DecisionRecord> & Pick<DecisionRecord, "connectionId" | "resourceId" | "startedAt">): DecisionRecord {
   return {
     id: decisionRecordId(fields.startedAt, "test"),
     privateEndpointId: undefined,

@@ -13,7 +13,7 @@ import { latestDecisionsByConnection } from "../../src/domain/decisions/latest-d
 import { PortcullisError } from "../../src/domain/errors.ts";
 import { resourceIdKey, sameResourceId } from "../../src/domain/resource-id.ts";
 
-type StoreMethod = "get" | "create" | "replace" | "listByConnection" | "listByPrivateEndpoint" | "append" | "listByConnection" | "query" | "listLatestByService" | "publish";
+type StoreMethod = "get" | "create" | "replace" | "listByConnection" | "listByPrivateEndpoint" | "append" | "listByConnection" | "query" | "listLatestByResource" | "publish";
 
 function unreachable(method: string): PortcullisError {
   return new PortcullisError("transient", `Injected: storage unreachable during ${method}.`, { code: "ECONNREFUSED" });
@@ -105,7 +105,7 @@ export function createMemoryClaimStore(): MemoryClaimStore {
 export interface MemoryDecisionLog extends DecisionLog {
   /** Every record in append order. */
   readonly records: DecisionRecord[];
-  failNext(method: "append" | "get" | "listByConnection" | "query" | "listLatestByService", times?: number): void;
+  failNext(method: "append" | "get" | "listByConnection" | "query" | "listLatestByResource", times?: number): void;
 }
 
 /**
@@ -117,7 +117,7 @@ export function createMemoryDecisionLog(): MemoryDecisionLog {
   const inject = failures();
   const matches = (q: DecisionQuery) => (r: DecisionRecord) =>
     (q.connectionId === undefined || sameResourceId(r.connectionId, q.connectionId)) &&
-    (q.serviceId === undefined || sameResourceId(r.serviceId, q.serviceId)) &&
+    (q.resourceId === undefined || sameResourceId(r.resourceId, q.resourceId)) &&
     (q.actor === undefined || r.actor === q.actor) &&
     (q.from === undefined || r.recordedAt.getTime() >= q.from.getTime()) &&
     (q.to === undefined || r.recordedAt.getTime() < q.to.getTime());
@@ -151,9 +151,9 @@ export function createMemoryDecisionLog(): MemoryDecisionLog {
       const items = all.slice(start, start + size).map((r) => structuredClone(r));
       return start + size < all.length ? { items, continuationToken: String(start + size) } : { items };
     },
-    async listLatestByService(serviceId) {
-      inject.enter("listLatestByService");
-      return latestDecisionsByConnection(records.filter((r) => sameResourceId(r.serviceId, serviceId)).map((r) => structuredClone(r)));
+    async listLatestByResource(resourceId) {
+      inject.enter("listLatestByResource");
+      return latestDecisionsByConnection(records.filter((r) => sameResourceId(r.resourceId, resourceId)).map((r) => structuredClone(r)));
     },
   };
 }

@@ -160,7 +160,7 @@ test("the sweep's trace holds each decision; it records its duration, decisions 
   assert.ok(count("skipped", "manual") >= 1, "the connection left for a human is recorded");
   const pendingAge = metrics.filter((m) => m.name === METRIC.pendingAge.name);
   assert.equal(pendingAge.length, 1, "one series: the waiting connection");
-  assert.deepEqual(pendingAge[0]!.attributes, { [ATTR.connectionId]: waiting.id, [ATTR.serviceId]: waiting.serviceId });
+  assert.deepEqual(pendingAge[0]!.attributes, { [ATTR.connectionId]: waiting.id, [ATTR.resourceId]: waiting.resourceId });
   const ages = pendingAge[0]!.value as { count: number; max: number; min: number };
   assert.deepEqual([ages.count, ages.min, ages.max], [2, 0, 3 * 60 * 60], "0 s at the first sweep, 3 h at the second");
   const durations = metrics.filter((m) => m.name === METRIC.sweepDuration.name);
@@ -257,7 +257,7 @@ test("a decision span ends however the claim ends: settled, ended early, lost to
     ({
       connectionId,
       privateEndpointId: "pe",
-      serviceId: "svc",
+      resourceId: "svc",
       lease: owner === undefined ? undefined : { owner, startedAt: now, expiresAt, intent },
       recordedStatus: undefined,
       marks: [],

@@ -53,7 +53,7 @@ function world(): World {
 }
 
 function approve(arm: FakeArm, log: World["log"], service: string, endpoint: string, ip: string): string {
-  const { connection, privateEndpoint } = arm.requestConnection({ serviceId: apim(service), privateEndpointId: pe(endpoint), privateIpAddress: ip, manual: false });
+  const { connection, privateEndpoint } = arm.requestConnection({ resourceId: apim(service), privateEndpointId: pe(endpoint), privateIpAddress: ip, manual: false });
   arm.addPrivateEndpoint({ ...privateEndpoint, subnetId: `${VNET}/subnets/snet-pe` });
   log.records.push(approvalRecord(connection.id, apim(service), new Date("2025-05-01T00:00:00.000Z")));
   return connection.id;
@@ -204,7 +204,7 @@ describe("auditEstate", () => {
 
   test("a Pending connection's age counts from the first audit that saw it when the log has nothing", async () => {
     const w = world();
-    w.arm.requestConnection({ serviceId: apim("contoso-apim"), privateEndpointId: pe("pe-waiting"), manual: true });
+    w.arm.requestConnection({ resourceId: apim("contoso-apim"), privateEndpointId: pe("pe-waiting"), manual: true });
     w.arm.addARecord(ZONE, "contoso-apim", ["10.0.1.4"]);
     const first = await auditEstate(deps(w), options());
     assert.equal(first.openByCheck["pending-too-long"], undefined);

@@ -108,11 +108,11 @@ export function createMemoryAuditStore(): MemoryAuditStore {
 }
 
 /** A decision log holding the given records (the latest decisions of an instance, which is all the audit reads). */
-export function createMemoryDecisionLog(records: DecisionRecord[] = []): Pick<DecisionLog, "listLatestByService"> & { records: DecisionRecord[] } {
+export function createMemoryDecisionLog(records: DecisionRecord[] = []): Pick<DecisionLog, "listLatestByResource"> & { records: DecisionRecord[] } {
   return {
     records,
-    async listLatestByService(serviceId) {
-      return latestDecisionsByConnection(records.filter((r) => resourceIdKey(r.serviceId) === resourceIdKey(serviceId)));
+    async listLatestByResource(resourceId) {
+      return latestDecisionsByConnection(records.filter((r) => resourceIdKey(r.resourceId) === resourceIdKey(resourceId)));
     },
   };
 }
@@ -139,11 +139,11 @@ export function createNotificationRecorder(): ComplianceNotificationPublisher & 
 }
 
 /** A decision record approving a connection through a rule (the fields the audit reads; the rest neutral). */
-export function approvalRecord(connectionId: string, serviceId: string, at: Date): DecisionRecord {
+export function approvalRecord(connectionId: string, resourceId: string, at: Date): DecisionRecord {
   return decisionRecord({
     id: `d-${at.getTime()}`,
     connectionId,
-    serviceId,
+    resourceId,
     ruleId: "allow-app-one",
     ruleVersion: 1,
     action: "approve",

@@ -328,7 +328,7 @@ test("a notification that cannot be published never fails or undoes the decision
 
 test("connections of instances Portcullis does not manage are ignored", async () => {
   const engine = createTestEngine({ rules: [approveConsumers] });
-  const { connection } = requestPending(engine, "pe-r", { serviceId: UNMANAGED_APIM_ID });
+  const { connection } = requestPending(engine, "pe-r", { resourceId: UNMANAGED_APIM_ID });
 
   const decision = await decideConnection({ connectionId: connection.id, context: context() }, engine.deps);
 

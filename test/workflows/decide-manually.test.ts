@@ -67,7 +67,7 @@ test("errors the API maps: not Pending → conflict, unmanaged → not-found, mi
   const engine = createTestEngine();
   const connection = pendingConnection(engine, "pe-2");
   engine.arm.updateConnection(connection.id, { status: "Rejected" });
-  const unmanaged = requestPending(engine, "pe-3", { serviceId: UNMANAGED_APIM_ID }).connection;
+  const unmanaged = requestPending(engine, "pe-3", { resourceId: UNMANAGED_APIM_ID }).connection;
 
   await assert.rejects(decideManually(manual(connection.id, "approve"), engine.deps), { kind: "conflict" });
   await assert.rejects(decideManually(manual(unmanaged.id, "approve"), engine.deps), { kind: "not-found" });

@@ -94,7 +94,7 @@ test("a deleted connection proxy re-reads the instance: its remaining Pending co
     resourceEvent("evt-proxy-delete", "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM_ID}/privateEndpointConnectionProxies/pe-gone.proxy`, true),
   );
 
-  assert.deepEqual(result.target, { kind: "instance-connections-changed", serviceId: APIM_ID });
+  assert.deepEqual(result.target, { kind: "instance-connections-changed", resourceId: APIM_ID });
   assert.deepEqual(result.decisions.map((d) => d.outcome), ["approved"]);
   assert.equal(statusOf(engine, remaining.id), "Approved");
 });
@@ -106,7 +106,7 @@ test("a consumer event that raced ahead of the connection is re-checked briefly 
     id: pe,
     connections: [{ name: "pe-4", privateLinkServiceId: APIM_ID, groupIds: ["Gateway"], requestMessage: undefined, status: "Pending", manual: true }],
   });
-  setTimeout(() => engine.arm.addConnection({ serviceId: APIM_ID, name: "pe-4.late", privateEndpointId: pe }), 25);
+  setTimeout(() => engine.arm.addConnection({ resourceId: APIM_ID, name: "pe-4.late", privateEndpointId: pe }), 25);
 
   const result = await handle(engine, endpointWritten("evt-4", pe));
 
@@ -128,7 +128,7 @@ test("when the connection never appears, the event is left to the sweep, which t
   assert.match(result.deferredToSweep[0]!, /the sweep will decide it/);
   assert.equal(engine.arm.calls.listConnections, 4);
 
-  const connection = engine.arm.addConnection({ serviceId: APIM_ID, name: "pe-5.late", privateEndpointId: pe });
+  const connection = engine.arm.addConnection({ resourceId: APIM_ID, name: "pe-5.late", privateEndpointId: pe });
   const summary = await reconcilePending("sweep-1", engine.deps);
   assert.equal(summary.outcomes.approved, 1);
   assert.equal(statusOf(engine, connection.id), "Approved");

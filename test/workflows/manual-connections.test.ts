@@ -17,7 +17,7 @@ function note(connectionId: string, minute: number): DecisionRecord {
   return decisionRecord({
     id: decisionRecordId(startedAt, `n${minute}`),
     connectionId,
-    serviceId: APIM_ID,
+    resourceId: APIM_ID,
     reason: `still waiting (minute ${minute})`,
     explanation: ["no rule matched"],
     correlationId: `c${minute}`,

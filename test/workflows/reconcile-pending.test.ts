@@ -56,7 +56,7 @@ test("one instance failing to list never stops the others, and is reported", asy
   engine.arm.addService({ id: SECOND_APIM });
   const deps = { ...engine.deps, scope: { instanceIds: [], subscriptionIds: [PROVIDER_SUB] } };
   const first = requestPending(engine, "pe-4").connection;
-  const second = requestPending(engine, "pe-5", { serviceId: SECOND_APIM }).connection;
+  const second = requestPending(engine, "pe-5", { resourceId: SECOND_APIM }).connection;
   engine.arm.failNext("listConnections", "transient");
 
   const summary = await reconcilePending("sweep", deps);

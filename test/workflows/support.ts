@@ -119,9 +119,9 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
 }
 
 /** A Pending manual connection from `endpoint` (in CONSUMER_SUB unless given) to APIM_ID. */
-export function requestPending(engine: TestEngine, name: string, init: { subscriptionId?: string; requestMessage?: string; serviceId?: string } = {}) {
+export function requestPending(engine: TestEngine, name: string, init: { subscriptionId?: string; requestMessage?: string; resourceId?: string } = {}) {
   return engine.arm.requestConnection({
-    serviceId: init.serviceId ?? APIM_ID,
+    resourceId: init.resourceId ?? APIM_ID,
     privateEndpointId: endpointId(name, init.subscriptionId),
     ...(init.requestMessage !== undefined ? { requestMessage: init.requestMessage } : {}),
   });

@@ -89,12 +89,12 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
   async function setStatusTarget(request: SetStatusRequest): Promise<ArmPutTarget<PrivateEndpointConnection>> {
     const ref = requireRef(parseConnectionId, request.connectionId, "private endpoint connection");
     const client = await armCall(() => clients.apim(ref.subscriptionId));
-    const serviceId = apimServiceId(ref);
+    const resourceId = apimServiceId(ref);
     return {
       client,
       endpoint: options.endpoint,
       resourceUrl: connectionUrl(options.endpoint, ref, client.apiVersion),
-      toResult: (body) => toPrivateEndpointConnectionFromWire(body, serviceId),
+      toResult: (body) => toPrivateEndpointConnectionFromWire(body, resourceId),
       pollIntervalInMs: options.pollIntervalInMs,
       serialize: (operation) => JSON.stringify({ kind: SERIALIZED_KIND, ...request, operation }),
       description: `setting ${request.connectionId} to ${request.status}`,
@@ -110,8 +110,8 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
   }
 
   return {
-    async getService(serviceId, opts?: OperationOptions) {
-      const ref = requireRef(parseApimServiceId, serviceId, "API Management service");
+    async getService(resourceId, opts?: OperationOptions) {
+      const ref = requireRef(parseApimServiceId, resourceId, "API Management service");
       const client = await clients.apim(ref.subscriptionId);
       const model = await armGet(() => client.apiManagementService.get(ref.resourceGroup, ref.serviceName, { abortSignal: opts?.abortSignal }));
       return model === undefined ? undefined : toApimService(model);
@@ -122,14 +122,14 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
       return walkPages(async () => (await clients.apim(id)).apiManagementService.list({ abortSignal: opts?.abortSignal }), toApimService);
     },
 
-    listConnections(serviceId, opts) {
-      const ref = requireRef(parseApimServiceId, serviceId, "API Management service");
+    listConnections(resourceId, opts) {
+      const ref = requireRef(parseApimServiceId, resourceId, "API Management service");
       return walkPages(
         async () =>
           (await clients.apim(ref.subscriptionId)).privateEndpointConnectionOperations.listByService(ref.resourceGroup, ref.serviceName, {
             abortSignal: opts?.abortSignal,
           }),
-        (model) => toPrivateEndpointConnection(model, serviceId),
+        (model) => toPrivateEndpointConnection(model, resourceId),
       );
     },
 
@@ -164,8 +164,8 @@ export function createApimPort(clients: ArmClients, options: ApimPortOptions): A
       );
     },
 
-    async setPublicNetworkAccess(serviceId, value, opts) {
-      const ref = requireRef(parseApimServiceId, serviceId, "API Management service");
+    async setPublicNetworkAccess(resourceId, value, opts) {
+      const ref = requireRef(parseApimServiceId, resourceId, "API Management service");
       const client = await clients.apim(ref.subscriptionId);
       const model = await armWrite(() =>
         client.apiManagementService.beginUpdateAndWait(ref.resourceGroup, ref.serviceName, { publicNetworkAccess: value }, {

@@ -19,7 +19,7 @@ import type {
   PublicNetworkAccess,
   VirtualNetworkLink,
 } from "../../domain/model.ts";
-import { parseResourceId, sameResourceId, serviceIdOfConnection } from "../../domain/resource-id.ts";
+import { parseResourceId, sameResourceId, resourceIdOfConnection } from "../../domain/resource-id.ts";
 
 /** APIM takes inbound Private Link connections on the Gateway group only (DOMAIN.md), and its API omits groupIds. */
 export const APIM_GATEWAY_GROUP_ID = "Gateway";
@@ -112,7 +112,7 @@ export function toApimService(model: unknown): ApimService {
 }
 
 const connectionModel = z.object({
-  id: armId.refine((id) => serviceIdOfConnection(id) !== undefined, "not an APIM private endpoint connection ID"),
+  id: armId.refine((id) => resourceIdOfConnection(id) !== undefined, "not an APIM private endpoint connection ID"),
   name: z.string().min(1),
   privateEndpoint: reference,
   privateLinkServiceConnectionState: z.object({
@@ -127,15 +127,15 @@ const connectionModel = z.object({
 /** APIM PrivateEndpointConnection -> PrivateEndpointConnection; the connection must belong to `expectedServiceId` when given. */
 export function toPrivateEndpointConnection(model: unknown, expectedServiceId?: string): PrivateEndpointConnection {
   const m = parse(connectionModel, model, "private endpoint connection", idOf(model));
-  const serviceId = serviceIdOfConnection(m.id)!;
-  if (expectedServiceId !== undefined && !sameResourceId(serviceId, expectedServiceId)) {
+  const resourceId = resourceIdOfConnection(m.id)!;
+  if (expectedServiceId !== undefined && !sameResourceId(resourceId, expectedServiceId)) {
     throw malformed("private endpoint connection", m.id, `it does not belong to '${expectedServiceId}'`);
   }
   const state = m.privateLinkServiceConnectionState;
   return {
     id: m.id,
     name: m.name,
-    serviceId,
+    resourceId,
     privateEndpointId: m.privateEndpoint?.id,
     status: connectionStatusFromArm(state.status),
     description: state.description,

@@ -27,7 +27,7 @@ export interface EventGridPublisherOptions {
 /** The JSON a subscriber receives as the CloudEvent's `data`. */
 export interface NotificationData {
   readonly connectionId: string;
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly privateEndpointId: string | undefined;
   readonly actor: string;
   readonly ruleId: string | undefined;
@@ -52,7 +52,7 @@ export function createEventGridNotificationPublisher(options: EventGridPublisher
     async publish(notification: ConnectionNotification, publishOptions = {}) {
       const data: NotificationData = {
         connectionId: notification.connectionId,
-        serviceId: notification.serviceId,
+        resourceId: notification.resourceId,
         privateEndpointId: notification.privateEndpointId,
         actor: notification.actor,
         ruleId: notification.ruleId,

@@ -4,7 +4,7 @@
  *
  *   PartitionKey               RowKey                                 Columns
  *   {key(connectionId)}        {key(privateEndpointId)} or "-"        connectionId, privateEndpointId, endpointKey,
- *                                                                      serviceId, lease (JSON), recordedStatus,
+ *                                                                      resourceId, lease (JSON), recordedStatus,
  *                                                                      marks (JSON), retryNotBefore, updatedAt
  *
  * - create = insert (Table Storage answers 409 if the row exists: conflict); replace = update with If-Match
@@ -16,6 +16,7 @@
 import { odata, type TableClient, type TableEntityResult } from "@azure/data-tables";
 import { z } from "zod";
 import { claimIntentSchema, claimKeyString, type ClaimKey, type ClaimState, type ConnectionClaim } from "../../domain/decisions/decision-claim.ts";
+import { withLegacyResourceId } from "../../domain/decisions/decision.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
 import type { ClaimStore } from "../../ports/claim-store.ts";
 import { resourceTableKey } from "./decision-log.ts";
@@ -32,17 +33,18 @@ const status = z.enum(["Pending", "Approved", "Rejected", "Deleted"]);
 
 const leaseSchema = z.object({ owner: z.string().min(1), startedAt: isoDate, expiresAt: isoDate, intent: claimIntentSchema, operation: z.string().min(1).optional() });
 
-const rowSchema = z.object({
+// Rows written before the multi-provider change carry the owning resource as `serviceId`.
+const rowSchema = z.preprocess(withLegacyResourceId, z.object({
   etag: z.string().min(1),
   connectionId: z.string().min(1),
   privateEndpointId: optionalText,
-  serviceId: z.string().min(1),
+  resourceId: z.string().min(1),
   lease: z.string().optional(),
   recordedStatus: status.optional(),
   marks: z.string(),
   retryNotBefore: isoDate.optional(),
   updatedAt: isoDate,
-});
+}));
 
 function partitionKeyOf(connectionId: string): string {
   return resourceTableKey(connectionId);
@@ -58,7 +60,7 @@ function entityOf(state: ClaimState): Record<string, unknown> & { partitionKey: 
     rowKey: rowKeyOf(state.privateEndpointId),
     connectionId: state.connectionId,
     ...(state.privateEndpointId !== undefined ? { privateEndpointId: state.privateEndpointId, endpointKey: rowKeyOf(state.privateEndpointId) } : {}),
-    serviceId: state.serviceId,
+    resourceId: state.resourceId,
     // Explanations are not needed to recover a decision's record and can be long; keep the row small.
     ...(state.lease !== undefined ? { lease: JSON.stringify({ ...state.lease, intent: { ...state.lease.intent, explanation: state.lease.intent.explanation.slice(0, 20) } }) } : {}),
     ...(state.recordedStatus !== undefined ? { recordedStatus: state.recordedStatus } : {}),
@@ -75,7 +77,7 @@ function claimOf(entity: TableEntityResult<Record<string, unknown>>): Connection
     etag: row.etag,
     connectionId: row.connectionId,
     privateEndpointId: row.privateEndpointId,
-    serviceId: row.serviceId,
+    resourceId: row.resourceId,
     lease: row.lease === undefined ? undefined : parseJsonColumn(leaseSchema, row.lease, `the lease of ${where}`),
     recordedStatus: row.recordedStatus,
     marks: parseJsonColumn(z.array(z.string()), row.marks, `the marks of ${where}`),

@@ -7,15 +7,15 @@
  *
  *   PartitionKey               RowKey                        Columns                                 Answers
  *   conn~{key(connectionId)}   {record id}                   record (JSON), actor, serviceKey        get; listByConnection; query by connection
- *   inst~{key(serviceId)}      {record id}                   record (JSON), actor, connectionKey     query by instance (+ time range)
- *   inst~{key(serviceId)}      ~latest~{key(connectionId)}   record (the newest, JSON),              listLatestByService
+ *   inst~{key(resourceId)}      {record id}                   record (JSON), actor, connectionKey     query by instance (+ time range)
+ *   inst~{key(resourceId)}      ~latest~{key(connectionId)}   record (the newest, JSON),              listLatestByResource
  *                                                            statusChange, rejection (JSON marks),
  *                                                            firstRecordAt (ISO time)
  *
  * - `{record id}` starts with the decision's start time in fixed-width UTC (decisionRecordId), so rows sort by
  *   time within a partition and `from` / `to` become RowKey ranges (they compare `startedAt`). Record IDs start
  *   with a digit, so `~latest~` rows sort after every record: record queries read `RowKey lt '~'`,
- *   listLatestByService reads `RowKey gt '~'` (one partition, one row per connection, however long the history).
+ *   listLatestByResource reads `RowKey gt '~'` (one partition, one row per connection, however long the history).
  * - `key(id)` is the lower-cased ARM ID with `/` written as `|` (and `%`, `|`, `\`, `#`, `?`, control characters
  *   %-escaped), because Table keys may not contain `/ \ # ?`; it is readable and collision-free.
  * - `actor` is a column so `query({ actor })` filters on the server; a query naming neither a connection nor an
@@ -136,9 +136,9 @@ function filterOf(query: DecisionQuery): string {
   const parts: string[] = [];
   if (query.connectionId !== undefined) {
     parts.push(odata`PartitionKey eq ${BY_CONNECTION + resourceTableKey(query.connectionId)}`);
-    if (query.serviceId !== undefined) parts.push(odata`serviceKey eq ${resourceTableKey(query.serviceId)}`);
-  } else if (query.serviceId !== undefined) {
-    parts.push(odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(query.serviceId)} and RowKey lt ${INDEX_ROWS_FROM}`);
+    if (query.resourceId !== undefined) parts.push(odata`serviceKey eq ${resourceTableKey(query.resourceId)}`);
+  } else if (query.resourceId !== undefined) {
+    parts.push(odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(query.resourceId)} and RowKey lt ${INDEX_ROWS_FROM}`);
   } else {
     parts.push(odata`PartitionKey gt ${BY_INSTANCE} and PartitionKey lt ${`${BY_INSTANCE}~`} and RowKey lt ${INDEX_ROWS_FROM}`);
   }
@@ -150,7 +150,7 @@ function filterOf(query: DecisionQuery): string {
 
 /** Where a record's connection keeps its latest decisions: its instance's partition, row `~latest~{key}`. */
 function latestKeyOf(record: DecisionRecord): { partitionKey: string; rowKey: string } {
-  return { partitionKey: BY_INSTANCE + resourceTableKey(record.serviceId), rowKey: LATEST_ROW + resourceTableKey(record.connectionId) };
+  return { partitionKey: BY_INSTANCE + resourceTableKey(record.resourceId), rowKey: LATEST_ROW + resourceTableKey(record.connectionId) };
 }
 
 /** Creates the decisions table if missing (start-up / first use). */
@@ -220,7 +220,7 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
       const columns = { record: recordJson(record), actor: record.actor };
       const latest = latestKeyOf(record);
       const [, latestRow] = await Promise.all([
-        insertIfAbsent({ partitionKey: BY_CONNECTION + resourceTableKey(record.connectionId), rowKey: record.id, ...columns, serviceKey: resourceTableKey(record.serviceId) }, options),
+        insertIfAbsent({ partitionKey: BY_CONNECTION + resourceTableKey(record.connectionId), rowKey: record.id, ...columns, serviceKey: resourceTableKey(record.resourceId) }, options),
         getEntityOrUndefined(table, latest.partitionKey, latest.rowKey, options),
       ]);
       await appendToInstance(record, columns, latestRow, options);
@@ -253,8 +253,8 @@ export function createTableDecisionLog(table: TableClient): DecisionLog {
       });
     },
 
-    async listLatestByService(serviceId, options = {}) {
-      const filter = odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(serviceId)} and RowKey gt ${INDEX_ROWS_FROM}`;
+    async listLatestByResource(resourceId, options = {}) {
+      const filter = odata`PartitionKey eq ${BY_INSTANCE + resourceTableKey(resourceId)} and RowKey gt ${INDEX_ROWS_FROM}`;
       const byConnection = new Map<string, LatestDecisions>();
       for await (const entity of storageListing(table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: options.abortSignal }))) {
         const decisions = latestDecisionsOf(entity);

@@ -147,11 +147,11 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
             return;
           }
           const { style } = context.terminal;
-          const link = endpoint?.connections.find((c) => c.privateLinkServiceId.toLowerCase() === connection.serviceId.toLowerCase());
+          const link = endpoint?.connections.find((c) => c.privateLinkServiceId.toLowerCase() === connection.resourceId.toLowerCase());
           const lines = [
             `${style.bold("Connection")}  ${connection.id}`,
             `${style.bold("Status")}      ${styleStatus(style, connection.status)}${connection.description ? ` - ${connection.description}` : ""}`,
-            `${style.bold("Instance")}    ${connection.serviceId}`,
+            `${style.bold("Instance")}    ${connection.resourceId}`,
             `${style.bold("Endpoint")}    ${connection.privateEndpointId ?? "unknown"}${endpoint === undefined ? " (not readable with this identity)" : ""}`,
             `${style.bold("Groups")}      ${connection.groupIds.join(", ") || "-"}`,
             `${style.bold("Request")}     ${link?.requestMessage ? JSON.stringify(link.requestMessage) : "-"}`,

@@ -75,7 +75,7 @@ export interface ClaimLease {
 
 /** A claim as stored (without its ETag). */
 export interface ClaimState extends ClaimKey {
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly lease: ClaimLease | undefined;
   /** The last status the decision log holds for this connection (a decision applied or observed). */
   readonly recordedStatus: RecordedStatus | undefined;

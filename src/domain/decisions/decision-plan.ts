@@ -70,7 +70,7 @@ export interface PlannedRecord {
 /** One decision about one connection, ready to apply. */
 export interface DecisionPlan {
   readonly key: ClaimKey;
-  readonly serviceId: string;
+  readonly resourceId: string;
   /** What the claim's lease holds while the plan is applied (the write's intent, or the main record's). */
   readonly intent: ClaimIntent;
   readonly write: PlannedWrite | undefined;
@@ -179,7 +179,7 @@ export function planPendingDecision(input: PlanPendingInput): DecisionPlan {
   const key = input.key ?? { connectionId: input.facts.connectionId, privateEndpointId: input.facts.privateEndpointId };
   return {
     key,
-    serviceId: input.facts.serviceId,
+    resourceId: input.facts.resourceId,
     intent: writeIntent ?? pending[0]?.intent ?? { ...base, action: evaluation.action, mode: mode === "dry-run" ? "dry-run" : "enforce" },
     write,
     records: pending,
@@ -205,7 +205,7 @@ export function isRecoveredPlan(plan: DecisionPlan): boolean {
  */
 export function planObservedStatus(input: {
   readonly key: ClaimKey;
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly status: Exclude<RecordedStatus, "Pending">;
   readonly description: string | undefined;
   readonly facts: Pick<ConnectionFacts, "requesterSubscriptionId" | "requesterTenantId"> | undefined;
@@ -216,7 +216,7 @@ export function planObservedStatus(input: {
   if (claim?.recordedStatus === status) return undefined;
   const observed = (record: PlannedRecord): DecisionPlan => ({
     key: input.key,
-    serviceId: input.serviceId,
+    resourceId: input.resourceId,
     intent: record.intent,
     write: undefined,
     records: [record],
@@ -270,13 +270,13 @@ export function planObservedStatus(input: {
 /** Plans the record that a connection (as requested by one endpoint) is gone; undefined when already recorded. */
 export function planDeletion(input: {
   readonly key: ClaimKey;
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly claim: ClaimState | undefined;
   readonly context: DecisionContext;
 }): DecisionPlan | undefined {
   return planObservedStatus({
     key: input.key,
-    serviceId: input.serviceId,
+    resourceId: input.resourceId,
     status: "Deleted",
     description: undefined,
     facts: { requesterSubscriptionId: requesterSubscriptionOf(input.key.privateEndpointId), requesterTenantId: undefined },
@@ -336,7 +336,7 @@ export function planManualDecision(input: {
   const dryRun = input.mode === "dry-run";
   return {
     key: { connectionId: connection.id, privateEndpointId: connection.privateEndpointId },
-    serviceId: connection.serviceId,
+    resourceId: connection.resourceId,
     intent,
     write: dryRun ? undefined : { requiredStatus: requiredStatusFor(action), targetStatus, description },
     records: dryRun ? [{ mark: undefined, intent, outcome: "would-apply", statusAfter: connection.status, notify: undefined }] : [],

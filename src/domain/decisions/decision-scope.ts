@@ -10,9 +10,9 @@ export interface ManagedScope {
   readonly subscriptionIds: readonly string[];
 }
 
-/** True when `serviceId` is an APIM instance inside the scope (case-insensitive). */
-export function isManagedInstance(scope: ManagedScope, serviceId: string): boolean {
-  const ref = parseApimServiceId(serviceId);
+/** True when `resourceId` is an APIM instance inside the scope (case-insensitive). */
+export function isManagedInstance(scope: ManagedScope, resourceId: string): boolean {
+  const ref = parseApimServiceId(resourceId);
   if (!ref) return false;
   const key = resourceIdKey(apimServiceId(ref));
   return (

@@ -44,7 +44,7 @@ export const decisionRecordFields = z.object({
     /** Unique and sortable by time (see decisionRecordId). */
     id: z.string().min(1),
     connectionId: z.string().min(1),
-    serviceId: z.string().min(1),
+    resourceId: z.string().min(1),
     privateEndpointId: text,
     requesterSubscriptionId: text,
     requesterTenantId: text,
@@ -77,7 +77,17 @@ export const decisionRecordFields = z.object({
     recordedAt: instant,
 });
 
-export const decisionRecordSchema = decisionRecordFields.readonly();
+/**
+ * Records written before Portcullis governed more than API Management named the connection's resource `serviceId`;
+ * they are read as `resourceId`, so a log keeps its history across the upgrade.
+ */
+export function withLegacyResourceId(raw: unknown): unknown {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || "resourceId" in raw || !("serviceId" in raw)) return raw;
+  const { serviceId, ...rest } = raw as Record<string, unknown>;
+  return { ...rest, resourceId: serviceId };
+}
+
+export const decisionRecordSchema = z.preprocess(withLegacyResourceId, decisionRecordFields.readonly());
 
 /** One entry of the decision log. */
 export type DecisionRecord = z.output<typeof decisionRecordSchema>;

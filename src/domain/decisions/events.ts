@@ -43,11 +43,11 @@ export type ResourceEventTarget =
   /** Consumer side: a private endpoint was deleted; its connections go with it. */
   | { readonly kind: "endpoint-deleted"; readonly privateEndpointId: string }
   /** Provider side: an instance's connections changed in a way the event does not pin down (a proxy was written or deleted). */
-  | { readonly kind: "instance-connections-changed"; readonly serviceId: string }
+  | { readonly kind: "instance-connections-changed"; readonly resourceId: string }
   /** Provider side: one connection was written (created, approved or rejected). */
-  | { readonly kind: "connection-written"; readonly serviceId: string; readonly connectionId: string }
+  | { readonly kind: "connection-written"; readonly resourceId: string; readonly connectionId: string }
   /** Provider side: one connection was deleted. */
-  | { readonly kind: "connection-deleted"; readonly serviceId: string; readonly connectionId: string };
+  | { readonly kind: "connection-deleted"; readonly resourceId: string; readonly connectionId: string };
 
 /** A Microsoft.Resources.* event Portcullis acts on, reduced to what the engine may use. */
 export interface ResourceEvent {
@@ -213,7 +213,7 @@ function targetOf(eventType: string, operationName: string, resourceId: string):
 function connectionTarget(kind: "connection-written" | "connection-deleted", resourceId: string): TargetResult {
   const ref = parseConnectionId(resourceId);
   if (!ref) return notTheResource(resourceId, "an API Management private endpoint connection");
-  return { kind: "target", target: { kind, serviceId: apimServiceId(ref), connectionId: resourceId } };
+  return { kind: "target", target: { kind, resourceId: apimServiceId(ref), connectionId: resourceId } };
 }
 
 function endpointTarget(kind: "endpoint-written" | "endpoint-deleted", resourceId: string): TargetResult {
@@ -234,8 +234,8 @@ function instanceTarget(resourceId: string, childType: "privateEndpointConnectio
     child !== undefined &&
     sameText(child[0], childType);
   if (!valid || !parsed?.resourceGroup || !service) return notTheResource(resourceId, `an API Management ${childType} resource`);
-  const serviceId = apimServiceId({ subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, serviceName: service[1] });
-  return { kind: "target", target: { kind: "instance-connections-changed", serviceId } };
+  const instanceId = apimServiceId({ subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, serviceName: service[1] });
+  return { kind: "target", target: { kind: "instance-connections-changed", resourceId: instanceId } };
 }
 
 function mismatch(eventType: string, operationName: string): TargetResult {

@@ -26,7 +26,7 @@ export interface ReportedDecision {
   readonly recordedAt: string;
   readonly kind: ReportedDecisionKind;
   readonly connectionId: string;
-  readonly serviceId: string;
+  readonly resourceId: string;
   /** Who decided, in words: "rule approve-internal v3", "Dana Smith (principal:…)", "default action", … */
   readonly decidedBy: string;
   /** The actor string as the decision log holds it (rule:ID, principal:OID, default, fail-closed, out-of-band). */
@@ -83,7 +83,7 @@ export function reportedDecisions(records: readonly DecisionRecord[], window: { 
         recordedAt: record.recordedAt.toISOString(),
         kind,
         connectionId: record.connectionId,
-        serviceId: record.serviceId,
+        resourceId: record.resourceId,
         decidedBy: describeDecider(record),
         actor: record.actor,
         ticket: record.ticket,

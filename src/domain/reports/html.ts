@@ -211,7 +211,7 @@ function decisionsSection(section: DecisionsSection): string {
     .map(
       (d) =>
         `<tr class="decision"><td>${timeHtml(d.recordedAt)}</td><td class="decision-${escapeHtml(d.kind)}">${escapeHtml(DECISION_KIND_LABEL[d.kind])}</td>` +
-        `<td title="${escapeHtml(d.connectionId)}">${breakable(shortName(d.connectionId))}<br><small>${escapeHtml(shortName(d.serviceId))}</small></td>` +
+        `<td title="${escapeHtml(d.connectionId)}">${breakable(shortName(d.connectionId))}<br><small>${escapeHtml(shortName(d.resourceId))}</small></td>` +
         `<td>${escapeHtml(d.decidedBy)}</td><td>${d.ticket !== undefined ? `<code class="ticket">${escapeHtml(d.ticket)}</code>` : "<small>none</small>"}</td>` +
         `<td>${escapeHtml(d.reason)}</td><td>${escapeHtml(d.outcome)}</td></tr>`,
     )

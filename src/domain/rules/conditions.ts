@@ -131,7 +131,7 @@ export const CONDITIONS = {
   "target-instances": defineCondition({
     schema: listOf(resourceIdPattern),
     description: "APIM instance resource ID patterns (`*` and `?` wildcards, case-insensitive).",
-    compile: (patterns) => patternCondition(patterns, foldResourceId, "serviceId", "the target instance", "target-instances"),
+    compile: (patterns) => patternCondition(patterns, foldResourceId, "resourceId", "the target instance", "target-instances"),
   }),
   "group-ids": defineCondition({
     schema: listOf(z.string().min(1).max(80).regex(NO_CONTROL_CHARACTERS)).default(["Gateway"]),

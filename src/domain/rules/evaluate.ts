@@ -195,7 +195,7 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   const prepared = prepareFacts(facts);
   const now = options.now.getTime();
   const rules = compiled.compiledRules;
-  const candidates = candidatesFor(compiled, prepared.serviceId);
+  const candidates = candidatesFor(compiled, prepared.resourceId);
   const elsewhere = rules.length - candidates.length;
   if (elsewhere > 0) explanation.push(`${elsewhere} rule(s) do not target this instance (target-instances), so they were not considered.`);
   const auditMatches: AuditMatch[] = [];
@@ -288,7 +288,7 @@ function unknownFact(
 
 /** What a fact is called in explanations and reasons. */
 const FACT_WORDS: Readonly<Record<FactName, string>> = {
-  serviceId: "target instance",
+  resourceId: "target instance",
   privateEndpointId: "private endpoint",
   requesterSubscriptionId: "requester subscription",
   requesterTenantId: "requester tenant",
@@ -368,8 +368,8 @@ function anyHolds(condition: CompiledCondition, values: readonly string[]): bool
 /** A switch rather than `facts[fact]`: the property read stays monomorphic in the hot loop. */
 function singleFact(facts: PreparedFacts, fact: Exclude<keyof PreparedFacts, "groupIds">): string | undefined {
   switch (fact) {
-    case "serviceId":
-      return facts.serviceId;
+    case "resourceId":
+      return facts.resourceId;
     case "privateEndpointId":
       return facts.privateEndpointId;
     case "requesterSubscriptionId":
@@ -418,7 +418,7 @@ function describeFacts(facts: ConnectionFacts): string {
       ? "unknown"
       : JSON.stringify(facts.requestMessage.length > MAX_SHOWN_MESSAGE ? `${facts.requestMessage.slice(0, MAX_SHOWN_MESSAGE)}…` : facts.requestMessage);
   return (
-    `Connection ${facts.connectionId} to ${facts.serviceId}: private endpoint ${known(facts.privateEndpointId)}, ` +
+    `Connection ${facts.connectionId} to ${facts.resourceId}: private endpoint ${known(facts.privateEndpointId)}, ` +
     `requester subscription ${known(facts.requesterSubscriptionId)}, requester tenant ${known(facts.requesterTenantId)}, ` +
     `group IDs ${facts.groupIds.length === 0 ? "none" : facts.groupIds.join(", ")}, request message ${message}.`
   );

@@ -11,7 +11,7 @@ export interface ConnectionFacts {
   /** ARM ID of the private endpoint connection on the APIM instance. */
   readonly connectionId: string;
   /** ARM ID of the APIM instance (the target of the connection). */
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly privateEndpointId?: string | undefined;
   /** The subscription in the private endpoint's resource ID. */
   readonly requesterSubscriptionId?: string | undefined;
@@ -31,10 +31,10 @@ export function connectionFacts(
   context: { readonly endpoint?: PrivateEndpoint | undefined; readonly requesterTenantId?: string | undefined } = {},
 ): ConnectionFacts {
   const privateEndpointId = connection.privateEndpointId;
-  const link = context.endpoint?.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.serviceId));
+  const link = context.endpoint?.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.resourceId));
   return {
     connectionId: connection.id,
-    serviceId: connection.serviceId,
+    resourceId: connection.resourceId,
     privateEndpointId,
     requesterSubscriptionId: privateEndpointId === undefined ? undefined : parsePrivateEndpointId(privateEndpointId)?.subscriptionId,
     requesterTenantId: context.requesterTenantId,
@@ -48,7 +48,7 @@ export type FactName = keyof PreparedFacts;
 
 /** Facts folded once per evaluation (case, trailing slashes) so that each condition compares plain strings. */
 export interface PreparedFacts {
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly privateEndpointId: string | undefined;
   readonly requesterSubscriptionId: string | undefined;
   readonly requesterTenantId: string | undefined;
@@ -68,7 +68,7 @@ export function prepareFacts(facts: ConnectionFacts): PreparedFacts {
   const subscription = known(facts.requesterSubscriptionId);
   const tenant = known(facts.requesterTenantId);
   return {
-    serviceId: foldResourceId(facts.serviceId),
+    resourceId: foldResourceId(facts.resourceId),
     privateEndpointId: pe === undefined ? undefined : foldResourceId(pe),
     requesterSubscriptionId: subscription === undefined ? undefined : foldCase(subscription.trim()),
     requesterTenantId: tenant === undefined ? undefined : foldCase(tenant.trim()),

@@ -27,7 +27,7 @@ export interface WhatIfOutcome {
 
 export interface ConnectionWhatIf {
   readonly connectionId: string;
-  readonly serviceId: string;
+  readonly resourceId: string;
   readonly currentStatus: ConnectionStatus;
   readonly stored: WhatIfOutcome;
   readonly proposed: WhatIfOutcome;
@@ -88,7 +88,7 @@ export function whatIf(
     const changes = before.action !== after.action || deciderKey(before.decidedBy) !== deciderKey(after.decidedBy);
     return {
       connectionId: facts.connectionId,
-      serviceId: facts.serviceId,
+      resourceId: facts.resourceId,
       currentStatus,
       stored: { action: before.action, decidedBy: before.decidedBy, reason: before.reason },
       proposed: { action: after.action, decidedBy: after.decidedBy, reason: after.reason },

@@ -93,8 +93,8 @@ function consumerNetwork(): NetworkManagementClient {
   return new NetworkManagementClient(emulator.credential(), CONSUMER, { endpoint: emulator.url, tlsOptions: { ca: emulator.caPem } });
 }
 
-async function createPrivateEndpoint(name: string, serviceId: string, manual = true): Promise<string> {
-  const connection = { name, privateLinkServiceId: serviceId, groupIds: ["Gateway"], requestMessage: `please approve ${name}` };
+async function createPrivateEndpoint(name: string, resourceId: string, manual = true): Promise<string> {
+  const connection = { name, privateLinkServiceId: resourceId, groupIds: ["Gateway"], requestMessage: `please approve ${name}` };
   const endpoint = await consumerNetwork().privateEndpoints.createOrUpdate(
     "rg-app",
     name,
@@ -116,10 +116,10 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-async function connectionOf(arm: AzureArmPorts, serviceId: string, privateEndpointId: string) {
-  const connections = await collect(arm.apim.listConnections(serviceId));
+async function connectionOf(arm: AzureArmPorts, resourceId: string, privateEndpointId: string) {
+  const connections = await collect(arm.apim.listConnections(resourceId));
   const connection = connections.find((c) => c.privateEndpointId?.toLowerCase() === privateEndpointId.toLowerCase());
-  assert.ok(connection, `a connection for ${privateEndpointId} on ${serviceId}`);
+  assert.ok(connection, `a connection for ${privateEndpointId} on ${resourceId}`);
   return connection;
 }
 

@@ -35,7 +35,7 @@ test("a connection keeps ARM's groupIds when given and is Gateway otherwise (API
     provisioningState: "Succeeded",
   };
   const connection = toPrivateEndpointConnection(model, SERVICE_ID.toUpperCase());
-  assert.equal(connection.serviceId, SERVICE_ID);
+  assert.equal(connection.resourceId, SERVICE_ID);
   assert.equal(connection.description, undefined);
   assert.deepEqual(connection.groupIds, ["Gateway"]);
   assert.deepEqual(toPrivateEndpointConnection({ ...model, groupIds: ["gateway"] }).groupIds, ["gateway"]);

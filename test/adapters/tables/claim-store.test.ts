@@ -15,7 +15,7 @@ import {
   engineTopology,
   putRules,
   quietLog,
-  serviceIdOf,
+  resourceIdOf,
   startEngineStack,
   type EngineStack,
 } from "../../e2e/engine-stack.ts";
@@ -28,7 +28,7 @@ function claimState(fields: Partial<ClaimState> = {}): ClaimState {
   return {
     connectionId: CONNECTION,
     privateEndpointId: ENDPOINT,
-    serviceId: CONNECTION.split("/privateEndpointConnections/")[0]!,
+    resourceId: CONNECTION.split("/privateEndpointConnections/")[0]!,
     lease: undefined,
     recordedStatus: undefined,
     marks: [],
@@ -125,7 +125,7 @@ describe("the engine on Azurite and the ARM emulator", () => {
   });
 
   async function pendingConnection(endpointName: string): Promise<PrivateEndpointConnection> {
-    for await (const connection of stack.composition.armPorts().apim.listConnections(serviceIdOf("apim-claims"))) {
+    for await (const connection of stack.composition.armPorts().apim.listConnections(resourceIdOf("apim-claims"))) {
       if (connection.privateEndpointId?.endsWith(`/${endpointName}`)) return connection;
     }
     throw new Error(`no connection for ${endpointName}`);

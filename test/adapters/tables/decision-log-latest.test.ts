@@ -20,7 +20,7 @@ function record(service: string, connection: string, minutes: number, fields: Pa
   return decisionRecord({
     id: decisionRecordId(startedAt, `t${++sequence}`),
     connectionId: conn(service, connection),
-    serviceId: apim(service),
+    resourceId: apim(service),
     reason: `decision at minute ${minutes}`,
     explanation: ["no rule matched"],
     correlationId: `corr-${sequence}`,
@@ -109,7 +109,7 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     const note = record("apim-a", "pe-1", 30, { action: "approve", actor: "rule:r1", outcome: "would-apply", mode: "dry-run", ruleId: "r1", ruleVersion: 3 });
     for (const r of [first, approved, revoked, note]) await log.append(r);
 
-    const latest = await log.listLatestByService(apim("apim-a"));
+    const latest = await log.listLatestByResource(apim("apim-a"));
     assert.equal(latest.size, 1);
     const decisions = latest.get(resourceIdKey(conn("apim-a", "pe-1")))!;
     assert.deepEqual(definedFields(decisions.latest), definedFields(note));
@@ -123,11 +123,11 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     const older = record("apim-a", "pe-1", 5);
     await log.append(newer);
     await log.append(older);
-    const decisions = (await log.listLatestByService(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
+    const decisions = (await log.listLatestByResource(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
     assert.equal(decisions.latest.id, newer.id);
     assert.equal(decisions.latestStatusChange?.id, newer.id);
     assert.equal(decisions.firstRecordAt.toISOString(), older.startedAt.toISOString(), "the first record time still moves earlier");
-    const history = await log.query({ serviceId: apim("apim-a") });
+    const history = await log.query({ resourceId: apim("apim-a") });
     assert.deepEqual(history.items.map((r) => r.id), [older.id, newer.id], "both records are in the log, oldest first, and no index row is listed as a record");
   });
 
@@ -138,7 +138,7 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     );
     const shuffled = records.flat().sort(() => Math.random() - 0.5);
     await Promise.all(shuffled.map((r, i) => (i % 2 === 0 ? log : otherLog).append(r)));
-    const latest = await log.listLatestByService(apim("apim-a"));
+    const latest = await log.listLatestByResource(apim("apim-a"));
     for (const [index, name] of connections.entries()) {
       const ofConnection = records[index]!;
       const decisions = latest.get(resourceIdKey(conn("apim-a", name)))!;
@@ -157,7 +157,7 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     await log.append(r1);
     await Promise.all([log.append(r2), otherLog.append(r2), log.append(r2)]);
     await otherLog.append(r1);
-    const decisions = (await log.listLatestByService(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
+    const decisions = (await log.listLatestByResource(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
     assert.equal(decisions.latest.id, r2.id);
     assert.equal((await log.query({ connectionId: conn("apim-a", "pe-1") })).items.length, 2);
   });
@@ -168,24 +168,24 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     const b1 = approval("apim-b", "pe-1", 3);
     const ab = record("apim-ab", "pe-1", 4);
     for (const r of [a1, a2, b1, ab]) await log.append(r);
-    const ofA = await log.listLatestByService(apim("APIM-A"));
+    const ofA = await log.listLatestByResource(apim("APIM-A"));
     assert.deepEqual([...ofA.keys()].sort(), [resourceIdKey(a1.connectionId), resourceIdKey(a2.connectionId)].sort());
     assert.equal(ofA.get(resourceIdKey(a2.connectionId))!.latest.id, a2.id);
-    const ofB = await log.listLatestByService(apim("apim-b"));
+    const ofB = await log.listLatestByResource(apim("apim-b"));
     assert.deepEqual([...ofB.values()].map((d) => d.latest.id), [b1.id]);
-    assert.equal((await log.listLatestByService(apim("apim-none"))).size, 0);
+    assert.equal((await log.listLatestByResource(apim("apim-none"))).size, 0);
   });
 
   test("listing reads one page of one row per connection, however long the history: 200 decisions on one connection", async () => {
     await log.append(record("apim-a", "pe-quiet", 0));
     await log.append(record("apim-a", "pe-busy", 0));
     counter.reset();
-    await log.listLatestByService(apim("apim-a"));
+    await log.listLatestByResource(apim("apim-a"));
     const before = { ...counter.counts };
     for (let i = 1; i <= 200; i++) await log.append(record("apim-a", "pe-busy", i, i % 50 === 0 ? { action: "approve", outcome: "applied", statusAfter: "Approved" } : {}));
 
     counter.reset();
-    const latest = await log.listLatestByService(apim("apim-a"));
+    const latest = await log.listLatestByResource(apim("apim-a"));
     assert.deepEqual(counter.counts, before, "the same requests and rows as with one decision per connection");
     assert.deepEqual(counter.counts, { requests: 1, queries: 1, rowsReturned: 2 });
     assert.equal(latest.get(resourceIdKey(conn("apim-a", "pe-busy")))!.latest.reason, "decision at minute 200");
@@ -209,10 +209,10 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     await log.append(approval("apim-a", "pe-2", 2));
     await log.append(record("apim-a", "pe-1", 3, { action: "delete", actor: "out-of-band", statusBefore: "Pending", statusAfter: "Deleted", outcome: "applied" }));
     counter.reset();
-    const latest = await log.listLatestByService(apim("apim-a"));
+    const latest = await log.listLatestByResource(apim("apim-a"));
     assert.deepEqual([...latest.keys()], [resourceIdKey(conn("apim-a", "pe-2"))]);
     assert.equal(counter.counts.rowsReturned, 1, "the deleted connection's row is gone, not just skipped");
-    assert.equal((await log.query({ serviceId: apim("apim-a") })).items.length, 3, "its records stay in the log");
+    assert.equal((await log.query({ resourceId: apim("apim-a") })).items.length, 3, "its records stay in the log");
   });
 
   test("an append whose instance transaction failed shows in neither the listing nor the instance's records until it is retried", async () => {
@@ -221,12 +221,12 @@ describe("Table Storage decision log: latest decisions per connection (Azurite)"
     await log.append(first);
     failures.failNext();
     await assert.rejects(log.append(second), (error: Error & { kind?: string }) => error.kind === "transient");
-    const stale = (await log.listLatestByService(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
+    const stale = (await log.listLatestByResource(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
     assert.equal(stale.latest.id, first.id);
-    assert.deepEqual((await log.query({ serviceId: apim("apim-a") })).items.map((r) => r.id), [first.id], "the index and the instance's records agree");
+    assert.deepEqual((await log.query({ resourceId: apim("apim-a") })).items.map((r) => r.id), [first.id], "the index and the instance's records agree");
 
     await log.append(second);
-    const repaired = (await log.listLatestByService(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
+    const repaired = (await log.listLatestByResource(apim("apim-a"))).get(resourceIdKey(conn("apim-a", "pe-1")))!;
     assert.equal(repaired.latest.id, second.id);
     assert.deepEqual((await log.query({ connectionId: conn("apim-a", "pe-1") })).items.map((r) => r.id), [first.id, second.id]);
   });

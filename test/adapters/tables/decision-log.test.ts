@@ -12,7 +12,7 @@ const apim = (name: string) => `/subscriptions/${SUB}/resourceGroups/rg/provider
 const conn = (service: string, name: string) => `${apim(service)}/privateEndpointConnections/${name}`;
 
 let sequence = 0;
-function record(fields: Partial<DecisionRecord> & Pick<DecisionRecord, "connectionId" | "serviceId">, at: string): DecisionRecord {
+function record(fields: Partial<DecisionRecord> & Pick<DecisionRecord, "connectionId" | "resourceId">, at: string): DecisionRecord {
   const startedAt = new Date(at);
   return decisionRecord({
     id: decisionRecordId(startedAt, `r${++sequence}`),
@@ -60,10 +60,10 @@ describe("Table Storage decision log (Azurite)", () => {
     await ensureDecisionLogTable(table);
     log = createTableDecisionLog(table);
     const records = [
-      record({ connectionId: a1, serviceId: apim("apim-a"), action: "manual", actor: "default", outcome: "skipped", statusAfter: "Pending" }, "2025-06-01T10:00:00Z"),
-      record({ connectionId: a1, serviceId: apim("apim-a"), actor: "principal:alice", ticket: "CHG0000001" }, "2025-06-01T11:00:00Z"),
-      record({ connectionId: a2, serviceId: apim("apim-a") }, "2025-06-02T09:00:00Z"),
-      record({ connectionId: b1, serviceId: apim("apim-b"), actor: "out-of-band" }, "2025-06-01T12:00:00Z"),
+      record({ connectionId: a1, resourceId: apim("apim-a"), action: "manual", actor: "default", outcome: "skipped", statusAfter: "Pending" }, "2025-06-01T10:00:00Z"),
+      record({ connectionId: a1, resourceId: apim("apim-a"), actor: "principal:alice", ticket: "CHG0000001" }, "2025-06-01T11:00:00Z"),
+      record({ connectionId: a2, resourceId: apim("apim-a") }, "2025-06-02T09:00:00Z"),
+      record({ connectionId: b1, resourceId: apim("apim-b"), actor: "out-of-band" }, "2025-06-01T12:00:00Z"),
     ];
     for (const r of records) await log.append(r);
     await log.append(records[1]!);
@@ -92,11 +92,11 @@ describe("Table Storage decision log (Azurite)", () => {
   });
 
   test("queries by instance, by actor and by time range, each from its own partition", async () => {
-    const byInstance = await log.query({ serviceId: apim("apim-a") });
+    const byInstance = await log.query({ resourceId: apim("apim-a") });
     assert.deepEqual(byInstance.items.map((r) => r.connectionId), [a1, a1, a2]);
-    const byActor = await log.query({ serviceId: apim("apim-a"), actor: "principal:alice" });
+    const byActor = await log.query({ resourceId: apim("apim-a"), actor: "principal:alice" });
     assert.deepEqual(byActor.items.map((r) => r.ticket), ["CHG0000001"]);
-    const window = await log.query({ serviceId: apim("apim-a"), from: new Date("2025-06-01T10:30:00Z"), to: new Date("2025-06-02T00:00:00Z") });
+    const window = await log.query({ resourceId: apim("apim-a"), from: new Date("2025-06-01T10:30:00Z"), to: new Date("2025-06-02T00:00:00Z") });
     assert.deepEqual(window.items.map((r) => r.actor), ["principal:alice"]);
     const everywhere = await log.query({ actor: "out-of-band" });
     assert.deepEqual(everywhere.items.map((r) => r.connectionId), [b1]);
@@ -112,7 +112,7 @@ describe("Table Storage decision log (Azurite)", () => {
   });
 
   test("an explanation longer than a Table property holds is cut with a note, and the record is still stored", async () => {
-    const long = record({ connectionId: conn("apim-c", "pe-9.xyz"), serviceId: apim("apim-c"), explanation: Array.from({ length: 2000 }, (_, i) => `Rule "r${i}" v1 did not match: the requester subscription matches none of its patterns.`) }, "2025-06-03T00:00:00Z");
+    const long = record({ connectionId: conn("apim-c", "pe-9.xyz"), resourceId: apim("apim-c"), explanation: Array.from({ length: 2000 }, (_, i) => `Rule "r${i}" v1 did not match: the requester subscription matches none of its patterns.`) }, "2025-06-03T00:00:00Z");
     await log.append(long);
     const [stored] = (await log.query({ connectionId: long.connectionId })).items;
     assert.ok(stored!.explanation.length < 2000);

@@ -55,7 +55,7 @@ export function connection(name: string, options: ConnectionOptions = {}): Conne
   const conn: PrivateEndpointConnection = {
     id: `${INSTANCE_ID}/privateEndpointConnections/${name}`,
     name,
-    serviceId: INSTANCE_ID,
+    resourceId: INSTANCE_ID,
     privateEndpointId: endpointId,
     status,
     description: undefined,

@@ -96,7 +96,7 @@ describe("connection history from the decision log", () => {
   const base = decisionRecord({
     id: decisionRecordId(new Date("2025-06-01T00:00:00.000Z"), "base"),
     connectionId: "c",
-    serviceId: INSTANCE_ID,
+    resourceId: INSTANCE_ID,
     correlationId: "x",
     startedAt: new Date("2025-06-01T00:00:00.000Z"),
     recordedAt: new Date("2025-06-01T00:00:01.000Z"),

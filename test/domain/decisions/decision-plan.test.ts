@@ -18,7 +18,7 @@ import type { RuleEvaluation } from "../../../src/domain/rules/evaluate.ts";
 const CONNECTION = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/privateEndpointConnections/pe.1";
 const NOW = new Date("2025-06-01T12:00:00Z");
 const context = { triggeringEventIds: ["evt"], correlationId: "corr" };
-const facts = { connectionId: CONNECTION, serviceId: CONNECTION.split("/privateEndpointConnections")[0]!, groupIds: ["Gateway"], requesterSubscriptionId: "22222222-2222-2222-2222-222222222222" };
+const facts = { connectionId: CONNECTION, resourceId: CONNECTION.split("/privateEndpointConnections")[0]!, groupIds: ["Gateway"], requesterSubscriptionId: "22222222-2222-2222-2222-222222222222" };
 
 function evaluation(fields: Partial<RuleEvaluation> = {}): RuleEvaluation {
   return {
@@ -36,7 +36,7 @@ function claim(fields: Partial<ClaimState> = {}): ClaimState {
   return {
     connectionId: CONNECTION,
     privateEndpointId: undefined,
-    serviceId: facts.serviceId,
+    resourceId: facts.resourceId,
     lease: undefined,
     recordedStatus: undefined,
     marks: [],
@@ -96,7 +96,7 @@ test("a write ARM refused is not planned again before the back-off passes", () =
 
 test("observed statuses: recorded once; a revoke when Approved turns Rejected; an expired lease's landed write is recovered", () => {
   const observe = (status: "Approved" | "Rejected" | "Deleted", c: ClaimState | undefined, description?: string) =>
-    planObservedStatus({ key: { connectionId: CONNECTION, privateEndpointId: undefined }, serviceId: facts.serviceId, status, description, facts: undefined, claim: c, context });
+    planObservedStatus({ key: { connectionId: CONNECTION, privateEndpointId: undefined }, resourceId: facts.resourceId, status, description, facts: undefined, claim: c, context });
   assert.equal(observe("Approved", claim({ recordedStatus: "Approved" })), undefined);
   const outOfBand = observe("Rejected", claim({ recordedStatus: "Approved" }))!;
   assert.equal(outOfBand.intent.action, "revoke");
@@ -131,7 +131,7 @@ test("record IDs sort by start time and connection descriptions stay one short l
 const pendingConnection: PrivateEndpointConnection = {
   id: CONNECTION,
   name: "pe.1",
-  serviceId: facts.serviceId,
+  resourceId: facts.resourceId,
   privateEndpointId: "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints/pe",
   status: "Pending",
   description: "please",

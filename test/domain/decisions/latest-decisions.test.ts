@@ -14,7 +14,7 @@ function record(minute: number, action: DecisionAction, outcome: DecisionOutcome
   return decisionRecord({
     id: decisionRecordId(startedAt, `m${minute}${action}${outcome}${actor.replace(/\W/g, "")}`),
     connectionId,
-    serviceId: SERVICE,
+    resourceId: SERVICE,
     action,
     actor,
     statusBefore: undefined,

@@ -10,7 +10,7 @@ const WINDOW = { from: "2025-05-31T06:00:00.000Z", to: "2025-06-01T06:00:00.000Z
 
 function record(minute: number, fields: Parameters<typeof decisionRecord>[0] extends infer F ? Partial<F> : never) {
   const startedAt = at(minute);
-  return decisionRecord({ id: decisionRecordId(startedAt, `r${minute}`), connectionId: `${SAMPLE_INSTANCE_ID}/privateEndpointConnections/pe-${minute}`, serviceId: SAMPLE_INSTANCE_ID, startedAt, outcome: "applied", ...fields });
+  return decisionRecord({ id: decisionRecordId(startedAt, `r${minute}`), connectionId: `${SAMPLE_INSTANCE_ID}/privateEndpointConnections/pe-${minute}`, resourceId: SAMPLE_INSTANCE_ID, startedAt, outcome: "applied", ...fields });
 }
 
 describe("the decisions a report lists", () => {

@@ -52,7 +52,7 @@ const rulesArb = fc
 
 const factsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
   connectionId: fc.constant("/connection"),
-  serviceId: fc.constantFrom(...SERVICES),
+  resourceId: fc.constantFrom(...SERVICES),
   requesterSubscriptionId: fc.option(fc.constantFrom(...SUBS), { nil: undefined }),
   requesterTenantId: fc.option(fc.constantFrom(...TENANTS), { nil: undefined }),
   requestMessage: fc.option(fc.constantFrom(...MESSAGES), { nil: undefined }),
@@ -62,7 +62,7 @@ const factsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
 /** A connection with every fact known, as a path that can read everything would see it. */
 const knownFactsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
   connectionId: fc.constant("/connection"),
-  serviceId: fc.constantFrom(...SERVICES),
+  resourceId: fc.constantFrom(...SERVICES),
   requesterSubscriptionId: fc.constantFrom(...SUBS),
   requesterTenantId: fc.constantFrom(...TENANTS),
   requestMessage: fc.constantFrom(...MESSAGES),
@@ -101,7 +101,7 @@ function condition(values: readonly string[] | undefined, fact: string | undefin
 function referenceMatch(r: Rule, f: ConnectionFacts): Tri {
   const c = r.conditions;
   const results = [
-    condition(c["target-instances"], f.serviceId, true),
+    condition(c["target-instances"], f.resourceId, true),
     condition(c["requester-subscriptions"], f.requesterSubscriptionId, false),
     condition(c["requester-tenants"], f.requesterTenantId, false),
     condition(c["request-message"], f.requestMessage, true),

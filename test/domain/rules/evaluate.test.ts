@@ -296,7 +296,7 @@ describe("evaluateRules", () => {
   });
 
   test("evaluates a connection whose facts are mostly unknown without throwing", () => {
-    const sparse: ConnectionFacts = { connectionId: "x", serviceId: "", groupIds: [] };
+    const sparse: ConnectionFacts = { connectionId: "x", resourceId: "", groupIds: [] };
     const result = evaluateRules(sparse, ruleSetOf([rule({ id: "a", conditions: { "target-instances": ["*"] } })]), manualByDefault);
     assert.equal(result.action, "manual");
     assert.match(result.explanation[1]!, /group IDs include none/);

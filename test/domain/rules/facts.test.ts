@@ -7,7 +7,7 @@ import { CONSUMER_PE, CONSUMER_SUB, PROD_APIM, TENANT, TEST_APIM } from "./fixtu
 const connection: PrivateEndpointConnection = {
   id: `${PROD_APIM}/privateEndpointConnections/pe-orders.abc`,
   name: "pe-orders.abc",
-  serviceId: PROD_APIM,
+  resourceId: PROD_APIM,
   privateEndpointId: CONSUMER_PE,
   status: "Pending",
   description: undefined,

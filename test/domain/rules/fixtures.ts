@@ -30,7 +30,7 @@ export function rule(overrides: RuleOverrides & { id: string }): Rule {
 export function facts(overrides: Partial<ConnectionFacts> = {}): ConnectionFacts {
   return {
     connectionId: `${PROD_APIM}/privateEndpointConnections/pe-orders.abc`,
-    serviceId: PROD_APIM,
+    resourceId: PROD_APIM,
     privateEndpointId: CONSUMER_PE,
     requesterSubscriptionId: CONSUMER_SUB,
     requestMessage: "Orders team, ticket CHG0012345",

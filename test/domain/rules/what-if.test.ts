@@ -8,7 +8,7 @@ const options = { now: NOW, defaultAction: "manual" as const };
 
 const pendingProd: WhatIfConnection = { facts: facts({ connectionId: "prod-pending" }), currentStatus: "Pending" };
 const approvedProd: WhatIfConnection = { facts: facts({ connectionId: "prod-approved" }), currentStatus: "Approved" };
-const pendingTest: WhatIfConnection = { facts: facts({ connectionId: "test-pending", serviceId: TEST_APIM }), currentStatus: "Pending" };
+const pendingTest: WhatIfConnection = { facts: facts({ connectionId: "test-pending", resourceId: TEST_APIM }), currentStatus: "Pending" };
 const pendingOther: WhatIfConnection = { facts: facts({ connectionId: "other-pending", requesterSubscriptionId: OTHER_SUB }), currentStatus: "Pending" };
 
 describe("whatIf", () => {
