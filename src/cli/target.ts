@@ -17,7 +17,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { settingsSchema, type Settings } from "../config.ts";
+import { settingsSchema, ungovernedResourceProblems, type Settings } from "../config.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 import { formatProblem, locationOf, type FileProblem } from "./rule-files.ts";
 
@@ -318,9 +318,10 @@ export function parseCliSettings(
         const value = env[name];
         return `${origins[name] ?? name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
       });
-  if (needs.scope && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
+  if (needs.scope && !env["PORTCULLIS_MANAGED_RESOURCES"] && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
     problems.push(`which instances to read is not set: give ${HOW_TO_SET.scope}`);
   }
+  problems.push(...ungovernedResourceProblems(env).map((p) => p.replace(/^[A-Z_]+/, (name) => origins[name] ?? name)));
   if (!env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
     problems.push(`the storage account is not set: give ${HOW_TO_SET.tables}`);
   }

@@ -56,7 +56,7 @@ export const listConnections = apiRoute({
   },
   async handle({ query }, context) {
     const engine = await context.services.engineDeps(context.log);
-    const listing = await listManagedConnections({ status: query.status, instanceId: query.instanceId }, engine);
+    const listing = await listManagedConnections({ status: query.status, resourceId: query.instanceId }, engine);
     return {
       status: 200,
       body: {

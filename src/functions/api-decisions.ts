@@ -3,7 +3,7 @@
  * continuation tokens. Connections and instances outside the managed scope are 404, as everywhere in the API.
  */
 import { z } from "zod";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { isManagedResource, managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError } from "../domain/errors.ts";
 import { parseApimServiceId, resourceIdOfConnection } from "../domain/resource-id.ts";
 import { apiRoute } from "./api-runtime.ts";
@@ -71,9 +71,10 @@ export const listDecisions = apiRoute({
   },
   async handle({ query }, context) {
     const engine = await context.services.engineDeps(context.log);
-    for (const resourceId of [query.instanceId, query.connectionId === undefined ? undefined : resourceIdOfConnection(query.connectionId)]) {
-      if (resourceId !== undefined && !isManagedInstance(engine.scope, resourceId)) throw new PortcullisError("not-found", "No such managed resource.");
-    }
+    const unmanaged =
+      (query.instanceId !== undefined && !isManagedResource(engine.scope, query.instanceId)) ||
+      (query.connectionId !== undefined && managedResourceOfConnection(engine.scope, query.connectionId) === undefined);
+    if (unmanaged) throw new PortcullisError("not-found", "No such managed resource.");
     const page = await engine.decisionLog.query(
       {
         ...(query.connectionId !== undefined ? { connectionId: query.connectionId } : {}),

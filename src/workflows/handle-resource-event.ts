@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClaimKey } from "../domain/decisions/decision-claim.ts";
 import type { DecisionContext } from "../domain/decisions/decision-plan.ts";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { isManagedResource } from "../domain/decisions/decision-scope.ts";
 import { isTransient, toPortcullisError, type PortcullisError } from "../domain/errors.ts";
 import type { ResourceEvent, ResourceEventTarget } from "../domain/decisions/events.ts";
 import type { EndpointLinkConnection, PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
@@ -115,7 +115,7 @@ class EventRun {
 
   /** Provider side: decide every connection of the instance (Pending ones by the rules, others recorded). */
   async decideInstance(resourceId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, resourceId)) {
+    if (!isManagedResource(this.#deps.scope, resourceId)) {
       this.#notes.push(`${resourceId} is not a managed instance`);
       return;
     }
@@ -128,7 +128,7 @@ class EventRun {
 
   /** Provider side: one connection was written; re-read and decide (or record) just that one. */
   async decideOneConnection(resourceId: string, connectionId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, resourceId)) {
+    if (!isManagedResource(this.#deps.scope, resourceId)) {
       this.#notes.push(`${resourceId} is not a managed instance`);
       return;
     }
@@ -137,7 +137,7 @@ class EventRun {
 
   /** Provider side: one connection was deleted; record it for each endpoint it was known with. */
   async recordConnectionDeleted(resourceId: string, connectionId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, resourceId)) {
+    if (!isManagedResource(this.#deps.scope, resourceId)) {
       this.#notes.push(`${resourceId} is not a managed instance`);
       return;
     }
@@ -163,7 +163,7 @@ class EventRun {
         return;
       }
       for await (const claim of this.#deps.claims.listByPrivateEndpoint(privateEndpointId)) {
-        if (!isManagedInstance(this.#deps.scope, claim.resourceId)) continue;
+        if (!isManagedResource(this.#deps.scope, claim.resourceId)) continue;
         if (endpointGone === undefined) {
           const current = await this.#deps.privateLink.getConnection(claim.connectionId);
           if (current !== undefined && sameResourceId(current.privateEndpointId, privateEndpointId)) continue;
@@ -187,7 +187,7 @@ class EventRun {
   #isGovernedLink(link: EndpointLinkConnection): boolean {
     return (
       link.manual &&
-      isManagedInstance(this.#deps.scope, link.privateLinkServiceId) &&
+      isManagedResource(this.#deps.scope, link.privateLinkServiceId) &&
       link.groupIds.some((group) => group.toLowerCase() === "gateway")
     );
   }

@@ -12,7 +12,7 @@ import { MAX_REASON_LENGTH } from "../../domain/rules/schema.ts";
 import { parsePrivateEndpointId } from "../../domain/resource-id.ts";
 import type { ManualAction } from "../../workflows/decide-manually.ts";
 import type { CommandContext } from "../context.ts";
-import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
+import { resolveConnectionId, resolveResourceId, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
 import { requireTicketMatches } from "../ticket.ts";
@@ -86,9 +86,9 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
           const [deps, { listManagedConnections }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
-          const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.privateLink);
+          const resourceId = options.instance === undefined ? undefined : await resolveResourceId(options.instance, deps.scope, deps.privateLink);
           context.terminal.progress("reading the managed instances' connections and their decisions…");
-          const listing = await listManagedConnections({ status: options.status, instanceId }, deps);
+          const listing = await listManagedConnections({ status: options.status, resourceId }, deps);
           context.terminal.progress(undefined);
           for (const unreadable of listing.unreadable) {
             context.terminal.info(context.terminal.errStyle.yellow(`warning: could not read ${unreadable.resourceId} (${unreadable.reason}); its connections are missing`));
