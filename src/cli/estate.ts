@@ -66,3 +66,9 @@ export function shortConnectionName(connectionId: string): string {
   const ref = parseProviderConnectionId(connectionId, isRegistered);
   return ref ? `${nameOf(ref.resourceId)}/${ref.connectionName}` : connectionId;
 }
+
+/** The resource's type as tables show it: the registry's short name (e.g. "Storage account"), else the ARM type. */
+export function resourceTypeLabel(resourceId: string): string {
+  const type = resourceTypeOf(resourceId) ?? "";
+  return providerOf(type)?.displayName ?? type;
+}
