@@ -103,7 +103,18 @@ export async function gatherConnection(request: DecideConnectionRequest, deps: E
       ? request.endpoint
       : await readEndpoint(connection.privateEndpointId, deps);
   const ruleSet = await deps.ruleStore.getRuleSet();
-  return { connection, endpoint, ruleSet, claim };
+  return { connection: withEndpointGroups(connection, endpoint), endpoint, ruleSet, claim };
+}
+
+/**
+ * Most providers' connection resources name no group id (Storage, Key Vault, Event Hubs, ...); for a type with several
+ * groups only the consumer's endpoint says which one (blob, file, ...). Its link to this resource fills them in, so
+ * group conditions decide on what the requester asked for rather than on nothing.
+ */
+function withEndpointGroups(connection: PrivateEndpointConnection, endpoint: PrivateEndpoint | undefined): PrivateEndpointConnection {
+  if (connection.groupIds.length > 0 || endpoint === undefined) return connection;
+  const link = endpoint.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.resourceId));
+  return link === undefined || link.groupIds.length === 0 ? connection : { ...connection, groupIds: link.groupIds };
 }
 
 /** Decides one connection: Pending ones by the rules, settled ones recorded as out-of-band once. */
