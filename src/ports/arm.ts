@@ -125,4 +125,5 @@ export interface ArmPorts {
   readonly apim: ApimPort;
   readonly network: NetworkPort;
   readonly privateDns: PrivateDnsPort;
+  readonly tenants: TenantPort;
 }

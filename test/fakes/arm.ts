@@ -14,6 +14,7 @@ import type {
   NetworkPort,
   OperationOptions,
   PrivateDnsPort,
+  TenantPort,
   PutARecordOptions,
 } from "../../src/ports/arm.ts";
 import type {
@@ -31,7 +32,7 @@ import { PortcullisError, toPortcullisError, type ErrorKind } from "../../src/do
 import { parseApimServiceId, parseConnectionId, parseResourceId, resourceIdKey } from "../../src/domain/resource-id.ts";
 
 /** Every counted method: the port methods plus `poll` (one per LRO poll request). */
-export type FakeArmMethod = keyof ApimPort | keyof NetworkPort | keyof PrivateDnsPort | "poll";
+export type FakeArmMethod = keyof ApimPort | keyof NetworkPort | keyof PrivateDnsPort | keyof TenantPort | "poll";
 
 const METHODS: readonly FakeArmMethod[] = [
   "getService",
@@ -51,6 +52,7 @@ const METHODS: readonly FakeArmMethod[] = [
   "putARecord",
   "deleteARecord",
   "listVirtualNetworkLinks",
+  "discoverSubscriptionTenant",
   "poll",
 ];
 
@@ -77,6 +79,8 @@ export interface FakeArmState {
   readonly aRecords: Map<string, ARecordSet>;
   readonly virtualNetworkLinks: Map<string, VirtualNetworkLink>;
   readonly operations: Map<string, FakeOperation>;
+  /** The tenant ARM's 401 challenge names per subscription (lower-case subscription ID); absent: names none. */
+  readonly subscriptionTenants: Map<string, string>;
 }
 
 export type ServiceInit = Partial<ApimService> & { readonly id: string };
@@ -190,6 +194,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     aRecords: new Map(),
     virtualNetworkLinks: new Map(),
     operations: new Map(),
+    subscriptionTenants: new Map(),
   };
   const calls = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<FakeArmMethod, number>;
   const failures = new Map<FakeArmMethod, { kind: ErrorKind; options: FailNextOptions; remaining: number }>();
@@ -561,8 +566,15 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     },
   };
 
+  const tenants: TenantPort = {
+    async discoverSubscriptionTenant(subscriptionId, options) {
+      enter("discoverSubscriptionTenant", options);
+      return state.subscriptionTenants.get(subscriptionId.toLowerCase());
+    },
+  };
+
   const fake: FakeArm = {
-    ports: { apim, network, privateDns },
+    ports: { apim, network, privateDns, tenants },
     state,
     calls,
     lroPollsToComplete: seed.lroPollsToComplete ?? 1,
