@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
-import type { ArmTokenVerifier, Caller } from "./authentication.ts";
+import { armChallenge, type ArmTokenVerifier, type Caller } from "./authentication.ts";
 import type { FaultInjector } from "./faults.ts";
 import { authorizationFailedMessage, requiredPermission, type RequiredPermission } from "./rbac.ts";
 import { versionsNewestFirst } from "./api-versions.ts";
@@ -197,10 +197,7 @@ function checkMediaType(method: string, contentType: string | undefined): void {
  */
 async function authenticate(req: IncomingMessage, verifier: ArmTokenVerifier, tenantId: string | undefined): Promise<Caller> {
   const header = firstHeader(req, "authorization");
-  const authority = `https://login.windows.net/${tenantId ?? "common"}`;
-  const challenge = (description: string) => ({
-    "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description}"`,
-  });
+  const challenge = armChallenge(tenantId);
   if (header === undefined) {
     throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
       headers: challenge("The authentication failed because of missing 'Authorization' header."),

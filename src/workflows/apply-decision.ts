@@ -481,6 +481,7 @@ function recordOf(
     privateEndpointId: claim.privateEndpointId,
     requesterSubscriptionId: intent.requesterSubscriptionId,
     requesterTenantId: intent.requesterTenantId,
+    requesterTenantSource: intent.requesterTenantSource,
     ruleId: intent.ruleId,
     ruleVersion: intent.ruleVersion,
     action: intent.action,

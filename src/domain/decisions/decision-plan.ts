@@ -208,7 +208,7 @@ export function planObservedStatus(input: {
   readonly resourceId: string;
   readonly status: Exclude<RecordedStatus, "Pending">;
   readonly description: string | undefined;
-  readonly facts: Pick<ConnectionFacts, "requesterSubscriptionId" | "requesterTenantId"> | undefined;
+  readonly facts: Pick<ConnectionFacts, "requesterSubscriptionId" | "requesterTenantId" | "requesterTenantSource"> | undefined;
   readonly claim: ClaimState | undefined;
   readonly context: DecisionContext;
 }): DecisionPlan | undefined {
@@ -258,6 +258,7 @@ export function planObservedStatus(input: {
       statusBefore,
       requesterSubscriptionId: input.facts?.requesterSubscriptionId,
       requesterTenantId: input.facts?.requesterTenantId,
+      requesterTenantSource: input.facts?.requesterTenantSource,
       triggeringEventIds: input.context.triggeringEventIds,
       correlationId: input.context.correlationId,
     },
@@ -389,6 +390,7 @@ function pendingIntentBase(
     statusBefore: "Pending",
     requesterSubscriptionId: input.facts.requesterSubscriptionId,
     requesterTenantId: input.facts.requesterTenantId,
+    requesterTenantSource: input.facts.requesterTenantSource,
     triggeringEventIds: input.context.triggeringEventIds,
     correlationId: input.context.correlationId,
   };

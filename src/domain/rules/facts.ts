@@ -15,8 +15,13 @@ export interface ConnectionFacts {
   readonly privateEndpointId?: string | undefined;
   /** The subscription in the private endpoint's resource ID. */
   readonly requesterSubscriptionId?: string | undefined;
-  /** Known only from an event's data or an operator's input; ARM reads do not reveal it. */
+  /**
+   * From a consumer-side event's data, or (a hint) from ARM's 401 challenge for the requester subscription; ARM reads
+   * of the connection and endpoint do not reveal it.
+   */
   readonly requesterTenantId?: string | undefined;
+  /** Where requesterTenantId came from: "event" (data.tenantId) or "arm-challenge" (a hint). */
+  readonly requesterTenantSource?: "event" | "arm-challenge" | undefined;
   /**
    * Free text written by the requester (untrusted). Known only when the consumer's endpoint could be read; a link
    * without a message has the known value "".
@@ -28,7 +33,11 @@ export interface ConnectionFacts {
 /** Builds the facts from what ARM returned, so every caller derives them the same way. */
 export function connectionFacts(
   connection: PrivateEndpointConnection,
-  context: { readonly endpoint?: PrivateEndpoint | undefined; readonly requesterTenantId?: string | undefined } = {},
+  context: {
+    readonly endpoint?: PrivateEndpoint | undefined;
+    readonly requesterTenantId?: string | undefined;
+    readonly requesterTenantSource?: "event" | "arm-challenge" | undefined;
+  } = {},
 ): ConnectionFacts {
   const privateEndpointId = connection.privateEndpointId;
   const link = context.endpoint?.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.resourceId));
@@ -38,6 +47,7 @@ export function connectionFacts(
     privateEndpointId,
     requesterSubscriptionId: privateEndpointId === undefined ? undefined : parsePrivateEndpointId(privateEndpointId)?.subscriptionId,
     requesterTenantId: context.requesterTenantId,
+    requesterTenantSource: context.requesterTenantId === undefined ? undefined : context.requesterTenantSource,
     requestMessage: link === undefined ? undefined : (link.requestMessage ?? ""),
     groupIds: connection.groupIds,
   };
