@@ -148,7 +148,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     await ensureEngineTables();
     const ports = armPorts();
     return instrumentEngineDeps({
-      apim: ports.apim,
+      privateLink: ports.privateLink,
       network: ports.network,
       ruleStore: ruleStore(),
       claims: claimStore(),

@@ -1,5 +1,5 @@
 /**
- * The real ARM ports: APIM, Network and Private DNS over the Azure SDK clients, plus a counter of the ARM
+ * The real ARM ports: every registered Private Link type (generic resources), APIM, Network and Private DNS over the Azure SDK clients, plus a counter of the ARM
  * calls they make. The composition root calls `createArmPortsFromSettings`; tests call `createArmPorts`.
  */
 import { readFileSync } from "node:fs";
@@ -12,6 +12,7 @@ import { createArmClients } from "./clients.ts";
 import { createArmCredentialFromSettings, type ArmCredentialSettings } from "./credential.ts";
 import { createNetworkPort } from "./network.ts";
 import { createPrivateDnsPort } from "./private-dns.ts";
+import { createPrivateLinkPort } from "./private-link.ts";
 import { authorityHostsFor, createTenantPort } from "./tenants.ts";
 
 export type { ArmCallCounter, ArmCallStats } from "./call-counter.ts";
@@ -67,9 +68,10 @@ export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
   };
   const clients = createArmClients(clientSettings);
   return {
+    apim: createApimPort(clients),
+    privateLink: createPrivateLinkPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
     // The same endpoint, CA, user agent and call counter as the SDK clients, but no credential: see tenants.ts.
     tenants: createTenantPort({ ...clientSettings, authorityHosts: authorityHostsFor(options.endpoint, options.localIssuerUrl) }),
-    apim: createApimPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
     network: createNetworkPort(clients),
     privateDns: createPrivateDnsPort(clients),
     callCounter,
