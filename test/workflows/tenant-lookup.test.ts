@@ -12,7 +12,7 @@ import { decideConnection } from "../../src/workflows/decide-connection.ts";
 import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
 import { createTenantLookup, resolveRequesterTenant, ruleSetReadsRequesterTenant, type TenantLookup } from "../../src/workflows/tenant-lookup.ts";
 import { ruleSetOf } from "../../src/domain/rules/index.ts";
-import { CONSUMER_SUB, CONSUMER_TENANT, context, createTestEngine, OTHER_SUB, requestPending, rule, statusOf } from "./support.ts";
+import { CONSUMER_SUB, CONSUMER_TENANT, context, createTestEngine, endpointId, OTHER_SUB, requestPending, rule, statusOf } from "./support.ts";
 
 const SUB = "aaaaaaaa-0000-4000-8000-000000000001";
 const TENANT = "bbbbbbbb-0000-4000-8000-000000000002";
@@ -219,6 +219,20 @@ describe("the engine with the tenant lookup", () => {
       assert.deepEqual([record!.action, record!.actor, record!.requesterTenantId, record!.requesterTenantSource], ["manual", "rule:reject-partner", undefined, undefined]);
       assert.match(record!.explanation[1]!, setup === "none" ? /names no tenant/ : /failed \(transient/);
     }
+  });
+
+  test("the re-read before the write confirms the hint's requester: a connection that now names another private endpoint is not written", async () => {
+    const { engine, deps } = engineWithLookup();
+    engine.arm.state.subscriptionTenants.set(CONSUMER_SUB, CONSUMER_TENANT);
+    const { connection } = requestPending(engine, "pe-first");
+    const key = connection.id.toLowerCase();
+    // Listed with the first endpoint; by the time of the write ARM names another requester's endpoint.
+    engine.arm.state.connections.set(key, { ...engine.arm.state.connections.get(key)!, privateEndpointId: endpointId("pe-other", OTHER_SUB) });
+
+    await decideConnection({ connectionId: connection.id, connection, context: context() }, deps);
+
+    assert.equal(engine.arm.calls.beginSetConnectionStatus, 0, "the rejection decided for the first requester was not sent");
+    assert.equal(statusOf(engine, connection.id), "Pending");
   });
 
   test("no rule reads the tenant: no lookup at all", async () => {
