@@ -150,7 +150,7 @@ export const CONDITIONS = {
   }),
   "requester-tenants": defineCondition({
     schema: listOf(guid),
-    description: "Entra tenant IDs of the requester, where known. Unknown on the sweep: an enforcing reject or manual rule with it then leaves the connection for a person.",
+    description: "Entra tenant IDs of the requester: from a consumer-side event, else a hint from ARM's 401 challenge for the requester subscription. Where neither names it, an enforcing reject or manual rule with it leaves the connection for a person.",
     compile: (guids) => guidCondition(guids, "requesterTenantId", "the requester tenant", "requester-tenants"),
   }),
   "private-endpoint-ids": defineCondition({
