@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { PortcullisError } from "../../src/domain/errors.ts";
 import type { TenantPort } from "../../src/ports/arm.ts";
 import { decideConnection } from "../../src/workflows/decide-connection.ts";
+import { decideManually } from "../../src/workflows/decide-manually.ts";
 import type { EngineDeps } from "../../src/workflows/engine-deps.ts";
 import { createTenantLookup, resolveRequesterTenant, ruleSetReadsRequesterTenant, type TenantLookup } from "../../src/workflows/tenant-lookup.ts";
 import { ruleSetOf } from "../../src/domain/rules/index.ts";
@@ -233,6 +234,22 @@ describe("the engine with the tenant lookup", () => {
 
     assert.equal(engine.arm.calls.beginSetConnectionStatus, 0, "the rejection decided for the first requester was not sent");
     assert.equal(statusOf(engine, connection.id), "Pending");
+  });
+
+  test("a human's decision through the API records the requester tenant as a hint", async () => {
+    const { engine, deps } = engineWithLookup();
+    engine.arm.state.subscriptionTenants.set(CONSUMER_SUB, CONSUMER_TENANT);
+    const { connection } = requestPending(engine, "pe-manual");
+
+    const result = await decideManually(
+      { connectionId: connection.id, action: "approve", ticket: "CHG1", reason: "Checked.", actor: { objectId: "aaaaaaaa-0000-0000-0000-000000000001" }, correlationId: "c" },
+      deps,
+    );
+
+    assert.equal(result.kind, "completed");
+    const record = result.kind === "completed" ? result.record : undefined;
+    assert.deepEqual([record?.requesterTenantId, record?.requesterTenantSource], [CONSUMER_TENANT, "arm-challenge"]);
+    assert.match(record?.explanation[0] ?? "", /is a hint: ARM's 401 challenge/);
   });
 
   test("no rule reads the tenant: no lookup at all", async () => {

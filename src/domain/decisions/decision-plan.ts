@@ -316,8 +316,11 @@ export function planManualDecision(input: {
   readonly request: ManualDecisionInput;
   readonly connection: PrivateEndpointConnection;
   readonly mode: "enforce" | "dry-run";
+  /** The requester's tenant (a hint from ARM's challenge, for the record) and the line that says so. */
+  readonly requesterTenant?: { readonly tenantId: string | undefined; readonly source: ClaimIntent["requesterTenantSource"]; readonly explanation: string | undefined } | undefined;
 }): DecisionPlan {
   const { request, connection } = input;
+  const tenant = input.requesterTenant;
   const actor = principalActor(request.actor.objectId);
   const action = request.action;
   const targetStatus = targetStatusOf(action);
@@ -333,12 +336,13 @@ export function planManualDecision(input: {
     ticket: request.ticket,
     requestedBy: request.requestedBy,
     reason: request.reason,
-    explanation: [],
+    explanation: tenant?.explanation === undefined ? [] : [tenant.explanation],
     targetStatus,
     description,
     statusBefore: connection.status,
     requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId),
-    requesterTenantId: undefined,
+    requesterTenantId: tenant?.tenantId,
+    requesterTenantSource: tenant?.tenantId === undefined ? undefined : tenant.source,
     triggeringEventIds: [],
     correlationId: request.correlationId,
   };
