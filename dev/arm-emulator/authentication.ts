@@ -44,7 +44,7 @@ const MAX_CACHED_TOKENS = 10_000;
  * The authority ARM's 401 challenge names: `https://login.windows.net/{tenantId}` for a subscription ARM knows, and
  * `https://login.windows.net/` (no tenant segment) otherwise: a path that names no subscription, an unknown or
  * malformed subscription ID. Sources: Microsoft.Liftr.Utilities HttpBearerChallengeTests (ARM's challenge with the
- * subscription's tenant), azure-sdk-for-js core CAE tests ("ARM") and azure-sdk-for-go
+ * subscription's tenant), Microsoft's TypeScript CAE parser tests (`parseCAEChallenges`, case "ARM") and azure-sdk-for-go
  * sdk/azcore/arm/runtime/policy_bearer_token_test.go ("no claims"): ARM's challenge without a tenant. Which of the two
  * an unknown subscription gets is not published; the emulator gives the tenantless one, so no tenant is ever made up.
  */

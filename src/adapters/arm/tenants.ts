@@ -19,14 +19,14 @@
  *     are read case-insensitively;
  *   - the scheme's case (`Bearer` / `bearer`: Liftr tests) and the order of parameters (the Azure SDK for Go tests
  *     put `claims` first or last, sdk/azcore/arm/runtime/policy_bearer_token_test.go); one header may carry several
- *     challenges separated by commas (azure-sdk-for-js CAE tests parse joined headers);
+ *     challenges separated by commas (Microsoft's TypeScript CAE parser tests, `parseCAEChallenges`, join them);
  *   - the host: ARM names `login.windows.net`; Key Vault and Graph name `login.microsoftonline.com`, sometimes with
  *     `/oauth2/authorize` after the tenant (core-client authorizeRequestOnTenantChallenge takes the first path
  *     segment if it is a UUID). Accepted: only Entra's hosts for the ARM endpoint's cloud (MSAL's instance-discovery
  *     aliases: @azure/msal-common AuthorityMetadata), or a configured local issuer; the path exactly `/{GUID}`;
  *   - the tenant GUID's case (Key Vault answers upper case: Liftr tests); it is returned lower case;
  *   - a challenge that names no tenant: `authorization_uri="https://login.windows.net/"` is what the Azure SDKs'
- *     tests use as ARM's answer without a subscription's tenant (azure-sdk-for-js CAE tests "ARM"; Go azcore test
+ *     tests use as ARM's answer without a subscription's tenant (the `parseCAEChallenges` tests' case "ARM"; Go azcore test
  *     "no claims") and what CAE challenges carry; read as "no tenant" (undefined), as is anything else unexpected.
  *   - Unknown or malformed subscription IDs: no source shows ARM's exact answer (scripts treat a 404 or a challenge
  *     without a GUID as "not found"); this adapter reads every answer other than a well-formed 401 challenge as
