@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/core-auth";
 import type { TableServiceClientOptions } from "@azure/data-tables";
-import { settings, type Settings } from "./config.ts";
+import { managedScopeOf, settings, type Settings } from "./config.ts";
 import { createArmPorts, type AzureArmPorts } from "./adapters/arm/index.ts";
 import { createArmCredentialFromSettings } from "./adapters/arm/credential.ts";
 import { createComplianceNotificationPublisher } from "./adapters/eventgrid/compliance-notifications.ts";
@@ -157,7 +157,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       clock: systemClock,
       mode: s.PORTCULLIS_MODE,
       defaultAction: s.PORTCULLIS_DEFAULT_ACTION,
-      scope: { instanceIds: s.PORTCULLIS_MANAGED_INSTANCES, subscriptionIds: s.PORTCULLIS_MANAGED_SUBSCRIPTIONS },
+      scope: managedScopeOf(s),
       armConcurrency: s.PORTCULLIS_ARM_CONCURRENCY,
       timings: { ...DEFAULT_ENGINE_TIMINGS, ...options.engineTimings },
       tenantLookup: tenantLookup(),

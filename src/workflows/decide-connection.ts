@@ -20,11 +20,11 @@ import {
   ruleOf,
   type DecisionContext,
 } from "../domain/decisions/decision-plan.ts";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import type { DecisionRecord, RecordedStatus } from "../domain/decisions/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
-import { sameResourceId, resourceIdOfConnection } from "../domain/resource-id.ts";
+import { sameResourceId } from "../domain/resource-id.ts";
 import { evaluateRules, type RuleEvaluation } from "../domain/rules/evaluate.ts";
 import { connectionFacts } from "../domain/rules/facts.ts";
 import type { RuleSetSnapshot } from "../domain/rules/index.ts";
@@ -115,14 +115,25 @@ export async function gatherConnection(request: DecideConnectionRequest, deps: E
     },
     deps.tenantLookup,
   );
-  return { connection, endpoint, ruleSet, claim, requesterTenant };
+  return { connection: withEndpointGroups(connection, endpoint), endpoint, ruleSet, claim, requesterTenant };
+}
+
+/**
+ * Most providers' connection resources name no group id (Storage, Key Vault, Event Hubs, ...); for a type with several
+ * groups only the consumer's endpoint says which one (blob, file, ...). Its link to this resource fills them in, so
+ * group conditions decide on what the requester asked for rather than on nothing.
+ */
+function withEndpointGroups(connection: PrivateEndpointConnection, endpoint: PrivateEndpoint | undefined): PrivateEndpointConnection {
+  if (connection.groupIds.length > 0 || endpoint === undefined) return connection;
+  const link = endpoint.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.resourceId));
+  return link === undefined || link.groupIds.length === 0 ? connection : { ...connection, groupIds: link.groupIds };
 }
 
 /** Decides one connection: Pending ones by the rules, settled ones recorded as out-of-band once. */
 export async function decideConnection(request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
-  const resourceId = resourceIdOfConnection(request.connectionId);
-  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) {
-    return result(request.connectionId, "unmanaged", undefined, [], "not a connection of a managed instance; ignored");
+  const resourceId = managedResourceOfConnection(deps.scope, request.connectionId);
+  if (resourceId === undefined) {
+    return result(request.connectionId, "unmanaged", undefined, [], "not a connection of a managed resource; ignored");
   }
   let gathered = await gatherConnection(request, deps);
   if (gathered === undefined) return result(request.connectionId, "not-found", undefined, [], "the connection does not exist (any more)");

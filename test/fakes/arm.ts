@@ -447,7 +447,9 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
       privateEndpointId: init.privateEndpointId,
       status,
       description: manual ? init.requestMessage : "Auto-approved",
-      groupIds,
+      // As ARM: most providers' connection resources name no group (APIM, Storage, Key Vault, ...); a type with one
+      // group reads as that group, one with several as none (the consumer's endpoint names it).
+      groupIds: provider.groups.length === 1 ? [provider.groups[0]!.groupId] : [],
     });
     return { connection, privateEndpoint, networkInterface };
   }

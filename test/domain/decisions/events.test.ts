@@ -61,7 +61,7 @@ test("provider-side proxy writes name the instance; connection writes and delete
       eventType: "Microsoft.Resources.ResourceDeleteSuccess",
     }),
   );
-  assert.deepEqual(proxy.kind === "handled" && proxy.event.target, { kind: "instance-connections-changed", resourceId: APIM });
+  assert.deepEqual(proxy.kind === "handled" && proxy.event.target, { kind: "resource-connections-changed", resourceId: APIM });
   assert.deepEqual(write.kind === "handled" && write.event.target, {
     kind: "connection-written",
     resourceId: APIM,
@@ -161,7 +161,7 @@ test("a deleted connection proxy on API Management names the instance, like a wr
     }),
   );
   assert.equal(parsed.kind, "handled");
-  if (parsed.kind === "handled") assert.deepEqual(parsed.event.target, { kind: "instance-connections-changed", resourceId: APIM });
+  if (parsed.kind === "handled") assert.deepEqual(parsed.event.target, { kind: "resource-connections-changed", resourceId: APIM });
   const asWrite = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`));
   assert.equal(asWrite.kind, "malformed", "a delete operation in a write event contradicts itself");
 });
