@@ -30,6 +30,8 @@ import { OperationTracker, type OperationSettings, type OperationView } from "./
 import { apimRoutes } from "./routes/apim.ts";
 import { networkRoutes } from "./routes/network.ts";
 import { privateDnsRoutes } from "./routes/private-dns.ts";
+import { privateLinkRoutes } from "./routes/private-link.ts";
+import { resourcesRoutes } from "./routes/resources.ts";
 import type { EmulatorEnv, HandlerOptions, Route } from "./routing.ts";
 import { createRequestListener, type ControlHandler, type RequestRecord } from "./server.ts";
 import { ArmState } from "./state.ts";
@@ -124,7 +126,12 @@ export interface EmulatorOperations {
   complete(id: string): boolean;
 }
 
-const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
+const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes, ...privateLinkRoutes, ...resourcesRoutes];
+
+/** The subscription a scope lies in, if any. */
+function subscriptionOfScope(scope: string): string | undefined {
+  return /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+}
 
 function resolveTopology(topology: ArmEmulatorOptions["topology"]): Topology {
   if (topology === undefined) return parseTopology({});
@@ -212,7 +219,13 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     topics,
     control: (method, path, query, body) => control!(method, path, query, body),
     verifier,
-    authorize: (principalId, permission) => isAuthorized(principalId, permission, authorization.roleAssignments, definitions),
+    // A Microsoft-owned subscription (a managed virtual network's) is out of every caller's reach: their assignments,
+    // even at `/`, are in their own tenant.
+    authorize: (principalId, permission) => {
+      const subscriptionId = subscriptionOfScope(permission.scope);
+      if (subscriptionId !== undefined && state.isMicrosoftManaged(subscriptionId)) return false;
+      return isAuthorized(principalId, permission, authorization.roleAssignments, definitions);
+    },
     log,
   }));
   server.on("clientError", (_error, socket) => {
