@@ -188,7 +188,8 @@ var governedTypeKeys = map(governedResourceTypes, t => toLower(t))
 var managedResources = map(
   union(managedResourceIds, managedInstanceIds),
   id =>
-    length(split(id, '/')) != 9 || !startsWith(toLower(id), '/subscriptions/') || toLower(split(id, '/')[5]) != 'providers'
+    // Nested conditions rather than ||: the segments are read only once the ID is known to have them.
+    (length(split(id, '/')) == 9 ? !startsWith(toLower(id), '/subscriptions/') || toLower(split(id, '/')[5]) != 'providers' : true)
       ? fail('managedResourceIds: \'${id}\' is not a resource ID of the form /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}')
       : contains(governedTypeKeys, toLower('${split(id, '/')[6]}/${split(id, '/')[7]}'))
           ? {
