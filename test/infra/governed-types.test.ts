@@ -23,7 +23,7 @@ import {
   REGISTERED_RESOURCE_TYPES,
   type PrivateLinkProvider,
 } from "../../src/domain/providers/registry.ts";
-import { PROVIDER_INFRA_FILE, providerInfra, renderProviderInfra } from "../../infra/scripts/generate-provider-infra.ts";
+import { DEPLOY_DOCS_FILE, PROVIDER_INFRA_FILE, providerInfra, renderProviderInfra, withDocsTable } from "../../infra/scripts/generate-provider-infra.ts";
 import { deployedResources, type DeployedResource } from "../support/arm-deployment.ts";
 import { ArmDeploymentFailure, evaluate, moduleTemplate, resourcesOf } from "../support/arm-template.ts";
 import { buildBicepParamsWithDiagnostics, compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
@@ -89,6 +89,12 @@ describe("private-link-providers.json, generated from the provider registry", ()
   it("is exactly what infra/scripts/generate-provider-infra.ts renders now (stale: run it)", () => {
     const committed = readFileSync(path.join(REPO_ROOT, PROVIDER_INFRA_FILE), "utf8");
     assert.equal(committed, renderProviderInfra(), `${PROVIDER_INFRA_FILE} is stale: run node infra/scripts/generate-provider-infra.ts`);
+  });
+
+  it("is also what docs/deploy.md's per-type permissions table says (stale: run the generator)", () => {
+    const docs = readFileSync(path.join(REPO_ROOT, DEPLOY_DOCS_FILE), "utf8");
+    assert.equal(docs, withDocsTable(docs), `${DEPLOY_DOCS_FILE}'s generated table is stale: run node infra/scripts/generate-provider-infra.ts`);
+    for (const provider of PRIVATE_LINK_PROVIDERS) assert.ok(docs.includes(`Portcullis ${labelOf(provider)} connection approver`), provider.resourceType);
   });
 
   it("lists every registered type with the registry's own read, decide and event operations", () => {
