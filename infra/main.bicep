@@ -185,8 +185,11 @@ var governedTypeKeys = map(governedResourceTypes, t => toLower(t))
 
 // Governed resources (managedInstanceIds is the deprecated name of managedResourceIds), each a top-level resource ID
 // of a governed type: /subscriptions/{s}/resourceGroups/{g}/providers/{namespace}/{type}/{name}.
+// Each resource once, whatever its casing in either list (two assignments of one role at one scope would collide).
+var managedResourceIdsGiven = concat(managedResourceIds, managedInstanceIds)
+var managedResourceIdsLower = map(managedResourceIdsGiven, id => toLower(id))
 var managedResources = map(
-  union(managedResourceIds, managedInstanceIds),
+  filter(managedResourceIdsGiven, (id, i) => indexOf(managedResourceIdsLower, toLower(id)) == i),
   id =>
     // Nested conditions rather than ||: the segments are read only once the ID is known to have them.
     (length(split(id, '/')) == 9 ? !startsWith(toLower(id), '/subscriptions/') || toLower(split(id, '/')[5]) != 'providers' : true)

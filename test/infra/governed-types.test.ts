@@ -289,11 +289,11 @@ describe("managedInstanceIds, the deprecated name of managedResourceIds", () => 
   const instance = resourceOf(apim, "apim-prod");
   const base = { principalId: PRINCIPAL, deploymentSubscriptionId: HOME };
 
-  it("grants what managedResourceIds grants for the same instance, and both lists are merged", () => {
+  it("grants what managedResourceIds grants for the same instance, and both lists are merged (each resource once, whatever its casing)", () => {
     const old = deployedRoles({ ...base, managedInstanceIds: [instance] });
     const current = deployedRoles({ ...base, managedResourceIds: [instance] });
     assert.deepEqual(old, current);
-    const both = deployedRoles({ ...base, managedInstanceIds: [instance], managedResourceIds: [instance, resourceOf(apim, "apim-test")] });
+    const both = deployedRoles({ ...base, managedInstanceIds: [instance.toUpperCase()], managedResourceIds: [instance, resourceOf(apim, "apim-test")] });
     assert.deepEqual(sorted(both.roleAssignments.filter((a) => a.roleDefinitionId === approverOf(both, apim).id).map((a) => a.scope)), sorted([instance, resourceOf(apim, "apim-test")]));
   });
 

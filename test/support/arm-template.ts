@@ -413,6 +413,12 @@ function call(node: Extract<Node, { kind: "call" }>, context: EvaluationContext)
       return compare(args[0], args[1]) <= 0;
     case "range":
       return Array.from({ length: Number(args[1]) }, (_, i) => Number(args[0]) + i);
+    case "indexof": {
+      // indexOf(array, item): deep equality; indexOf(string, text): case-insensitive (template-functions-array#indexof).
+      const [container, item] = args;
+      if (typeof container === "string") return container.toLowerCase().indexOf(str(item).toLowerCase());
+      return arr(container).findIndex((v) => JSON.stringify(v) === JSON.stringify(item));
+    }
     case "flatten":
       return arr(args[0]).flatMap((a) => arr(a));
     case "toobject": {
