@@ -401,7 +401,7 @@ function call(node: Extract<Node, { kind: "call" }>, context: EvaluationContext)
       return current ?? null;
     }
     case "fail":
-      // ARM stops the deployment with this message (template-functions-deployment#fail).
+      // The deployment stops with this message (Bicep: bicep-functions-flow-control, used only in short-circuiting ?: / ??).
       throw new ArmDeploymentFailure(str(args[0]));
     case "greater":
       return compare(args[0], args[1]) > 0;
