@@ -65,7 +65,7 @@ param managedInstanceIds string[] = []
 @description('Subscription IDs in which Portcullis governs every resource of the governed types. Set this and/or managedResourceIds.')
 param managedSubscriptionIds string[] = []
 
-@description('Subscription IDs whose private endpoints connect to the governed instances (consumers). Portcullis reads endpoints and receives events there.')
+@description('Subscription IDs whose private endpoints connect to the governed resources (consumers). Portcullis reads endpoints and receives events there.')
 param consumerSubscriptionIds string[] = []
 
 @description('Resource IDs of the private DNS zones (the governed types\' privatelink.* zones, usually in the hub) the audit compares with endpoint IPs.')
