@@ -143,7 +143,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     await ensureEngineTables();
     const ports = armPorts();
     return instrumentEngineDeps({
-      apim: ports.apim,
+      privateLink: ports.privateLink,
       network: ports.network,
       ruleStore: ruleStore(),
       claims: claimStore(),

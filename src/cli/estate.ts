@@ -5,16 +5,16 @@
  */
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import { parseApimServiceId, parseConnectionId, resourceIdKey } from "../domain/resource-id.ts";
-import type { ApimPort } from "../ports/arm.ts";
+import type { PrivateLinkPort } from "../ports/arm.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
 /** Managed instance IDs in scope order, each once (a subscription that cannot be listed fails the lookup). */
-async function* listManagedInstanceIds(scope: ManagedScope, apim: ApimPort): AsyncGenerator<string> {
+async function* listManagedInstanceIds(scope: ManagedScope, privateLink: PrivateLinkPort): AsyncGenerator<string> {
   const seen = new Set<string>();
   const isNew = (id: string) => !seen.has(resourceIdKey(id)) && seen.add(resourceIdKey(id)) !== undefined;
   for (const id of scope.instanceIds) if (isNew(id)) yield id;
   for (const subscriptionId of scope.subscriptionIds) {
-    for await (const service of apim.listServicesBySubscription(subscriptionId)) if (isNew(service.id)) yield service.id;
+    for await (const service of privateLink.listResourcesBySubscription(subscriptionId, "Microsoft.ApiManagement/service")) if (isNew(service.id)) yield service.id;
   }
 }
 
@@ -22,13 +22,13 @@ async function* listManagedInstanceIds(scope: ManagedScope, apim: ApimPort): Asy
  * An instance reference as typed: its resource ID, or its name looked up among the managed instances. An unknown or
  * ambiguous name is a usage error listing what it could mean.
  */
-export async function resolveInstanceId(reference: string, scope: ManagedScope, apim: ApimPort): Promise<string> {
+export async function resolveInstanceId(reference: string, scope: ManagedScope, privateLink: PrivateLinkPort): Promise<string> {
   if (reference.startsWith("/")) {
     if (parseApimServiceId(reference) === undefined) throw new CliError(EXIT.usage, `"${reference}" is not an API Management resource ID.`);
     return reference;
   }
   const matches: string[] = [];
-  for await (const id of listManagedInstanceIds(scope, apim)) {
+  for await (const id of listManagedInstanceIds(scope, privateLink)) {
     if (parseApimServiceId(id)?.serviceName.toLowerCase() === reference.toLowerCase()) matches.push(id);
   }
   if (matches.length === 0) throw new CliError(EXIT.usage, `No managed instance is named "${reference}".`);
@@ -40,7 +40,7 @@ export async function resolveInstanceId(reference: string, scope: ManagedScope, 
  * A connection reference as typed: a full connection resource ID, or `instance-name/connection-name` looked up
  * among the managed instances. An ambiguous or unknown name is a usage error listing what it could mean.
  */
-export async function resolveConnectionId(reference: string, scope: ManagedScope, apim: ApimPort): Promise<string> {
+export async function resolveConnectionId(reference: string, scope: ManagedScope, privateLink: PrivateLinkPort): Promise<string> {
   if (reference.startsWith("/")) {
     if (parseConnectionId(reference) === undefined) {
       throw new CliError(EXIT.usage, `"${reference}" is not a private endpoint connection ID (…/providers/Microsoft.ApiManagement/service/NAME/privateEndpointConnections/NAME).`);
@@ -52,7 +52,7 @@ export async function resolveConnectionId(reference: string, scope: ManagedScope
     throw new CliError(EXIT.usage, `"${reference}" is neither a connection resource ID nor INSTANCE/CONNECTION (e.g. contoso-apim-prod/pe-fabrikam-to-prod.f8d144bc-…).`);
   }
   const [instanceName, connectionName] = parts as [string, string];
-  return `${await resolveInstanceId(instanceName, scope, apim)}/privateEndpointConnections/${connectionName}`;
+  return `${await resolveInstanceId(instanceName, scope, privateLink)}/privateEndpointConnections/${connectionName}`;
 }
 
 /** `instance/connection`: the short name tables show and commands accept. */

@@ -17,7 +17,7 @@ import type { EngineDeps, EngineLogger } from "../workflows/engine-deps.ts";
 import { resolveAzureIdentity, type CliIdentity } from "./identity.ts";
 import type { Target } from "./target.ts";
 
-export type ReadDeps = Pick<EngineDeps, "apim" | "network" | "ruleStore" | "decisionLog" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
+export type ReadDeps = Pick<EngineDeps, "privateLink" | "network" | "ruleStore" | "decisionLog" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
 
 export interface CliServices {
   /** The signed-in identity, read from an ARM token of the app credential (Azure targets). */
@@ -70,7 +70,7 @@ export function createCliServices(target: Target): CliServices {
       const composition = await root();
       const arm = composition.armPorts();
       return {
-        apim: arm.apim,
+        privateLink: arm.privateLink,
         network: arm.network,
         ruleStore: composition.ruleStore(),
         decisionLog: composition.decisionLog(),

@@ -179,7 +179,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     try {
       switch (change.kind) {
         case "disable-public-network-access":
-          await limiter.write(() => arm.apim.setPublicNetworkAccess(change.instanceId, "Disabled", signal));
+          await limiter.write(() => arm.privateLink.setPublicNetworkAccess(change.instanceId, "Disabled", signal));
           return { outcome: "applied", message: "public network access set to Disabled" };
         case "put-a-record": {
           const written = await limiter.write(() =>

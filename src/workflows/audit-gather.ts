@@ -234,7 +234,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     try {
       service ??= await limiter.read(subscription, () => arm.apim.getService(target.instanceId, signal));
       if (service === undefined) return unreadable({ kind: "not-found", code: "ResourceNotFound", message: `${target.instanceId} does not exist` });
-      connections = await limiter.read(subscription, () => collect(arm.apim.listConnections(target.instanceId, signal)));
+      connections = await limiter.read(subscription, () => collect(arm.privateLink.listConnections(target.instanceId, signal)));
     } catch (error) {
       return unreadable(readFailureOf(error));
     }

@@ -94,7 +94,7 @@ export interface GatheredConnection {
  * endpoint an event led to). Undefined when the connection does not exist.
  */
 export async function gatherConnection(request: DecideConnectionRequest, deps: EngineDeps): Promise<GatheredConnection | undefined> {
-  const connection = request.connection ?? (await deps.apim.getConnection(request.connectionId));
+  const connection = request.connection ?? (await deps.privateLink.getConnection(request.connectionId));
   if (connection === undefined) return undefined;
   const claim = await deps.claims.get(claimKeyOf(connection));
   if (connection.status !== "Pending") return { connection, endpoint: undefined, ruleSet: undefined, claim };
@@ -153,7 +153,7 @@ async function earlierOperationOf(claim: ConnectionClaim | undefined, deps: Engi
   const state = claim?.lease?.operation;
   if (state === undefined) return undefined;
   try {
-    const operation = await deps.apim.resumeSetConnectionStatus(state);
+    const operation = await deps.privateLink.resumeSetConnectionStatus(state);
     return operation.isDone() ? "finished" : "running";
   } catch (error) {
     const failure = toPortcullisError(error);

@@ -51,7 +51,7 @@ export async function decideManually(request: ManualDecisionRequest, deps: Engin
   if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) {
     throw new PortcullisError("not-found", `${request.connectionId} is not a connection of an instance Portcullis manages.`);
   }
-  const connection = await deps.apim.getConnection(request.connectionId);
+  const connection = await deps.privateLink.getConnection(request.connectionId);
   if (connection === undefined) throw new PortcullisError("not-found", `The connection ${request.connectionId} does not exist.`);
   requireStatus(connection, request.action);
   const claim = await deps.claims.get({ connectionId: connection.id, privateEndpointId: connection.privateEndpointId });

@@ -4,7 +4,7 @@
  */
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import type { DefaultAction } from "../domain/rules/evaluate.ts";
-import type { ApimPort, NetworkPort } from "../ports/arm.ts";
+import type { NetworkPort, PrivateLinkPort } from "../ports/arm.ts";
 import type { ClaimStore } from "../ports/claim-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
@@ -44,7 +44,7 @@ export const DEFAULT_ENGINE_TIMINGS: EngineTimings = {
 };
 
 export interface EngineDeps {
-  readonly apim: ApimPort;
+  readonly privateLink: PrivateLinkPort;
   readonly network: NetworkPort;
   readonly ruleStore: RuleStore;
   readonly claims: ClaimStore;

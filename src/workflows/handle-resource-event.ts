@@ -104,7 +104,7 @@ class EventRun {
   async #findConnection(resourceId: string, privateEndpointId: string): Promise<PrivateEndpointConnection | undefined> {
     const delays = this.#deps.timings.connectionRecheckDelaysInMs;
     for (let attempt = 0; ; attempt++) {
-      for await (const connection of this.#deps.apim.listConnections(resourceId)) {
+      for await (const connection of this.#deps.privateLink.listConnections(resourceId)) {
         if (sameResourceId(connection.privateEndpointId, privateEndpointId)) return connection;
       }
       const delay = delays[attempt];
@@ -120,7 +120,7 @@ class EventRun {
       return;
     }
     await this.#attempt(`listing the connections of ${resourceId}`, () =>
-      forEachConcurrently(this.#deps.apim.listConnections(resourceId), this.#deps.armConcurrency, (connection) =>
+      forEachConcurrently(this.#deps.privateLink.listConnections(resourceId), this.#deps.armConcurrency, (connection) =>
         this.#decide(connection.id, () => decideConnection({ connectionId: connection.id, connection, context: this.#context }, this.#deps)),
       ),
     );
@@ -142,7 +142,7 @@ class EventRun {
       return;
     }
     await this.#attempt(`recording the deletion of ${connectionId}`, async () => {
-      const current = await this.#deps.apim.getConnection(connectionId);
+      const current = await this.#deps.privateLink.getConnection(connectionId);
       const keys: ClaimKey[] = [];
       for await (const claim of this.#deps.claims.listByConnection(connectionId)) {
         if (current !== undefined && sameResourceId(current.privateEndpointId, claim.privateEndpointId)) continue;
@@ -165,7 +165,7 @@ class EventRun {
       for await (const claim of this.#deps.claims.listByPrivateEndpoint(privateEndpointId)) {
         if (!isManagedInstance(this.#deps.scope, claim.resourceId)) continue;
         if (endpointGone === undefined) {
-          const current = await this.#deps.apim.getConnection(claim.connectionId);
+          const current = await this.#deps.privateLink.getConnection(claim.connectionId);
           if (current !== undefined && sameResourceId(current.privateEndpointId, privateEndpointId)) continue;
         }
         const key = { connectionId: claim.connectionId, privateEndpointId: claim.privateEndpointId };

@@ -14,7 +14,7 @@ import { apimServiceId, parseApimServiceId, resourceIdKey, resourceIdOfConnectio
 import { mapConcurrently } from "./concurrency.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 
-export type ConnectionReadDeps = Pick<EngineDeps, "apim" | "decisionLog" | "scope" | "armConcurrency">;
+export type ConnectionReadDeps = Pick<EngineDeps, "privateLink" | "decisionLog" | "scope" | "armConcurrency">;
 
 export interface ManagedConnection {
   readonly connection: PrivateEndpointConnection;
@@ -45,12 +45,12 @@ function notFound(what: string): PortcullisError {
 }
 
 /** Managed instance IDs, each once; a subscription that cannot be listed for a non-transient reason is reported. */
-async function managedInstanceIds(deps: Pick<EngineDeps, "apim" | "scope">, unreadable: UnreadableResource[]): Promise<string[]> {
+async function managedInstanceIds(deps: Pick<EngineDeps, "privateLink" | "scope">, unreadable: UnreadableResource[]): Promise<string[]> {
   const ids = new Map<string, string>();
   for (const id of deps.scope.instanceIds) ids.set(resourceIdKey(id), id);
   for (const subscriptionId of deps.scope.subscriptionIds) {
     try {
-      for await (const service of deps.apim.listServicesBySubscription(subscriptionId)) {
+      for await (const service of deps.privateLink.listResourcesBySubscription(subscriptionId, "Microsoft.ApiManagement/service")) {
         if (!ids.has(resourceIdKey(service.id))) ids.set(resourceIdKey(service.id), service.id);
       }
     } catch (error) {
@@ -74,7 +74,7 @@ async function latestDecisionsOf(deps: ConnectionReadDeps, resourceId: string): 
 /** Every connection of the managed instances that passes the filter (no decisions read). */
 export async function listConnectionsInScope(
   filter: ConnectionListFilter,
-  deps: Pick<EngineDeps, "apim" | "scope">,
+  deps: Pick<EngineDeps, "privateLink" | "scope">,
 ): Promise<{ readonly connections: readonly PrivateEndpointConnection[]; readonly unreadable: readonly UnreadableResource[] }> {
   const unreadable: UnreadableResource[] = [];
   let instanceIds: string[];
@@ -88,7 +88,7 @@ export async function listConnectionsInScope(
   const connections: PrivateEndpointConnection[] = [];
   for (const resourceId of instanceIds) {
     try {
-      for await (const connection of deps.apim.listConnections(resourceId)) {
+      for await (const connection of deps.privateLink.listConnections(resourceId)) {
         if (filter.status === undefined || connection.status === filter.status) connections.push(connection);
       }
     } catch (error) {
@@ -117,7 +117,7 @@ export async function getManagedConnection(
 ): Promise<{ readonly connection: PrivateEndpointConnection; readonly decisions: readonly DecisionRecord[] }> {
   const resourceId = resourceIdOfConnection(connectionId);
   if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) throw notFound("connection");
-  const connection = await deps.apim.getConnection(connectionId);
+  const connection = await deps.privateLink.getConnection(connectionId);
   if (connection === undefined) throw notFound("connection");
   const decisions: DecisionRecord[] = [];
   for await (const record of deps.decisionLog.listByConnection(connection.id)) decisions.push(record);

@@ -69,7 +69,7 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     for (const id of deps.scope.instanceIds) if (isNew(id)) yield id;
     for (const subscriptionId of deps.scope.subscriptionIds) {
       try {
-        for await (const service of deps.apim.listServicesBySubscription(subscriptionId)) if (isNew(service.id)) yield service.id;
+        for await (const service of deps.privateLink.listResourcesBySubscription(subscriptionId, "Microsoft.ApiManagement/service")) if (isNew(service.id)) yield service.id;
       } catch (error) {
         instanceFailures.push({ resourceId: `/subscriptions/${subscriptionId}`, error: toPortcullisError(error).message });
       }
@@ -80,7 +80,7 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     for await (const resourceId of managedInstances()) {
       instances += 1;
       try {
-        yield* deps.apim.listConnections(resourceId);
+        yield* deps.privateLink.listConnections(resourceId);
       } catch (error) {
         instanceFailures.push({ resourceId: resourceId, error: toPortcullisError(error).message });
       }

@@ -17,7 +17,7 @@ import { mapConcurrently } from "./concurrency.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 import { listConnectionsInScope, type UnreadableResource } from "./manual-connections.ts";
 
-export type WhatIfDeps = Pick<EngineDeps, "apim" | "network" | "ruleStore" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
+export type WhatIfDeps = Pick<EngineDeps, "privateLink" | "network" | "ruleStore" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
 
 export interface WhatIfReport extends WhatIfResult {
   /** Instances or subscriptions that could not be read (their connections are missing from the comparison). */

@@ -125,7 +125,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
     dnsOwnership,
     clock,
     async recordApprovals(instanceId = INSTANCE_ID) {
-      for await (const c of arm.apim.listConnections(instanceId)) {
+      for await (const c of arm.privateLink.listConnections(instanceId)) {
         if (c.status !== "Approved") continue;
         const at = new Date("2025-05-01T00:00:00.000Z");
         await decisionLog.append(

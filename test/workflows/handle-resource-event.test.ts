@@ -154,7 +154,7 @@ test("a deleted endpoint's connection is recorded as deleted once, even when the
   const { connection, privateEndpoint } = requestPending(engine, "pe-7");
   await handle(engine, endpointWritten("evt-7", privateEndpoint.id));
   engine.arm.state.privateEndpoints.delete(privateEndpoint.id.toLowerCase());
-  await engine.arm.ports.apim.deleteConnection(connection.id);
+  await engine.arm.ports.privateLink.deleteConnection(connection.id);
 
   await handle(engine, endpointDeleted("evt-7-del", privateEndpoint.id));
   await handle(engine, endpointDeleted("evt-7-del", privateEndpoint.id));

@@ -100,7 +100,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
   let now = Date.parse("2025-06-01T12:00:00Z");
   const warnings: string[] = [];
   const deps: EngineDeps = {
-    apim: arm.ports.apim,
+    privateLink: arm.ports.privateLink,
     network: arm.ports.network,
     ruleStore: rules,
     claims,

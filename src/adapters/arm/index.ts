@@ -1,5 +1,5 @@
 /**
- * The real ARM ports: APIM, Network and Private DNS over the Azure SDK clients, plus a counter of the ARM
+ * The real ARM ports: every registered Private Link type (generic resources), APIM, Network and Private DNS over the Azure SDK clients, plus a counter of the ARM
  * calls they make. The composition root calls `createArmPortsFromSettings`; tests call `createArmPorts`.
  */
 import { readFileSync } from "node:fs";
@@ -12,6 +12,7 @@ import { createArmClients } from "./clients.ts";
 import { createArmCredentialFromSettings, type ArmCredentialSettings } from "./credential.ts";
 import { createNetworkPort } from "./network.ts";
 import { createPrivateDnsPort } from "./private-dns.ts";
+import { createPrivateLinkPort } from "./private-link.ts";
 
 export type { ArmCallCounter, ArmCallStats } from "./call-counter.ts";
 export { createArmCredentialFromSettings, createLocalEmulatorCredential, LOCAL_ARM_CLIENT_ID } from "./credential.ts";
@@ -63,7 +64,8 @@ export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
     perRetryPolicies: [callCounter.policy],
   });
   return {
-    apim: createApimPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
+    apim: createApimPort(clients),
+    privateLink: createPrivateLinkPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
     network: createNetworkPort(clients),
     privateDns: createPrivateDnsPort(clients),
     callCounter,

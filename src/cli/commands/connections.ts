@@ -86,7 +86,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
           const [deps, { listManagedConnections }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
-          const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.apim);
+          const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.privateLink);
           context.terminal.progress("reading the managed instances' connections and their decisions…");
           const listing = await listManagedConnections({ status: options.status, instanceId }, deps);
           context.terminal.progress(undefined);
@@ -140,7 +140,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
       .action(async (reference: string, options: { json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
           const [deps, { getManagedConnection }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
-          const { connection, decisions } = await getManagedConnection(await resolveConnectionId(reference, deps.scope, deps.apim), deps);
+          const { connection, decisions } = await getManagedConnection(await resolveConnectionId(reference, deps.scope, deps.privateLink), deps);
           const endpoint = await readEndpoint(deps, connection.privateEndpointId);
           if (options.json) {
             context.terminal.out(toJson({ connection, privateEndpoint: endpoint ?? null, decisions: decisions.map(recordJson) }));
@@ -231,7 +231,7 @@ function registerDecisionCommand(program: Command, host: CommandHost, action: Ma
 async function withNextStep(error: unknown, action: ManualAction, connectionId: string, deps: ReadDeps): Promise<unknown> {
   const failure = toPortcullisError(error);
   if (action !== "reject" || failure.code !== "ConnectionNotPending") return error;
-  const current = await deps.apim.getConnection(connectionId).catch(() => undefined);
+  const current = await deps.privateLink.getConnection(connectionId).catch(() => undefined);
   if (current?.status !== "Approved") return error;
   return new CliError(
     EXIT.usage,
@@ -254,7 +254,7 @@ async function decide(context: CommandContext, action: ManualAction, reference: 
     warn: (message) => terminal.info(terminal.errStyle.yellow(`warning: ${message}`)),
     error: (message) => terminal.info(terminal.errStyle.red(`error: ${message}`)),
   });
-  const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
+  const connectionId = await resolveConnectionId(reference, deps.scope, deps.privateLink);
   const { decideManually } = await import("../../workflows/decide-manually.ts");
   terminal.progress(`${DECISION_TEXT[action].doing} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
   const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps).catch(
