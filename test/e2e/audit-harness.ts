@@ -152,6 +152,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
       const run: AuditEstateOptions = {
         managedInstanceIds: [],
         managedSubscriptionIds: [PROVIDER_SUB],
+        managedResourceTypes: ["Microsoft.ApiManagement/service"],
         dnsZoneIds: [HUB_ZONE_ID],
         policy: DEFAULT_POLICY,
         remediations: [],

@@ -20,7 +20,7 @@ import type { PrivateEndpointConnection, PrivateLinkResource } from "../model.ts
 import type { PrivateLinkProvider, PublicNetworkAccessShape } from "../providers/registry.ts";
 import type { InstanceDnsAnalysis, RecordAnalysis } from "./dns.ts";
 import { findingId, type Evidence, type Observation, type Remediation, type Severity } from "./findings.ts";
-import { governedTypeOf, type EstateSnapshot, type InstanceSnapshot, type ReadFailure, type RulesInForce, type ZoneSnapshot } from "./snapshot.ts";
+import { governedTypeOf, hasApimFacts, type EstateSnapshot, type InstanceSnapshot, type ReadFailure, type RulesInForce, type ZoneSnapshot } from "./snapshot.ts";
 
 /** Compute platforms on which a classic-tier instance takes inbound private endpoints (stv1 cannot). */
 export const SUPPORTED_PLATFORMS: readonly string[] = ["stv2", "stv2.1"];
@@ -135,7 +135,7 @@ function apimInstance(subject: AuditSubject) {
 }
 
 function isApim(provider: PrivateLinkProvider): boolean {
-  return provider.prerequisites.includes("apim-stv2-platform") || provider.prerequisites.includes("apim-not-vnet-injected");
+  return hasApimFacts(provider);
 }
 
 function instanceNames(instanceId: string): { name: string; resourceGroup: string } {

@@ -24,7 +24,7 @@
  */
 import { findingId, type Observation } from "./findings.ts";
 import type { InstanceDnsAnalysis, RecordAnalysis } from "./dns.ts";
-import type { InstanceSnapshot } from "./snapshot.ts";
+import { hasApimFacts, type InstanceSnapshot } from "./snapshot.ts";
 
 /** The remediations that can be switched on (PORTCULLIS_REMEDIATE). */
 export const REMEDIATIONS = ["public-network-access", "dns-record"] as const;
@@ -132,8 +132,7 @@ export function planRemediation(snapshot: InstanceSnapshot, dns: InstanceDnsAnal
  * needs it, have an approved connection: the "enabled" finding is only raised then). Unknown APIM facts: no write.
  */
 function publicAccessWritable(snapshot: InstanceSnapshot): boolean {
-  const needsApimFacts = snapshot.provider?.prerequisites.includes("apim-not-vnet-injected") ?? false;
-  if (!needsApimFacts) return true;
+  if (!hasApimFacts(snapshot.provider)) return true;
   return snapshot.service?.virtualNetworkType?.toLowerCase() === "none";
 }
 

@@ -167,3 +167,8 @@ export function governedTypeOf(instanceId: string | undefined): string | undefin
   const type = resourceTypeOf(instanceId) ?? /^\/subscriptions\/[^/]+\/providers\/([^/]+\/[^/]+)\/?$/i.exec(instanceId)?.[1];
   return type === undefined ? undefined : (providerOf(type)?.resourceType ?? type);
 }
+
+/** API Management: the type whose own port (ApimPort) adds the facts its prerequisite checks read (platform, VNet type). */
+export function hasApimFacts(provider: PrivateLinkProvider | undefined): boolean {
+  return provider !== undefined && (provider.prerequisites.includes("apim-stv2-platform") || provider.prerequisites.includes("apim-not-vnet-injected"));
+}
