@@ -138,6 +138,11 @@ function isApim(provider: PrivateLinkProvider): boolean {
   return hasApimFacts(provider);
 }
 
+/** Microsoft.Network/privateLinkServices: the type with its own visibility and auto-approval lists. */
+function IS_PRIVATE_LINK_SERVICE(provider: PrivateLinkProvider): boolean {
+  return provider.resourceType.toLowerCase() === "microsoft.network/privatelinkservices";
+}
+
 function instanceNames(instanceId: string): { name: string; resourceGroup: string } {
   const parsed = parseResourceId(instanceId);
   const name = parsed?.resourceGroup !== undefined ? parsed.segments.at(-1)?.[1] : undefined;
@@ -453,7 +458,7 @@ function connectionCountApproachesTheLimit(subject: AuditSubject, context: Check
 function autoApprovalBypassesTheRules(subject: AuditSubject, context: CheckContext): Observation[] {
   const snapshot = readableInstance(subject);
   const lists = snapshot?.resource.privateLinkService;
-  if (!snapshot || lists === undefined || lists.autoApprovalSubscriptions.length === 0) return [];
+  if (!snapshot || !IS_PRIVATE_LINK_SERVICE(snapshot.provider) || lists === undefined || lists.autoApprovalSubscriptions.length === 0) return [];
   const subscriptions = [...lists.autoApprovalSubscriptions].sort();
   const rejectedBy = subscriptions.flatMap((subscriptionId) => {
     const verdict = ruleVerdictFor(snapshot.instanceId, subscriptionId, context.rules, context.now);
@@ -498,7 +503,7 @@ function ruleVerdictFor(resourceId: string, subscriptionId: string, rules: Rules
 function serviceIsVisibleToEveryone(subject: AuditSubject): Observation[] {
   const snapshot = readableInstance(subject);
   const lists = snapshot?.resource.privateLinkService;
-  if (!snapshot || lists === undefined || !lists.visibilitySubscriptions.includes("*")) return [];
+  if (!snapshot || !IS_PRIVATE_LINK_SERVICE(snapshot.provider) || lists === undefined || !lists.visibilitySubscriptions.includes("*")) return [];
   const { name, resourceGroup } = instanceNames(snapshot.instanceId);
   return [
     observe({
@@ -868,7 +873,6 @@ function ruleSetIsUnusable(subject: AuditSubject): Observation[] {
 const EVERY_TYPE = (): boolean => true;
 const NO_TYPE = (): boolean => false;
 const HAS_DNS_ZONES = (p: PrivateLinkProvider): boolean => p.groups.some((g) => g.dnsZones.length > 0);
-const IS_PRIVATE_LINK_SERVICE = (p: PrivateLinkProvider): boolean => p.resourceType.toLowerCase() === "microsoft.network/privatelinkservices";
 
 /** Every check, keyed by its ID, in the order it runs. Unknown IDs do not exist: there is no registry elsewhere. */
 export const AUDIT_CHECKS = {

@@ -1,5 +1,5 @@
 /** Plain snapshot builders for the pure audit tests: a healthy instance by default, overridden per test. */
-import type { ApimService, ARecordSet, ConnectionStatus, CustomDnsConfig, PrivateEndpointConnection } from "../../../src/domain/model.ts";
+import type { ApimService, ARecordSet, ConnectionStatus, CustomDnsConfig, PrivateEndpointConnection, PrivateLinkResource } from "../../../src/domain/model.ts";
 import type { AuditPolicy, CheckContext } from "../../../src/domain/audit/checks.ts";
 import type { WrittenRecord } from "../../../src/domain/audit/ownership.ts";
 import { resourceOfApimService, type ConnectionHistory, type ConnectionSnapshot, type EndpointSnapshot, type InstanceSnapshot, type ZoneSnapshot } from "../../../src/domain/audit/snapshot.ts";
@@ -122,4 +122,48 @@ export function instance(overrides: Partial<InstanceSnapshot> = {}): InstanceSna
 
 export function hoursBefore(hours: number): string {
   return new Date(NOW.getTime() - hours * 3_600_000).toISOString();
+}
+
+/** The ARM ID of a resource of any registered type in the provider subscription. */
+export function resourceIdOf(resourceType: string, name: string): string {
+  return `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-app/providers/${resourceType}/${name}`;
+}
+
+/** The ID of a hub zone of that name in the provider subscription's DNS resource group. */
+export function hubZoneId(zoneName: string): string {
+  return `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/${zoneName}`;
+}
+
+/**
+ * A snapshot of a resource of any registered type (not APIM's service facts): public access closed, the SKU the type
+ * needs, no connections. `resource` overrides the generic view.
+ */
+export function resourceInstance(
+  resourceType: string,
+  name: string,
+  overrides: Partial<Omit<InstanceSnapshot, "resource">> & { readonly resource?: Partial<PrivateLinkResource> } = {},
+): InstanceSnapshot {
+  const provider = requireProvider(resourceType);
+  const id = resourceIdOf(provider.resourceType, name);
+  const { resource: resourceOverrides, ...rest } = overrides;
+  return {
+    instanceId: id,
+    provider,
+    resource: {
+      id,
+      name,
+      type: provider.resourceType,
+      location: "westeurope",
+      publicNetworkAccess: provider.publicNetworkAccess?.disabled,
+      skuName: provider.prerequisites.includes("premium-sku") ? "Premium" : "Standard",
+      provisioningState: "Succeeded",
+      ...(provider.publicNetworkAccess === undefined && provider.groups.length === 0 ? { privateLinkService: { visibilitySubscriptions: [CONSUMER_SUB], autoApprovalSubscriptions: [] } } : {}),
+      ...resourceOverrides,
+    },
+    service: undefined,
+    failure: undefined,
+    connections: [],
+    zones: [],
+    ...rest,
+  };
 }
