@@ -190,8 +190,7 @@ function findingsTable(findings: readonly Finding[]): string {
       `<td><code class="finding-id" title="${escapeHtml(`Finding ID (one click selects it): ${suppressCommand(f.id)}`)}">${breakable(f.id)}</code></td>` +
       `<td class="status-${escapeHtml(f.status)}">${escapeHtml(f.status)}${f.resolvedAt ? `<br>${timeHtml(f.resolvedAt)}` : ""}${suppression}${notEvaluated}</td>` +
       `<td><code class="check">${breakable(f.checkId)}</code></td>` +
-      `<td title="${escapeHtml(findingType(f))}">${escapeHtml(typeLabel(findingType(f)))}</td>` +
-      `<td title="${escapeHtml(f.resourceId)}">${breakable(shortName(f.resourceId))}</td>` +
+      `<td title="${escapeHtml(f.resourceId)}">${breakable(shortName(f.resourceId))}<br><small class="type" title="${escapeHtml(findingType(f))}">${escapeHtml(typeLabel(findingType(f)))}</small></td>` +
       `<td>${escapeHtml(f.message)}<br><small>expected: ${escapeHtml(f.evidence.expected)}<br>actual: ${escapeHtml(f.evidence.actual)}</small>` +
       `<p class="fix"><b>Fix:</b> ${escapeHtml(f.remediation.portal)}<br><code>${escapeHtml(f.remediation.azCli)}</code></p></td>` +
       `<td>${timeHtml(f.firstSeenAt)}<br><small>last seen ${timeHtml(f.lastSeenAt)}</small></td>` +
@@ -199,7 +198,7 @@ function findingsTable(findings: readonly Finding[]): string {
     );
   });
   return (
-    `<div class="table-scroll"><table><thead><tr><th>Severity</th><th>ID</th><th>Status</th><th>Check</th><th>Type</th><th>Resource</th><th>Finding and fix</th><th>First seen</th></tr></thead>` +
+    `<div class="table-scroll"><table><thead><tr><th>Severity</th><th>ID</th><th>Status</th><th>Check</th><th>Resource (type)</th><th>Finding and fix</th><th>First seen</th></tr></thead>` +
     `<tbody>${rows.join("")}</tbody></table></div>`
   );
 }
