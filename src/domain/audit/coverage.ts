@@ -76,6 +76,9 @@ export function estateCoverage(attemptedZoneIds: readonly string[]): EvaluationC
   return { unevaluatedChecks: new Map(), examinedZoneKeys: new Set(attemptedZoneIds.map(resourceIdKey)) };
 }
 
+/** What a listing failure stored under a bare subscription ID (before listings were per type) had listed. */
+const LEGACY_LISTED_TYPE = "Microsoft.ApiManagement/service";
+
 /** The scope a run audited: the resources named, the subscriptions and types listed, and the listings that failed. */
 export interface AuditScope {
   readonly instanceIds: readonly string[];
@@ -93,7 +96,9 @@ export interface AuditScope {
  */
 export function coverageOfInstanceNotAudited(instanceId: string, scope: AuditScope): EvaluationCoverage {
   const subscription = /^\/subscriptions\/([^/]+)/i.exec(instanceId)?.[1]?.toLowerCase();
-  const type = governedTypeOf(instanceId)?.toLowerCase();
+  // Runs before listings were per type reported a failed listing under the bare subscription ID: it listed APIM.
+  const legacyListing = /^\/subscriptions\/[^/]+\/?$/i.test(instanceId);
+  const type = (governedTypeOf(instanceId) ?? (legacyListing ? LEGACY_LISTED_TYPE : undefined))?.toLowerCase();
   const listed = subscription !== undefined && type !== undefined && scope.subscriptionIds.some((id) => id.toLowerCase() === subscription) &&
     scope.resourceTypes.some((t) => t.toLowerCase() === type);
   const named = scope.instanceIds.some((id) => resourceIdKey(id) === resourceIdKey(instanceId));

@@ -199,6 +199,13 @@ describe("finding lifecycle across runs", () => {
       assert.match(failedListing!.findings[0]!.notEvaluated?.reason ?? "", /could not be listed/);
     });
 
+    test("a listing failure stored under the bare subscription ID (before listings were per type) resolves once the subscription's APIM listing succeeds", () => {
+      const legacy = { ...observation(), id: findingId("instance-unreadable", `/subscriptions/${PROVIDER_SUB}`), checkId: "instance-unreadable" as const, instanceId: `/subscriptions/${PROVIDER_SUB}`, resourceId: `/subscriptions/${PROVIDER_SUB}` };
+      const listed = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], resourceTypes: APIM, unlistedScopeIds: [] };
+      const [, second] = runs([{ now: T0, observations: [legacy] }, { now: T1, coverage: coverageOfInstanceNotAudited(legacy.instanceId, listed) }]);
+      assert.equal(second!.findings[0]!.status, "resolved");
+    });
+
     test("an instance of a type this run does not govern keeps its findings open; another type's failed listing does not carry it", () => {
       const storageOnly = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], resourceTypes: ["Microsoft.Storage/storageAccounts"], unlistedScopeIds: [] };
       const [, otherType] = runs([{ now: T0, observations: [observation()] }, { now: T1, coverage: coverageOfInstanceNotAudited(INSTANCE_ID, storageOnly) }]);
