@@ -11,7 +11,7 @@
  * when ascending), a property of a dynamic value that does not exist is null, `mv-expand` emits one row per array
  * element (per property of a property bag), `take` is `limit`.
  *
- * Supported: tables `resources` (any case); operators `where`, `project`, `extend`, `mv-expand` (also `mvexpand`),
+ * Supported: tables `resources` (any case); operators `where`, `project`, `extend`, `mv-expand [limit N]` (also `mvexpand`),
  * `order by`/`sort by`, `limit`/`take`; operators `and`, `or`, `==`, `!=`, `=~`, `!~`, `has`, `!has`, `contains`,
  * `!contains`, `startswith`, `in`, `!in`, `in~`, `!in~`, `<`, `<=`, `>`, `>=`; functions `tostring`, `tolower`,
  * `toupper`, `not`, `isempty`, `isnotempty`, `isnull`, `isnotnull`, `strlen`; string, number, boolean literals and
@@ -169,7 +169,7 @@ export type Stage =
   | { readonly kind: "where"; readonly predicate: Expr }
   | { readonly kind: "project"; readonly columns: readonly NamedExpr[] }
   | { readonly kind: "extend"; readonly columns: readonly NamedExpr[] }
-  | { readonly kind: "mv-expand"; readonly column: NamedExpr }
+  | { readonly kind: "mv-expand"; readonly column: NamedExpr; readonly limit: number }
   | { readonly kind: "order"; readonly keys: readonly { readonly expr: Expr; readonly descending: boolean }[] }
   | { readonly kind: "limit"; readonly count: number };
 
@@ -204,6 +204,13 @@ const KNOWN_TABLES = new Set([
 
 /** Tabular operators Resource Graph runs but this emulator does not: a refusal that names the gap. */
 const UNEVALUATED_OPERATORS = new Set(["summarize", "count", "distinct", "join", "union", "top", "sample", "sample-distinct", "project-away", "project-rename", "parse", "mv-apply", "extend-away"]);
+/**
+ * Rows mv-expand makes from one source row unless `limit N` says otherwise, and the most it may be told (Learn,
+ * "Understanding the Azure Resource Graph query language", supported tabular operators: mv-expand's row limit;
+ * Kusto's mv-expand reference gives the default 128; the maximum is taken as 2000, not verified against a source).
+ */
+export const MV_EXPAND_DEFAULT_LIMIT = 128;
+export const MV_EXPAND_MAX_LIMIT = 2000;
 const SUPPORTED_FUNCTIONS = new Set(["tostring", "tolower", "toupper", "not", "isempty", "isnotempty", "isnull", "isnotnull", "strlen", "dynamic"]);
 const STRING_OPERATORS = new Set(["has", "!has", "contains", "!contains", "startswith", "=~", "!~", "==", "!="]);
 
@@ -254,8 +261,16 @@ class Parser {
       case "extend":
         return { kind: "extend", columns: this.#namedList() };
       case "mv-expand":
-      case "mvexpand":
-        return { kind: "mv-expand", column: this.#named() };
+      case "mvexpand": {
+        let limit = MV_EXPAND_DEFAULT_LIMIT;
+        if (this.#acceptKeyword("limit")) {
+          const n = this.#next();
+          if (n.kind !== "number" || !/^\d+$/.test(n.text)) throw this.#failure(n);
+          limit = Number.parseInt(n.text, 10);
+          if (limit > MV_EXPAND_MAX_LIMIT) throw new KqlError("InvalidQueryLanguage", `mv-expand limit ${limit} exceeds the maximum of ${MV_EXPAND_MAX_LIMIT}.`, n);
+        }
+        return { kind: "mv-expand", column: this.#named(), limit };
+      }
       case "order":
       case "sort": {
         const by = this.#next();
@@ -531,7 +546,7 @@ export function evaluate(query: Query, table: readonly Row[], tableColumns: read
         break;
       case "mv-expand": {
         const { name, expr } = stage.column;
-        rows = rows.flatMap((row) => expandValues(evalExpr(expr, row)).map((value) => ({ ...row, [name]: value })));
+        rows = rows.flatMap((row) => expandValues(evalExpr(expr, row)).slice(0, stage.limit).map((value) => ({ ...row, [name]: value })));
         if (!columns.includes(name)) columns = [...columns, name];
         break;
       }
