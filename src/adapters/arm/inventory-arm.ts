@@ -20,6 +20,8 @@ export interface ArmListingDependencies {
   readonly apim?: Pick<ApimPort, "listServicesBySubscription" | "listConnections">;
   readonly privateLink?: Pick<PrivateLinkPort, "listResourcesBySubscription" | "listConnections">;
   readonly network: Pick<NetworkPort, "getPrivateEndpoint" | "getNetworkInterface">;
+  /** Endpoint and NIC reads in flight at once (default 8). */
+  readonly readConcurrency?: number;
 }
 
 /** ARM spells a location as the user gave it ("West Europe"); Resource Graph by its short name ("westeurope"). One form here. */
@@ -75,18 +77,24 @@ export function createArmListingInventory(deps: ArmListingDependencies): Invento
     }
   }
 
-  /** Reads each ID; a missing or unreadable one is absent (the caller decides what absence means). */
+  const concurrency = Math.max(1, deps.readConcurrency ?? 8);
+
+  /**
+   * Reads each ID, `readConcurrency` at a time, in the given order; a missing or unreadable one is absent (the
+   * caller decides what absence means). The SDK's retry policy waits out ARM's 429s (Retry-After).
+   */
   async function* readEach<T>(ids: readonly string[], read: (id: string) => Promise<T | undefined>): AsyncGenerator<T> {
     const unique = [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
-    for (const id of unique) {
-      let item: T | undefined;
+    const readOne = async (id: string): Promise<T | undefined> => {
       try {
-        item = await read(id);
+        return await read(id);
       } catch (error) {
-        if (error instanceof PortcullisError && error.kind === "forbidden") continue;
+        if (error instanceof PortcullisError && error.kind === "forbidden") return undefined;
         throw error;
       }
-      if (item !== undefined) yield item;
+    };
+    for (let i = 0; i < unique.length; i += concurrency) {
+      for (const item of await Promise.all(unique.slice(i, i + concurrency).map(readOne))) if (item !== undefined) yield item;
     }
   }
 
