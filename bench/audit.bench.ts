@@ -192,6 +192,7 @@ async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<Deci
     {
       managedInstanceIds: [],
       managedSubscriptionIds: [PROVIDER],
+      managedResourceTypes: ["Microsoft.ApiManagement/service"],
       dnsZoneIds: [ZONE_ID],
       policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
       remediations: [],

@@ -39,6 +39,7 @@ import { instrumentEngineDeps } from "./telemetry/engine.ts";
 import type { AuditEstateDependencies } from "./workflows/audit-estate.ts";
 import type { HousekeepingDeps } from "./workflows/housekeeping.ts";
 import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger, type EngineTimings } from "./workflows/engine-deps.ts";
+import { createTenantLookup, type TenantLookup } from "./workflows/tenant-lookup.ts";
 
 /** Everything the app builds from its settings; each part is created on first use and then kept. */
 export interface Composition {
@@ -110,6 +111,10 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       ...options.armRetryOptions,
     }));
 
+  // One cache of subscription → tenant hints per process, shared by every invocation (src/workflows/tenant-lookup.ts).
+  let tenants: TenantLookup | undefined;
+  const tenantLookup = (): TenantLookup => (tenants ??= createTenantLookup(armPorts().tenants, { clock: systemClock }));
+
   // ── Table Storage ───────────────────────────────────────────────────────────────────────────────────────
   const tableClient = (suffix: string) =>
     tableClientFor(s, suffix, { credential: appCredential(), ...(options.tableClientOptions ? { clientOptions: options.tableClientOptions } : {}) });
@@ -155,6 +160,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       scope: managedScopeOf(s),
       armConcurrency: s.PORTCULLIS_ARM_CONCURRENCY,
       timings: { ...DEFAULT_ENGINE_TIMINGS, ...options.engineTimings },
+      tenantLookup: tenantLookup(),
       newId: () => randomUUID().replace(/-/g, "").slice(0, 24),
       log,
     }, await telemetry());

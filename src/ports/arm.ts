@@ -122,4 +122,5 @@ export interface ArmPorts {
   readonly privateLink: PrivateLinkPort;
   readonly network: NetworkPort;
   readonly privateDns: PrivateDnsPort;
+  readonly tenants: TenantPort;
 }

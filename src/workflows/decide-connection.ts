@@ -30,6 +30,7 @@ import { connectionFacts } from "../domain/rules/facts.ts";
 import type { RuleSetSnapshot } from "../domain/rules/index.ts";
 import { applyDecision, type ApplyResult } from "./apply-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { resolveRequesterTenant, ruleSetReadsRequesterTenant, type RequesterTenant } from "./tenant-lookup.ts";
 
 /** What happened to one connection in one run. */
 export type ConnectionOutcome =
@@ -87,6 +88,8 @@ export interface GatheredConnection {
   /** The rule set (Pending connections only). */
   readonly ruleSet: RuleSetSnapshot | undefined;
   readonly claim: ConnectionClaim | undefined;
+  /** The requester's tenant and where it came from (Pending connections only; see tenant-lookup.ts). */
+  readonly requesterTenant?: RequesterTenant | undefined;
 }
 
 /**
@@ -103,7 +106,16 @@ export async function gatherConnection(request: DecideConnectionRequest, deps: E
       ? request.endpoint
       : await readEndpoint(connection.privateEndpointId, deps);
   const ruleSet = await deps.ruleStore.getRuleSet();
-  return { connection: withEndpointGroups(connection, endpoint), endpoint, ruleSet, claim };
+  // The event's tenant wins; otherwise a hint from ARM's challenge, asked for only when a rule reads the tenant.
+  const requesterTenant = await resolveRequesterTenant(
+    {
+      eventTenantId: request.requesterTenantId,
+      requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId),
+      needed: ruleSetReadsRequesterTenant(ruleSet),
+    },
+    deps.tenantLookup,
+  );
+  return { connection: withEndpointGroups(connection, endpoint), endpoint, ruleSet, claim, requesterTenant };
 }
 
 /**
@@ -180,9 +192,10 @@ function claimKeyOf(connection: PrivateEndpointConnection): ClaimKey {
 
 async function decidePending(gathered: GatheredConnection, request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
   const { connection, endpoint, claim } = gathered;
-  const facts = connectionFacts(connection, { endpoint, requesterTenantId: request.requesterTenantId });
+  const tenant = gathered.requesterTenant;
+  const facts = connectionFacts(connection, { endpoint, requesterTenantId: tenant?.tenantId, requesterTenantSource: tenant?.source });
   const now = deps.clock.now();
-  const evaluation = evaluateRules(facts, gathered.ruleSet!, { now, defaultAction: deps.defaultAction });
+  const evaluation = withTenantExplanation(evaluateRules(facts, gathered.ruleSet!, { now, defaultAction: deps.defaultAction }), tenant);
   const plan = planPendingDecision({ facts, evaluation, mode: deps.mode, claim, now, context: request.context, key: claimKeyOf(connection) });
   const decided = (outcome: ConnectionOutcome, status: RecordedStatus | undefined, records: readonly DecisionRecord[], summary: string) =>
     result(connection.id, outcome, status, records, summary, evaluation);
@@ -205,6 +218,13 @@ async function decidePending(gathered: GatheredConnection, request: DecideConnec
     default:
       return { ...fromUnplannedEnd(connection.id, applied), evaluation };
   }
+}
+
+/** Adds where the requester tenant came from right after the facts line, so the record shows it to an auditor. */
+function withTenantExplanation(evaluation: RuleEvaluation, tenant: RequesterTenant | undefined): RuleEvaluation {
+  if (tenant?.explanation === undefined) return evaluation;
+  const [factsLine, ...rest] = evaluation.explanation;
+  return { ...evaluation, explanation: factsLine === undefined ? [tenant.explanation] : [factsLine, tenant.explanation, ...rest] };
 }
 
 /** How a plan ended when something other than its own outcome happened (shared by every decideConnection path). */
@@ -232,7 +252,11 @@ async function recordObservedStatus(gathered: GatheredConnection, request: Decid
     resourceId: connection.resourceId,
     status,
     description: connection.description,
-    facts: { requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), requesterTenantId: request.requesterTenantId },
+    facts: {
+      requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId),
+      requesterTenantId: request.requesterTenantId,
+      requesterTenantSource: request.requesterTenantId === undefined ? undefined : "event",
+    },
     claim,
     context: request.context,
   });

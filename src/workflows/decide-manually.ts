@@ -15,13 +15,14 @@
  * (ARM or storage unavailable: nothing was decided).
  */
 import { isLeaseActive } from "../domain/decisions/decision-claim.ts";
-import { planManualDecision, requiredStatusFor, type ManualAction, type ManualDecisionInput } from "../domain/decisions/decision-plan.ts";
+import { planManualDecision, requesterSubscriptionOf, requiredStatusFor, type ManualAction, type ManualDecisionInput } from "../domain/decisions/decision-plan.ts";
 import { managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { PortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
 import { applyDecision, resumeWrite, type ApplyResult, type UnfinishedWrite } from "./apply-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { resolveRequesterTenant } from "./tenant-lookup.ts";
 
 export { requiredStatusFor, type ManualAction };
 
@@ -57,7 +58,12 @@ export async function decideManually(request: ManualDecisionRequest, deps: Engin
   if (isLeaseActive(claim, deps.clock.now())) {
     throw new PortcullisError("conflict", `Another decision on ${connection.id} is in progress; try again later.`);
   }
-  const plan = planManualDecision({ request, connection, mode: deps.mode });
+  // For the record: whom the human decided for (a hint from ARM's challenge; cached, never blocks the decision).
+  const requesterTenant = await resolveRequesterTenant(
+    { eventTenantId: undefined, requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), needed: true },
+    deps.tenantLookup,
+  );
+  const plan = planManualDecision({ request, connection, mode: deps.mode, requesterTenant });
   return manualResult(request.action, connection.id, await applyDecision(plan, claim, deps, { waitInMs: options.waitInMs }));
 }
 

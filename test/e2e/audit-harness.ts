@@ -152,6 +152,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
       const run: AuditEstateOptions = {
         managedInstanceIds: [],
         managedSubscriptionIds: [PROVIDER_SUB],
+        managedResourceTypes: ["Microsoft.ApiManagement/service"],
         dnsZoneIds: [HUB_ZONE_ID],
         policy: DEFAULT_POLICY,
         remediations: [],
@@ -163,6 +164,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
       const settings = {
         PORTCULLIS_MANAGED_INSTANCES: run.managedInstanceIds.join(","),
         PORTCULLIS_MANAGED_SUBSCRIPTIONS: run.managedSubscriptionIds.join(","),
+        PORTCULLIS_MANAGED_RESOURCE_TYPES: run.managedResourceTypes.join(","),
         PORTCULLIS_DNS_ZONE_IDS: run.dnsZoneIds.join(","),
         PORTCULLIS_REMEDIATE: run.remediations.join(","),
       };

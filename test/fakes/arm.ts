@@ -19,6 +19,7 @@ import type {
   OperationOptions,
   PrivateDnsPort,
   PrivateLinkPort,
+  TenantPort,
   PutARecordOptions,
 } from "../../src/ports/arm.ts";
 import type {
@@ -38,7 +39,7 @@ import { providerOf, type PrivateLinkProvider } from "../../src/domain/providers
 import { parseApimServiceId, parseProviderConnectionId, parseResourceId, resourceIdKey, resourceTypeOf } from "../../src/domain/resource-id.ts";
 
 /** Every counted method: the port methods plus `poll` (one per LRO poll request). */
-export type FakeArmMethod = keyof ApimPort | keyof PrivateLinkPort | keyof NetworkPort | keyof PrivateDnsPort | "poll";
+export type FakeArmMethod = keyof ApimPort | keyof PrivateLinkPort | keyof NetworkPort | keyof PrivateDnsPort | keyof TenantPort | "poll";
 
 const APIM_TYPE = "Microsoft.ApiManagement/service";
 
@@ -62,6 +63,7 @@ const METHODS: readonly FakeArmMethod[] = [
   "putARecord",
   "deleteARecord",
   "listVirtualNetworkLinks",
+  "discoverSubscriptionTenant",
   "poll",
 ];
 
@@ -91,6 +93,8 @@ export interface FakeArmState {
   readonly aRecords: Map<string, ARecordSet>;
   readonly virtualNetworkLinks: Map<string, VirtualNetworkLink>;
   readonly operations: Map<string, FakeOperation>;
+  /** The tenant ARM's 401 challenge names per subscription (lower-case subscription ID); absent: names none. */
+  readonly subscriptionTenants: Map<string, string>;
 }
 
 export type ServiceInit = Partial<ApimService> & { readonly id: string };
@@ -247,6 +251,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     aRecords: new Map(),
     virtualNetworkLinks: new Map(),
     operations: new Map(),
+    subscriptionTenants: new Map(),
   };
   const calls = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<FakeArmMethod, number>;
   const failures = new Map<FakeArmMethod, { kind: ErrorKind; options: FailNextOptions; remaining: number }>();
@@ -681,8 +686,15 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     },
   };
 
+  const tenants: TenantPort = {
+    async discoverSubscriptionTenant(subscriptionId, options) {
+      enter("discoverSubscriptionTenant", options);
+      return state.subscriptionTenants.get(subscriptionId.toLowerCase());
+    },
+  };
+
   const fake: FakeArm = {
-    ports: { apim, privateLink, network, privateDns },
+    ports: { apim, privateLink, network, privateDns, tenants },
     state,
     calls,
     lroPollsToComplete: seed.lroPollsToComplete ?? 1,

@@ -105,7 +105,7 @@ function referenceMatch(r: Rule, f: ConnectionFacts): Tri {
     condition(c["requester-subscriptions"], f.requesterSubscriptionId, false),
     condition(c["requester-tenants"], f.requesterTenantId, false),
     condition(c["request-message"], f.requestMessage, true),
-    condition(c["group-ids"], f.groupIds[0], false),
+    condition(c["group-ids"] as readonly string[] | undefined, f.groupIds[0], false),
   ];
   return results.includes("no-match") ? "no-match" : results.includes("unknown") ? "unknown" : "match";
 }

@@ -57,7 +57,8 @@ describe("docs/rules.md against the rule schema", () => {
       [
         rule({ id: "everything" }),
         rule({ id: "wildcards", conditions: { "private-endpoint-ids": ["*"] } }),
-        rule({ id: "any-requester", conditions: { "target-instances": [PROD_APIM] } }),
+        rule({ id: "any-requester", conditions: { "target-resources": [PROD_APIM] } }),
+        rule({ id: "deprecated", action: "reject", conditions: { "target-instances": [PROD_APIM] } }),
       ].flatMap((r) => lintRule(r).map((w) => w.code)),
     );
     assert.deepEqual(tableKeys(section("## Warnings: rules that approve too much")).sort(), [...raised].sort());

@@ -12,11 +12,11 @@ const pendingTest: WhatIfConnection = { facts: facts({ connectionId: "test-pendi
 const pendingOther: WhatIfConnection = { facts: facts({ connectionId: "other-pending", requesterSubscriptionId: OTHER_SUB }), currentStatus: "Pending" };
 
 describe("whatIf", () => {
-  const stored = ruleSetOf([rule({ id: "approve-prod", priority: 10, conditions: { "target-instances": [PROD_APIM] } })]);
+  const stored = ruleSetOf([rule({ id: "approve-prod", priority: 10, conditions: { "target-resources": [PROD_APIM] } })]);
   const proposed = ruleSetOf([
     rule({ id: "reject-other-sub", priority: 5, action: "reject", conditions: { "requester-subscriptions": [OTHER_SUB] } }),
-    rule({ id: "approve-prod", priority: 10, conditions: { "target-instances": [PROD_APIM] } }),
-    rule({ id: "approve-test", priority: 20, conditions: { "target-instances": [TEST_APIM] } }),
+    rule({ id: "approve-prod", priority: 10, conditions: { "target-resources": [PROD_APIM] } }),
+    rule({ id: "approve-test", priority: 20, conditions: { "target-resources": [TEST_APIM] } }),
     rule({ id: "watch-everything", priority: 1, mode: "audit", action: "reject" }),
   ]);
   const result = whatIf([pendingProd, approvedProd, pendingTest, pendingOther], proposed, stored, options);
