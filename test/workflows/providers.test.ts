@@ -66,7 +66,7 @@ for (const provider of PRIVATE_LINK_PROVIDERS) {
         [
           [approved.id, "approve", "applied"],
           [rejected.id, "reject", "applied"],
-          [manual.id, "manual", "applied"],
+          [manual.id, "manual", "skipped"],
         ].sort(),
       );
       assert.ok(engine.log.records.every((r) => r.resourceId === resourceId), "every record names the owning resource");
