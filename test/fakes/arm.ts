@@ -591,6 +591,9 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     async setPublicNetworkAccess(resourceId, value, options) {
       enter("setPublicNetworkAccess", options);
       const provider = requireResourceId(resourceId);
+      if (provider.publicNetworkAccess?.patchable === false) {
+        throw new PortcullisError("invalid-input", `${provider.resourceType}'s update does not carry publicNetworkAccess.`, { code: "PublicNetworkAccessNotPatchable", statusCode: 400 });
+      }
       const canonical = provider.publicNetworkAccess?.values.find((v) => v.toLowerCase() === value.toLowerCase());
       if (canonical === undefined) {
         throw new PortcullisError("invalid-input", `'${value}' is not a publicNetworkAccess value of ${provider.resourceType}.`, { code: "InvalidPublicNetworkAccess", statusCode: 400 });

@@ -142,6 +142,8 @@ test("an unregistered type, a value the type does not know, or a type without pu
       await assert.rejects(ports.privateLink.beginSetConnectionStatus(`${vm}/privateEndpointConnections/c`, "Approved", "x"), refused("UnregisteredResourceType"));
       await assert.rejects(ports.privateLink.setPublicNetworkAccess(ACCOUNT_ID, "Off"), refused("InvalidPublicNetworkAccess"));
       await assert.rejects(ports.privateLink.setPublicNetworkAccess(pls, "Disabled"), refused("PublicNetworkAccessNotSupported"));
+      const serviceBus = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ServiceBus/namespaces/sb1`;
+      await assert.rejects(ports.privateLink.setPublicNetworkAccess(serviceBus, "Disabled"), refused("PublicNetworkAccessNotPatchable"));
       await assert.rejects(ports.privateLink.getResource("not-an-id"), refused("InvalidResourceId"));
       assert.equal(requests.length, 0);
     },
