@@ -184,7 +184,7 @@ function candidatesFor(compiled: CompiledRuleSet, facts: PreparedFacts, typeWord
 function typeInWords(facts: ConnectionFacts): string {
   const type = resourceTypeOfFacts(facts);
   if (type === undefined) return "a resource ID that names no resource type";
-  return `a ${providerOf(type)?.resourceType ?? `${type} (not a registered type)`}`;
+  return providerOf(type) === undefined ? `a ${type} (not a registered type)` : `a ${type}`;
 }
 
 /** The evaluation order: lower priority first, ties broken by id. */

@@ -4,6 +4,7 @@
  * fact is neither a match nor a miss: it is unknown (see the truth table in evaluate.ts).
  */
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../model.ts";
+import { providerOf } from "../providers/registry.ts";
 import { parsePrivateEndpointId, resourceTypeOf, sameResourceId } from "../resource-id.ts";
 import { foldCase } from "./glob.ts";
 
@@ -96,7 +97,11 @@ export function prepareFacts(facts: ConnectionFacts): PreparedFacts {
   };
 }
 
-/** The ARM type of the resource a connection is on, as its ID spells it; undefined when the ID is not a resource ID. */
+/**
+ * The ARM type of the resource a connection is on, in the registry's casing when it is registered (else as the ID
+ * spells it); undefined when the ID is not a top-level resource ID.
+ */
 export function resourceTypeOfFacts(facts: Pick<ConnectionFacts, "resourceId">): string | undefined {
-  return resourceTypeOf(facts.resourceId.replace(/\/+$/, ""));
+  const type = resourceTypeOf(facts.resourceId.replace(/\/+$/, ""));
+  return type === undefined ? undefined : (providerOf(type)?.resourceType ?? type);
 }

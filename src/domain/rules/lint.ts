@@ -69,6 +69,17 @@ export function matchesEverything(key: ConditionKey, pattern: string): boolean {
   return segments.every((s) => STRUCTURAL_SEGMENTS.has(s) || onlyWildcards(s)) && onlyWildcards(segments.at(-1) ?? "");
 }
 
+/**
+ * Whether a private endpoint ID pattern fixes the endpoint's subscription (`/subscriptions/{a GUID, no wildcard}/…`).
+ * Only the subscription says who created an endpoint: its name is whatever its creator typed, so a pattern that
+ * fixes only the name (a wildcard subscription, then `…/privateEndpoints/adf-prod.*`) matches endpoints anyone can
+ * create.
+ */
+export function pinsSubscription(pattern: string): boolean {
+  const [root, subscriptions, subscription] = pattern.split("/");
+  return root === "" && subscriptions?.toLowerCase() === "subscriptions" && subscription !== undefined && subscription !== "" && !/[*?]/.test(subscription);
+}
+
 /** The condition keys (other than the scope-only ones) that can fail for some connection. */
 function narrowingKeys(conditions: Partial<Conditions>): ConditionKey[] {
   const keys: ConditionKey[] = [];
@@ -128,7 +139,18 @@ function approvesTooMuch(rule: LintableRule): RuleWarning[] {
       },
     ];
   }
-  if (!narrowing.some((k) => REQUESTER_CONDITIONS.includes(k))) {
+  const byName = narrowing.includes("private-endpoint-ids") && !(conditions["private-endpoint-ids"] ?? []).every(pinsSubscription);
+  if (!narrowing.some((k) => REQUESTER_CONDITIONS.includes(k) && !(k === "private-endpoint-ids" && byName))) {
+    if (byName) {
+      return [
+        {
+          ruleId: rule.id,
+          code: "any-requester",
+          field: "conditions.private-endpoint-ids",
+          message: `enforcing approve rule "${rule.id}" names private endpoints without pinning their subscription (a pattern such as "/subscriptions/*/…/privateEndpoints/adf-prod.*"): an endpoint's name is chosen by whoever creates it, so any subscription in any tenant can create one that matches${disabled}; pin the subscription in the pattern, or add requester-subscriptions`,
+        },
+      ];
+    }
     const messageOnly = narrowing.includes("request-message") ? "; the request message is free text the requester writes, so it proves nothing about who asks" : "";
     return [
       {

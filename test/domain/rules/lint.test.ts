@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { lintRule, lintRules, matchesEverything } from "../../../src/domain/rules/lint.ts";
+import { lintRule, lintRules, matchesEverything, pinsSubscription } from "../../../src/domain/rules/lint.ts";
 import { CONSUMER_PE, CONSUMER_SUB, PROD_APIM, rule, TENANT } from "./fixtures.ts";
 
 const codes = (r: Parameters<typeof lintRule>[0]) => lintRule(r).map((w) => w.code);
@@ -107,5 +107,32 @@ describe("rule lint: deprecated keys", () => {
 
   test("target-resources raises no deprecation", () => {
     assert.deepEqual(lintRule(rule({ id: "new", conditions: { "target-resources": [PROD_APIM], "requester-subscriptions": [CONSUMER_SUB] } })), []);
+  });
+});
+
+describe("rule lint: private endpoints named without their subscription", () => {
+  const byNameOnly = "/subscriptions/*/resourceGroups/*/providers/Microsoft.Network/privateEndpoints/contoso-adf-prod.*";
+
+  test("an approve rule that names endpoints only by name approves any requester: anyone can create an endpoint with that name", () => {
+    const [warning, ...rest] = lintRule(rule({ id: "adf-by-name", conditions: { "resource-types": ["Microsoft.Storage/storageAccounts"], "private-endpoint-ids": [byNameOnly] } }));
+    assert.equal(rest.length, 0);
+    assert.equal(warning!.code, "any-requester");
+    assert.equal(warning!.field, "conditions.private-endpoint-ids");
+    assert.match(warning!.message, /names private endpoints without pinning their subscription .* any subscription in any tenant can create one that matches/);
+    // One unpinned pattern in the list is enough: the list matches any of them.
+    assert.deepEqual(codes(rule({ id: "mixed", conditions: { "private-endpoint-ids": [`/subscriptions/${CONSUMER_SUB}/*`, "*/privateEndpoints/pe-orders"] } })), ["any-requester"]);
+  });
+
+  test("pinning the subscription, or adding requester-subscriptions, silences it", () => {
+    assert.deepEqual(lintRule(rule({ id: "pinned", conditions: { "private-endpoint-ids": [byNameOnly.replace("/subscriptions/*", `/subscriptions/${CONSUMER_SUB}`)] } })), []);
+    assert.deepEqual(lintRule(rule({ id: "plus-subs", conditions: { "private-endpoint-ids": [byNameOnly], "requester-subscriptions": [CONSUMER_SUB] } })), []);
+  });
+
+  test("pinsSubscription", () => {
+    assert.equal(pinsSubscription(CONSUMER_PE), true);
+    assert.equal(pinsSubscription(`/SUBSCRIPTIONS/${CONSUMER_SUB}/*`), true);
+    assert.equal(pinsSubscription(byNameOnly), false);
+    assert.equal(pinsSubscription("/subscriptions/2222*/resourceGroups/*"), false);
+    assert.equal(pinsSubscription("*/privateEndpoints/pe"), false);
   });
 });
