@@ -36,7 +36,8 @@
  * - Management groups: the tenant root group's ID is the tenant ID (Learn, "What are Azure management groups?");
  *   other groups are configured through the control API. No scopes in the request means every subscription the
  *   caller may read (a tenant-scope query).
- * - Errors (as Azure sends them; no published list: Azure/aztfexport#485, Azure/azure-powershell#13762): 400
+ * - Errors (as Azure sends them; no published list: Azure/aztfexport#485, Azure/azure-powershell#13762,
+ *   microsoft/ARI#195 for ResponsePayloadTooLarge over 16 MiB): 400
  *   {error: {code: "BadRequest", message: "Please provide below info when asking for support: timestamp = …,
  *   correlationId = ….", details: [{code: "InvalidQuery", message: "Query is invalid. …"}, {code: ParserFailure | …,
  *   line, characterPositionInLine, token}]}}.
@@ -75,6 +76,8 @@ export const RESOURCES_COLUMNS = [
 ] as const;
 
 const DEFAULT_PAGE = 100;
+/** Resource Graph refuses answers over 16 MiB with ResponsePayloadTooLarge (as Azure sent it: microsoft/ARI#195). */
+export const MAX_RESPONSE_BYTES = 16_777_216;
 const MAX_TOP = 1000;
 
 export interface QuotaSettings {
@@ -287,6 +290,15 @@ export class ResourceGraphService {
       data: options.resultFormat === "table" ? asTable(page, result.columns) : page,
     };
     if (more && pageable) response.$skipToken = encodeSkipToken({ offset: offset + page.length, top, fingerprint });
+    const size = Buffer.byteLength(JSON.stringify(response));
+    if (size > MAX_RESPONSE_BYTES) {
+      throw new GraphRequestError([
+        {
+          code: "ResponsePayloadTooLarge",
+          message: `Response payload size is ${size}, and has exceeded the limit of ${MAX_RESPONSE_BYTES}. Please consider querying less data at a time and make paginated call if needed.`,
+        },
+      ]);
+    }
     return response;
   }
 

@@ -174,6 +174,22 @@ describe("Resource Graph endpoint: errors as Resource Graph sends them", () => {
   });
 });
 
+describe("Resource Graph endpoint: answer size", () => {
+  it("an answer over 16 MiB is 400 ResponsePayloadTooLarge; a narrower projection of the same rows is fine", async () => {
+    const big = graphEstate() as { subscriptions: { id: string; resourceGroups: { apimServices?: { tags?: Record<string, string> }[] }[] }[] };
+    big.subscriptions.find((s) => s.id === PROVIDER_SUB)!.resourceGroups[0]!.apimServices![0]!.tags = { padding: "x".repeat(17 * 1024 * 1024) };
+    emulator.reset(big as never);
+    try {
+      const tooLarge = await graph({ ...ALL, query: "resources | where type =~ 'microsoft.apimanagement/service'" });
+      assert.equal(tooLarge.status, 400);
+      assert.equal((tooLarge.json as { error: { details: { code: string }[] } }).error.details.at(-1)?.code, "ResponsePayloadTooLarge");
+      assert.equal((await graph({ ...ALL, query: "resources | where type =~ 'microsoft.apimanagement/service' | project id, name" })).status, 200);
+    } finally {
+      emulator.reset(graphEstate());
+    }
+  });
+});
+
 describe("Resource Graph endpoint: quota", () => {
   it("counts down x-ms-user-quota-remaining, then answers 429 RateLimiting until the window resets", async () => {
     await control("PUT", "/resource-graph", { quota: { limit: 3, windowMs: 1500 } });
