@@ -167,8 +167,9 @@ export class ResourceGraphService {
     this.#now = deps.now ?? (() => performance.now());
   }
 
-  matches(method: string, path: string): boolean {
-    return RESOURCE_GRAPH_PATH.test(path) && method.length > 0;
+  /** Whether a request is for the query endpoint (any method: a wrong one is answered 405 by handle). */
+  matches(_method: string, path: string): boolean {
+    return RESOURCE_GRAPH_PATH.test(path);
   }
 
   settings(): ResourceGraphSettings {

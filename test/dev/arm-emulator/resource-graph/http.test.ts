@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ownerAtRoot, startArmEmulator, type ArmEmulator } from "../../../../dev/arm-emulator/index.ts";
 import { objectIdForClient } from "../../../../dev/oidc-issuer/index.ts";
+import { topLevelResourceIds } from "../../../../dev/arm-emulator/resource-graph/service.ts";
 import { CONSUMER_RG, HUB_SUB, PARTNER_SUB, rawRequest, TENANT, type RawResponse } from "../helpers.ts";
 import { CONSUMER_SUB, GRAPH_PATH, graphEstate, PROVIDER_SUB, serviceId } from "./estate.ts";
 
@@ -309,5 +310,17 @@ describe("Resource Graph endpoint: lag behind ARM", () => {
     emulator.reset();
     const settings = (await control("GET", "/resource-graph")).json as { lagMs: number; frozen: boolean; quota: unknown };
     assert.deepEqual(settings, { lagMs: 0, frozen: false, quota: { limit: 15, windowMs: 5000 }, managementGroups: {} });
+  });
+});
+
+describe("Resource Graph emulator: rows come from the state generically", () => {
+  it("every Map of records with a top-level resource ID is a source of rows; child resources and subscriptions are not", () => {
+    const state = {
+      subscriptions: new Map([["s", { id: PROVIDER_SUB }]]),
+      vaults: new Map([["kv", { id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1` }]]),
+      children: new Map([["c", { id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1/privateEndpointConnections/c1` }]]),
+      notAMap: [{ id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st` }],
+    };
+    assert.deepEqual(topLevelResourceIds(state), [`/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1`]);
   });
 });
