@@ -10,6 +10,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { ownerAtRoot, startArmEmulator, type ArmEmulator } from "../../../../dev/arm-emulator/index.ts";
 import { objectIdForClient } from "../../../../dev/oidc-issuer/index.ts";
 import { topLevelResourceIds } from "../../../../dev/arm-emulator/resource-graph/service.ts";
+import { BUILT_IN_ROLES } from "../../../../dev/arm-emulator/rbac.ts";
 import { CONSUMER_RG, HUB_SUB, PARTNER_SUB, rawRequest, TENANT, type RawResponse } from "../helpers.ts";
 import { CONSUMER_SUB, GRAPH_PATH, graphEstate, PROVIDER_SUB, serviceId } from "./estate.ts";
 
@@ -222,7 +223,7 @@ describe("Resource Graph endpoint: quota", () => {
 });
 
 describe("Resource Graph endpoint: RBAC and scopes", () => {
-  const reader = "acdd72a7-3385-48ef-bd42-f6fba4a5b6fa";
+  const reader = BUILT_IN_ROLES.find((r) => r.roleName === "Reader")!.id;
   it("returns only what the caller may read, and no 403 for what it may not", async () => {
     const app = objectIdForClient("portcullis-local");
     const apimOnly = { id: "0f0f0f0f-0000-4000-8000-00000000a001", roleName: "APIM reader", permissions: [{ actions: ["Microsoft.ApiManagement/service/read"] }] };
