@@ -56,6 +56,8 @@ test("a connection rejected by hand after the inventory froze is not approved fr
   for await (const candidate of inventory.pendingConnections({ subscriptions: [PROVIDER_SUB] }, [APIM])) candidates.push(candidate);
   assert.equal(candidates.length, 2, "the frozen inventory still offers both connections as Pending");
   assert.ok(candidates.some((c) => c.connection.id === rejected.id && c.connection.status === "Pending"));
+  const queries = stack.emulator.requests().filter((r) => /microsoft\.resourcegraph/i.test(r.path));
+  assert.ok(queries.length > 0 && queries.every((r) => r.status === 200 && r.action === undefined), "the deployed roles query Resource Graph without any Microsoft.ResourceGraph action");
 
   stack.emulator.clearRequests();
   const outcomes = new Map<string, string>();

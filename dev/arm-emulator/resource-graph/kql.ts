@@ -205,9 +205,10 @@ const KNOWN_TABLES = new Set([
 /** Tabular operators Resource Graph runs but this emulator does not: a refusal that names the gap. */
 const UNEVALUATED_OPERATORS = new Set(["summarize", "count", "distinct", "join", "union", "top", "sample", "sample-distinct", "project-away", "project-rename", "parse", "mv-apply", "extend-away"]);
 /**
- * Rows mv-expand makes from one source row unless `limit N` says otherwise, and the most it may be told (Learn,
- * "Understanding the Azure Resource Graph query language", supported tabular operators: mv-expand's row limit;
- * Kusto's mv-expand reference gives the default 128; the maximum is taken as 2000, not verified against a source).
+ * Rows mv-expand makes from one source row unless `limit N` says otherwise: 128, as Resource Graph answers
+ * (MicrosoftDocs/azure-docs#82030: "the row limit of 128 ... is the behaviour we see ... in azure resource graph"),
+ * and the most it may be told: Microsoft's own queries raise it to 1000 (microsoft/AzureMonitorCommunity#269, citing
+ * Learn's "Supported tabular/top level operators"); the emulator accepts up to 2000 (the upper end is not verified).
  */
 export const MV_EXPAND_DEFAULT_LIMIT = 128;
 export const MV_EXPAND_MAX_LIMIT = 2000;

@@ -36,7 +36,8 @@
  * - Management groups: the tenant root group's ID is the tenant ID (Learn, "What are Azure management groups?");
  *   other groups are configured through the control API. No scopes in the request means every subscription the
  *   caller may read (a tenant-scope query).
- * - Errors (as Azure sends them; no published list: Azure/aztfexport#485, Azure/azure-powershell#13762): 400
+ * - Errors (as Azure sends them; no published list: Azure/aztfexport#485, Azure/azure-powershell#13762,
+ *   microsoft/ARI#195 for ResponsePayloadTooLarge over 16 MiB): 400
  *   {error: {code: "BadRequest", message: "Please provide below info when asking for support: timestamp = …,
  *   correlationId = ….", details: [{code: "InvalidQuery", message: "Query is invalid. …"}, {code: ParserFailure | …,
  *   line, characterPositionInLine, token}]}}.
@@ -49,7 +50,7 @@ import { ArmError } from "../errors.ts";
 import { versionsNewestFirst } from "../api-versions.ts";
 import { matchRoute, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "../routing.ts";
 import type { RequiredPermission } from "../rbac.ts";
-import { evaluate, KqlError, parseQuery, type KqlValue, type Row } from "./kql.ts";
+import { evaluate, KqlError, parseQuery, type Expr, type KqlValue, type Query, type Row } from "./kql.ts";
 
 export const RESOURCE_GRAPH_PATH = /^\/providers\/microsoft\.resourcegraph\/resources\/?$/i;
 export const RESOURCE_GRAPH_API_VERSIONS = ["2019-04-01", "2021-03-01", "2022-10-01", "2024-04-01"] as const;
@@ -75,6 +76,8 @@ export const RESOURCES_COLUMNS = [
 ] as const;
 
 const DEFAULT_PAGE = 100;
+/** Resource Graph refuses answers over 16 MiB with ResponsePayloadTooLarge (as Azure sent it: microsoft/ARI#195). */
+export const MAX_RESPONSE_BYTES = 16_777_216;
 const MAX_TOP = 1000;
 
 export interface QuotaSettings {
@@ -164,8 +167,9 @@ export class ResourceGraphService {
     this.#now = deps.now ?? (() => performance.now());
   }
 
-  matches(method: string, path: string): boolean {
-    return RESOURCE_GRAPH_PATH.test(path) && method.length > 0;
+  /** Whether a request is for the query endpoint (any method: a wrong one is answered 405 by handle). */
+  matches(_method: string, path: string): boolean {
+    return RESOURCE_GRAPH_PATH.test(path);
   }
 
   settings(): ResourceGraphSettings {
@@ -265,7 +269,7 @@ export class ResourceGraphService {
       throw error;
     }
     const scope = this.#scopeSubscriptions(body.subscriptions, body.managementGroups);
-    const visible = this.#rows().filter(
+    const visible = this.#rows(prefilterOf(query)).filter(
       (row) =>
         (scope === undefined || scope.has(String(row.subscriptionId).toLowerCase())) &&
         this.#deps.authorize(request.principalId, { action: `${armTypeOf(row)}/read`, scope: String(row.id) }),
@@ -287,6 +291,15 @@ export class ResourceGraphService {
       data: options.resultFormat === "table" ? asTable(page, result.columns) : page,
     };
     if (more && pageable) response.$skipToken = encodeSkipToken({ offset: offset + page.length, top, fingerprint });
+    const size = Buffer.byteLength(JSON.stringify(response));
+    if (size > MAX_RESPONSE_BYTES) {
+      throw new GraphRequestError([
+        {
+          code: "ResponsePayloadTooLarge",
+          message: `Response payload size is ${size}, and has exceeded the limit of ${MAX_RESPONSE_BYTES}. Please consider querying less data at a time and make paginated call if needed.`,
+        },
+      ]);
+    }
     return response;
   }
 
@@ -307,10 +320,10 @@ export class ResourceGraphService {
     return out;
   }
 
-  /** The rows of the moment the settings say: live, lagging, or frozen. */
-  #rows(): readonly Row[] {
+  /** The rows of the moment the settings say: live (only those the query's first filter can match), lagging, or frozen. */
+  #rows(prefilter: Prefilter): readonly Row[] {
     if (this.#frozen !== undefined) return this.#frozen.rows;
-    if (this.#settings.lagMs === 0) return this.#capture().rows;
+    if (this.#settings.lagMs === 0) return this.#capture(prefilter).rows;
     const now = this.#now();
     this.#snapshots.push(this.#capture());
     const due = now - this.#settings.lagMs;
@@ -334,11 +347,16 @@ export class ResourceGraphService {
     this.#timer.unref();
   }
 
-  /** Every top-level resource of the state as a Resource Graph row, through the resource's own GET handler. */
-  #capture(): Snapshot {
+  /**
+   * Every top-level resource of the state as a Resource Graph row, through the resource's own GET handler; with a
+   * prefilter only the resources whose ID can match it (a cost saving: the query's own where still decides).
+   */
+  #capture(prefilter: Prefilter = {}): Snapshot {
     const env = this.#deps.env();
     const rows: Row[] = [];
     for (const id of topLevelResourceIds(env.state)) {
+      if (prefilter.ids !== undefined && !prefilter.ids.has(id.toLowerCase())) continue;
+      if (prefilter.types !== undefined && !prefilter.types.has(typeOfId(id))) continue;
       const row = projectRow(id, env, this.#deps.routes);
       if (row !== undefined) rows.push(row);
     }
@@ -406,6 +424,52 @@ export function topLevelResourceIds(state: object): string[] {
     }
   }
   return ids;
+}
+
+/** Lower-cased sets of the types / IDs a query's first `where` requires (undefined: any). */
+interface Prefilter {
+  readonly types?: ReadonlySet<string>;
+  readonly ids?: ReadonlySet<string>;
+}
+
+/**
+ * What the query's first stage, if it is a `where`, requires of `type` and `id` through `==`, `=~`, `in` or `in~` on
+ * string literals in its top-level `and`s: a superset of the rows it can keep (case folded), never fewer.
+ */
+export function prefilterOf(query: Query): Prefilter {
+  const first = query.stages[0];
+  if (first?.kind !== "where") return {};
+  const conjuncts: Expr[] = [];
+  const walk = (e: Expr): void => {
+    if (e.kind === "binary" && e.op === "and") {
+      walk(e.left);
+      walk(e.right);
+    } else conjuncts.push(e);
+  };
+  walk(first.predicate);
+  const out: { types?: Set<string>; ids?: Set<string> } = {};
+  for (const c of conjuncts) {
+    let column: string | undefined;
+    let values: string[] | undefined;
+    if (c.kind === "binary" && (c.op === "==" || c.op === "=~") && c.left.kind === "column" && c.right.kind === "literal" && typeof c.right.value === "string") {
+      column = c.left.name;
+      values = [c.right.value];
+    } else if (c.kind === "in" && (c.op === "in" || c.op === "in~") && c.left.kind === "column" && c.list.every((v) => v.kind === "literal" && typeof v.value === "string")) {
+      column = c.left.name;
+      values = c.list.map((v) => String((v as { value: unknown }).value));
+    }
+    if (values === undefined) continue;
+    const set = new Set(values.map((v) => v.toLowerCase()));
+    if (column === "type" && out.types === undefined) out.types = set;
+    if (column === "id" && out.ids === undefined) out.ids = set;
+  }
+  return out;
+}
+
+/** `microsoft.apimanagement/service` from a top-level resource ID. */
+function typeOfId(id: string): string {
+  const parts = id.split("/");
+  return `${parts[6]}/${parts[7]}`.toLowerCase();
 }
 
 const ARM_TYPE = "__armType";

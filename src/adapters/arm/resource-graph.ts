@@ -13,8 +13,9 @@
  *   exponential 1 s, 2 s, ... when the header is missing), at most `maxThrottleWaits` times, then fails transient.
  * - Permissions: Resource Graph returns only resources the caller may read (Learn, "Overview of Azure Resource Graph",
  *   Permissions); rows the app cannot read are absent, never an error: absence is never evidence of safety.
- * - `mv-expand` expands at most `limit N` rows per resource; 400 covers every documented connection limit of the
- *   registered types (APIM: 100) with margin. A resource with more connections would show only its first 400 here.
+ * - `mv-expand` expands 128 rows per resource unless told `limit N` (MicrosoftDocs/azure-docs#82030); Microsoft's own
+ *   queries use 1000 (microsoft/AzureMonitorCommunity#269), which covers every documented connection limit of the
+ *   registered types (APIM: 100). A resource with more connections would show only its first 1000 here.
  *
  * The KQL is written once, in INVENTORY_QUERIES below; values are quoted with KQL's string escaping.
  */
@@ -33,7 +34,7 @@ import type { NetworkInterface, PrivateEndpoint } from "../../domain/model.ts";
 /** Resource Graph's largest page ($top maximum, resourcegraph.json). */
 export const RESOURCE_GRAPH_MAX_PAGE = 1000;
 /** Rows mv-expand may make from one resource in our queries. */
-export const CONNECTIONS_PER_RESOURCE_LIMIT = 400;
+export const CONNECTIONS_PER_RESOURCE_LIMIT = 1000;
 
 /** KQL string literal: single-quoted, backslash escapes (Kusto "string data type"). */
 export function kqlString(value: string): string {

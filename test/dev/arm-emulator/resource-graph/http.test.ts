@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ownerAtRoot, startArmEmulator, type ArmEmulator } from "../../../../dev/arm-emulator/index.ts";
 import { objectIdForClient } from "../../../../dev/oidc-issuer/index.ts";
+import { topLevelResourceIds } from "../../../../dev/arm-emulator/resource-graph/service.ts";
+import { BUILT_IN_ROLES } from "../../../../dev/arm-emulator/rbac.ts";
 import { CONSUMER_RG, HUB_SUB, PARTNER_SUB, rawRequest, TENANT, type RawResponse } from "../helpers.ts";
 import { CONSUMER_SUB, GRAPH_PATH, graphEstate, PROVIDER_SUB, serviceId } from "./estate.ts";
 
@@ -174,6 +176,22 @@ describe("Resource Graph endpoint: errors as Resource Graph sends them", () => {
   });
 });
 
+describe("Resource Graph endpoint: answer size", () => {
+  it("an answer over 16 MiB is 400 ResponsePayloadTooLarge; a narrower projection of the same rows is fine", async () => {
+    const big = graphEstate() as { subscriptions: { id: string; resourceGroups: { apimServices?: { tags?: Record<string, string> }[] }[] }[] };
+    big.subscriptions.find((s) => s.id === PROVIDER_SUB)!.resourceGroups[0]!.apimServices![0]!.tags = { padding: "x".repeat(17 * 1024 * 1024) };
+    emulator.reset(big as never);
+    try {
+      const tooLarge = await graph({ ...ALL, query: "resources | where type =~ 'microsoft.apimanagement/service'" });
+      assert.equal(tooLarge.status, 400);
+      assert.equal((tooLarge.json as { error: { details: { code: string }[] } }).error.details.at(-1)?.code, "ResponsePayloadTooLarge");
+      assert.equal((await graph({ ...ALL, query: "resources | where type =~ 'microsoft.apimanagement/service' | project id, name" })).status, 200);
+    } finally {
+      emulator.reset(graphEstate());
+    }
+  });
+});
+
 describe("Resource Graph endpoint: quota", () => {
   it("counts down x-ms-user-quota-remaining, then answers 429 RateLimiting until the window resets", async () => {
     await control("PUT", "/resource-graph", { quota: { limit: 3, windowMs: 1500 } });
@@ -205,7 +223,7 @@ describe("Resource Graph endpoint: quota", () => {
 });
 
 describe("Resource Graph endpoint: RBAC and scopes", () => {
-  const reader = "acdd72a7-3385-48ef-bd42-f6fba4a5b6fa";
+  const reader = BUILT_IN_ROLES.find((r) => r.roleName === "Reader")!.id;
   it("returns only what the caller may read, and no 403 for what it may not", async () => {
     const app = objectIdForClient("portcullis-local");
     const apimOnly = { id: "0f0f0f0f-0000-4000-8000-00000000a001", roleName: "APIM reader", permissions: [{ actions: ["Microsoft.ApiManagement/service/read"] }] };
@@ -293,5 +311,17 @@ describe("Resource Graph endpoint: lag behind ARM", () => {
     emulator.reset();
     const settings = (await control("GET", "/resource-graph")).json as { lagMs: number; frozen: boolean; quota: unknown };
     assert.deepEqual(settings, { lagMs: 0, frozen: false, quota: { limit: 15, windowMs: 5000 }, managementGroups: {} });
+  });
+});
+
+describe("Resource Graph emulator: rows come from the state generically", () => {
+  it("every Map of records with a top-level resource ID is a source of rows; child resources and subscriptions are not", () => {
+    const state = {
+      subscriptions: new Map([["s", { id: PROVIDER_SUB }]]),
+      vaults: new Map([["kv", { id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1` }]]),
+      children: new Map([["c", { id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1/privateEndpointConnections/c1` }]]),
+      notAMap: [{ id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st` }],
+    };
+    assert.deepEqual(topLevelResourceIds(state), [`/subscriptions/${PROVIDER_SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-1`]);
   });
 });

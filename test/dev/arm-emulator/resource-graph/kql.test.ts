@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { evaluate, KqlError, parseQuery, type Row } from "../../../../dev/arm-emulator/resource-graph/kql.ts";
-import { RESOURCES_COLUMNS } from "../../../../dev/arm-emulator/resource-graph/service.ts";
+import { prefilterOf, RESOURCES_COLUMNS } from "../../../../dev/arm-emulator/resource-graph/service.ts";
 
 const APIM = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.ApiManagement/service/Contoso-Apim";
 const KV = "/subscriptions/s2/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-prod";
@@ -173,5 +173,33 @@ describe("Resource Graph KQL: refusals as Resource Graph reports them", () => {
     assert.equal(refusal("resources | where nmae == 'x'").code, "FailedToResolveScalarExpression");
     assert.equal(refusal("resources | project id | where name == 'x'").code, "FailedToResolveScalarExpression");
     assert.doesNotThrow(() => parseQuery("resources | project id, n = name | where n == 'x'", columns));
+  });
+});
+
+describe("Resource Graph emulator: the cost-saving prefilter never drops a row the query keeps", () => {
+  const prefilter = (query: string) => {
+    const p = prefilterOf(parseQuery(query, columns));
+    return { types: p.types === undefined ? undefined : [...p.types], ids: p.ids === undefined ? undefined : [...p.ids] };
+  };
+
+  it("takes type and id requirements from the first where's top-level ands, case folded", () => {
+    assert.deepEqual(prefilter("resources | where type =~ 'Microsoft.KeyVault/vaults' and name == 'x'"), { types: ["microsoft.keyvault/vaults"], ids: undefined });
+    assert.deepEqual(prefilter(`resources | where type in~ ('A', 'b') and id in~ ('${KV}')`), { types: ["a", "b"], ids: [KV.toLowerCase()] });
+  });
+
+  it("ignores what it cannot prove: or, negations, later stages, non-literals", () => {
+    assert.deepEqual(prefilter("resources | where type =~ 'a' or name == 'b'"), { types: undefined, ids: undefined });
+    assert.deepEqual(prefilter("resources | where type !in~ ('a')"), { types: undefined, ids: undefined });
+    assert.deepEqual(prefilter("resources | project id, type | where type =~ 'a'"), { types: undefined, ids: undefined });
+    assert.deepEqual(prefilter("resources | where type == tostring(name)"), { types: undefined, ids: undefined });
+  });
+
+  it("a prefiltered table gives the same answer as the whole table", () => {
+    const query = "resources | where type in~ ('MICROSOFT.KEYVAULT/VAULTS') and isnotempty(name) | project id";
+    const parsed = parseQuery(query, columns);
+    const p = prefilterOf(parsed);
+    const narrowed = table.filter((r) => p.types!.has(String(r["type"])));
+    assert.deepEqual(evaluate(parsed, narrowed, columns).rows, evaluate(parsed, table, columns).rows);
+    assert.equal(narrowed.length, 1);
   });
 });
