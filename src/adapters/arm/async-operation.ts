@@ -61,6 +61,8 @@ export interface ArmPutTarget<T> {
    * followed if ARM sends them (ARM's answer outranks the registry).
    */
   readonly synchronous?: boolean;
+  /** The type's own provisioningState spelling -> the RPC state (e.g. SQL's Ready -> Succeeded), read before "is it done?". */
+  readonly provisioningStateAliases?: Readonly<Record<string, string>>;
 }
 
 type Progress<T> =
@@ -195,7 +197,9 @@ function running<T>(state: ArmOperationState, answer: ArmAnswer, target: ArmPutT
 /** Reads a resource body: done when its provisioningState is terminal or absent, else still running. */
 function fromResourceAnswer<T>(answer: ArmAnswer, state: ArmOperationState, target: ArmPutTarget<T>): Progress<T> {
   if (answer.body === undefined) return running(state, answer, target);
-  const provisioningState = provisioningStateOf(answer.body)?.toLowerCase();
+  const own = provisioningStateOf(answer.body);
+  const alias = own === undefined ? undefined : Object.entries(target.provisioningStateAliases ?? {}).find(([k]) => k.toLowerCase() === own.toLowerCase())?.[1];
+  const provisioningState = (alias ?? own)?.toLowerCase();
   switch (provisioningState) {
     case undefined:
     case "succeeded":
