@@ -1,6 +1,7 @@
 /**
- * Benchmark (b): Pending connections across 10 instances decided by the sweep (reconcilePending) against the ARM
- * emulator with ARM's write throttling on, through the production wiring (src/composition.ts): real SDK clients
+ * Benchmark (b): Pending connections across a mixed estate of 10 resources (API Management, Storage, Key Vault, SQL,
+ * Cosmos DB: two of each, every governed type's own PUT shape, synchronous or long-running) decided by the sweep
+ * (reconcilePending) against the ARM emulator with ARM's write throttling on, through the production wiring (src/composition.ts): real SDK clients
  * over HTTPS, real Table Storage (Azurite), the real rule store.
  *
  * Measured in the same run:
@@ -25,10 +26,12 @@ import { OWNER_ROLE_ID } from "../dev/arm-emulator/rbac.ts";
 import { objectIdForClient } from "../dev/oidc-issuer/index.ts";
 import { createArmPorts } from "../src/adapters/arm/index.ts";
 import type { PrivateEndpointConnection } from "../src/domain/model.ts";
+import { requireProvider, type PrivateLinkProvider } from "../src/domain/providers/registry.ts";
 import { reconcilePending } from "../src/workflows/reconcile-pending.ts";
 import { printBenchResult, type BenchResult } from "./report.ts";
 import {
   CONSUMER_SUB,
+  APIM_RG,
   endpointIdOf,
   engineTopology,
   PROVIDER_SUB,
@@ -36,6 +39,7 @@ import {
   quietLog,
   resourceIdOf,
   startEngineStack,
+  subnetIdOf,
   type PendingSeed,
 } from "../test/e2e/engine-stack.ts";
 
@@ -82,7 +86,7 @@ export interface SweepBenchFigures {
   readonly baselineWallMs: number;
   /** baseline wall time / sweep wall time (target ≥ 10). */
   readonly speedup: number;
-  /** Connections of the managed instances Approved in ARM after the sweep. */
+  /** Connections of the managed resources Approved in ARM after the sweep. */
   readonly approved: number;
   /** Decision records of applied approvals (one per connection when every decision happened once). */
   readonly appliedRecords: number;
@@ -92,23 +96,72 @@ export interface SweepBenchFigures {
 }
 
 const BASELINE_INSTANCE = "apim-baseline";
-const instanceName = (i: number) => `apim-${String(i).padStart(2, "0")}`;
+
+/** The estate's types, in turn: API Management and four others (two synchronous PUTs, two long-running). */
+const MIX: readonly PrivateLinkProvider[] = [
+  "Microsoft.ApiManagement/service",
+  "Microsoft.Storage/storageAccounts",
+  "Microsoft.KeyVault/vaults",
+  "Microsoft.Sql/servers",
+  "Microsoft.DocumentDB/databaseAccounts",
+].map(requireProvider);
+
+interface EstateResource {
+  readonly provider: PrivateLinkProvider;
+  readonly name: string;
+  readonly id: string;
+}
+
+function estateResource(i: number): EstateResource {
+  const provider = MIX[i % MIX.length]!;
+  const name = `res${String(i).padStart(2, "0")}${provider.resourceType.split("/")[1]!.toLowerCase().slice(0, 8)}`;
+  return { provider, name, id: `/subscriptions/${PROVIDER_SUB}/resourceGroups/${APIM_RG}/providers/${provider.resourceType}/${name}` };
+}
+
+/** engineTopology with the baseline instance, plus the estate's resources and a Pending endpoint per connection. */
+function mixedTopology(resources: readonly EstateResource[], connections: number, baseline: readonly PendingSeed[]) {
+  const topology = engineTopology(
+    [BASELINE_INSTANCE, ...resources.filter((r) => r.provider.resourceType === "Microsoft.ApiManagement/service").map((r) => r.name)],
+    baseline,
+  ) as { subscriptions: { id: string; resourceGroups: Record<string, unknown>[] }[] };
+  const providerGroup = topology.subscriptions.find((s) => s.id === PROVIDER_SUB)!.resourceGroups[0]!;
+  providerGroup["privateLinkResources"] = resources
+    .filter((r) => r.provider.resourceType !== "Microsoft.ApiManagement/service")
+    .map((r) => ({ type: r.provider.resourceType, name: r.name, location: "westeurope" }));
+  const consumerGroup = topology.subscriptions.find((s) => s.id === CONSUMER_SUB)!.resourceGroups[0]!;
+  consumerGroup["privateEndpoints"] = [
+    ...(consumerGroup["privateEndpoints"] as unknown[]),
+    ...Array.from({ length: connections }, (_, i) => {
+      const resource = resources[i % resources.length]!;
+      return {
+        name: `pe-${i}`,
+        location: "westeurope",
+        subnetId: subnetIdOf(CONSUMER_SUB),
+        privateLinkServiceId: resource.id,
+        groupIds: [resource.provider.groups[0]!.groupId],
+        manual: true,
+        requestMessage: "",
+      };
+    }),
+  ];
+  return topology as never;
+}
 
 /** Runs the sweep and the baseline once at `scale` and returns the figures. */
 /** The principal of the one-at-a-time script the sweep is compared with. */
 const BASELINE_CLIENT_ID = "one-at-a-time-script";
 
 export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures> {
-  const instances = Array.from({ length: scale.instances }, (_, i) => instanceName(i));
-  const pending: PendingSeed[] = Array.from({ length: scale.connections }, (_, i) => ({ name: `pe-${i}`, instance: instances[i % scale.instances]! }));
-  const warmUpEndpoint = endpointIdOf(CONSUMER_SUB, pending[0]!.name);
-  for (let i = 0; i < scale.baselineSample; i++) pending.push({ name: `pe-baseline-${i}`, instance: BASELINE_INSTANCE });
+  const resources = Array.from({ length: scale.instances }, (_, i) => estateResource(i));
+  const warmUpEndpoint = endpointIdOf(CONSUMER_SUB, "pe-0");
+  const baseline: PendingSeed[] = Array.from({ length: scale.baselineSample }, (_, i) => ({ name: `pe-baseline-${i}`, instance: BASELINE_INSTANCE }));
   const stack = await startEngineStack({
-    topology: engineTopology([...instances, BASELINE_INSTANCE], pending),
+    topology: mixedTopology(resources, scale.connections, baseline),
     emulator: { lroDelayMs: scale.lroDelayMs, lroRetryAfterSeconds: scale.lroRetryAfterSeconds },
     settings: {
       PORTCULLIS_MANAGED_SUBSCRIPTIONS: "",
-      PORTCULLIS_MANAGED_INSTANCES: instances.map(resourceIdOf).join(","),
+      PORTCULLIS_MANAGED_RESOURCE_TYPES: [...new Set(MIX.map((p) => p.resourceType))].join(","),
+      PORTCULLIS_MANAGED_RESOURCES: resources.map((r) => r.id).join(","),
       PORTCULLIS_ARM_CONCURRENCY: String(scale.concurrency),
     },
     // The app holds exactly the deployed roles (its managed instances only); the one-at-a-time script that sets the
@@ -122,8 +175,8 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
   });
   try {
     await putRules(stack.composition, [
-      { id: "allow-consumer", priority: 10, action: "approve", reason: "Consumer subscription is on the allow list.", conditions: { "requester-subscriptions": [CONSUMER_SUB] } },
-    ]);
+      { id: "allow-consumer", priority: 10, action: "approve", reason: "Consumer subscription is on the allow list.", conditions: { "resource-types": "*", "requester-subscriptions": [CONSUMER_SUB] } },
+    ] as never);
     const deps = await stack.composition.engineDeps(quietLog);
     const throttle = () => stack.emulator.throttle.configure({ enabled: true, writes: { capacity: scale.writeCapacity, refillPerSecond: scale.writeRefillPerSecond } });
 
@@ -150,11 +203,11 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     const requests = stack.emulator.requests();
     let approved = 0;
     let appliedRecords = 0;
-    for (const instance of instances) {
-      for await (const connection of deps.privateLink.listConnections(resourceIdOf(instance))) if (connection.status === "Approved") approved += 1;
+    for (const resource of resources) {
+      for await (const connection of deps.privateLink.listConnections(resource.id)) if (connection.status === "Approved") approved += 1;
       let continuationToken: string | undefined;
       do {
-        const page = await deps.decisionLog.query({ resourceId: resourceIdOf(instance) }, { pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });
+        const page = await deps.decisionLog.query({ resourceId: resource.id }, { pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });
         appliedRecords += page.items.filter((r) => r.outcome === "applied" && r.action === "approve").length;
         continuationToken = page.continuationToken;
       } while (continuationToken !== undefined);
@@ -191,7 +244,7 @@ export async function run(): Promise<BenchResult & { figures: SweepBenchFigures 
   const scale = process.env["BENCH_SWEEP_FULL"] === "1" ? FULL : SCALED;
   const f = await measure(scale);
   return {
-    name: `sweep: ${scale.connections} Pending connections on ${scale.instances} instances, writes throttled ${scale.writeCapacity} + ${scale.writeRefillPerSecond}/s, operations ${scale.lroDelayMs} ms`,
+    name: `sweep: ${scale.connections} Pending connections on ${scale.instances} resources (${MIX.map((p) => p.displayName).join(", ")}), writes throttled ${scale.writeCapacity} + ${scale.writeRefillPerSecond}/s, operations ${scale.lroDelayMs} ms`,
     rows: [
       ["sweep wall time", f.sweepWallMs / 1000, "s"],
       ["write-throttle lower bound", f.lowerBoundMs / 1000, `s ((${scale.connections} − ${scale.writeCapacity}) / ${scale.writeRefillPerSecond} per s)`],

@@ -57,10 +57,12 @@ export interface ArmPutTarget<T> {
   readonly description: string;
   /**
    * true for a type whose spec marks the PUT synchronous (registry connectionWrite.longRunning false): a 200/201 answer
-   * without polling headers is the result at once, whatever provisioningState it shows. Polling headers are still
-   * followed if ARM sends them (ARM's answer outranks the registry).
+   * with a body is the result at once, whatever provisioningState or polling headers it shows; a 202 is followed as ARM
+   * says (then ARM itself says the work goes on).
    */
   readonly synchronous?: boolean;
+  /** The type's own provisioningState spelling -> the RPC state (e.g. SQL's Ready -> Succeeded), read before "is it done?". */
+  readonly provisioningStateAliases?: Readonly<Record<string, string>>;
 }
 
 type Progress<T> =
@@ -195,7 +197,9 @@ function running<T>(state: ArmOperationState, answer: ArmAnswer, target: ArmPutT
 /** Reads a resource body: done when its provisioningState is terminal or absent, else still running. */
 function fromResourceAnswer<T>(answer: ArmAnswer, state: ArmOperationState, target: ArmPutTarget<T>): Progress<T> {
   if (answer.body === undefined) return running(state, answer, target);
-  const provisioningState = provisioningStateOf(answer.body)?.toLowerCase();
+  const own = provisioningStateOf(answer.body);
+  const alias = own === undefined ? undefined : Object.entries(target.provisioningStateAliases ?? {}).find(([k]) => k.toLowerCase() === own.toLowerCase())?.[1];
+  const provisioningState = (alias ?? own)?.toLowerCase();
   switch (provisioningState) {
     case undefined:
     case "succeeded":
@@ -212,6 +216,13 @@ function fromResourceAnswer<T>(answer: ArmAnswer, state: ArmOperationState, targ
 
 /** What the PUT's answer means: polling by Azure-AsyncOperation, by Location, by the resource, or done. */
 function fromPutAnswer<T>(answer: ArmAnswer, target: ArmPutTarget<T>): Progress<T> {
+  const state: ArmOperationState = { mode: "resource", pollingUrl: target.resourceUrl };
+  // A synchronous type's 200/201 is its result even when polling headers come along (Key Vault sends
+  // Azure-AsyncOperation on a PUT its spec does not mark long-running): polling them would need RBAC actions the type
+  // does not list. A 202 is still followed: then ARM itself says the work goes on.
+  if (target.synchronous === true && answer.status !== 202 && answer.body !== undefined) {
+    return { kind: "succeeded", state, result: target.toResult(answer.body) };
+  }
   if (answer.asyncOperationUrl !== undefined) {
     return running({ mode: "azure-async-operation", pollingUrl: pollingUrlFrom(answer.asyncOperationUrl, target.resourceUrl, target) }, answer, target);
   }
@@ -221,11 +232,7 @@ function fromPutAnswer<T>(answer: ArmAnswer, target: ArmPutTarget<T>): Progress<
   if (answer.status === 202) {
     throw malformed(`answer to ${target.description}`, undefined, "202 Accepted came without a Location or Azure-AsyncOperation header");
   }
-  const state: ArmOperationState = { mode: "resource", pollingUrl: target.resourceUrl };
-  if (target.synchronous === true) {
-    if (answer.body === undefined) throw malformed(`answer to ${target.description}`, undefined, `the synchronous ${answer.status} answer has no body`);
-    return { kind: "succeeded", state, result: target.toResult(answer.body) };
-  }
+  if (target.synchronous === true) throw malformed(`answer to ${target.description}`, undefined, `the synchronous ${answer.status} answer has no body`);
   return fromResourceAnswer(answer, state, target);
 }
 

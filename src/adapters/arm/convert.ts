@@ -121,6 +121,8 @@ const connectionModel = z.object({
     status: z.string().min(1),
     description: text,
     actionsRequired: text,
+    /** Storage and Web spell it in the singular. */
+    actionRequired: text,
   }),
   provisioningState: text,
   groupIds: z.array(z.string()).nullish(),
@@ -137,6 +139,16 @@ function groupIdsOf(m: z.output<typeof connectionModel>, provider: PrivateLinkPr
   if (m.groupIds && m.groupIds.length > 0) return m.groupIds;
   if (m.groupId !== undefined && m.groupId !== "") return [m.groupId];
   return provider !== undefined && provider.groups.length === 1 ? [provider.groups[0]!.groupId] : [];
+}
+
+/**
+ * A type's own provisioningState spelling (registry connectionProvisioningStates, e.g. SQL's Ready) as the RPC state it
+ * means; any other value as sent (the engine treats a value it does not know as an operation still running).
+ */
+export function rpcProvisioningState(state: string | undefined, provider: PrivateLinkProvider | undefined): string | undefined {
+  if (state === undefined || provider?.connectionProvisioningStates === undefined) return state;
+  const alias = Object.entries(provider.connectionProvisioningStates).find(([own]) => own.toLowerCase() === state.toLowerCase());
+  return alias?.[1] ?? state;
 }
 
 /**
@@ -157,8 +169,8 @@ export function toPrivateEndpointConnection(model: unknown, expectedResourceId?:
     privateEndpointId: m.privateEndpoint?.id,
     status: connectionStatusFromArm(state.status),
     description: state.description,
-    actionsRequired: state.actionsRequired,
-    provisioningState: m.provisioningState,
+    actionsRequired: state.actionsRequired ?? state.actionRequired,
+    provisioningState: rpcProvisioningState(m.provisioningState, providerOf(ref.resourceType)),
     groupIds: groupIdsOf(m, providerOf(ref.resourceType)),
   };
 }

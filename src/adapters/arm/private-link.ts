@@ -130,6 +130,7 @@ export function createPrivateLinkPort(clients: ArmClients, options: PrivateLinkP
       serialize: (operation) => JSON.stringify({ kind: SERIALIZED_KIND, ...request, operation }),
       description: `setting ${request.connectionId} to ${request.status}`,
       synchronous: !ref.provider.connectionWrite.longRunning,
+      ...(ref.provider.connectionProvisioningStates !== undefined ? { provisioningStateAliases: ref.provider.connectionProvisioningStates } : {}),
     };
   }
 

@@ -92,6 +92,12 @@ export interface PrivateLinkProvider {
   /** Documented maximum of private endpoint connections per resource, where one is published. */
   readonly maxConnections: number | undefined;
   readonly prerequisites: readonly ProviderPrerequisite[];
+  /**
+   * A type whose connections spell provisioningState their own way: each of its values -> the ARM RPC state it means
+   * (Succeeded, Updating, Deleting, Failed). Added by the core helper (issue 12) for the engine's in-flight guard and the
+   * operation poller, which know only the RPC states and treat anything else as still running (fail closed).
+   */
+  readonly connectionProvisioningStates?: Readonly<Record<string, string>>;
 }
 
 const ENABLED_DISABLED = ["Enabled", "Disabled"] as const;
@@ -177,6 +183,9 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     },
     maxConnections: undefined,
     prerequisites: [],
+    // PrivateEndpointConnections.json (2021-11-01) PrivateEndpointProvisioningState: Approving | Dropping | Failed | Ready |
+    // Rejecting, not the RPC states.
+    connectionProvisioningStates: { Ready: "Succeeded", Approving: "Updating", Rejecting: "Updating", Dropping: "Deleting", Failed: "Failed" },
   },
   {
     resourceType: "Microsoft.DocumentDB/databaseAccounts",

@@ -79,3 +79,23 @@ test("Retry-After is read as whole seconds or as an HTTP date", () => {
   assert.equal(retryAfterInMs(undefined), undefined);
   assert.equal(retryAfterInMs("soon"), undefined);
 });
+
+test("connections of other types: SQL's own provisioning states read as the RPC ones, Cosmos DB's single groupId, Storage's actionRequired", async () => {
+  const { toPrivateEndpointConnectionFromWire } = await import("../../../src/adapters/arm/convert.ts");
+  const sql = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Sql/servers/sql1";
+  const wire = (resourceId: string, properties: Record<string, unknown>) => ({
+    id: `${resourceId}/privateEndpointConnections/c1`,
+    name: "c1",
+    properties: { privateEndpoint: { id: PE_ID }, privateLinkServiceConnectionState: { status: "Pending", description: "hi" }, ...properties },
+  });
+  assert.equal(toPrivateEndpointConnectionFromWire(wire(sql, { provisioningState: "Ready" })).provisioningState, "Succeeded");
+  assert.equal(toPrivateEndpointConnectionFromWire(wire(sql, { provisioningState: "Approving" })).provisioningState, "Updating", "an approval in flight is in flight");
+  assert.equal(toPrivateEndpointConnectionFromWire(wire(SERVICE_ID, { provisioningState: "Ready" })).provisioningState, "Ready", "only SQL spells it so");
+  const cosmos = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/cosmos1";
+  assert.deepEqual(toPrivateEndpointConnectionFromWire(wire(cosmos, { groupId: "Sql" })).groupIds, ["Sql"]);
+  const storage = "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+  const stored = toPrivateEndpointConnectionFromWire({ ...wire(storage, {}), properties: { privateLinkServiceConnectionState: { status: "Pending", actionRequired: "None" } } });
+  assert.equal(stored.actionsRequired, "None");
+  assert.deepEqual(stored.groupIds, [], "several groups, none named: unknown here");
+  assert.throws(() => toPrivateEndpointConnectionFromWire(wire("/subscriptions/s1/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm", {})), (e: PortcullisError) => e.code === "InvalidArmResponse");
+});

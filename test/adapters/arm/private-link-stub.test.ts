@@ -109,12 +109,17 @@ test("connection pages are followed by nextLink, one page per request as the cal
   );
 });
 
-test("a synchronous type's approval is done with the PUT's answer (no poll), and the PUT carries the connection's id", async () => {
+test("a synchronous type's approval is done with the PUT's answer (no poll, whatever headers come along), and the PUT carries the connection's id", async () => {
   const connectionId = `${ACCOUNT_ID}/privateEndpointConnections/pe-one.1`;
   await withStub(
     (request) =>
       request.method === "PUT"
-        ? { status: 200, body: { ...connection(ACCOUNT_ID, "pe-one.1", "Approved"), properties: { ...(connection(ACCOUNT_ID, "pe-one.1", "Approved").properties as object), provisioningState: "Updating" } } }
+        ? {
+            status: 200,
+            // As Key Vault answers its (not long-running) PUT: with an Azure-AsyncOperation header that is not to be polled.
+            headers: { "azure-asyncoperation": "https://127.0.0.1:1/not-to-be-polled" },
+            body: { ...connection(ACCOUNT_ID, "pe-one.1", "Approved"), properties: { ...(connection(ACCOUNT_ID, "pe-one.1", "Approved").properties as object), provisioningState: "Updating" } },
+          }
         : { status: 500, body: { error: { code: "Unexpected", message: "no other request" } } },
     async (ports, requests) => {
       assert.equal(STORAGE.connectionWrite.longRunning, false);
