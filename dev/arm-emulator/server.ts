@@ -2,7 +2,7 @@
  * The emulator's request pipeline, in the order Azure Resource Manager applies it:
  *
  *   fault injection → bearer token (401: a JWT of the trusted issuer, ARM's audience, not expired) → throttling (429)
- *   → api-version present → RBAC (403 AuthorizationFailed: the action derived from method and path, at the path's
+ *   → api-version present → [Resource Graph's endpoint: its own handler, resource-graph/service.ts] → RBAC (403 AuthorizationFailed: the action derived from method and path, at the path's
  *   scope; rbac.ts) → body (≤ 4 MB; PUT/PATCH: JSON media type) → route (404 / 405) → api-version supported by
  *   the provider → handler → ARM headers + request log
  *
@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
-import type { ArmTokenVerifier, Caller } from "./authentication.ts";
+import { armChallenge, type ArmTokenVerifier, type Caller } from "./authentication.ts";
 import type { FaultInjector } from "./faults.ts";
 import { authorizationFailedMessage, requiredPermission, type RequiredPermission } from "./rbac.ts";
 import { versionsNewestFirst } from "./api-versions.ts";
@@ -21,6 +21,7 @@ import { REGISTERED_RESOURCE_TYPES } from "../../src/domain/providers/registry.t
 import { matchRoute, safeDecode, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
+import type { ResourceGraphRequest } from "./resource-graph/service.ts";
 
 /** ARM refuses request bodies over 4 MB. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -60,6 +61,11 @@ export interface PipelineDependencies {
   /** Whether the principal holds the action at the scope (the role assignments seeded through the control API). */
   readonly authorize: (principalId: string, permission: RequiredPermission) => boolean;
   readonly log: RequestRecord[];
+  /**
+   * Azure Resource Graph (resource-graph/service.ts): a tenant-level provider that authorizes per result row (it returns
+   * only what the caller may read) and has its own quota, so ARM's action check and subscription buckets do not apply.
+   */
+  readonly resourceGraph?: { matches(method: string, path: string): boolean; handle(request: ResourceGraphRequest): ArmResponse };
 }
 
 const KNOWN_METHODS = new Set<string>(["GET", "PUT", "PATCH", "DELETE", "POST"]);
@@ -109,7 +115,8 @@ async function handleArmRequest(
   const correlationId = firstHeader(req, "x-ms-correlation-request-id") ?? randomUUID();
   const armHeaders: Record<string, string> = { "x-ms-request-id": randomUUID(), "x-ms-correlation-request-id": correlationId };
   let caller: Caller | undefined;
-  const permission = requiredPermission(method, path);
+  const resourceGraph = deps.resourceGraph?.matches(method, path) === true ? deps.resourceGraph : undefined;
+  const permission = resourceGraph === undefined ? requiredPermission(method, path) : undefined;
   const record = (status: number) =>
     deps.log.push({ method, path, apiVersion, status, subscriptionId, principalId: caller?.principalId, action: permission?.action, at: new Date().toISOString() });
   const answer = (response: ArmResponse) => {
@@ -131,6 +138,11 @@ async function handleArmRequest(
     if (subscriptionId !== undefined) chargeThrottle(deps.throttle, subscriptionId, throttleClass, armHeaders);
     if (apiVersion === undefined) {
       throw new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+    }
+    if (resourceGraph !== undefined) {
+      const body = await readBody(req);
+      if (body.tooLarge) throw tooLarge();
+      return answer(resourceGraph.handle({ method, principalId: caller.principalId, apiVersion, body: parseJsonBody(body.text, method), correlationId }));
     }
     const match = matchRoute(deps.routes, path);
     // Fail closed: a request a handler would serve but whose action cannot be derived is denied, never let through.
@@ -201,10 +213,7 @@ function checkMediaType(method: string, contentType: string | undefined): void {
  */
 async function authenticate(req: IncomingMessage, verifier: ArmTokenVerifier, tenantId: string | undefined): Promise<Caller> {
   const header = firstHeader(req, "authorization");
-  const authority = `https://login.windows.net/${tenantId ?? "common"}`;
-  const challenge = (description: string) => ({
-    "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description}"`,
-  });
+  const challenge = armChallenge(tenantId);
   if (header === undefined) {
     throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
       headers: challenge("The authentication failed because of missing 'Authorization' header."),

@@ -50,6 +50,12 @@ export interface PublicNetworkAccessShape {
    * is changed by a PUT of the whole resource (read, change, put back).
    */
   readonly patchable: boolean;
+  /**
+   * true when Azure refuses the disabled value until the resource has an approved private endpoint connection (APIM:
+   * 400 NotSupported, azure-rest-api-specs issue 24947); the audit then reports "cannot disable yet" instead of
+   * planning a write Azure would refuse.
+   */
+  readonly disableNeedsApprovedConnection?: true;
 }
 
 /** How the approve / reject PUT on a connection completes, and what polling it needs. */
@@ -115,7 +121,7 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     apiVersion: "2024-05-01",
     spec: "apimanagement/resource-manager/Microsoft.ApiManagement/ApiManagement/stable/2024-05-01/apimprivatelink.json",
     groups: [{ groupId: "Gateway", dnsZones: [zone("privatelink.azure-api.net", "azure-api.net")] }],
-    publicNetworkAccess: publicAccess(ENABLED_DISABLED),
+    publicNetworkAccess: { ...publicAccess(ENABLED_DISABLED), disableNeedsApprovedConnection: true },
     connectionWrite: { longRunning: true, operationStatusActions: ["Microsoft.ApiManagement/service/operationresults/read"] },
     maxConnections: 100,
     prerequisites: ["apim-stv2-platform", "apim-not-vnet-injected"],
