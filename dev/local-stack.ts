@@ -18,6 +18,7 @@ import { startAzuriteTables, type LocalTableStorage } from "./azurite.ts";
 import { startFunctionsHost, type LocalFunctionsHost } from "./functions-host/index.ts";
 import { objectIdForClient, startOidcIssuer, type OidcIssuer } from "./oidc-issuer/index.ts";
 import { OWNER_ROLE_ID } from "./arm-emulator/rbac.ts";
+import { PRIVATE_LINK_PROVIDERS, requireProvider } from "../src/domain/providers/registry.ts";
 
 /** The client ID of the demo consumer team that may create private endpoints in the consumer subscriptions. */
 export const DEMO_CONSUMER_CLIENT_ID = "demo-consumer";
@@ -65,22 +66,38 @@ async function pickPort(preferred: number, mode: LocalStackOptions["ports"]): Pr
   return mode === "preferred" && (await isFree(preferred)) ? preferred : 0;
 }
 
-function subscriptionIdsOf(topologyFile: string): { all: string[]; providers: string[]; hubZones: string[] } {
+function subscriptionIdsOf(topologyFile: string): { all: string[]; providers: string[]; hubZones: string[]; resourceTypes: string[] } {
   const topology = JSON.parse(readFileSync(topologyFile, "utf8")) as {
-    subscriptions?: { id: string; resourceGroups?: { name: string; apimServices?: unknown[]; privateDnsZones?: { name: string }[] }[] }[];
+    subscriptions?: {
+      id: string;
+      microsoftManaged?: boolean;
+      resourceGroups?: { name: string; apimServices?: unknown[]; privateLinkResources?: { type: string }[]; privateDnsZones?: { name: string }[] }[];
+    }[];
   };
-  const subscriptions = topology.subscriptions ?? [];
+  // A Microsoft-managed subscription (a Data Factory managed VNet's) is not the customer's: no system topic, no roles.
+  const subscriptions = (topology.subscriptions ?? []).filter((s) => s.microsoftManaged !== true);
+  const groups = subscriptions.flatMap((s) => s.resourceGroups ?? []);
+  const governedZones = new Set(PRIVATE_LINK_PROVIDERS.flatMap((p) => p.groups.flatMap((g) => g.dnsZones.map((z) => z.zone.toLowerCase()))));
+  const types = new Set<string>();
+  for (const rg of groups) {
+    if ((rg.apimServices ?? []).length > 0) types.add("Microsoft.ApiManagement/service");
+    for (const resource of rg.privateLinkResources ?? []) types.add(requireProvider(resource.type).resourceType);
+  }
   return {
     all: subscriptions.map((s) => s.id),
-    providers: subscriptions.filter((s) => (s.resourceGroups ?? []).some((rg) => (rg.apimServices ?? []).length > 0)).map((s) => s.id),
-    // The hub's privatelink.azure-api.net zones: the DNS audit checks them, as PORTCULLIS_DNS_ZONE_IDS does in Azure.
+    providers: subscriptions
+      .filter((s) => (s.resourceGroups ?? []).some((rg) => (rg.apimServices ?? []).length > 0 || (rg.privateLinkResources ?? []).length > 0))
+      .map((s) => s.id),
+    // The hub's privatelink.* zones of the governed types: the DNS audit checks them, as PORTCULLIS_DNS_ZONE_IDS does in Azure.
     hubZones: subscriptions.flatMap((s) =>
       (s.resourceGroups ?? []).flatMap((rg) =>
         (rg.privateDnsZones ?? [])
-          .filter((zone) => zone.name.toLowerCase() === "privatelink.azure-api.net")
+          .filter((zone) => governedZones.has(zone.name.toLowerCase()))
           .map((zone) => `/subscriptions/${s.id}/resourceGroups/${rg.name}/providers/Microsoft.Network/privateDnsZones/${zone.name}`),
       ),
     ),
+    // Every type the estate holds (registry order), so `npm start` governs the demo's storage account and vault too.
+    resourceTypes: PRIVATE_LINK_PROVIDERS.map((p) => p.resourceType).filter((t) => types.has(t)),
   };
 }
 
@@ -108,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     PORTCULLIS_MODE: "enforce",
     PORTCULLIS_DEFAULT_ACTION: "manual",
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: subscriptions.providers.join(","),
+    ...(subscriptions.resourceTypes.length > 0 ? { PORTCULLIS_MANAGED_RESOURCE_TYPES: subscriptions.resourceTypes.join(",") } : {}),
     ...(subscriptions.hubZones.length > 0 ? { PORTCULLIS_DNS_ZONE_IDS: subscriptions.hubZones.join(",") } : {}),
     PORTCULLIS_TABLES_CONNECTION_STRING: azurite.connectionString,
     PORTCULLIS_ARM_ENDPOINT: arm.url,

@@ -1,5 +1,7 @@
 /**
- * A local Azure Resource Manager for APIM private endpoint connections, private endpoints and Private DNS, served
+ * A local Azure Resource Manager for private endpoint connections on API Management and every other registered
+ * Private Link type (src/domain/providers/registry.ts; routes/private-link.ts, one module driven by the registry),
+ * the Microsoft.Resources subscription resource list, private endpoints and Private DNS, served
  * over HTTPS on 127.0.0.1 so the real Azure SDK clients can talk to it (`endpoint: url`, `tlsOptions: { ca: caPem }`).
  * Dev and test only: nothing under src/ imports it.
  *

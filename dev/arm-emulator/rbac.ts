@@ -12,7 +12,10 @@
  * `.../service/{name}/operationresults/{id}` needs `Microsoft.ApiManagement/service/operationresults/read` ("Gets
  * current status of long running operation"), Network's `/subscriptions/{s}/providers/Microsoft.Network/locations/
  * {l}/operations/{id}` needs `Microsoft.Network/locations/operations/read` and `.../operationResults/{id}`
- * `Microsoft.Network/locations/operationResults/read`. Paths above providers belong to Microsoft.Resources
+ * `Microsoft.Network/locations/operationResults/read`; the other registered types' polling URLs
+ * (private-link-types.ts) give the actions their registry entries list, e.g. SQL's
+ * `.../providers/Microsoft.Sql/locations/{l}/privateEndpointConnectionAzureAsyncOperation/{id}` needs
+ * `Microsoft.Sql/locations/privateEndpointConnectionAzureAsyncOperation/read`. Paths above providers belong to Microsoft.Resources
  * (`Microsoft.Resources/subscriptions/read`, `.../subscriptions/resourceGroups/read`).
  *
  * The scope checked is the request path itself; an assignment at a scope grants it to every scope below (management

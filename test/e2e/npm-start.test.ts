@@ -38,7 +38,7 @@ async function startDemo(deadlineMs: number, args: readonly string[] = ["--free-
   };
 }
 
-test("npm start is up within 15 seconds, decides the demo's three Pending connections saying why, shows the demo's DNS findings, and guards its state directory", async () => {
+test("npm start is up within 15 seconds, decides the demo's Pending connections on every type saying why, shows the demo's DNS findings, and guards its state directory", async () => {
   const demo = await startDemo(15_000);
   try {
     assert.ok(demo.up, `npm start was not up within 15 s:\n${demo.output()}`);
@@ -46,6 +46,10 @@ test("npm start is up within 15 seconds, decides the demo's three Pending connec
     assert.match(out, /pe-app-one-to-dev[^\n]*: approved: approved by rule:approve-internal-app-subscriptions/);
     assert.match(out, /pe-sandbox-to-prod[^\n]*: rejected: rejected by rule:reject-sandbox-to-prod/);
     assert.match(out, /Pending for a human: [^\n]*pe-fabrikam-to-prod/);
+    // The other governed types of the demo estate (dev/demo/topology.json), each decided by a rule of dev/demo/rules.json.
+    assert.match(out, /storageAccounts\/contosodata01\/privateEndpointConnections\/pe-app-one-to-storage[^\n]*: approved: approved by rule:approve-app-one-report-storage/);
+    assert.match(out, /vaults\/contoso-kv-prod\/privateEndpointConnections\/pe-sandbox-to-vault[^\n]*: rejected: rejected by rule:reject-sandbox-to-vaults/);
+    assert.match(out, /vaults\/contoso-kv-prod\/privateEndpointConnections\/contoso-adf\.mpe-contoso-kv-prod[^\n]*: approved: approved by rule:approve-adf-managed-endpoint/);
 
     const hostUrl = /Functions host\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     assert.ok(hostUrl, "npm start printed the Functions host URL");
