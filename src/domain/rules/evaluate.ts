@@ -234,13 +234,14 @@ function isCompiled(ruleSet: RuleSetSnapshot | CompiledRuleSet): ruleSet is Comp
 export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot | CompiledRuleSet, options: EvaluateOptions): RuleEvaluation {
   const compiled = isCompiled(ruleSet) ? ruleSet : compileRuleSet(ruleSet);
   const { snapshot } = compiled;
-  const explanation: string[] = [describeFacts(facts)];
+  const words = typeInWords(facts);
+  const explanation: string[] = [describeFacts(facts, words)];
   if (snapshot.status === "unusable") return failClosed(snapshot.problems, snapshot.version, explanation);
 
   const prepared = prepareFacts(facts);
   const now = options.now.getTime();
   const rules = compiled.compiledRules;
-  const { positions: candidates, lines: notConsidered } = candidatesFor(compiled, prepared, typeInWords(facts));
+  const { positions: candidates, lines: notConsidered } = candidatesFor(compiled, prepared, words);
   for (const line of notConsidered) explanation.push(line);
   const auditMatches: AuditMatch[] = [];
   /** The first enforce approve rule passed over because of an unknown fact: a later reject must not apply. */
@@ -454,14 +455,14 @@ function failClosed(problems: readonly RuleSetProblem[], version: string, explan
 const MAX_SHOWN_MESSAGE = 200;
 
 /** The facts as one sentence. The request message is untrusted: quoted, escaped and shortened. */
-function describeFacts(facts: ConnectionFacts): string {
+function describeFacts(facts: ConnectionFacts, typeWords: string): string {
   const known = (value: string | undefined) => (value === undefined || value.trim() === "" ? "unknown" : value);
   const message =
     facts.requestMessage === undefined
       ? "unknown"
       : JSON.stringify(facts.requestMessage.length > MAX_SHOWN_MESSAGE ? `${facts.requestMessage.slice(0, MAX_SHOWN_MESSAGE)}…` : facts.requestMessage);
   return (
-    `Connection ${facts.connectionId} to ${facts.resourceId} (${typeInWords(facts)}): private endpoint ${known(facts.privateEndpointId)}, ` +
+    `Connection ${facts.connectionId} to ${facts.resourceId} (${typeWords}): private endpoint ${known(facts.privateEndpointId)}, ` +
     `requester subscription ${known(facts.requesterSubscriptionId)}, requester tenant ${known(facts.requesterTenantId)}, ` +
     `group IDs ${facts.groupIds.length === 0 ? "none" : facts.groupIds.join(", ")}, request message ${message}.`
   );
