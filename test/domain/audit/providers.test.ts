@@ -144,6 +144,35 @@ describe("audit checks for every registered type", () => {
       assert.deepEqual(out.map((o) => [o.checkId, o.resourceId]), [["dns-record-missing", `${zoneId}/A/acct-westeurope`]], "the account's record is right; only the regional one is missing");
     });
 
+    describe("connections without groupIds (Storage and Key Vault put none on the provider side)", () => {
+      const STORAGE = "Microsoft.Storage/storageAccounts";
+      const blobZone = hubZoneId("privatelink.blob.core.windows.net");
+      const fileZone = hubZoneId("privatelink.file.core.windows.net");
+      const account = (c: ConnectionSnapshot) => resourceInstance(STORAGE, "contoso", { connections: [c], zones: [zone({ zoneId: blobZone }), zone({ zoneId: fileZone })] });
+      const base = { resourceId: resourceIdOf(STORAGE, "contoso"), groupIds: [] as string[] };
+
+      test("the endpoint's own link names the group: the record is expected in that group's zone only", () => {
+        const out = run(account(connection("c1", { ...base, endpointGroupIds: ["blob"], ips: ["10.0.1.4"] })));
+        assert.deepEqual(out.map((o) => o.resourceId), [`${blobZone}/A/contoso`]);
+      });
+
+      test("no group known anywhere: the FQDN says which zone (blob, not file)", () => {
+        const out = run(account(connection("c1", { ...base, customDnsConfigs: [{ fqdn: "contoso.blob.core.windows.net", ipAddresses: ["10.0.1.4"] }] })));
+        assert.deepEqual(out.map((o) => o.resourceId), [`${blobZone}/A/contoso`]);
+      });
+
+      test("no group and no FQDN on a type with several zones: no zone is guessed", () => {
+        assert.deepEqual(run(account(connection("c1", { ...base, ips: ["10.0.1.4"] }))), []);
+      });
+
+      test("no group and no FQDN on a type with one zone (Key Vault): the resource's own name in it", () => {
+        const zoneId = hubZoneId("privatelink.vaultcore.azure.net");
+        const c = connection("c1", { resourceId: resourceIdOf("Microsoft.KeyVault/vaults", "kv2"), groupIds: [], ips: ["10.0.1.8"] });
+        const out = run(resourceInstance("Microsoft.KeyVault/vaults", "kv2", { connections: [c], zones: [zone({ zoneId })] }));
+        assert.deepEqual(out.map((o) => o.resourceId), [`${zoneId}/A/kv2`]);
+      });
+    });
+
     test("IPs read from the NIC (no FQDN) belong to the resource's own name", () => {
       const zoneId = hubZoneId("privatelink.vaultcore.azure.net");
       const c = connection("c1", { resourceId: resourceIdOf("Microsoft.KeyVault/vaults", "kv1"), groupIds: ["vault"], ips: ["10.0.1.7"] });
