@@ -19,6 +19,8 @@
  *   PUT    /operations/settings            {delayMs?, hold?} for operations started from now on
  *   POST   /operations/release             complete every held operation (after the current delay)
  *   POST   /operations/{id}/complete       complete one running operation now
+ *   GET    /resource-graph PUT /resource-graph  read / change Resource Graph's {lagMs, frozen, quota, managementGroups}
+ *                                          (resource-graph/service.ts)
  */
 import { z, ZodError } from "zod";
 import { EndpointValidationError, type EventGridDelivery } from "./events.ts";
@@ -29,6 +31,7 @@ import type { ArmThrottle } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
 import { parseTopology, TopologyError, type Topology } from "./topology.ts";
 import type { AuthorizationSeed } from "./index.ts";
+import type { ResourceGraphService } from "./resource-graph/service.ts";
 
 const guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "expected a GUID");
 const authorizationSeed = z.strictObject({
@@ -56,6 +59,7 @@ export interface ControlTarget {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
+  readonly resourceGraph: ResourceGraphService;
   authorization(): AuthorizationSeed;
   setAuthorization(seed: AuthorizationSeed): void;
   /** The current operation registry (reset replaces it). */
@@ -150,6 +154,10 @@ async function route(target: ControlTarget, method: string, path: string, query:
     case "POST /operations/*/*":
       if (third !== "complete") break;
       return target.operations().settleNow(second!) ? { status: 204 } : error(404, "NotFound", `No running operation '${second}'.`);
+    case "GET /resource-graph":
+      return { status: 200, body: target.resourceGraph.settings() };
+    case "PUT /resource-graph":
+      return { status: 200, body: target.resourceGraph.configure(body as never) };
     case "GET /topics/*/*":
       if (third !== "events") break;
       return { status: 200, body: target.topics.received(second!) };

@@ -30,6 +30,8 @@ import { OperationTracker, type OperationSettings, type OperationView } from "./
 import { apimRoutes } from "./routes/apim.ts";
 import { networkRoutes } from "./routes/network.ts";
 import { privateDnsRoutes } from "./routes/private-dns.ts";
+import { privateLinkRoutes } from "./routes/private-link.ts";
+import { resourcesRoutes } from "./routes/resources.ts";
 import type { EmulatorEnv, HandlerOptions, Route } from "./routing.ts";
 import { createRequestListener, type ControlHandler, type RequestRecord } from "./server.ts";
 import { ArmState } from "./state.ts";
@@ -38,6 +40,7 @@ import { ArmThrottle } from "./throttling.ts";
 import { objectIdForClient, startOidcIssuer, type OidcIssuer } from "../oidc-issuer/index.ts";
 import { createServerCertificate } from "../tls.ts";
 import { CustomTopicSink } from "./topics.ts";
+import { ResourceGraphService } from "./resource-graph/service.ts";
 import { loadTopologyFile, parseTopology, TopologyError, type Topology, type TopologyInput } from "./topology.ts";
 
 export type { RequestRecord } from "./server.ts";
@@ -94,6 +97,8 @@ export interface ArmEmulator {
   readonly throttle: ArmThrottle;
   readonly events: EventGridDelivery;
   readonly topics: CustomTopicSink;
+  /** Azure Resource Graph over this estate: lag, freeze, quota, management groups (also under `/_emulator/resource-graph`). */
+  readonly resourceGraph: ResourceGraphService;
   /** The issuer the emulator trusts: its token endpoint and certificate, for credentials. */
   readonly identity: TrustedIssuer;
   /** A client-credentials TokenCredential at the trusted issuer (default: the local app principal, `portcullis-local`). */
@@ -124,7 +129,12 @@ export interface EmulatorOperations {
   complete(id: string): boolean;
 }
 
-const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
+const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes, ...privateLinkRoutes, ...resourcesRoutes];
+
+/** The subscription a scope lies in, if any. */
+function subscriptionOfScope(scope: string): string | undefined {
+  return /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+}
 
 function resolveTopology(topology: ArmEmulatorOptions["topology"]): Topology {
   if (topology === undefined) return parseTopology({});
@@ -178,6 +188,14 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
   let events: EventGridDelivery | undefined;
   let control: ControlHandler | undefined;
   const env = (): EmulatorEnv => ({ state, operations, events: events!, options: handlerOptions, baseUrl: url });
+  // A Microsoft-owned subscription (a managed virtual network's) is out of every caller's reach: their assignments,
+  // even at `/`, are in their own tenant. Resource Graph trims its rows by the same check.
+  const authorize = (principalId: string, permission: Parameters<typeof isAuthorized>[1]) => {
+    const subscriptionId = subscriptionOfScope(permission.scope);
+    if (subscriptionId !== undefined && state.isMicrosoftManaged(subscriptionId)) return false;
+    return isAuthorized(principalId, permission, authorization.roleAssignments, definitions);
+  };
+  const resourceGraph = new ResourceGraphService({ env, routes: ALL_ROUTES, authorize });
 
   const emulatorControl = {
     snapshot: () => state.snapshot(),
@@ -189,6 +207,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
       state = next;
       faults.clear();
       throttle.reset();
+      resourceGraph.reset();
       log.length = 0;
     },
     requests: () => [...log],
@@ -198,6 +217,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     faults,
     throttle,
     topics,
+    resourceGraph,
     authorization: () => authorization,
     setAuthorization,
     operations: () => operations,
@@ -212,8 +232,9 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     topics,
     control: (method, path, query, body) => control!(method, path, query, body),
     verifier,
-    authorize: (principalId, permission) => isAuthorized(principalId, permission, authorization.roleAssignments, definitions),
+    authorize,
     log,
+    resourceGraph,
   }));
   server.on("clientError", (_error, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -239,6 +260,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     throttle,
     events: deliveryEvents,
     topics,
+    resourceGraph,
     identity,
     credential: (clientId = LOCAL_APP_CLIENT_ID) => createLocalEmulatorCredential({ tokenEndpoint: identity.tokenEndpoint, caPem: identity.caPem, clientId }),
     setAuthorization,
@@ -255,6 +277,7 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
     snapshot: emulatorControl.snapshot,
     async close() {
       operations.clear();
+      resourceGraph.close();
       await deliveryEvents.close();
       await ownIssuer?.close();
       server.closeAllConnections();

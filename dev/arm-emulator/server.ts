@@ -2,7 +2,7 @@
  * The emulator's request pipeline, in the order Azure Resource Manager applies it:
  *
  *   fault injection → bearer token (401: a JWT of the trusted issuer, ARM's audience, not expired) → throttling (429)
- *   → api-version present → RBAC (403 AuthorizationFailed: the action derived from method and path, at the path's
+ *   → api-version present → [Resource Graph's endpoint: its own handler, resource-graph/service.ts] → RBAC (403 AuthorizationFailed: the action derived from method and path, at the path's
  *   scope; rbac.ts) → body (≤ 4 MB; PUT/PATCH: JSON media type) → route (404 / 405) → api-version supported by
  *   the provider → handler → ARM headers + request log
  *
@@ -13,13 +13,15 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
-import type { ArmTokenVerifier, Caller } from "./authentication.ts";
+import { armChallenge, type ArmTokenVerifier, type Caller } from "./authentication.ts";
 import type { FaultInjector } from "./faults.ts";
 import { authorizationFailedMessage, requiredPermission, type RequiredPermission } from "./rbac.ts";
 import { versionsNewestFirst } from "./api-versions.ts";
+import { REGISTERED_RESOURCE_TYPES } from "../../src/domain/providers/registry.ts";
 import { matchRoute, safeDecode, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
+import type { ResourceGraphRequest } from "./resource-graph/service.ts";
 
 /** ARM refuses request bodies over 4 MB. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -59,6 +61,11 @@ export interface PipelineDependencies {
   /** Whether the principal holds the action at the scope (the role assignments seeded through the control API). */
   readonly authorize: (principalId: string, permission: RequiredPermission) => boolean;
   readonly log: RequestRecord[];
+  /**
+   * Azure Resource Graph (resource-graph/service.ts): a tenant-level provider that authorizes per result row (it returns
+   * only what the caller may read) and has its own quota, so ARM's action check and subscription buckets do not apply.
+   */
+  readonly resourceGraph?: { matches(method: string, path: string): boolean; handle(request: ResourceGraphRequest): ArmResponse };
 }
 
 const KNOWN_METHODS = new Set<string>(["GET", "PUT", "PATCH", "DELETE", "POST"]);
@@ -108,7 +115,8 @@ async function handleArmRequest(
   const correlationId = firstHeader(req, "x-ms-correlation-request-id") ?? randomUUID();
   const armHeaders: Record<string, string> = { "x-ms-request-id": randomUUID(), "x-ms-correlation-request-id": correlationId };
   let caller: Caller | undefined;
-  const permission = requiredPermission(method, path);
+  const resourceGraph = deps.resourceGraph?.matches(method, path) === true ? deps.resourceGraph : undefined;
+  const permission = resourceGraph === undefined ? requiredPermission(method, path) : undefined;
   const record = (status: number) =>
     deps.log.push({ method, path, apiVersion, status, subscriptionId, principalId: caller?.principalId, action: permission?.action, at: new Date().toISOString() });
   const answer = (response: ArmResponse) => {
@@ -131,11 +139,16 @@ async function handleArmRequest(
     if (apiVersion === undefined) {
       throw new ArmError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
     }
+    if (resourceGraph !== undefined) {
+      const body = await readBody(req);
+      if (body.tooLarge) throw tooLarge();
+      return answer(resourceGraph.handle({ method, principalId: caller.principalId, apiVersion, body: parseJsonBody(body.text, method), correlationId }));
+    }
     const match = matchRoute(deps.routes, path);
     // Fail closed: a request a handler would serve but whose action cannot be derived is denied, never let through.
     if (permission === undefined) {
       if (match && KNOWN_METHODS.has(method) && match.route.handlers[method as HttpMethod] !== undefined) throw new ArmError(403, "AuthorizationFailed", authorizationFailedMessage(caller.principalId, { action: `(no action for ${method})`, scope: path }));
-    } else if (!deps.authorize(caller.principalId, permission)) {
+    } else if (!deps.authorize(caller.principalId, permission) && !(method === "GET" && match?.route.filtersByPermission === true)) {
       throw new ArmError(403, "AuthorizationFailed", authorizationFailedMessage(caller.principalId, permission));
     }
     const body = await readBody(req);
@@ -157,6 +170,7 @@ async function handleArmRequest(
       );
     }
     const env = deps.env();
+    const principalId = caller.principalId;
     const response = handler(
       {
         method: method as HttpMethod,
@@ -168,6 +182,8 @@ async function handleArmRequest(
         apiVersion,
         url: `${env.baseUrl}${url.raw}`,
         correlationId,
+        authorize: (action, scope) => deps.authorize(principalId, { action, scope }),
+        principalId,
       },
       env,
     );
@@ -197,10 +213,7 @@ function checkMediaType(method: string, contentType: string | undefined): void {
  */
 async function authenticate(req: IncomingMessage, verifier: ArmTokenVerifier, tenantId: string | undefined): Promise<Caller> {
   const header = firstHeader(req, "authorization");
-  const authority = `https://login.windows.net/${tenantId ?? "common"}`;
-  const challenge = (description: string) => ({
-    "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description}"`,
-  });
+  const challenge = armChallenge(tenantId);
   if (header === undefined) {
     throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
       headers: challenge("The authentication failed because of missing 'Authorization' header."),
@@ -244,12 +257,15 @@ function faultError(status: number, errorCode: string | undefined): ArmError {
   return new ArmError(status, code, `Injected fault: the emulator answers ${status} (${code}).`);
 }
 
+/** The resource provider namespaces the emulator serves (API Management, Network and every registered Private Link type's). */
+const EMULATED_NAMESPACES = new Set(["microsoft.apimanagement", "microsoft.network", ...REGISTERED_RESOURCE_TYPES.map((t) => t.split("/")[0]!.toLowerCase())]);
+
 /** ARM's 404 for a path no provider serves: an unknown namespace or an unknown resource type. */
 function unknownRoute(path: string, apiVersion: string): ArmError {
   const providerPart = /\/providers\/([^/]+)(?:\/([^/]+))?/i.exec(path);
   const namespace = providerPart?.[1];
   const type = providerPart?.[2];
-  if (namespace && !/^microsoft\.(apimanagement|network)$/i.test(namespace)) {
+  if (namespace && !EMULATED_NAMESPACES.has(namespace.toLowerCase())) {
     return new ArmError(404, "InvalidResourceNamespace", `The resource namespace '${namespace}' is invalid.`);
   }
   if (namespace && type) {

@@ -5,6 +5,7 @@
  * `rules validate` start fast.
  */
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
+import { managedScopeOf } from "../config.ts";
 import { armScope } from "../adapters/arm/clients.ts";
 import type { AzureArmPorts } from "../adapters/arm/index.ts";
 import type { Composition, CompositionOptions } from "../composition.ts";
@@ -48,7 +49,7 @@ function compositionOptions(target: Target): CompositionOptions {
 }
 
 function scopeOf(target: Target): ManagedScope {
-  return { instanceIds: target.settings.PORTCULLIS_MANAGED_INSTANCES, subscriptionIds: target.settings.PORTCULLIS_MANAGED_SUBSCRIPTIONS };
+  return managedScopeOf(target.settings);
 }
 
 /** The services for a target; nothing is built or contacted until a command asks for it. */

@@ -77,7 +77,8 @@ export interface PrivateLinkPort {
   deleteConnection(connectionId: string, options?: OperationOptions): Promise<void>;
   /**
    * Sets properties.publicNetworkAccess to one of the type's values (case-insensitive) and waits. Azure refuses Disabled
-   * without an approved connection on some types (APIM: 400, invalid-input).
+   * without an approved connection on some types (APIM: 400, invalid-input). A type whose PATCH does not carry it
+   * (registry publicNetworkAccess.patchable false: Service Bus) is refused with invalid-input before any request.
    */
   setPublicNetworkAccess(resourceId: string, value: string, options?: OperationOptions): Promise<PrivateLinkResource>;
 }
@@ -122,4 +123,5 @@ export interface ArmPorts {
   readonly privateLink: PrivateLinkPort;
   readonly network: NetworkPort;
   readonly privateDns: PrivateDnsPort;
+  readonly tenants: TenantPort;
 }

@@ -13,6 +13,8 @@
  * lease owner, records by ID), so the apply step may also call the hooks itself (`decisionHooks(deps)`) next to
  * the wrapper without double counting. With telemetry off the deps are returned untouched.
  */
+import { providerOf } from "../domain/providers/registry.ts";
+import { resourceTypeOf } from "../domain/resource-id.ts";
 import type { LongRunningOperation, PrivateLinkPort } from "../ports/arm.ts";
 import type { ClaimStore } from "../ports/claim-store.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
@@ -21,6 +23,12 @@ import type { EngineDeps } from "../workflows/engine-deps.ts";
 import { actorKind, ATTR, METRIC, SPAN } from "./names.ts";
 
 type ClaimState = Parameters<ClaimStore["create"]>[0];
+
+/** The registry's spelling of a resource's type (as the ID spells it for anything else). */
+function registeredTypeOf(resourceId: string): string {
+  const type = resourceTypeOf(resourceId) ?? "";
+  return providerOf(type)?.resourceType ?? type;
+}
 type DecisionRecord = Parameters<DecisionLog["append"]>[0];
 type Lease = NonNullable<ClaimState["lease"]>;
 
@@ -69,6 +77,7 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
     const span = telemetry.startSpan(SPAN.decision, {
       [ATTR.connectionId]: state.connectionId,
       [ATTR.resourceId]: state.resourceId,
+      [ATTR.resourceType]: registeredTypeOf(state.resourceId),
       [ATTR.privateEndpointId]: state.privateEndpointId,
       [ATTR.action]: intent.action,
       [ATTR.mode]: intent.mode,
@@ -150,6 +159,7 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
         ...details,
         [ATTR.connectionId]: record.connectionId,
         [ATTR.resourceId]: record.resourceId,
+        [ATTR.resourceType]: registeredTypeOf(record.resourceId),
         [ATTR.privateEndpointId]: record.privateEndpointId,
         [ATTR.ruleVersion]: record.ruleVersion,
         [ATTR.eventIds]: record.triggeringEventIds,

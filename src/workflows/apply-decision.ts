@@ -308,7 +308,11 @@ async function settleChanged(
     resourceId: plan.resourceId,
     status: current.status,
     description: current.description,
-    facts: { requesterSubscriptionId: plan.intent.requesterSubscriptionId, requesterTenantId: plan.intent.requesterTenantId },
+    facts: {
+      requesterSubscriptionId: plan.intent.requesterSubscriptionId,
+      requesterTenantId: plan.intent.requesterTenantId,
+      requesterTenantSource: plan.intent.requesterTenantSource,
+    },
     claim: { ...held, lease: undefined },
     context: { triggeringEventIds: plan.intent.triggeringEventIds, correlationId: plan.intent.correlationId },
   });
@@ -481,6 +485,7 @@ function recordOf(
     privateEndpointId: claim.privateEndpointId,
     requesterSubscriptionId: intent.requesterSubscriptionId,
     requesterTenantId: intent.requesterTenantId,
+    requesterTenantSource: intent.requesterTenantSource,
     ruleId: intent.ruleId,
     ruleVersion: intent.ruleVersion,
     action: intent.action,

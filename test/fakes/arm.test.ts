@@ -81,3 +81,28 @@ test("an operation on a connection deleted meanwhile fails with not-found instea
   await arm.ports.privateLink.deleteConnection(connection.id);
   assert.equal(arm.state.connections.size, 0);
 });
+
+test("the fake serves every registered type: a synchronous type's approval is done at once, the resource list carries no properties, unregistered types are invalid-input", async () => {
+  const SUB = "11111111-1111-1111-1111-111111111111";
+  const account = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1`;
+  const registry = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr1`;
+  const arm = createFakeArm({ resources: [{ id: account }, { id: registry }], lroPollsToComplete: 2 });
+  const consumer = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints";
+  const onAccount = arm.requestConnection({ resourceId: account, privateEndpointId: `${consumer}/pe-st` });
+  const onRegistry = arm.requestConnection({ resourceId: registry, privateEndpointId: `${consumer}/pe-acr` });
+
+  assert.deepEqual(onAccount.privateEndpoint.connections[0]!.groupIds, ["blob"], "the endpoint asks for the type's first group");
+  assert.deepEqual(onAccount.connection.groupIds, [], "a storage connection names no group, as in ARM");
+  assert.deepEqual(onRegistry.connection.groupIds, ["registry"]);
+  const sync = await arm.ports.privateLink.beginSetConnectionStatus(onAccount.connection.id, "Approved", "rule r1");
+  assert.equal(sync.isDone(), true);
+  const lro = await arm.ports.privateLink.beginSetConnectionStatus(onRegistry.connection.id, "Approved", "rule r1");
+  assert.equal(lro.isDone(), false, "Container Registry's PUT is long-running");
+  assert.equal((await lro.pollUntilDone()).status, "Approved");
+
+  const listed = await collect(arm.ports.privateLink.listResourcesBySubscription(SUB, "microsoft.storage/storageaccounts"));
+  assert.deepEqual(listed.map((r) => [r.id, r.type, r.publicNetworkAccess]), [[account, "Microsoft.Storage/storageAccounts", undefined]]);
+  assert.equal((await arm.ports.privateLink.getResource(account))?.publicNetworkAccess, "Enabled");
+  assert.equal((await arm.ports.privateLink.setPublicNetworkAccess(account, "disabled")).publicNetworkAccess, "Disabled");
+  await assert.rejects(arm.ports.privateLink.getResource(account.replace("Microsoft.Storage/storageAccounts", "Microsoft.Compute/virtualMachines")), (e: PortcullisError) => e.kind === "invalid-input");
+});

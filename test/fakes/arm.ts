@@ -19,6 +19,7 @@ import type {
   OperationOptions,
   PrivateDnsPort,
   PrivateLinkPort,
+  TenantPort,
   PutARecordOptions,
 } from "../../src/ports/arm.ts";
 import type {
@@ -38,7 +39,7 @@ import { providerOf, type PrivateLinkProvider } from "../../src/domain/providers
 import { parseApimServiceId, parseProviderConnectionId, parseResourceId, resourceIdKey, resourceTypeOf } from "../../src/domain/resource-id.ts";
 
 /** Every counted method: the port methods plus `poll` (one per LRO poll request). */
-export type FakeArmMethod = keyof ApimPort | keyof PrivateLinkPort | keyof NetworkPort | keyof PrivateDnsPort | "poll";
+export type FakeArmMethod = keyof ApimPort | keyof PrivateLinkPort | keyof NetworkPort | keyof PrivateDnsPort | keyof TenantPort | "poll";
 
 const APIM_TYPE = "Microsoft.ApiManagement/service";
 
@@ -62,6 +63,7 @@ const METHODS: readonly FakeArmMethod[] = [
   "putARecord",
   "deleteARecord",
   "listVirtualNetworkLinks",
+  "discoverSubscriptionTenant",
   "poll",
 ];
 
@@ -91,6 +93,8 @@ export interface FakeArmState {
   readonly aRecords: Map<string, ARecordSet>;
   readonly virtualNetworkLinks: Map<string, VirtualNetworkLink>;
   readonly operations: Map<string, FakeOperation>;
+  /** The tenant ARM's 401 challenge names per subscription (lower-case subscription ID); absent: names none. */
+  readonly subscriptionTenants: Map<string, string>;
 }
 
 export type ServiceInit = Partial<ApimService> & { readonly id: string };
@@ -247,6 +251,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     aRecords: new Map(),
     virtualNetworkLinks: new Map(),
     operations: new Map(),
+    subscriptionTenants: new Map(),
   };
   const calls = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<FakeArmMethod, number>;
   const failures = new Map<FakeArmMethod, { kind: ErrorKind; options: FailNextOptions; remaining: number }>();
@@ -442,7 +447,9 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
       privateEndpointId: init.privateEndpointId,
       status,
       description: manual ? init.requestMessage : "Auto-approved",
-      groupIds,
+      // As ARM: most providers' connection resources name no group (APIM, Storage, Key Vault, ...); a type with one
+      // group reads as that group, one with several as none (the consumer's endpoint names it).
+      groupIds: provider.groups.length === 1 ? [provider.groups[0]!.groupId] : [],
     });
     return { connection, privateEndpoint, networkInterface };
   }
@@ -584,6 +591,9 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     async setPublicNetworkAccess(resourceId, value, options) {
       enter("setPublicNetworkAccess", options);
       const provider = requireResourceId(resourceId);
+      if (provider.publicNetworkAccess?.patchable === false) {
+        throw new PortcullisError("invalid-input", `${provider.resourceType}'s update does not carry publicNetworkAccess.`, { code: "PublicNetworkAccessNotPatchable", statusCode: 400 });
+      }
       const canonical = provider.publicNetworkAccess?.values.find((v) => v.toLowerCase() === value.toLowerCase());
       if (canonical === undefined) {
         throw new PortcullisError("invalid-input", `'${value}' is not a publicNetworkAccess value of ${provider.resourceType}.`, { code: "InvalidPublicNetworkAccess", statusCode: 400 });
@@ -679,8 +689,15 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     },
   };
 
+  const tenants: TenantPort = {
+    async discoverSubscriptionTenant(subscriptionId, options) {
+      enter("discoverSubscriptionTenant", options);
+      return state.subscriptionTenants.get(subscriptionId.toLowerCase());
+    },
+  };
+
   const fake: FakeArm = {
-    ports: { apim, privateLink, network, privateDns },
+    ports: { apim, privateLink, network, privateDns, tenants },
     state,
     calls,
     lroPollsToComplete: seed.lroPollsToComplete ?? 1,

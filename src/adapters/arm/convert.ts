@@ -23,8 +23,6 @@ import type {
 import { providerOf, type PrivateLinkProvider } from "../../domain/providers/registry.ts";
 import { parseProviderConnectionId, parseResourceId, resourceTypeOf, sameResourceId } from "../../domain/resource-id.ts";
 
-/** APIM takes inbound Private Link connections on the Gateway group only (DOMAIN.md), and its API omits groupIds. */
-export const APIM_GATEWAY_GROUP_ID = "Gateway";
 
 const isRegisteredType = (resourceType: string): boolean => providerOf(resourceType) !== undefined;
 

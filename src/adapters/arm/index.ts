@@ -13,6 +13,7 @@ import { createArmCredentialFromSettings, type ArmCredentialSettings } from "./c
 import { createNetworkPort } from "./network.ts";
 import { createPrivateDnsPort } from "./private-dns.ts";
 import { createPrivateLinkPort } from "./private-link.ts";
+import { authorityHostsFor, createTenantPort } from "./tenants.ts";
 
 export type { ArmCallCounter, ArmCallStats } from "./call-counter.ts";
 export { createArmCredentialFromSettings, createLocalEmulatorCredential, LOCAL_ARM_CLIENT_ID } from "./credential.ts";
@@ -41,6 +42,8 @@ export interface CreateArmPortsOptions {
   readonly pollIntervalInMs?: number;
   /** Prepended to the SDKs' User-Agent, e.g. "portcullis/0.1.0". */
   readonly userAgentPrefix?: string;
+  /** The local issuer's URL (local stack): a tenant challenge naming its host is accepted too (src/adapters/arm/tenants.ts). */
+  readonly localIssuerUrl?: string | undefined;
 }
 
 /** ArmPorts plus the counter of the HTTP calls they have made (retries and polls included). */
@@ -51,7 +54,7 @@ export interface AzureArmPorts extends ArmPorts {
 /** Builds the ARM ports; SDK modules and clients are created on first use, once per subscription. */
 export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
   const callCounter = createArmCallCounter();
-  const clients = createArmClients({
+  const clientSettings = {
     endpoint: options.endpoint,
     credential: options.credential,
     caPem: options.caPem,
@@ -62,10 +65,13 @@ export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
     },
     userAgentPrefix: options.userAgentPrefix ?? "portcullis",
     perRetryPolicies: [callCounter.policy],
-  });
+  };
+  const clients = createArmClients(clientSettings);
   return {
     apim: createApimPort(clients),
     privateLink: createPrivateLinkPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
+    // The same endpoint, CA, user agent and call counter as the SDK clients, but no credential: see tenants.ts.
+    tenants: createTenantPort({ ...clientSettings, authorityHosts: authorityHostsFor(options.endpoint, options.localIssuerUrl) }),
     network: createNetworkPort(clients),
     privateDns: createPrivateDnsPort(clients),
     callCounter,
@@ -81,5 +87,6 @@ export function createArmPortsFromSettings(settings: ArmSettings): AzureArmPorts
     endpoint: settings.PORTCULLIS_ARM_ENDPOINT,
     credential,
     ...(settings.PORTCULLIS_ARM_CA_FILE !== undefined ? { caPem: readFileSync(settings.PORTCULLIS_ARM_CA_FILE, "utf8") } : {}),
+    ...(settings.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? { localIssuerUrl: settings.PORTCULLIS_ARM_TOKEN_ENDPOINT } : {}),
   });
 }

@@ -216,6 +216,13 @@ export function createPrivateLinkPort(clients: ArmClients, options: PrivateLinkP
       if (shape === undefined) {
         throw new PortcullisError("invalid-input", `${ref.provider.resourceType} has no publicNetworkAccess property.`, { code: "PublicNetworkAccessNotSupported" });
       }
+      if (!shape.patchable) {
+        // Only a PUT of the whole resource changes it; without an ETag on the generic model that PUT could undo a change
+        // someone made between the read and the write, so Portcullis does not send it: the owner changes it.
+        throw new PortcullisError("invalid-input", `${ref.provider.resourceType}'s update (PATCH) does not carry publicNetworkAccess; change it on the resource itself.`, {
+          code: "PublicNetworkAccessNotPatchable",
+        });
+      }
       const canonical = shape.values.find((v) => v.toLowerCase() === value.toLowerCase());
       if (canonical === undefined) {
         throw new PortcullisError("invalid-input", `'${value}' is not a publicNetworkAccess value of ${ref.provider.resourceType} (${shape.values.join(", ")}).`, {

@@ -12,7 +12,7 @@ import { MAX_REASON_LENGTH } from "../../domain/rules/schema.ts";
 import { parsePrivateEndpointId } from "../../domain/resource-id.ts";
 import type { ManualAction } from "../../workflows/decide-manually.ts";
 import type { CommandContext } from "../context.ts";
-import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
+import { resolveConnectionId, resolveResourceId, resourceTypeLabel, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
 import { requireTicketMatches } from "../ticket.ts";
@@ -79,16 +79,16 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
   withExamples(
     connections
       .command("list")
-      .description("every connection of the managed instances, with its latest decision")
+      .description("every connection of the managed resources (every governed type), with its latest decision")
       .addOption(choiceOption("--status <status>", "only connections in this status (any case: pending, Pending)", ["Pending", "Approved", "Rejected"]))
-      .option("--instance <id>", "only this instance (resource ID or name)")
+      .option("--instance <id>", "only this resource (resource ID or name; any governed type)")
       .option("--json", "print the connections as JSON")
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
           const [deps, { listManagedConnections }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
-          const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.privateLink);
-          context.terminal.progress("reading the managed instances' connections and their decisions…");
-          const listing = await listManagedConnections({ status: options.status, instanceId }, deps);
+          const resourceId = options.instance === undefined ? undefined : await resolveResourceId(options.instance, deps.scope, deps.privateLink);
+          context.terminal.progress("reading the managed resources' connections and their decisions…");
+          const listing = await listManagedConnections({ status: options.status, resourceId }, deps);
           context.terminal.progress(undefined);
           for (const unreadable of listing.unreadable) {
             context.terminal.info(context.terminal.errStyle.yellow(`warning: could not read ${unreadable.resourceId} (${unreadable.reason}); its connections are missing`));
@@ -104,7 +104,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
             return exitCode;
           }
           if (listing.items.length === 0) {
-            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed instances${listing.unreadable.length > 0 ? " that could be read" : ""}.`);
+            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed resources${listing.unreadable.length > 0 ? " that could be read" : ""}.`);
             return exitCode;
           }
           const { style } = context.terminal;
@@ -113,6 +113,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
               listing.items,
               [
                 { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id), shrink: "middle" },
+                { header: "TYPE", value: (r) => resourceTypeLabel(r.connection.resourceId) },
                 { header: "STATUS", value: (r) => r.connection.status, style: (text, r) => styleStatus(style, r.connection.status, text) },
                 { header: "REQUESTER", value: (r) => requester(r.connection), shrink: "middle" },
                 { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision), shrink: "end" },
@@ -151,7 +152,8 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
           const lines = [
             `${style.bold("Connection")}  ${connection.id}`,
             `${style.bold("Status")}      ${styleStatus(style, connection.status)}${connection.description ? ` - ${connection.description}` : ""}`,
-            `${style.bold("Instance")}    ${connection.resourceId}`,
+            `${style.bold("Resource")}    ${connection.resourceId}`,
+            `${style.bold("Type")}        ${resourceTypeLabel(connection.resourceId)}`,
             `${style.bold("Endpoint")}    ${connection.privateEndpointId ?? "unknown"}${endpoint === undefined ? " (not readable with this identity)" : ""}`,
             `${style.bold("Groups")}      ${connection.groupIds.join(", ") || "-"}`,
             `${style.bold("Request")}     ${link?.requestMessage ? JSON.stringify(link.requestMessage) : "-"}`,
