@@ -315,20 +315,16 @@ describe("audit checks for every registered type", () => {
       assert.ok(out[0]!.message.includes(CONSUMER_SUB) && out[0]!.message.includes(OTHER));
     });
 
-    // Rules name the types they cover (resource-types) with the rules helper's change; until it is on this branch a rule
-    // cannot match a Private Link Service's connection (group-ids defaults to ["Gateway"]).
-    const RULES_COVER_TYPES = { todo: "needs the rules helper's resource-types (rules for every type)" };
-
     test("high when the default action would reject a connection from an auto-approved subscription", () => {
       const out = run(pls({ autoApprovalSubscriptions: [OTHER] }), { ...CONTEXT, rules: { ruleSet: ruleSetOf([]), defaultAction: "reject" } });
       assert.deepEqual(out.map((o) => [o.checkId, o.severity]), [["private-link-service-auto-approval", "high"]]);
       assert.match(out[0]!.message, /the default action/);
     });
 
-    test("high when a rule would reject a connection from an auto-approved subscription, naming the rule", RULES_COVER_TYPES, () => {
+    test("high when a rule would reject a connection from an auto-approved subscription, naming the rule", () => {
       const ruleSet = ruleSetOf([
-        rule({ id: "deny-other", priority: 10, action: "reject", conditions: { "requester-subscriptions": [OTHER] } }),
-        rule({ id: "allow-consumer", priority: 20, action: "approve", conditions: { "requester-subscriptions": [CONSUMER_SUB] } }),
+        rule({ id: "deny-other", priority: 10, action: "reject", conditions: { "resource-types": [PLS], "requester-subscriptions": [OTHER] } }),
+        rule({ id: "allow-consumer", priority: 20, action: "approve", conditions: { "resource-types": [PLS], "requester-subscriptions": [CONSUMER_SUB] } }),
       ]);
       const out = run(pls({ autoApprovalSubscriptions: [OTHER, CONSUMER_SUB] }), { ...CONTEXT, rules: { ruleSet, defaultAction: "manual" } });
       assert.deepEqual(out.map((o) => [o.checkId, o.severity]), [["private-link-service-auto-approval", "high"]]);
@@ -336,8 +332,8 @@ describe("audit checks for every registered type", () => {
       assert.ok(!out[0]!.message.includes(`${CONSUMER_SUB} (`), "the approved subscription is not among the rejected");
     });
 
-    test("high when the default action rejects what no rule approves; medium when a rule approves it", RULES_COVER_TYPES, () => {
-      const ruleSet = ruleSetOf([rule({ id: "allow-consumer", action: "approve", conditions: { "requester-subscriptions": [CONSUMER_SUB] } })]);
+    test("high when the default action rejects what no rule approves; medium when a rule approves it", () => {
+      const ruleSet = ruleSetOf([rule({ id: "allow-consumer", action: "approve", conditions: { "resource-types": [PLS], "requester-subscriptions": [CONSUMER_SUB] } })]);
       const reject = { ...CONTEXT, rules: { ruleSet, defaultAction: "reject" as const } };
       assert.equal(run(pls({ autoApprovalSubscriptions: [OTHER] }), reject)[0]!.severity, "high");
       assert.match(run(pls({ autoApprovalSubscriptions: [OTHER] }), reject)[0]!.message, /the default action/);
