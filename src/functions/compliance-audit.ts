@@ -4,7 +4,7 @@
  * One bad instance never fails the run (it becomes a finding); a storage failure does, and the next run retries.
  */
 import type azf from "@azure/functions";
-import { settings as appSettings, type Settings } from "../config.ts";
+import { managedScopeOf, settings as appSettings, type Settings } from "../config.ts";
 import { auditDeps, composition } from "../composition.ts";
 import { noTelemetry, type Telemetry } from "../ports/telemetry.ts";
 import { recordAuditTelemetry } from "../telemetry/runs.ts";
@@ -15,9 +15,10 @@ import type { TimerFunctionDefinition } from "./definition.ts";
 /** The audit's options from app settings: scope, zones, desired state, remediation and mode. */
 export function auditOptionsFromSettings(s: Settings, trigger: AuditTrigger, requestedBy?: string): AuditEstateOptions {
   return {
-    managedInstanceIds: s.PORTCULLIS_MANAGED_INSTANCES,
-    managedSubscriptionIds: s.PORTCULLIS_MANAGED_SUBSCRIPTIONS,
-    managedResourceTypes: ["Microsoft.ApiManagement/service"],
+    // The engine's managed scope (PORTCULLIS_MANAGED_RESOURCES / _INSTANCES, _SUBSCRIPTIONS, _RESOURCE_TYPES).
+    managedInstanceIds: managedScopeOf(s).resourceIds,
+    managedSubscriptionIds: managedScopeOf(s).subscriptionIds,
+    managedResourceTypes: managedScopeOf(s).resourceTypes,
     defaultAction: s.PORTCULLIS_DEFAULT_ACTION,
     dnsZoneIds: s.PORTCULLIS_DNS_ZONE_IDS,
     policy: {

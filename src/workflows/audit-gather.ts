@@ -23,7 +23,7 @@
 import { toPortcullisError } from "../domain/errors.ts";
 import type { ApimService, ARecordSet, PrivateEndpointConnection, PrivateLinkResource, VirtualNetworkLink } from "../domain/model.ts";
 import { providerOf, type PrivateLinkProvider } from "../domain/providers/registry.ts";
-import { parseResourceId, resourceIdKey, resourceTypeOf } from "../domain/resource-id.ts";
+import { parseResourceId, resourceIdKey, resourceTypeOf, sameResourceId } from "../domain/resource-id.ts";
 import { normalizeIps, zoneNameOf, zoneNamesOfProvider } from "../domain/audit/dns.ts";
 import {
   hasApimFacts,
@@ -153,7 +153,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     return { zoneId, configured, ...contents, failure: undefined };
   }
 
-  async function readEndpoint(privateEndpointId: string): Promise<EndpointSnapshot | ReadFailure> {
+  async function readEndpoint(privateEndpointId: string, resourceId: string): Promise<EndpointSnapshot | ReadFailure> {
     const subscription = subscriptionOf(privateEndpointId);
     try {
       const [endpoint, zoneGroups] = await Promise.all([
@@ -181,6 +181,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
         privateIps: normalizeIps(ips),
         dnsZoneIds: zoneGroups.flatMap((g) => g.privateDnsZoneIds),
         customDnsConfigs,
+        groupIds: endpoint.connections.find((link) => sameResourceId(link.privateLinkServiceId, resourceId))?.groupIds ?? [],
       };
     } catch (error) {
       return readFailureOf(error);
@@ -192,7 +193,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     if (connection.privateEndpointId === undefined) {
       return { connection, endpoint: undefined, endpointFailure: { kind: "not-found", code: undefined, message: "the connection names no private endpoint" } };
     }
-    const endpoint = await readEndpoint(connection.privateEndpointId);
+    const endpoint = await readEndpoint(connection.privateEndpointId, connection.resourceId);
     return "kind" in endpoint ? { connection, endpoint: undefined, endpointFailure: endpoint } : { connection, endpoint, endpointFailure: undefined };
   }
 

@@ -125,7 +125,8 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
     dnsOwnership,
     clock,
     async recordApprovals(instanceId = INSTANCE_ID) {
-      for await (const c of arm.privateLink.listConnections(instanceId)) {
+      // Test setup, not the app: read as the operator, whatever roles the app holds before its first run.
+      for await (const c of operatorArm.privateLink.listConnections(instanceId)) {
         if (c.status !== "Approved") continue;
         const at = new Date("2025-05-01T00:00:00.000Z");
         await decisionLog.append(

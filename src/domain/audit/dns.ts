@@ -5,7 +5,8 @@
  *
  * Which zones and records concern an instance:
  * - a zone concerns it when its name is one of the type's `privatelink.*` zones (dnsZonesOf for the group ids of its
- *   approved connections; a Private Link Service has none, so no DNS is checked for it);
+ *   approved connections, read from the connection or else from the endpoint's own link; a Private Link Service has
+ *   none, so no DNS is checked for it);
  * - an approved endpoint "targets" such a zone when the zone is configured (a hub zone, PORTCULLIS_DNS_ZONE_IDS) or
  *   named by one of the endpoint's own DNS zone groups;
  * - the record names come from the endpoint's customDnsConfigs: each FQDN minus the zone's public suffix
@@ -115,8 +116,11 @@ interface Targeting {
   readonly ips: readonly string[];
 }
 
-/** The record names (and their IPs) one targeting endpoint wants in a zone. */
-function recordsWanted(endpoint: EndpointSnapshot, zone: PrivateDnsZoneName, ownName: string): Map<string, string[]> {
+/**
+ * The record names (and their IPs) one targeting endpoint wants in a zone. IPs without an FQDN of the zone (read from
+ * the NIC) belong to the instance's own name, but only when the zone is known to be the connection's (`ownNameOk`).
+ */
+function recordsWanted(endpoint: EndpointSnapshot, zone: PrivateDnsZoneName, ownName: string, ownNameOk: boolean): Map<string, string[]> {
   const wanted = new Map<string, string[]>();
   for (const config of endpoint.customDnsConfigs) {
     if (config.fqdn === undefined) continue;
@@ -124,8 +128,7 @@ function recordsWanted(endpoint: EndpointSnapshot, zone: PrivateDnsZoneName, own
     if (name === undefined) continue;
     wanted.set(name, [...(wanted.get(name) ?? []), ...config.ipAddresses]);
   }
-  // No FQDN of this zone: the IPs (from the NIC) can only be the instance's own name.
-  if (wanted.size === 0) wanted.set(ownName, [...endpoint.privateIps]);
+  if (wanted.size === 0 && ownNameOk) wanted.set(ownName, [...endpoint.privateIps]);
   return wanted;
 }
 
@@ -135,14 +138,28 @@ function distinctVirtualNetworks(endpoints: readonly EndpointSnapshot[]): string
   return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, id]) => id);
 }
 
-function targetsZone(connection: ConnectionSnapshot, provider: PrivateLinkProvider, zone: ZoneSnapshot, zoneName: string): PrivateDnsZoneName | undefined {
+/**
+ * Whether an approved connection's endpoint targets a zone, with the zone's registry entry and whether the zone is
+ * known to be the connection's. The group ids come from the provider-side connection, else from the endpoint's own link
+ * (Storage and Key Vault connections carry none). With neither, any zone of the type may be the connection's: only its
+ * FQDNs then say which (an FQDN of the blob service is a record in the blob zone, never in the file zone), unless the
+ * type has a single zone.
+ */
+function targetsZone(
+  connection: ConnectionSnapshot,
+  provider: PrivateLinkProvider,
+  zone: ZoneSnapshot,
+  zoneName: string,
+): { entry: PrivateDnsZoneName; groupKnown: boolean } | undefined {
   const endpoint = connection.endpoint;
   if (endpoint === undefined) return undefined;
-  const entry = dnsZonesOf(provider, connection.connection.groupIds).find((z) => z.zone.toLowerCase() === zoneName);
+  const groupIds = connection.connection.groupIds.length > 0 ? connection.connection.groupIds : (endpoint.groupIds ?? []);
+  const groupKnown = groupIds.length > 0;
+  const candidates = groupKnown ? dnsZonesOf(provider, groupIds) : provider.groups.flatMap((g) => g.dnsZones);
+  const entry = candidates.find((z) => z.zone.toLowerCase() === zoneName);
   if (entry === undefined) return undefined;
-  if (zone.configured) return entry;
-  const key = resourceIdKey(zone.zoneId);
-  return endpoint.dnsZoneIds.some((id) => resourceIdKey(id) === key) ? entry : undefined;
+  const targeted = zone.configured || endpoint.dnsZoneIds.some((id) => resourceIdKey(id) === resourceIdKey(zone.zoneId));
+  return targeted ? { entry, groupKnown: groupKnown || zoneNamesOfProvider(provider).size === 1 } : undefined;
 }
 
 /** Analyses every readable zone of an instance's type against its approved endpoints. */
@@ -162,9 +179,9 @@ export function analyzeInstanceDns(snapshot: InstanceSnapshot): InstanceDnsAnaly
     if (zone.failure !== undefined || !typeZones.has(zoneName)) continue;
     const byName = new Map<string, Targeting[]>([[ownName, []]]);
     for (const c of approved) {
-      const entry = targetsZone(c, provider, zone, zoneName);
-      if (entry === undefined || c.endpoint === undefined) continue;
-      for (const [name, ips] of recordsWanted(c.endpoint, entry, ownName)) byName.set(name, [...(byName.get(name) ?? []), { endpoint: c.endpoint, ips }]);
+      const target = targetsZone(c, provider, zone, zoneName);
+      if (target === undefined || c.endpoint === undefined) continue;
+      for (const [name, ips] of recordsWanted(c.endpoint, target.entry, ownName, target.groupKnown)) byName.set(name, [...(byName.get(name) ?? []), { endpoint: c.endpoint, ips }]);
     }
     for (const [name, targeting] of [...byName.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const record = zone.recordsByName.get(name);

@@ -33,6 +33,11 @@ export interface EndpointSnapshot {
    * IPs then came from the NIC and belong to the resource's own name).
    */
   readonly customDnsConfigs: readonly CustomDnsConfig[];
+  /**
+   * The group ids the endpoint's own link to this resource names. Several resource providers (Storage, Key Vault) put
+   * no groupIds on the provider-side connection, so this is where a connection's group is known from.
+   */
+  readonly groupIds?: readonly string[];
   /** Private DNS zones named by the endpoint's DNS zone groups. */
   readonly dnsZoneIds: readonly string[];
 }

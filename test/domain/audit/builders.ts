@@ -48,6 +48,8 @@ export interface ConnectionOptions {
   readonly dnsZoneIds?: readonly string[];
   readonly customDnsConfigs?: readonly CustomDnsConfig[];
   readonly groupIds?: readonly string[];
+  /** The group ids the endpoint's own link names (default: none given). */
+  readonly endpointGroupIds?: readonly string[];
   /** The owning resource (default the APIM instance). */
   readonly resourceId?: string;
   readonly history?: Partial<ConnectionHistory>;
@@ -72,7 +74,7 @@ export function connection(name: string, options: ConnectionOptions = {}): Conne
   };
   const endpoint: EndpointSnapshot | undefined =
     status === "Approved" && options.endpointFailure === undefined
-      ? { endpointId, virtualNetworkId: vnetId(options.vnet ?? "vnet-a"), privateIps: options.ips ?? ["10.0.1.4"], dnsZoneIds: options.dnsZoneIds ?? [], customDnsConfigs: options.customDnsConfigs ?? [] }
+      ? { endpointId, virtualNetworkId: vnetId(options.vnet ?? "vnet-a"), privateIps: options.ips ?? ["10.0.1.4"], dnsZoneIds: options.dnsZoneIds ?? [], customDnsConfigs: options.customDnsConfigs ?? [], ...(options.endpointGroupIds ? { groupIds: options.endpointGroupIds } : {}) }
       : undefined;
   const defaultHistory = status === "Approved" ? { approvedAt: "2025-05-01T00:00:00.000Z" } : {};
   return { connection: conn, endpoint, endpointFailure: options.endpointFailure, history: { ...EMPTY_HISTORY, ...defaultHistory, ...options.history } };

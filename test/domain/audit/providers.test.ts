@@ -144,6 +144,35 @@ describe("audit checks for every registered type", () => {
       assert.deepEqual(out.map((o) => [o.checkId, o.resourceId]), [["dns-record-missing", `${zoneId}/A/acct-westeurope`]], "the account's record is right; only the regional one is missing");
     });
 
+    describe("connections without groupIds (Storage and Key Vault put none on the provider side)", () => {
+      const STORAGE = "Microsoft.Storage/storageAccounts";
+      const blobZone = hubZoneId("privatelink.blob.core.windows.net");
+      const fileZone = hubZoneId("privatelink.file.core.windows.net");
+      const account = (c: ConnectionSnapshot) => resourceInstance(STORAGE, "contoso", { connections: [c], zones: [zone({ zoneId: blobZone }), zone({ zoneId: fileZone })] });
+      const base = { resourceId: resourceIdOf(STORAGE, "contoso"), groupIds: [] as string[] };
+
+      test("the endpoint's own link names the group: the record is expected in that group's zone only", () => {
+        const out = run(account(connection("c1", { ...base, endpointGroupIds: ["blob"], ips: ["10.0.1.4"] })));
+        assert.deepEqual(out.map((o) => o.resourceId), [`${blobZone}/A/contoso`]);
+      });
+
+      test("no group known anywhere: the FQDN says which zone (blob, not file)", () => {
+        const out = run(account(connection("c1", { ...base, customDnsConfigs: [{ fqdn: "contoso.blob.core.windows.net", ipAddresses: ["10.0.1.4"] }] })));
+        assert.deepEqual(out.map((o) => o.resourceId), [`${blobZone}/A/contoso`]);
+      });
+
+      test("no group and no FQDN on a type with several zones: no zone is guessed", () => {
+        assert.deepEqual(run(account(connection("c1", { ...base, ips: ["10.0.1.4"] }))), []);
+      });
+
+      test("no group and no FQDN on a type with one zone (Key Vault): the resource's own name in it", () => {
+        const zoneId = hubZoneId("privatelink.vaultcore.azure.net");
+        const c = connection("c1", { resourceId: resourceIdOf("Microsoft.KeyVault/vaults", "kv2"), groupIds: [], ips: ["10.0.1.8"] });
+        const out = run(resourceInstance("Microsoft.KeyVault/vaults", "kv2", { connections: [c], zones: [zone({ zoneId })] }));
+        assert.deepEqual(out.map((o) => o.resourceId), [`${zoneId}/A/kv2`]);
+      });
+    });
+
     test("IPs read from the NIC (no FQDN) belong to the resource's own name", () => {
       const zoneId = hubZoneId("privatelink.vaultcore.azure.net");
       const c = connection("c1", { resourceId: resourceIdOf("Microsoft.KeyVault/vaults", "kv1"), groupIds: ["vault"], ips: ["10.0.1.7"] });
@@ -286,20 +315,16 @@ describe("audit checks for every registered type", () => {
       assert.ok(out[0]!.message.includes(CONSUMER_SUB) && out[0]!.message.includes(OTHER));
     });
 
-    // Rules name the types they cover (resource-types) with the rules helper's change; until it is on this branch a rule
-    // cannot match a Private Link Service's connection (group-ids defaults to ["Gateway"]).
-    const RULES_COVER_TYPES = { todo: "needs the rules helper's resource-types (rules for every type)" };
-
     test("high when the default action would reject a connection from an auto-approved subscription", () => {
       const out = run(pls({ autoApprovalSubscriptions: [OTHER] }), { ...CONTEXT, rules: { ruleSet: ruleSetOf([]), defaultAction: "reject" } });
       assert.deepEqual(out.map((o) => [o.checkId, o.severity]), [["private-link-service-auto-approval", "high"]]);
       assert.match(out[0]!.message, /the default action/);
     });
 
-    test("high when a rule would reject a connection from an auto-approved subscription, naming the rule", RULES_COVER_TYPES, () => {
+    test("high when a rule would reject a connection from an auto-approved subscription, naming the rule", () => {
       const ruleSet = ruleSetOf([
-        rule({ id: "deny-other", priority: 10, action: "reject", conditions: { "requester-subscriptions": [OTHER] } }),
-        rule({ id: "allow-consumer", priority: 20, action: "approve", conditions: { "requester-subscriptions": [CONSUMER_SUB] } }),
+        rule({ id: "deny-other", priority: 10, action: "reject", conditions: { "resource-types": [PLS], "requester-subscriptions": [OTHER] } }),
+        rule({ id: "allow-consumer", priority: 20, action: "approve", conditions: { "resource-types": [PLS], "requester-subscriptions": [CONSUMER_SUB] } }),
       ]);
       const out = run(pls({ autoApprovalSubscriptions: [OTHER, CONSUMER_SUB] }), { ...CONTEXT, rules: { ruleSet, defaultAction: "manual" } });
       assert.deepEqual(out.map((o) => [o.checkId, o.severity]), [["private-link-service-auto-approval", "high"]]);
@@ -307,8 +332,8 @@ describe("audit checks for every registered type", () => {
       assert.ok(!out[0]!.message.includes(`${CONSUMER_SUB} (`), "the approved subscription is not among the rejected");
     });
 
-    test("high when the default action rejects what no rule approves; medium when a rule approves it", RULES_COVER_TYPES, () => {
-      const ruleSet = ruleSetOf([rule({ id: "allow-consumer", action: "approve", conditions: { "requester-subscriptions": [CONSUMER_SUB] } })]);
+    test("high when the default action rejects what no rule approves; medium when a rule approves it", () => {
+      const ruleSet = ruleSetOf([rule({ id: "allow-consumer", action: "approve", conditions: { "resource-types": [PLS], "requester-subscriptions": [CONSUMER_SUB] } })]);
       const reject = { ...CONTEXT, rules: { ruleSet, defaultAction: "reject" as const } };
       assert.equal(run(pls({ autoApprovalSubscriptions: [OTHER] }), reject)[0]!.severity, "high");
       assert.match(run(pls({ autoApprovalSubscriptions: [OTHER] }), reject)[0]!.message, /the default action/);
