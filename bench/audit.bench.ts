@@ -140,7 +140,7 @@ async function approvalsLog(emulator: ArmEmulator, size: Size): Promise<Pick<Dec
   const byInstance = new Map<string, ReadonlyMap<string, LatestDecisions>>();
   for (let i = 0; i < size.instances; i++) {
     const records: DecisionRecord[] = [];
-    for await (const c of arm.apim.listConnections(apimId(i))) records.push(approvalRecord(c.id, apimId(i), new Date("2025-05-01T00:00:00.000Z")));
+    for await (const c of arm.privateLink.listConnections(apimId(i))) records.push(approvalRecord(c.id, apimId(i), new Date("2025-05-01T00:00:00.000Z")));
     byInstance.set(apimId(i).toLowerCase(), latestDecisionsByConnection(records));
   }
   return {
@@ -192,6 +192,7 @@ async function measure(emulator: ArmEmulator, size: Size, decisionLog: Pick<Deci
     {
       managedInstanceIds: [],
       managedSubscriptionIds: [PROVIDER],
+      managedResourceTypes: ["Microsoft.ApiManagement/service"],
       dnsZoneIds: [ZONE_ID],
       policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
       remediations: [],

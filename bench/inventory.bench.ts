@@ -167,7 +167,7 @@ export async function run(): Promise<BenchResult> {
     emulator.throttle.configure({ enabled: true });
     const scope: InventoryScope = { subscriptions: Array.from({ length: size.subscriptions }, (_, s) => providerSubscription(s)) };
     const ports = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem });
-    const arm = await measure(emulator, createArmListingInventory({ apim: ports.apim, network: ports.network }), scope, () => 0);
+    const arm = await measure(emulator, createArmListingInventory({ apim: ports.apim, privateLink: ports.privateLink, network: ports.network }), scope, () => 0);
     const graphInventory = createResourceGraphInventory({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem });
     const graph = await measure(emulator, graphInventory, scope, () => graphInventory.stats().queries);
     const same = arm.pending.length === graph.pending.length && arm.pending.every((id, i) => id === graph.pending[i]);

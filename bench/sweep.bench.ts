@@ -130,11 +130,11 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     // The one-at-a-time loop, on its own (unmanaged) instance, with fresh buckets.
     const sample: PrivateEndpointConnection[] = [];
     const script = createArmPorts({ endpoint: stack.emulator.url, credential: stack.emulator.credential(BASELINE_CLIENT_ID), caPem: stack.emulator.caPem });
-    for await (const connection of script.apim.listConnections(resourceIdOf(BASELINE_INSTANCE))) sample.push(connection);
+    for await (const connection of script.privateLink.listConnections(resourceIdOf(BASELINE_INSTANCE))) sample.push(connection);
     throttle();
     const baselineStarted = performance.now();
     for (const connection of sample) {
-      const operation = await script.apim.beginSetConnectionStatus(connection.id, "Approved", "Approved by a one-at-a-time script");
+      const operation = await script.privateLink.beginSetConnectionStatus(connection.id, "Approved", "Approved by a one-at-a-time script");
       await operation.pollUntilDone();
     }
     const baselinePerConnectionMs = (performance.now() - baselineStarted) / sample.length;
@@ -151,7 +151,7 @@ export async function measure(scale: SweepBenchScale): Promise<SweepBenchFigures
     let approved = 0;
     let appliedRecords = 0;
     for (const instance of instances) {
-      for await (const connection of deps.apim.listConnections(resourceIdOf(instance))) if (connection.status === "Approved") approved += 1;
+      for await (const connection of deps.privateLink.listConnections(resourceIdOf(instance))) if (connection.status === "Approved") approved += 1;
       let continuationToken: string | undefined;
       do {
         const page = await deps.decisionLog.query({ resourceId: resourceIdOf(instance) }, { pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });

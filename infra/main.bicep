@@ -2,8 +2,8 @@ targetScope = 'subscription'
 
 // Portcullis on Azure Functions Flex Consumption, deployed by `azd up`:
 //   - the app, its user-assigned identity, its storage (tables + host state, Entra ID only) and its monitoring;
-//   - the least-privilege roles that identity holds on the estate it governs (API Management instances, private
-//     endpoints in watched subscriptions, hub private DNS zones);
+//   - the least-privilege roles that identity holds on the estate it governs (one connection approver role per
+//     governed resource type, private endpoints in watched subscriptions, hub private DNS zones);
 //   - the Entra ID app registration that callers of the API get tokens for;
 //   - the Event Grid wiring from every watched subscription to the privateEndpointEvents function.
 // Every permission is listed, with its reason, in docs/deploy.md.
@@ -50,22 +50,31 @@ param mode string = 'dry-run'
 ])
 param defaultAction string = 'manual'
 
-@description('Resource IDs of the API Management instances Portcullis governs. Set this and/or managedSubscriptionIds.')
+@description('ARM resource types Portcullis governs (PORTCULLIS_MANAGED_RESOURCE_TYPES), each a registered Private Link provider (infra/app/private-link-providers.json lists them; any casing). The custom roles and the event filter cover exactly these types. Default: API Management only, as the app.')
+@minLength(1)
+param managedResourceTypes string[] = [
+  'Microsoft.ApiManagement/service'
+]
+
+@description('Resource IDs of the resources Portcullis governs, of any governed type (PORTCULLIS_MANAGED_RESOURCES). Set this and/or managedSubscriptionIds.')
+param managedResourceIds string[] = []
+
+@description('Deprecated: use managedResourceIds. Resource IDs of API Management instances; still honoured, merged into managedResourceIds.')
 param managedInstanceIds string[] = []
 
-@description('Subscription IDs in which Portcullis governs every API Management instance. Set this and/or managedInstanceIds.')
+@description('Subscription IDs in which Portcullis governs every resource of the governed types. Set this and/or managedResourceIds.')
 param managedSubscriptionIds string[] = []
 
-@description('Subscription IDs whose private endpoints connect to the governed instances (consumers). Portcullis reads endpoints and receives events there.')
+@description('Subscription IDs whose private endpoints connect to the governed resources (consumers). Portcullis reads endpoints and receives events there.')
 param consumerSubscriptionIds string[] = []
 
-@description('Resource IDs of the private DNS zones (privatelink.azure-api.net, usually in the hub) the audit compares with endpoint IPs.')
+@description('Resource IDs of the private DNS zones (the governed types\' privatelink.* zones, usually in the hub) the audit compares with endpoint IPs.')
 param dnsZoneIds string[] = []
 
 @description('Resource IDs of governed instances allowed to keep public network access (the audit does not flag them).')
 param publicAccessExemptInstanceIds string[] = []
 
-@description('Let Portcullis disable public network access on governed instances that have an approved private endpoint. Adds Microsoft.ApiManagement/service/write to its role.')
+@description('Let Portcullis disable public network access on governed resources that have an approved private endpoint. Adds `{type}/write` of each governed type that has publicNetworkAccess to its role.')
 param remediatePublicNetworkAccess bool = false
 
 @description('Let Portcullis repair drifted A records in the audited private DNS zones. Adds Microsoft.Network/privateDnsZones/A/write and A/delete to its role.')
@@ -157,14 +166,63 @@ var tags = {
   'azd-env-name': environmentName
 }
 
-// Subscriptions Portcullis watches: where governed instances live, and where consumer endpoints live.
-var managedInstanceSubscriptionIds = map(managedInstanceIds, id => toLower(split(id, '/')[2]))
+// The provider registry as infra reads it (generated from src/domain/providers/registry.ts).
+var privateLinkProviders = loadJsonContent('app/private-link-providers.json')
+
+// The governed types in the registry's spelling, each checked against the registry: an unknown type stops the
+// deployment with the registered ones named, rather than deploying roles for a type no code can decide.
+var governedResourceTypes = union(
+  map(
+    managedResourceTypes,
+    t =>
+      contains(privateLinkProviders.providers, toLower(t))
+        ? privateLinkProviders.providers[toLower(t)].resourceType
+        : fail('managedResourceTypes: \'${t}\' is not a registered Private Link provider; registered: ${join(privateLinkProviders.resourceTypes, ', ')}')
+  ),
+  []
+)
+var governedTypeKeys = map(governedResourceTypes, t => toLower(t))
+
+// Governed resources (managedInstanceIds is the deprecated name of managedResourceIds), each a top-level resource ID
+// of a governed type: /subscriptions/{s}/resourceGroups/{g}/providers/{namespace}/{type}/{name}.
+// Each resource once, whatever its casing in either list (two assignments of one role at one scope would collide).
+var managedResourceIdsGiven = concat(managedResourceIds, managedInstanceIds)
+var managedResourceIdsLower = map(managedResourceIdsGiven, id => toLower(id))
+var managedResources = map(
+  filter(managedResourceIdsGiven, (id, i) => indexOf(managedResourceIdsLower, toLower(id)) == i),
+  id =>
+    // Nested conditions rather than ||: the segments are read only once the ID is known to have them.
+    (length(split(id, '/')) == 9 ? !startsWith(toLower(id), '/subscriptions/') || toLower(split(id, '/')[5]) != 'providers' : true)
+      ? fail('managedResourceIds: \'${id}\' is not a resource ID of the form /subscriptions/{id}/resourceGroups/{group}/providers/{namespace}/{type}/{name}')
+      : contains(governedTypeKeys, toLower('${split(id, '/')[6]}/${split(id, '/')[7]}'))
+          ? {
+              id: id
+              subscriptionId: toLower(split(id, '/')[2])
+              resourceGroupName: split(id, '/')[4]
+              name: split(id, '/')[8]
+              resourceType: privateLinkProviders.providers[toLower('${split(id, '/')[6]}/${split(id, '/')[7]}')].resourceType
+            }
+          : fail('managedResourceIds: \'${id}\' is a ${split(id, '/')[6]}/${split(id, '/')[7]}, which is not in managedResourceTypes (${join(governedResourceTypes, ', ')})')
+)
+
+// Subscriptions Portcullis watches: where governed resources live, and where consumer endpoints live.
+var managedResourceSubscriptionIds = map(managedResources, r => r.subscriptionId)
 var managedSubscriptionIdsLower = map(managedSubscriptionIds, id => toLower(id))
 var consumerSubscriptionIdsLower = map(consumerSubscriptionIds, id => toLower(id))
-var watchedSubscriptionIds = union(managedInstanceSubscriptionIds, managedSubscriptionIdsLower, consumerSubscriptionIdsLower)
-var apimRoleSubscriptionIds = union(managedInstanceSubscriptionIds, managedSubscriptionIdsLower)
-var apimRoleScopes = union([subscription().id], map(apimRoleSubscriptionIds, id => '/subscriptions/${id}'))
+var watchedSubscriptionIds = union(managedResourceSubscriptionIds, managedSubscriptionIdsLower, consumerSubscriptionIdsLower)
+var connectionRoleSubscriptionIds = union(managedResourceSubscriptionIds, managedSubscriptionIdsLower)
+var connectionRoleScopes = union([subscription().id], map(connectionRoleSubscriptionIds, id => '/subscriptions/${id}'))
 var dnsRoleScopes = union([subscription().id], map(dnsZoneIds, id => '/subscriptions/${toLower(split(id, '/')[2])}'))
+
+// Where each role is assigned: the approver role of a resource's type at that resource; in a managed subscription,
+// the approver role of every governed type; and, for a type whose approvals are polled at a subscription-level URL,
+// its operation status reader at the subscription of each governed resource of that type and at each managed
+// subscription.
+var managedSubscriptionGrants = flatten(map(managedSubscriptionIdsLower, s => map(governedResourceTypes, t => { subscriptionId: s, resourceType: t })))
+var operationStatusGrants = filter(
+  union(map(managedResources, r => { subscriptionId: r.subscriptionId, resourceType: r.resourceType }), managedSubscriptionGrants),
+  g => !empty(privateLinkProviders.providers[toLower(g.resourceType)].subscriptionScopedActions)
+)
 
 // The Entra ID issuer of v2.0 tokens for this tenant, and ARM of this cloud (both without guessing the cloud).
 var authIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
@@ -253,7 +311,8 @@ var dnsRecordRemediation = remediateDnsRecords ? ['dns-record'] : []
 var portcullisSettings = {
   PORTCULLIS_MODE: mode
   PORTCULLIS_DEFAULT_ACTION: defaultAction
-  PORTCULLIS_MANAGED_INSTANCES: join(managedInstanceIds, ',')
+  PORTCULLIS_MANAGED_RESOURCE_TYPES: join(governedResourceTypes, ',')
+  PORTCULLIS_MANAGED_RESOURCES: join(map(managedResources, r => r.id), ',')
   PORTCULLIS_MANAGED_SUBSCRIPTIONS: join(managedSubscriptionIds, ',')
   PORTCULLIS_RECONCILE_SCHEDULE: reconcileSchedule
   PORTCULLIS_AUDIT_SCHEDULE: auditSchedule
@@ -305,32 +364,45 @@ module governanceRoles 'app/governance-roles.bicep' = {
   name: 'portcullis-governance-roles-${resourceToken}'
   params: {
     deploymentName: deploymentName
-    apimAssignableScopes: apimRoleScopes
+    governedResourceTypes: governedResourceTypes
+    connectionAssignableScopes: connectionRoleScopes
     dnsAssignableScopes: dnsRoleScopes
     remediatePublicNetworkAccess: remediatePublicNetworkAccess
     remediateDnsRecords: remediateDnsRecords
   }
 }
 
-module apimInstanceAccess 'app/apim-instance-access.bicep' = [
-  for instanceId in managedInstanceIds: {
-    name: 'portcullis-apim-access-${uniqueString(deploymentName, instanceId)}'
-    scope: resourceGroup(split(instanceId, '/')[2], split(instanceId, '/')[4])
+module managedResourceAccess 'app/resource-role-assignment.json' = [
+  for resource in managedResources: {
+    name: 'portcullis-resource-access-${uniqueString(deploymentName, resource.id)}'
+    scope: resourceGroup(resource.subscriptionId, resource.resourceGroupName)
     params: {
-      serviceName: last(split(instanceId, '/'))
+      resourceType: resource.resourceType
+      resourceName: resource.name
       principalId: identity.outputs.principalId
-      roleDefinitionName: governanceRoles.outputs.apimRoleDefinitionName
+      roleDefinitionName: governanceRoles.outputs.connectionApproverRoleNames[toLower(resource.resourceType)]
+    }
+  }
+]
+
+module operationStatusAccess 'app/subscription-access.bicep' = [
+  for grant in operationStatusGrants: {
+    name: 'portcullis-status-access-${uniqueString(deploymentName, grant.subscriptionId, grant.resourceType)}'
+    scope: subscription(grant.subscriptionId)
+    params: {
+      principalId: identity.outputs.principalId
+      roleDefinitionName: governanceRoles.outputs.operationStatusReaderRoleNames[toLower(grant.resourceType)]
     }
   }
 ]
 
 module managedSubscriptionAccess 'app/subscription-access.bicep' = [
-  for subscriptionId in managedSubscriptionIds: {
-    name: 'portcullis-apim-access-${uniqueString(deploymentName, subscriptionId)}'
-    scope: subscription(subscriptionId)
+  for grant in managedSubscriptionGrants: {
+    name: 'portcullis-subscription-access-${uniqueString(deploymentName, grant.subscriptionId, grant.resourceType)}'
+    scope: subscription(grant.subscriptionId)
     params: {
       principalId: identity.outputs.principalId
-      roleDefinitionName: governanceRoles.outputs.apimRoleDefinitionName
+      roleDefinitionName: governanceRoles.outputs.connectionApproverRoleNames[toLower(grant.resourceType)]
     }
   }
 ]
@@ -365,6 +437,7 @@ module subscriptionWiring 'subscription-wiring.bicep' = [
       systemTopicResourceGroupName: existingSystemTopics[?subscriptionId].?resourceGroupName ?? ''
       systemTopicName: existingSystemTopics[?subscriptionId].?name ?? ''
       tags: tags
+      managedResourceTypes: governedResourceTypes
     }
   }
 ]

@@ -2,8 +2,8 @@ targetScope = 'subscription'
 
 import { eventGridNamePart, resourceTags } from 'shared.bicep'
 
-// What Portcullis needs inside each subscription it watches (every subscription holding a governed API Management
-// instance, and every consumer subscription whose private endpoints connect to one):
+// What Portcullis needs inside each subscription it watches (every subscription holding a governed resource, and
+// every consumer subscription whose private endpoints connect to one):
 //   - read access to private endpoints, their NICs and their private DNS zone groups there (a custom role with just
 //     those actions);
 //   - the Microsoft.Resources.Subscriptions system topic (a new one, or the subscription's existing one referenced
@@ -56,6 +56,12 @@ param eventTimeToLiveInMinutes int = 1440
 @description('Tags applied to the resource group and the system topic.')
 param tags resourceTags = {}
 
+@description('ARM resource types Portcullis governs (main.bicep passes its managedResourceTypes): the event filter lets through their provider-side connection operations. Keep it equal to the deployment\'s PORTCULLIS_MANAGED_RESOURCE_TYPES.')
+@minLength(1)
+param managedResourceTypes string[] = [
+  'Microsoft.ApiManagement/service'
+]
+
 var abbrs = loadJsonContent('abbreviations.json')
 // Event Grid names allow letters, digits and hyphens only; a deployment name given by hand may hold more.
 var eventGridName = eventGridNamePart(deploymentName)
@@ -63,6 +69,20 @@ var reuseSystemTopic = !empty(systemTopicName)
 var topicGroupName = empty(systemTopicResourceGroupName) ? '${abbrs.resourcesResourceGroups}${eventGridName}-events' : systemTopicResourceGroupName
 var topicName = reuseSystemTopic ? systemTopicName : '${abbrs.eventGridSystemTopics}${eventGridName}'
 var deadLetterAccountIdSegments = split(deadLetterStorageAccountResourceId, '/')
+
+// The operations the event subscription delivers (private-link-providers.json, generated from the provider
+// registry): consumer endpoint writes and deletes, and each governed type's provider-side connection operations.
+var privateLinkProviders = loadJsonContent('app/private-link-providers.json')
+var handledOperationNames = union(
+  privateLinkProviders.endpointEventOperations,
+  flatten(map(
+    managedResourceTypes,
+    t =>
+      contains(privateLinkProviders.providers, toLower(t))
+        ? privateLinkProviders.providers[toLower(t)].connectionEventOperations
+        : fail('managedResourceTypes: \'${t}\' is not a registered Private Link provider; registered: ${join(privateLinkProviders.resourceTypes, ', ')}')
+  ))
+)
 
 // Reading consumer endpoints where granted (DOMAIN.md, Permissions). A zone group is a child resource with its own
 // read action, not covered by privateEndpoints/read.
@@ -90,7 +110,7 @@ resource endpointReader 'Microsoft.Authorization/roleDefinitions@2022-04-01' = {
   name: guid(subscription().id, deploymentName, 'portcullis-private-endpoint-reader')
   properties: {
     roleName: 'Portcullis private endpoint reader (${deploymentName}, ${subscription().subscriptionId})'
-    description: 'Reads private endpoints, their network interfaces and private DNS zone groups so Portcullis can decide on connections to API Management and audit their DNS.'
+    description: 'Reads private endpoints, their network interfaces and private DNS zone groups so Portcullis can decide on connections to the resources it governs and audit their DNS.'
     type: 'CustomRole'
     assignableScopes: [
       subscription().id
@@ -148,6 +168,7 @@ module eventSubscription 'app/event-subscription.bicep' = if (eventSubscriptionE
     deadLetterContainerName: deadLetterContainerName
     maxDeliveryAttempts: maxDeliveryAttempts
     eventTimeToLiveInMinutes: eventTimeToLiveInMinutes
+    operationNames: handledOperationNames
   }
   dependsOn: [
     systemTopic

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/core-auth";
 import type { TableServiceClientOptions } from "@azure/data-tables";
-import { settings, type Settings } from "./config.ts";
+import { managedScopeOf, settings, type Settings } from "./config.ts";
 import { createArmPorts, type AzureArmPorts } from "./adapters/arm/index.ts";
 import { createArmCredentialFromSettings } from "./adapters/arm/credential.ts";
 import { createComplianceNotificationPublisher } from "./adapters/eventgrid/compliance-notifications.ts";
@@ -39,6 +39,7 @@ import { instrumentEngineDeps } from "./telemetry/engine.ts";
 import type { AuditEstateDependencies } from "./workflows/audit-estate.ts";
 import type { HousekeepingDeps } from "./workflows/housekeeping.ts";
 import { DEFAULT_ENGINE_TIMINGS, type EngineDeps, type EngineLogger, type EngineTimings } from "./workflows/engine-deps.ts";
+import { createTenantLookup, type TenantLookup } from "./workflows/tenant-lookup.ts";
 
 /** Everything the app builds from its settings; each part is created on first use and then kept. */
 export interface Composition {
@@ -110,6 +111,10 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       ...options.armRetryOptions,
     }));
 
+  // One cache of subscription → tenant hints per process, shared by every invocation (src/workflows/tenant-lookup.ts).
+  let tenants: TenantLookup | undefined;
+  const tenantLookup = (): TenantLookup => (tenants ??= createTenantLookup(armPorts().tenants, { clock: systemClock }));
+
   // ── Table Storage ───────────────────────────────────────────────────────────────────────────────────────
   const tableClient = (suffix: string) =>
     tableClientFor(s, suffix, { credential: appCredential(), ...(options.tableClientOptions ? { clientOptions: options.tableClientOptions } : {}) });
@@ -143,7 +148,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
     await ensureEngineTables();
     const ports = armPorts();
     return instrumentEngineDeps({
-      apim: ports.apim,
+      privateLink: ports.privateLink,
       network: ports.network,
       ruleStore: ruleStore(),
       claims: claimStore(),
@@ -152,9 +157,10 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       clock: systemClock,
       mode: s.PORTCULLIS_MODE,
       defaultAction: s.PORTCULLIS_DEFAULT_ACTION,
-      scope: { instanceIds: s.PORTCULLIS_MANAGED_INSTANCES, subscriptionIds: s.PORTCULLIS_MANAGED_SUBSCRIPTIONS },
+      scope: managedScopeOf(s),
       armConcurrency: s.PORTCULLIS_ARM_CONCURRENCY,
       timings: { ...DEFAULT_ENGINE_TIMINGS, ...options.engineTimings },
+      tenantLookup: tenantLookup(),
       newId: () => randomUUID().replace(/-/g, "").slice(0, 24),
       log,
     }, await telemetry());

@@ -6,6 +6,9 @@
  * local.settings.sample.json lists them all with sample values.
  */
 import { z } from "zod";
+import type { ManagedScope } from "./domain/decisions/decision-scope.ts";
+import { providerOf, REGISTERED_RESOURCE_TYPES } from "./domain/providers/registry.ts";
+import { resourceIdKey, resourceTypeOf } from "./domain/resource-id.ts";
 
 const ARM_ID_APIM =
   /^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.ApiManagement\/service\/[^/]+$/i;
@@ -22,6 +25,45 @@ function list<T extends z.ZodType<unknown, string>>(item: T) {
     .pipe(z.array(item));
 }
 
+/** The type an upgrade governs when PORTCULLIS_MANAGED_RESOURCE_TYPES is unset: what Portcullis governed before it. */
+export const DEFAULT_MANAGED_RESOURCE_TYPE = "Microsoft.ApiManagement/service";
+
+const registeredTypes = (): string => REGISTERED_RESOURCE_TYPES.join(", ");
+
+/**
+ * PORTCULLIS_MANAGED_RESOURCE_TYPES: ARM types from the provider registry (case-insensitive, given back in the registry's
+ * casing), or `*` for every registered type. Unset: API Management only, so an upgrade never silently starts governing
+ * storage accounts or vaults.
+ */
+const managedResourceTypes = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const items = (raw ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    if (items.length === 0) return [DEFAULT_MANAGED_RESOURCE_TYPE];
+    if (items.includes("*")) {
+      if (items.length > 1) ctx.addIssue({ code: "custom", message: "'*' (every registered type) cannot be combined with named types" });
+      return [...REGISTERED_RESOURCE_TYPES];
+    }
+    const types: string[] = [];
+    for (const item of items) {
+      const provider = providerOf(item);
+      // Named only when it has a type's shape: naming it is what makes the message useful, and a pasted secret never has it.
+      const shown = /^[A-Za-z][A-Za-z0-9.]{0,63}\/[A-Za-z][A-Za-z0-9]{0,63}$/.test(item) ? `'${item}'` : `entry ${items.indexOf(item) + 1}`;
+      if (provider === undefined) ctx.addIssue({ code: "custom", message: `${shown} is not a registered resource type; registered: ${registeredTypes()}` });
+      else if (!types.includes(provider.resourceType)) types.push(provider.resourceType);
+    }
+    return types;
+  });
+
+/** A top-level resource ID of a registered Private Link type. */
+const privateLinkResourceId = z
+  .string()
+  .refine((id) => {
+    const type = resourceTypeOf(id);
+    return type !== undefined && /^\/subscriptions\/[0-9a-fA-F-]{36}\//i.test(id) && providerOf(type) !== undefined;
+  }, `expected the resource ID of a registered type (${REGISTERED_RESOURCE_TYPES.join(", ")})`);
+
 const booleanSetting = z
   .enum(["true", "false", "True", "False", "1", "0"])
   .optional()
@@ -37,9 +79,13 @@ export const settingsSchema = z.object({
     PORTCULLIS_MODE: z.enum(["enforce", "dry-run"]).default("dry-run"),
     /** What happens to a connection no rule matches. */
     PORTCULLIS_DEFAULT_ACTION: z.enum(["manual", "reject"]).default("manual"),
-    /** Explicit APIM resource IDs that Portcullis governs. */
+    /** Which resource types Portcullis governs (registry types, case-insensitive; `*` = all). Default: API Management. */
+    PORTCULLIS_MANAGED_RESOURCE_TYPES: managedResourceTypes,
+    /** Explicit resource IDs that Portcullis governs; each of a governed type. */
+    PORTCULLIS_MANAGED_RESOURCES: list(privateLinkResourceId),
+    /** Deprecated alias of PORTCULLIS_MANAGED_RESOURCES for APIM IDs (still read; start-up warns). */
     PORTCULLIS_MANAGED_INSTANCES: list(z.string().regex(ARM_ID_APIM, "expected an APIM resource ID")),
-    /** Subscriptions in which every APIM instance is governed. */
+    /** Subscriptions in which every resource of the governed types is governed. */
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: list(z.string().regex(GUID, "expected a subscription ID (GUID)")),
     PORTCULLIS_RECONCILE_SCHEDULE: ncrontab.default("0 */5 * * * *"),
     PORTCULLIS_AUDIT_SCHEDULE: ncrontab.default("0 0 6 * * *"),
@@ -114,9 +160,9 @@ export const settingsSchema = z.object({
  */
 function crossSettingProblems(env: Readonly<Record<string, string | undefined>>): string[] {
   const problems: string[] = [];
-  if (!env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
+  if (!env["PORTCULLIS_MANAGED_RESOURCES"] && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
     problems.push(
-      "PORTCULLIS_MANAGED_INSTANCES: set PORTCULLIS_MANAGED_INSTANCES and/or PORTCULLIS_MANAGED_SUBSCRIPTIONS: Portcullis must know which instances it governs (missing)",
+      "PORTCULLIS_MANAGED_RESOURCES: set PORTCULLIS_MANAGED_RESOURCES and/or PORTCULLIS_MANAGED_SUBSCRIPTIONS: Portcullis must know which resources it governs (missing)",
     );
   }
   if (!env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
@@ -124,10 +170,57 @@ function crossSettingProblems(env: Readonly<Record<string, string | undefined>>)
       "PORTCULLIS_TABLES_ENDPOINT: set PORTCULLIS_TABLES_ENDPOINT (Azure, managed identity) or PORTCULLIS_TABLES_CONNECTION_STRING (local stack) (missing)",
     );
   }
+  problems.push(...ungovernedResourceProblems(env));
   return problems;
 }
 
+/**
+ * A listed resource whose type PORTCULLIS_MANAGED_RESOURCE_TYPES does not govern would be silently ignored: refuse it,
+ * naming the entry and its type (the ID itself is not shown, as for every setting). Checked on the raw values.
+ */
+export function ungovernedResourceProblems(env: Readonly<Record<string, string | undefined>>): string[] {
+  const types = managedResourceTypes.safeParse(env["PORTCULLIS_MANAGED_RESOURCE_TYPES"]);
+  if (!types.success) return [];
+  const governed = new Set(types.data.map((t) => t.toLowerCase()));
+  const problems: string[] = [];
+  for (const name of ["PORTCULLIS_MANAGED_RESOURCES", "PORTCULLIS_MANAGED_INSTANCES"]) {
+    (env[name] ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+      .forEach((id, i) => {
+        const provider = providerOf(resourceTypeOf(id) ?? "");
+        if (provider !== undefined && !governed.has(provider.resourceType.toLowerCase())) {
+          problems.push(`${name}: entry ${i + 1}: is a ${provider.resourceType}, which PORTCULLIS_MANAGED_RESOURCE_TYPES (${types.data.join(", ")}) does not govern`);
+        }
+      });
+  }
+  return problems;
+}
+
+
 export type Settings = z.output<typeof settingsSchema>;
+
+/**
+ * The managed scope the settings describe: the governed types, the listed resources (PORTCULLIS_MANAGED_RESOURCES plus
+ * the deprecated PORTCULLIS_MANAGED_INSTANCES, each once) and the managed subscriptions.
+ */
+export function managedScopeOf(
+  s: Pick<Settings, "PORTCULLIS_MANAGED_RESOURCE_TYPES" | "PORTCULLIS_MANAGED_RESOURCES" | "PORTCULLIS_MANAGED_INSTANCES" | "PORTCULLIS_MANAGED_SUBSCRIPTIONS">,
+): ManagedScope {
+  const resourceIds = new Map<string, string>();
+  for (const id of [...s.PORTCULLIS_MANAGED_RESOURCES, ...s.PORTCULLIS_MANAGED_INSTANCES]) if (!resourceIds.has(resourceIdKey(id))) resourceIds.set(resourceIdKey(id), id);
+  return { resourceTypes: s.PORTCULLIS_MANAGED_RESOURCE_TYPES, resourceIds: [...resourceIds.values()], subscriptionIds: s.PORTCULLIS_MANAGED_SUBSCRIPTIONS };
+}
+
+/** What start-up logs as a warning: deprecated settings still in use, with what replaces them. */
+export function settingsWarnings(s: Pick<Settings, "PORTCULLIS_MANAGED_INSTANCES">): string[] {
+  return s.PORTCULLIS_MANAGED_INSTANCES.length > 0
+    ? [
+        "PORTCULLIS_MANAGED_INSTANCES is deprecated: it is read as PORTCULLIS_MANAGED_RESOURCES (which takes the resource ID of any governed type); move its entries there.",
+      ]
+    : [];
+}
 
 /** Thrown when settings do not parse; its message lists every problem by setting name. */
 export class SettingsError extends Error {

@@ -4,11 +4,13 @@
  * one message listing every problem instead of failing later inside an invocation.
  */
 import { app } from "@azure/functions";
-import { settings } from "./config.ts";
+import { settings, settingsWarnings } from "./config.ts";
 import { withResolvedSchedules, type FunctionDefinition } from "./functions/definition.ts";
 import { functionDefinitions } from "./functions/index.ts";
 
 const definitions = withResolvedSchedules(functionDefinitions, settings());
+// The host writes the worker's console to its logs: a deprecated setting is visible at every start.
+for (const warning of settingsWarnings(settings())) console.warn(`Portcullis: ${warning}`);
 
 function register(definition: FunctionDefinition): void {
   switch (definition.kind) {

@@ -72,3 +72,39 @@ test("a settings error names the setting and the problem but never echoes the va
   assert.match(error.message, /PORTCULLIS_MANAGED_INSTANCES: .*entry 1/);
   assert.match(error.message, /not shown/);
 });
+
+test("managed scope: API Management only unless resource types are named; '*' governs every registered type; names are case-insensitive", async () => {
+  const { managedScopeOf } = await import("../src/config.ts");
+  const { REGISTERED_RESOURCE_TYPES } = await import("../src/domain/providers/registry.ts");
+  assert.deepEqual(parseSettings(minimal).PORTCULLIS_MANAGED_RESOURCE_TYPES, ["Microsoft.ApiManagement/service"]);
+  assert.deepEqual(parseSettings({ ...minimal, PORTCULLIS_MANAGED_RESOURCE_TYPES: "*" }).PORTCULLIS_MANAGED_RESOURCE_TYPES, REGISTERED_RESOURCE_TYPES);
+  const s = parseSettings({ ...minimal, PORTCULLIS_MANAGED_RESOURCE_TYPES: "microsoft.storage/STORAGEACCOUNTS, Microsoft.KeyVault/vaults" });
+  assert.deepEqual(s.PORTCULLIS_MANAGED_RESOURCE_TYPES, ["Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults"]);
+  const apim = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";
+  const storage = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+  const both = parseSettings({ ...minimal, PORTCULLIS_MANAGED_RESOURCE_TYPES: "*", PORTCULLIS_MANAGED_RESOURCES: storage, PORTCULLIS_MANAGED_INSTANCES: apim });
+  assert.deepEqual(managedScopeOf(both).resourceIds, [storage, apim], "the deprecated instances are read as managed resources");
+});
+
+test("an unknown resource type is a settings error naming it and listing the registered types; a listed resource of an ungoverned type is refused", () => {
+  assert.throws(
+    () => parseSettings({ ...minimal, PORTCULLIS_MANAGED_RESOURCE_TYPES: "Microsoft.ApiManagement/service,Microsoft.Fake/widgets" }),
+    (e: unknown) =>
+      e instanceof SettingsError &&
+      /PORTCULLIS_MANAGED_RESOURCE_TYPES: 'Microsoft.Fake\/widgets' is not a registered resource type; registered: Microsoft.ApiManagement\/service, Microsoft.Storage\/storageAccounts/.test(e.message),
+  );
+  const storage = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1";
+  assert.throws(
+    () => parseSettings({ ...minimal, PORTCULLIS_MANAGED_RESOURCES: storage }),
+    (e: unknown) => e instanceof SettingsError && /PORTCULLIS_MANAGED_RESOURCES: entry 1: is a Microsoft.Storage\/storageAccounts, which PORTCULLIS_MANAGED_RESOURCE_TYPES \(Microsoft.ApiManagement\/service\) does not govern/.test(e.message),
+  );
+  assert.throws(() => parseSettings({ ...minimal, PORTCULLIS_MANAGED_RESOURCES: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm" }), /PORTCULLIS_MANAGED_RESOURCES: entry 1: expected the resource ID of a registered type/);
+});
+
+test("the deprecated PORTCULLIS_MANAGED_INSTANCES still works and start-up warns about it", async () => {
+  const { settingsWarnings } = await import("../src/config.ts");
+  const apim = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim";
+  const s = parseSettings({ ...minimal, PORTCULLIS_MANAGED_SUBSCRIPTIONS: undefined, PORTCULLIS_MANAGED_INSTANCES: apim });
+  assert.match(settingsWarnings(s).join("\n"), /PORTCULLIS_MANAGED_INSTANCES is deprecated.*PORTCULLIS_MANAGED_RESOURCES/);
+  assert.deepEqual(settingsWarnings(parseSettings(minimal)), []);
+});

@@ -40,6 +40,31 @@ export interface Caller {
 
 const MAX_CACHED_TOKENS = 10_000;
 
+/**
+ * The authority ARM's 401 challenge names: `https://login.windows.net/{tenantId}` for a subscription ARM knows, and
+ * `https://login.windows.net/` (no tenant segment) otherwise: a path that names no subscription, an unknown or
+ * malformed subscription ID. Sources: Microsoft.Liftr.Utilities HttpBearerChallengeTests (ARM's challenge with the
+ * subscription's tenant), Microsoft's TypeScript CAE parser tests (`parseCAEChallenges`, case "ARM") and azure-sdk-for-go
+ * sdk/azcore/arm/runtime/policy_bearer_token_test.go ("no claims"): ARM's challenge without a tenant. Which of the two
+ * an unknown subscription gets is not published; the emulator gives the tenantless one, so no tenant is ever made up.
+ */
+export function armAuthority(tenantId: string | undefined): string {
+  return `https://login.windows.net/${tenantId ?? ""}`;
+}
+
+/**
+ * ARM's WWW-Authenticate for a 401, in ARM's parameter order: `Bearer authorization_uri="…", error="invalid_token",
+ * error_description="…"` (the same sources; platform-engineering-labs/formae PR 738 shows it from a real
+ * `curl -i https://management.azure.com/subscriptions/<id>?api-version=2022-12-01`). Quotes in the description are
+ * escaped, so the header always parses.
+ */
+export function armChallenge(tenantId: string | undefined): (description: string) => Record<string, string> {
+  const authority = armAuthority(tenantId);
+  return (description) => ({
+    "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description.replace(/["\\]/g, "\\$&")}"`,
+  });
+}
+
 /** Verifies ARM bearer tokens against one issuer's published keys. */
 export class ArmTokenVerifier {
   readonly #issuer: string;

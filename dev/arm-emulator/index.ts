@@ -30,6 +30,8 @@ import { OperationTracker, type OperationSettings, type OperationView } from "./
 import { apimRoutes } from "./routes/apim.ts";
 import { networkRoutes } from "./routes/network.ts";
 import { privateDnsRoutes } from "./routes/private-dns.ts";
+import { privateLinkRoutes } from "./routes/private-link.ts";
+import { resourcesRoutes } from "./routes/resources.ts";
 import type { EmulatorEnv, HandlerOptions, Route } from "./routing.ts";
 import { createRequestListener, type ControlHandler, type RequestRecord } from "./server.ts";
 import { ArmState } from "./state.ts";
@@ -127,7 +129,12 @@ export interface EmulatorOperations {
   complete(id: string): boolean;
 }
 
-const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes];
+const ALL_ROUTES: readonly Route[] = [...apimRoutes, ...networkRoutes, ...privateDnsRoutes, ...privateLinkRoutes, ...resourcesRoutes];
+
+/** The subscription a scope lies in, if any. */
+function subscriptionOfScope(scope: string): string | undefined {
+  return /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+}
 
 function resolveTopology(topology: ArmEmulatorOptions["topology"]): Topology {
   if (topology === undefined) return parseTopology({});
@@ -181,8 +188,13 @@ export async function startArmEmulator(options: ArmEmulatorOptions = {}): Promis
   let events: EventGridDelivery | undefined;
   let control: ControlHandler | undefined;
   const env = (): EmulatorEnv => ({ state, operations, events: events!, options: handlerOptions, baseUrl: url });
-  const authorize = (principalId: string, permission: Parameters<typeof isAuthorized>[1]) =>
-    isAuthorized(principalId, permission, authorization.roleAssignments, definitions);
+  // A Microsoft-owned subscription (a managed virtual network's) is out of every caller's reach: their assignments,
+  // even at `/`, are in their own tenant. Resource Graph trims its rows by the same check.
+  const authorize = (principalId: string, permission: Parameters<typeof isAuthorized>[1]) => {
+    const subscriptionId = subscriptionOfScope(permission.scope);
+    if (subscriptionId !== undefined && state.isMicrosoftManaged(subscriptionId)) return false;
+    return isAuthorized(principalId, permission, authorization.roleAssignments, definitions);
+  };
   const resourceGraph = new ResourceGraphService({ env, routes: ALL_ROUTES, authorize });
 
   const emulatorControl = {

@@ -13,13 +13,18 @@ import type { ArmState } from "./state.ts";
 
 export type HttpMethod = "GET" | "PUT" | "PATCH" | "DELETE" | "POST";
 
-/** Resource providers the emulator serves; each has its own supported api-versions. */
-export type ProviderName = "apim" | "network" | "privatedns";
+/**
+ * Resource providers the emulator serves; each has its own supported api-versions. "privatelink": the other
+ * registered Private Link types (routes/private-link.ts, whose body errors carry each type's own code).
+ */
+export type ProviderName = "apim" | "network" | "privatedns" | "privatelink" | "resources";
 
 /** The resource provider of an emulated resource type (its body errors have the provider's codes). */
 export function providerOf(type: EmulatedResourceType): ProviderName {
   if (type.startsWith("Microsoft.ApiManagement/")) return "apim";
-  return type === "Microsoft.Network/privateDnsZones" ? "privatedns" : "network";
+  if (type.startsWith("Microsoft.Resources/")) return "resources";
+  if (type === "Microsoft.Network/privateDnsZones") return "privatedns";
+  return type.startsWith("Microsoft.Network/") ? "network" : "privatelink";
 }
 
 /** A parsed ARM request as handlers see it. */
@@ -35,6 +40,10 @@ export interface ArmRequest {
   /** The absolute URL of the request (for events). */
   readonly url: string;
   readonly correlationId: string;
+  /** Whether the caller holds an action at a scope (for lists ARM filters by what the caller may read). */
+  readonly authorize: (action: string, scope: string) => boolean;
+  /** The authenticated caller's object ID. */
+  readonly principalId: string;
 }
 
 export interface ArmResponse {
@@ -70,10 +79,20 @@ export interface Route {
   readonly handlers: Partial<Record<HttpMethod, Handler>>;
   readonly pattern: RegExp;
   readonly paramNames: readonly string[];
+  /**
+   * ARM does not refuse this GET for want of the path's action: it answers with the items the caller may read
+   * (the handler filters with `request.authorize`). Microsoft.Resources' subscription resource list.
+   */
+  readonly filtersByPermission?: boolean;
 }
 
 /** Compiles `/subscriptions/{subscriptionId}/...` into a case-insensitive matcher. */
-export function defineRoute(template: string, resourceType: EmulatedResourceType, handlers: Partial<Record<HttpMethod, Handler>>): Route {
+export function defineRoute(
+  template: string,
+  resourceType: EmulatedResourceType,
+  handlers: Partial<Record<HttpMethod, Handler>>,
+  options: { filtersByPermission?: boolean } = {},
+): Route {
   const paramNames: string[] = [];
   const source = template
     .split("/")
@@ -86,7 +105,15 @@ export function defineRoute(template: string, resourceType: EmulatedResourceType
       return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
     })
     .join("/");
-  return { template, resourceType, provider: providerOf(resourceType), handlers, pattern: new RegExp(`^${source}/?$`, "i"), paramNames };
+  return {
+    template,
+    resourceType,
+    provider: providerOf(resourceType),
+    handlers,
+    pattern: new RegExp(`^${source}/?$`, "i"),
+    paramNames,
+    ...(options.filtersByPermission === true ? { filtersByPermission: true } : {}),
+  };
 }
 
 /** The first route whose template matches the path, with its decoded parameters. */
@@ -123,6 +150,8 @@ const BODY_ERROR_CODE: Readonly<Record<ProviderName, string>> = {
   apim: "ValidationError",
   network: "InvalidRequestFormat",
   privatedns: "BadRequest",
+  privatelink: "BadRequest",
+  resources: "InvalidRequestContent",
 };
 
 /** Parses a request body with zod; failures become the 400 the provider would answer, naming each bad field. */

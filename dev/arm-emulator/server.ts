@@ -13,10 +13,11 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArmError } from "./errors.ts";
-import type { ArmTokenVerifier, Caller } from "./authentication.ts";
+import { armChallenge, type ArmTokenVerifier, type Caller } from "./authentication.ts";
 import type { FaultInjector } from "./faults.ts";
 import { authorizationFailedMessage, requiredPermission, type RequiredPermission } from "./rbac.ts";
 import { versionsNewestFirst } from "./api-versions.ts";
+import { REGISTERED_RESOURCE_TYPES } from "../../src/domain/providers/registry.ts";
 import { matchRoute, safeDecode, type ArmResponse, type EmulatorEnv, type HttpMethod, type Route } from "./routing.ts";
 import { throttleClassOf, type ArmThrottle, type ThrottleClass } from "./throttling.ts";
 import type { CustomTopicSink } from "./topics.ts";
@@ -147,7 +148,7 @@ async function handleArmRequest(
     // Fail closed: a request a handler would serve but whose action cannot be derived is denied, never let through.
     if (permission === undefined) {
       if (match && KNOWN_METHODS.has(method) && match.route.handlers[method as HttpMethod] !== undefined) throw new ArmError(403, "AuthorizationFailed", authorizationFailedMessage(caller.principalId, { action: `(no action for ${method})`, scope: path }));
-    } else if (!deps.authorize(caller.principalId, permission)) {
+    } else if (!deps.authorize(caller.principalId, permission) && !(method === "GET" && match?.route.filtersByPermission === true)) {
       throw new ArmError(403, "AuthorizationFailed", authorizationFailedMessage(caller.principalId, permission));
     }
     const body = await readBody(req);
@@ -169,6 +170,7 @@ async function handleArmRequest(
       );
     }
     const env = deps.env();
+    const principalId = caller.principalId;
     const response = handler(
       {
         method: method as HttpMethod,
@@ -180,6 +182,8 @@ async function handleArmRequest(
         apiVersion,
         url: `${env.baseUrl}${url.raw}`,
         correlationId,
+        authorize: (action, scope) => deps.authorize(principalId, { action, scope }),
+        principalId,
       },
       env,
     );
@@ -209,10 +213,7 @@ function checkMediaType(method: string, contentType: string | undefined): void {
  */
 async function authenticate(req: IncomingMessage, verifier: ArmTokenVerifier, tenantId: string | undefined): Promise<Caller> {
   const header = firstHeader(req, "authorization");
-  const authority = `https://login.windows.net/${tenantId ?? "common"}`;
-  const challenge = (description: string) => ({
-    "WWW-Authenticate": `Bearer authorization_uri="${authority}", error="invalid_token", error_description="${description}"`,
-  });
+  const challenge = armChallenge(tenantId);
   if (header === undefined) {
     throw new ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.", {
       headers: challenge("The authentication failed because of missing 'Authorization' header."),
@@ -256,12 +257,15 @@ function faultError(status: number, errorCode: string | undefined): ArmError {
   return new ArmError(status, code, `Injected fault: the emulator answers ${status} (${code}).`);
 }
 
+/** The resource provider namespaces the emulator serves (API Management, Network and every registered Private Link type's). */
+const EMULATED_NAMESPACES = new Set(["microsoft.apimanagement", "microsoft.network", ...REGISTERED_RESOURCE_TYPES.map((t) => t.split("/")[0]!.toLowerCase())]);
+
 /** ARM's 404 for a path no provider serves: an unknown namespace or an unknown resource type. */
 function unknownRoute(path: string, apiVersion: string): ArmError {
   const providerPart = /\/providers\/([^/]+)(?:\/([^/]+))?/i.exec(path);
   const namespace = providerPart?.[1];
   const type = providerPart?.[2];
-  if (namespace && !/^microsoft\.(apimanagement|network)$/i.test(namespace)) {
+  if (namespace && !EMULATED_NAMESPACES.has(namespace.toLowerCase())) {
     return new ArmError(404, "InvalidResourceNamespace", `The resource namespace '${namespace}' is invalid.`);
   }
   if (namespace && type) {

@@ -15,7 +15,16 @@ import {
   virtualNetworkId,
 } from "./ids.ts";
 import { ipv4ToInt, nextFreeAddress, parseIpv4Prefix, type Ipv4Prefix } from "./ip.ts";
-import type { ApimServiceSeed, ExistingPrivateEndpointSeed, PrivateDnsZoneSeed, Topology, TopologyIdentity, VirtualNetworkSeed } from "./topology.ts";
+import { fqdnOf, profileOf, type PrivateLinkTypeProfile } from "./private-link-types.ts";
+import type {
+  ApimServiceSeed,
+  ExistingPrivateEndpointSeed,
+  PrivateDnsZoneSeed,
+  PrivateLinkResourceSeed,
+  Topology,
+  TopologyIdentity,
+  VirtualNetworkSeed,
+} from "./topology.ts";
 
 export type LinkStatus = "Pending" | "Approved" | "Rejected" | "Disconnected";
 
@@ -28,12 +37,15 @@ export interface SubscriptionRecord {
   readonly id: string;
   readonly tenantId: string;
   readonly displayName: string;
+  /** Microsoft-owned (a managed virtual network's): no caller's role assignment reaches it. */
+  readonly microsoftManaged: boolean;
   readonly resourceGroups: Map<string, { readonly name: string; readonly location: string }>;
 }
 
 export interface ConnectionRecord {
   readonly id: string;
   readonly name: string;
+  /** The resource the connection belongs to (an APIM service or any other registered Private Link resource). */
   readonly serviceId: string;
   readonly privateEndpointId: string;
   status: LinkStatus;
@@ -70,6 +82,31 @@ export interface ApimServiceRecord {
   provisioningState: string;
   readonly connections: Map<string, ConnectionRecord>;
 }
+
+/**
+ * A resource of a registered Private Link type other than API Management: what every such type shares (sku, kind,
+ * publicNetworkAccess, its connections); the rest of its GET shape comes from its profile (private-link-types.ts).
+ */
+export interface PrivateLinkResourceRecord {
+  readonly id: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly name: string;
+  readonly location: string;
+  readonly profile: PrivateLinkTypeProfile;
+  readonly sku: string | undefined;
+  readonly kind: string | undefined;
+  publicNetworkAccess: string | undefined;
+  tags: Record<string, string>;
+  /** Private Link Service only (properties.visibility / autoApproval .subscriptions). */
+  readonly visibilitySubscriptions: readonly string[];
+  readonly autoApprovalSubscriptions: readonly string[];
+  provisioningState: string;
+  readonly connections: Map<string, ConnectionRecord>;
+}
+
+/** What owns provider-side connections: an APIM service or another Private Link resource. */
+export type ConnectionOwner = ApimServiceRecord | PrivateLinkResourceRecord;
 
 /** A managed identity as ARM returns it: principal ids filled in. */
 export interface ManagedIdentityRecord {
@@ -130,7 +167,7 @@ export interface EndpointLinkRecord {
   description: string;
   actionsRequired: string;
   /** The provider-side connection this link created (undefined when the target is not emulated). */
-  readonly apimConnectionId: string | undefined;
+  readonly providerConnectionId: string | undefined;
 }
 
 export interface DnsZoneGroupRecord {
@@ -182,6 +219,8 @@ export interface NetworkInterfaceRecord {
   readonly privateIPAllocationMethod: "Static" | "Dynamic";
   /** The endpoint's static IP configuration name, which the NIC's ip configuration takes (else a generated one). */
   readonly ipConfigurationName: string | undefined;
+  /** privateLinkConnectionProperties.groupId / requiredMemberName: the target's group ("" for a Private Link Service). */
+  readonly groupId: string;
 }
 
 export interface ARecordSetRecord {
@@ -237,6 +276,8 @@ const FIRST_PARTY_NOT_FOUND = "PrivateLinkServiceNotFound";
 export class ArmState {
   readonly subscriptions = new Map<string, SubscriptionRecord>();
   readonly apimServices = new Map<string, ApimServiceRecord>();
+  /** Every other registered Private Link type's resources, by idKey. */
+  readonly privateLinkResources = new Map<string, PrivateLinkResourceRecord>();
   readonly virtualNetworks = new Map<string, VirtualNetworkRecord>();
   readonly privateEndpoints = new Map<string, PrivateEndpointRecord>();
   readonly networkInterfaces = new Map<string, NetworkInterfaceRecord>();
@@ -248,11 +289,18 @@ export class ArmState {
     for (const sub of topology.subscriptions) {
       const groups = new Map<string, { name: string; location: string }>();
       for (const rg of sub.resourceGroups) groups.set(rg.name.toLowerCase(), { name: rg.name, location: rg.location });
-      state.subscriptions.set(sub.id.toLowerCase(), { id: sub.id, tenantId: sub.tenantId, displayName: sub.displayName, resourceGroups: groups });
+      state.subscriptions.set(sub.id.toLowerCase(), {
+        id: sub.id,
+        tenantId: sub.tenantId,
+        displayName: sub.displayName,
+        microsoftManaged: sub.microsoftManaged,
+        resourceGroups: groups,
+      });
     }
     for (const sub of topology.subscriptions) {
       for (const rg of sub.resourceGroups) {
         for (const svc of rg.apimServices) state.seedApimService(sub.id, rg.name, svc);
+        for (const resource of rg.privateLinkResources) state.seedPrivateLinkResource(sub.id, rg.name, resource);
         for (const vnet of rg.virtualNetworks) state.seedVirtualNetwork(sub.id, rg.name, vnet);
         for (const zone of rg.privateDnsZones) state.seedPrivateDnsZone(sub.id, rg.name, zone);
       }
@@ -312,6 +360,37 @@ export class ArmState {
     return conn;
   }
 
+  // ---- other Private Link resources ----
+
+  /** The resource of a registered type, or ARM's 404 ResourceNotFound. */
+  requirePrivateLinkResource(profile: PrivateLinkTypeProfile, subscriptionId: string, resourceGroup: string, name: string): PrivateLinkResourceRecord {
+    const rg = this.requireResourceGroup(subscriptionId, resourceGroup);
+    const resource = this.privateLinkResources.get(idKey(privateLinkResourceId(profile, rg.subscription.id, rg.name, name)));
+    if (!resource) throw resourceNotFound(profile.provider.resourceType, name, rg.name);
+    return resource;
+  }
+
+  /** The subscription's (or resource group's) resources of one type. */
+  listPrivateLinkResources(profile: PrivateLinkTypeProfile, subscriptionId: string, resourceGroup?: string): PrivateLinkResourceRecord[] {
+    const sub = this.requireSubscription(subscriptionId);
+    const rgName = resourceGroup === undefined ? undefined : this.requireResourceGroup(subscriptionId, resourceGroup).name;
+    return [...this.privateLinkResources.values()].filter(
+      (r) => r.profile === profile && r.subscriptionId === sub.id && (rgName === undefined || r.resourceGroup.toLowerCase() === rgName.toLowerCase()),
+    );
+  }
+
+  /** A connection of any owner by name, or 404 as the type's provider answers. */
+  requireOwnedConnection(owner: ConnectionOwner, connectionName: string): ConnectionRecord {
+    const conn = owner.connections.get(connectionName.toLowerCase());
+    if (!conn) throw new ArmError(404, "PrivateEndpointConnectionNotFound", `Private endpoint connection '${connectionName}' was not found on '${owner.name}'.`);
+    return conn;
+  }
+
+  /** Whether a subscription is Microsoft-owned (every request into it is refused, see SubscriptionRecord). */
+  isMicrosoftManaged(subscriptionId: string): boolean {
+    return this.subscriptions.get(subscriptionId.toLowerCase())?.microsoftManaged ?? false;
+  }
+
   /** Sets the provider-side status and mirrors it into the consumer endpoint's link, as Azure does. */
   setConnectionStatus(conn: ConnectionRecord, status: LinkStatus, description: string, actionsRequired: string): void {
     conn.status = status;
@@ -327,7 +406,7 @@ export class ArmState {
   }
 
   /** Removes a provider-side connection; the endpoint stays and shows Disconnected (documented Private Link behaviour). */
-  deleteConnection(svc: ApimServiceRecord, conn: ConnectionRecord): void {
+  deleteConnection(svc: ConnectionOwner, conn: ConnectionRecord): void {
     svc.connections.delete(conn.name.toLowerCase());
     const link = this.findLinkForConnection(conn);
     if (link) {
@@ -487,25 +566,30 @@ export class ArmState {
       );
     }
     const request = spec.connections[0]!;
-    const svc = this.apimServiceForLink(request.privateLinkServiceId, id);
-    this.checkServiceAcceptsEndpoint(svc, request.groupIds);
+    const svc = this.targetForLink(request.privateLinkServiceId, id);
+    if ("profile" in svc) this.checkResourceAcceptsEndpoint(svc, request.groupIds, rg.subscription.id, id);
+    else this.checkServiceAcceptsEndpoint(svc, request.groupIds);
     const ip = this.allocateAddress(subnet, spec.ipConfigurations, id);
     subnet.allocated.add(ip);
 
     const nicName = spec.customNetworkInterfaceName ?? `${name}.nic.${randomUUID()}`;
     const nicId = networkInterfaceId(rg.subscription.id, rg.name, nicName);
-    const fqdn = `${svc.name.toLowerCase()}.azure-api.net`;
+    const groupId = "profile" in svc ? (svc.profile.provider.groups.find((g) => g.groupId.toLowerCase() === request.groupIds[0]?.toLowerCase())?.groupId ?? "") : APIM_GROUP_ID;
+    const fqdn = "profile" in svc ? fqdnOf(svc.profile.provider, svc.name, groupId) : `${svc.name.toLowerCase()}.azure-api.net`;
     const connName = `${name}.${randomUUID()}`;
+    // A Private Link Service approves connections from its autoApproval subscriptions itself (privateLinkService.json).
+    const autoApproved = "profile" in svc && svc.autoApprovalSubscriptions.some((s) => s === "*" || s.toLowerCase() === rg.subscription.id.toLowerCase());
+    const pending = spec.manual && !autoApproved;
     const conn: ConnectionRecord = {
       id: `${svc.id}/privateEndpointConnections/${connName}`,
       name: connName,
       serviceId: svc.id,
       privateEndpointId: id,
-      status: spec.manual ? "Pending" : "Approved",
-      description: spec.manual ? request.requestMessage : "Auto-Approved",
+      status: pending ? "Pending" : "Approved",
+      description: pending ? request.requestMessage : "Auto-Approved",
       actionsRequired: "None",
       provisioningState: "Succeeded",
-      groupIds: [APIM_GROUP_ID],
+      groupIds: groupId === "" ? [] : [groupId],
     };
     svc.connections.set(connName.toLowerCase(), conn);
     const linkCollection = spec.manual ? "manualPrivateLinkServiceConnections" : "privateLinkServiceConnections";
@@ -517,9 +601,9 @@ export class ArmState {
       requestMessage: request.requestMessage,
       manual: spec.manual,
       status: conn.status,
-      description: spec.manual ? "Awaiting approval" : "Auto-Approved",
+      description: pending ? "Awaiting approval" : "Auto-Approved",
       actionsRequired: "None",
-      apimConnectionId: conn.id,
+      providerConnectionId: conn.id,
     };
     const pe: PrivateEndpointRecord = {
       id,
@@ -553,6 +637,7 @@ export class ArmState {
       etag: newWeakEtag(),
       privateIPAllocationMethod: spec.ipConfigurations.length > 0 ? "Static" : "Dynamic",
       ipConfigurationName: spec.ipConfigurations[0]?.name,
+      groupId,
     });
     return pe;
   }
@@ -560,9 +645,9 @@ export class ArmState {
   /** Deletes an endpoint with its NIC, IP, provider-side connection and the A records its zone groups wrote. */
   deletePrivateEndpoint(pe: PrivateEndpointRecord): void {
     for (const link of pe.links) {
-      if (!link.apimConnectionId) continue;
-      const svc = this.serviceOfConnectionId(link.apimConnectionId);
-      const conn = svc && [...svc.connections.values()].find((c) => idKey(c.id) === idKey(link.apimConnectionId!));
+      if (!link.providerConnectionId) continue;
+      const svc = this.ownerOfConnectionId(link.providerConnectionId);
+      const conn = svc && [...svc.connections.values()].find((c) => idKey(c.id) === idKey(link.providerConnectionId!));
       if (svc && conn) svc.connections.delete(conn.name.toLowerCase());
     }
     for (const group of pe.dnsZoneGroups.values()) this.removeZoneGroupRecords(pe, group);
@@ -606,7 +691,7 @@ export class ArmState {
     return { group, created: existing === undefined };
   }
 
-  /** Relative A record name a zone group writes for this endpoint: the APIM service name. */
+  /** Relative A record name a zone group writes for this endpoint: the target's host label (service, account, ...). */
   recordNameFor(pe: PrivateEndpointRecord): string {
     const svcName = pe.fqdn?.split(".")[0] ?? pe.name;
     return svcName.toLowerCase();
@@ -682,6 +767,11 @@ export class ArmState {
     return {
       subscriptions: mapValues(this.subscriptions, (s) => ({ id: s.id, tenantId: s.tenantId, resourceGroups: [...s.resourceGroups.values()] })),
       apimServices: mapValues(this.apimServices, (s) => ({ ...s, connections: [...s.connections.values()] })),
+      privateLinkResources: mapValues(this.privateLinkResources, ({ profile, ...r }) => ({
+        ...r,
+        type: profile.provider.resourceType,
+        connections: [...r.connections.values()],
+      })),
       virtualNetworks: mapValues(this.virtualNetworks, (v) => ({
         ...v,
         subnets: mapValues(v.subnets, (s) => ({ id: s.id, name: s.name, addressPrefix: s.addressPrefix, allocated: [...s.allocated] })),
@@ -731,10 +821,11 @@ export class ArmState {
     return requested.privateIPAddress;
   }
 
-  private apimServiceForLink(privateLinkServiceId: string, endpointId: string): ApimServiceRecord {
+  /** The APIM service or other Private Link resource a link names; 400 PrivateLinkServiceNotFound otherwise. */
+  private targetForLink(privateLinkServiceId: string, endpointId: string): ConnectionOwner {
     const parts = splitResourceId(privateLinkServiceId);
     const isApim = parts?.provider.toLowerCase() === "microsoft.apimanagement" && parts.pairs.length === 1 && parts.pairs[0]![0].toLowerCase() === "service";
-    const svc = isApim ? this.apimServices.get(idKey(privateLinkServiceId)) : undefined;
+    const svc = isApim ? this.apimServices.get(idKey(privateLinkServiceId)) : parts?.pairs.length === 1 ? this.privateLinkResources.get(idKey(privateLinkServiceId)) : undefined;
     if (!svc) {
       throw new ArmError(
         400,
@@ -766,14 +857,47 @@ export class ArmState {
     }
   }
 
-  private findLinkForConnection(conn: ConnectionRecord): EndpointLinkRecord | undefined {
-    const pe = this.privateEndpoints.get(idKey(conn.privateEndpointId));
-    return pe?.links.find((l) => l.apimConnectionId !== undefined && idKey(l.apimConnectionId) === idKey(conn.id));
+  /**
+   * What Azure checks when an endpoint asks a resource of another registered type: the group id is one of the type's
+   * sub-resources (Microsoft Learn, private endpoint DNS zone values; a Private Link Service takes none), the consumer
+   * may see a Private Link Service (its visibility list), the tier allows private endpoints (Service Bus and Container
+   * Registry: Premium only), and the documented connection limit.
+   */
+  private checkResourceAcceptsEndpoint(resource: PrivateLinkResourceRecord, groupIds: readonly string[], consumerSubscriptionId: string, endpointId: string): void {
+    const provider = resource.profile.provider;
+    const callFailed = (code: string, message: string) => new ArmError(400, code, `Call to ${provider.resourceType} failed. Error message: ${message}`);
+    if (provider.groups.length === 0) {
+      const visible = resource.visibilitySubscriptions.some((s) => s === "*" || s.toLowerCase() === consumerSubscriptionId.toLowerCase());
+      const approved = resource.autoApprovalSubscriptions.some((s) => s === "*" || s.toLowerCase() === consumerSubscriptionId.toLowerCase());
+      if (!visible && !approved && resource.subscriptionId.toLowerCase() !== consumerSubscriptionId.toLowerCase()) {
+        throw new ArmError(
+          400,
+          FIRST_PARTY_NOT_FOUND,
+          `Private link service ${resource.id} referenced by private endpoint ${endpointId} was not found or is not visible to subscription ${consumerSubscriptionId}.`,
+        );
+      }
+    } else if (groupIds.length !== 1 || !provider.groups.some((g) => g.groupId.toLowerCase() === groupIds[0]!.toLowerCase())) {
+      throw callFailed(
+        "InvalidGroupId",
+        `Group id(s) '${groupIds.join(",")}' are not supported by '${resource.name}'. Supported group ids: '${provider.groups.map((g) => g.groupId).join("', '")}'.`,
+      );
+    }
+    if (provider.prerequisites.includes("premium-sku") && (resource.sku ?? "").toLowerCase() !== "premium") {
+      throw callFailed("PrivateEndpointNotSupportedForSku", `'${resource.name}' has the ${resource.sku ?? "default"} tier; private endpoints require the Premium tier.`);
+    }
+    if (provider.maxConnections !== undefined && resource.connections.size >= provider.maxConnections) {
+      throw callFailed("PrivateEndpointConnectionLimitReached", `'${resource.name}' already has the maximum of ${provider.maxConnections} private endpoint connections.`);
+    }
   }
 
-  private serviceOfConnectionId(connectionId: string): ApimServiceRecord | undefined {
-    const serviceId = connectionId.replace(/\/privateEndpointConnections\/[^/]+$/i, "");
-    return this.apimServices.get(idKey(serviceId));
+  private findLinkForConnection(conn: ConnectionRecord): EndpointLinkRecord | undefined {
+    const pe = this.privateEndpoints.get(idKey(conn.privateEndpointId));
+    return pe?.links.find((l) => l.providerConnectionId !== undefined && idKey(l.providerConnectionId) === idKey(conn.id));
+  }
+
+  private ownerOfConnectionId(connectionId: string): ConnectionOwner | undefined {
+    const ownerId = idKey(connectionId.replace(/\/privateEndpointConnections\/[^/]+$/i, ""));
+    return this.apimServices.get(ownerId) ?? this.privateLinkResources.get(ownerId);
   }
 
   private releaseAddress(subnetId: string, ip: string): void {
@@ -895,16 +1019,57 @@ export class ArmState {
     });
     pe.provisioningState = "Succeeded";
     const link = pe.links[0]!;
-    if (seed.status && link.apimConnectionId) {
-      const svc = this.serviceOfConnectionId(link.apimConnectionId)!;
-      const conn = [...svc.connections.values()].find((c) => idKey(c.id) === idKey(link.apimConnectionId!))!;
+    if (seed.status && link.providerConnectionId) {
+      const svc = this.ownerOfConnectionId(link.providerConnectionId)!;
+      const conn = [...svc.connections.values()].find((c) => idKey(c.id) === idKey(link.providerConnectionId!))!;
       this.setConnectionStatus(conn, seed.status, seed.description ?? conn.description, "None");
     }
+  }
+
+  private seedPrivateLinkResource(sub: string, rg: string, seed: PrivateLinkResourceSeed): void {
+    const profile = profileOf(seed.type)!;
+    const id = privateLinkResourceId(profile, sub, rg, seed.name);
+    const pna = profile.provider.publicNetworkAccess;
+    const resource: PrivateLinkResourceRecord = {
+      id,
+      subscriptionId: sub,
+      resourceGroup: rg,
+      name: seed.name,
+      location: seed.location,
+      profile,
+      sku: seed.sku ?? profile.defaultSku,
+      kind: seed.kind,
+      publicNetworkAccess: pna === undefined ? undefined : (seed.publicNetworkAccess ?? pna.values[0]),
+      tags: { ...seed.tags },
+      visibilitySubscriptions: [...seed.visibility],
+      autoApprovalSubscriptions: [...seed.autoApproval],
+      provisioningState: "Succeeded",
+      connections: new Map(),
+    };
+    for (const c of seed.privateEndpointConnections) {
+      resource.connections.set(c.name.toLowerCase(), {
+        id: `${id}/privateEndpointConnections/${c.name}`,
+        name: c.name,
+        serviceId: id,
+        privateEndpointId: c.privateEndpointId,
+        status: c.status,
+        description: c.description,
+        actionsRequired: c.actionsRequired,
+        provisioningState: "Succeeded",
+        groupIds: c.groupIds,
+      });
+    }
+    this.privateLinkResources.set(idKey(id), resource);
   }
 }
 
 function sameIpConfigurations(a: readonly PrivateEndpointIpConfiguration[], b: readonly PrivateEndpointIpConfiguration[]): boolean {
   return a.length === b.length && a.every((c, i) => c.privateIPAddress === b[i]!.privateIPAddress && c.name.toLowerCase() === b[i]!.name.toLowerCase());
+}
+
+/** The ID of a resource of a registered non-APIM type, in the type's canonical casing. */
+export function privateLinkResourceId(profile: PrivateLinkTypeProfile, sub: string, rg: string, name: string): string {
+  return `/subscriptions/${sub}/resourceGroups/${rg}/providers/${profile.namespace}/${profile.typeName}/${name}`;
 }
 
 /** `W/"<guid>"`, the weak etag shape the Network RP returns. */

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { providerOf } from "../../src/domain/providers/registry.ts";
 
 const Name = z.string().min(1).max(260).regex(/^[^/?#\u0000-\u001f]+$/, "must not contain / ? # or control characters");
 const Guid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a GUID");
@@ -123,6 +124,7 @@ export const ExistingPrivateEndpointSchema = z.object({
   location: z.string().min(1),
   subnetId: z.string().min(1),
   privateLinkServiceId: z.string().min(1),
+  /** Default Gateway (API Management); [] for a Private Link Service. */
   groupIds: z.array(z.string()).default(["Gateway"]),
   manual: z.boolean().default(true),
   requestMessage: z.string().default(""),
@@ -157,6 +159,47 @@ export const PrivateDnsZoneSchema = z.object({
   virtualNetworkLinks: z.array(VirtualNetworkLinkSchema).default([]),
 });
 
+/**
+ * A resource of a registered Private Link type other than API Management (src/domain/providers/registry.ts): a storage
+ * account, key vault, SQL server, ... or a Private Link Service. Its shape on GET comes from the type's profile
+ * (dev/arm-emulator/private-link-types.ts); the seed names only what differs between resources.
+ */
+export const PrivateLinkResourceSchema = z
+  .object({
+    /** ARM type, e.g. "Microsoft.Storage/storageAccounts" (any case; must be registered and not API Management). */
+    type: z.string().refine((t) => providerOf(t) !== undefined && providerOf(t)!.resourceType !== "Microsoft.ApiManagement/service", {
+      message: "must be a registered Private Link type other than Microsoft.ApiManagement/service (those go in apimServices)",
+    }),
+    name: Name,
+    location: z.string().min(1),
+    /** sku.name (Premium for Service Bus and Container Registry, whose private endpoints need it). */
+    sku: z.string().min(1).optional(),
+    /** Storage: kind (StorageV2, ...); sites: app, functionapp, ... */
+    kind: z.string().min(1).optional(),
+    /** One of the type's publicNetworkAccess values (default: the type's first, Enabled); not for Private Link Services. */
+    publicNetworkAccess: z.string().optional(),
+    tags: Tags,
+    /** Private Link Service only: properties.visibility.subscriptions ("*" for everyone) and autoApproval.subscriptions. */
+    visibility: z.array(z.string()).default([]),
+    autoApproval: z.array(z.string()).default([]),
+    privateEndpointConnections: z.array(ExistingConnectionSchema.extend({ groupIds: z.array(z.string()).default([]) })).default([]),
+  })
+  .superRefine((seed, ctx) => {
+    const provider = providerOf(seed.type);
+    if (provider === undefined) return;
+    const shape = provider.publicNetworkAccess;
+    if (seed.publicNetworkAccess !== undefined && (shape === undefined || !shape.values.includes(seed.publicNetworkAccess))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["publicNetworkAccess"],
+        message: shape === undefined ? `${provider.resourceType} has no publicNetworkAccess` : `must be one of ${shape.values.join(", ")}`,
+      });
+    }
+    if (provider.resourceType !== "Microsoft.Network/privateLinkServices" && (seed.visibility.length > 0 || seed.autoApproval.length > 0)) {
+      ctx.addIssue({ code: "custom", path: ["visibility"], message: "visibility and autoApproval belong to Microsoft.Network/privateLinkServices only" });
+    }
+  });
+
 export const ResourceGroupSchema = z.object({
   name: Name,
   location: z.string().min(1),
@@ -164,12 +207,20 @@ export const ResourceGroupSchema = z.object({
   virtualNetworks: z.array(VirtualNetworkSchema).default([]),
   privateEndpoints: z.array(ExistingPrivateEndpointSchema).default([]),
   privateDnsZones: z.array(PrivateDnsZoneSchema).default([]),
+  /** Resources of the other registered Private Link types (storage accounts, key vaults, ... Private Link Services). */
+  privateLinkResources: z.array(PrivateLinkResourceSchema).default([]),
 });
 
 export const SubscriptionSchema = z.object({
   id: Guid,
   tenantId: Guid,
   displayName: z.string().default(""),
+  /**
+   * A subscription Microsoft owns (a Data Factory / Synapse managed virtual network's): its resources exist, but no
+   * caller's role assignment reaches it — they are in the customer's tenant, the subscription in Microsoft's — so every
+   * request into it is 403 AuthorizationFailed, as a customer sees when reading a managed private endpoint.
+   */
+  microsoftManaged: z.boolean().default(false),
   resourceGroups: z.array(ResourceGroupSchema).default([]),
 });
 
@@ -186,6 +237,7 @@ export type ApimServiceSeed = z.output<typeof ApimServiceSchema>;
 export type ExistingPrivateEndpointSeed = z.output<typeof ExistingPrivateEndpointSchema>;
 export type PrivateDnsZoneSeed = z.output<typeof PrivateDnsZoneSchema>;
 export type VirtualNetworkSeed = z.output<typeof VirtualNetworkSchema>;
+export type PrivateLinkResourceSeed = z.output<typeof PrivateLinkResourceSchema>;
 /** A managed identity as a topology or a PATCH gives it (principal ids optional). */
 export type TopologyIdentity = {
   readonly type: "SystemAssigned" | "UserAssigned" | "SystemAssigned, UserAssigned" | "None";

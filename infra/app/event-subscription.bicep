@@ -1,6 +1,7 @@
 // Subscribes the privateEndpointEvents function to the system topic of one subscription, filtered to exactly the
-// events the engine acts on (src/domain/decisions/arm-events.ts: HANDLED_EVENT_TYPES and HANDLED_OPERATION_NAMES; a
-// test keeps the two lists equal), so no event is delivered, paid for and then ignored. Events are hints: a lost one is
+// events the engine acts on for the governed types (src/domain/decisions/arm-events.ts HANDLED_EVENT_TYPES; the
+// operation names come from private-link-providers.json, generated from the provider registry; tests keep them
+// equal), so no event is delivered, paid for and then ignored. Events are hints: a lost one is
 // caught by the reconcile sweep, so retries are bounded and what still fails is kept in the dead-letter container.
 
 @description('Name of the existing system topic, in this resource group.')
@@ -28,6 +29,10 @@ param maxDeliveryAttempts int = 30
 @maxValue(1440)
 param eventTimeToLiveInMinutes int = 1440
 
+@description('ARM operation names (data.operationName) to deliver: consumer endpoint writes and deletes and the governed types\' provider-side connection operations (subscription-wiring.bicep builds the list).')
+@minLength(1)
+param operationNames string[]
+
 // The Event Grid trigger registered by src/functions (the one function that takes ARM events).
 var eventFunctionName = 'privateEndpointEvents'
 var functionAppIdSegments = split(functionAppResourceId, '/')
@@ -38,16 +43,17 @@ var handledEventTypes = [
   'Microsoft.Resources.ResourceDeleteSuccess'
 ]
 
-// ARM operations the engine acts on (HANDLED_OPERATION_NAMES): consumer endpoint writes and deletes, and the
-// provider-side connection (proxy) writes and deletes on API Management.
-var handledOperationNames = [
-  'Microsoft.Network/privateEndpoints/write'
-  'Microsoft.Network/privateEndpoints/delete'
-  'Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write'
-  'Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete'
-  'Microsoft.ApiManagement/service/privateEndpointConnections/write'
-  'Microsoft.ApiManagement/service/privateEndpointConnections/delete'
-]
+// Event Grid's advanced filtering limits (azure-docs, articles/event-grid/event-filtering.md, "Limitations"): 25
+// advanced filters and 25 filter values across all the filters per event subscription, 512 characters per string
+// value. This subscription has one filter, so its values are the whole budget: a list beyond it stops the deployment
+// here with the reason, instead of an Event Grid error at the end of a long deployment, or a truncated filter.
+var maxFilterValues = 25
+var maxFilterValueLength = 512
+var filterValues = length(operationNames) > maxFilterValues
+  ? fail('The Event Grid filter would list ${length(operationNames)} operation names; Event Grid allows ${maxFilterValues} values across the advanced filters of one event subscription. Govern fewer resource types per deployment.')
+  : !empty(filter(operationNames, op => length(op) > maxFilterValueLength))
+      ? fail('An operation name is longer than the ${maxFilterValueLength} characters Event Grid allows in a filter value.')
+      : operationNames
 
 resource systemTopic 'Microsoft.EventGrid/systemTopics@2025-02-15' existing = {
   name: systemTopicName
@@ -78,7 +84,7 @@ resource eventSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@
         {
           operatorType: 'StringIn'
           key: 'data.operationName'
-          values: handledOperationNames
+          values: filterValues
         }
       ]
     }

@@ -4,6 +4,7 @@
  * `runCommand` is the one place that resolves these, prints the banner, and turns failures into exit codes.
  */
 import { createInterface } from "node:readline/promises";
+import { DEFAULT_MANAGED_RESOURCE_TYPE, managedScopeOf } from "../config.ts";
 import { EXIT, describeFailure, type ExitCode } from "./exit-codes.ts";
 import { LOCAL_OPERATOR, type CliIdentity } from "./identity.ts";
 import { createCliServices, type CliServices } from "./services.ts";
@@ -88,14 +89,17 @@ async function guarded(io: CliIo, terminal: Terminal, run: () => Promise<ExitCod
 function bannerLines(target: Target): string[] {
   const s = target.settings;
   const storage = s.PORTCULLIS_TABLES_ENDPOINT ?? (s.PORTCULLIS_TABLES_CONNECTION_STRING ? tableEndpointOf(s.PORTCULLIS_TABLES_CONNECTION_STRING) : "not set");
+  const managed = managedScopeOf(s);
   const scope = [
-    s.PORTCULLIS_MANAGED_INSTANCES.length > 0 ? `${s.PORTCULLIS_MANAGED_INSTANCES.length} instance(s)` : undefined,
+    managed.resourceIds.length > 0 ? `${managed.resourceIds.length} resource(s)` : undefined,
     s.PORTCULLIS_MANAGED_SUBSCRIPTIONS.length > 0 ? `subscription(s) ${s.PORTCULLIS_MANAGED_SUBSCRIPTIONS.join(", ")}` : undefined,
   ].filter((part) => part !== undefined);
+  // Only when more than the default is governed: an APIM-only estate reads as it always did.
+  const types = managed.resourceTypes.length === 1 && managed.resourceTypes[0] === DEFAULT_MANAGED_RESOURCE_TYPE ? "" : ` (types ${managed.resourceTypes.join(", ")})`;
   const where = target.kind === "local" ? `local stack (${target.source})` : `Azure (settings from ${target.source})`;
   return [
     `portcullis · target: ${where} · mode ${s.PORTCULLIS_MODE}`,
-    `  ARM ${s.PORTCULLIS_ARM_ENDPOINT} · storage ${storage}${s.PORTCULLIS_TABLE_PREFIX !== "portcullis" ? ` (tables ${s.PORTCULLIS_TABLE_PREFIX}*)` : ""} · scope ${scope.length > 0 ? scope.join(" + ") : "not set"}`,
+    `  ARM ${s.PORTCULLIS_ARM_ENDPOINT} · storage ${storage}${s.PORTCULLIS_TABLE_PREFIX !== "portcullis" ? ` (tables ${s.PORTCULLIS_TABLE_PREFIX}*)` : ""} · scope ${scope.length > 0 ? scope.join(" + ") : "not set"}${types}`,
   ];
 }
 

@@ -1,62 +1,74 @@
 /**
- * The short names people type instead of full resource IDs: an instance by name, a connection as
- * `instance/connection`, resolved among the managed instances (explicit IDs, then every instance of each managed
- * subscription, each once).
+ * The short names people type instead of full resource IDs: a resource by name, a connection as
+ * `resource/connection`, resolved among the managed resources of every governed type (listed IDs, then every resource
+ * of each governed type in each managed subscription, each once).
  */
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
-import { parseApimServiceId, parseConnectionId, resourceIdKey } from "../domain/resource-id.ts";
-import type { ApimPort } from "../ports/arm.ts";
+import { providerOf, REGISTERED_RESOURCE_TYPES } from "../domain/providers/registry.ts";
+import { parseProviderConnectionId, parseResourceId, resourceTypeOf } from "../domain/resource-id.ts";
+import type { PrivateLinkPort } from "../ports/arm.ts";
+import { listManagedResourceIds } from "../workflows/managed-resources.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
-/** Managed instance IDs in scope order, each once (a subscription that cannot be listed fails the lookup). */
-async function* listManagedInstanceIds(scope: ManagedScope, apim: ApimPort): AsyncGenerator<string> {
-  const seen = new Set<string>();
-  const isNew = (id: string) => !seen.has(resourceIdKey(id)) && seen.add(resourceIdKey(id)) !== undefined;
-  for (const id of scope.instanceIds) if (isNew(id)) yield id;
-  for (const subscriptionId of scope.subscriptionIds) {
-    for await (const service of apim.listServicesBySubscription(subscriptionId)) if (isNew(service.id)) yield service.id;
-  }
+const isRegistered = (type: string): boolean => providerOf(type) !== undefined;
+
+function nameOf(resourceId: string): string {
+  return parseResourceId(resourceId)?.segments[0]?.[1] ?? resourceId;
 }
 
 /**
- * An instance reference as typed: its resource ID, or its name looked up among the managed instances. An unknown or
- * ambiguous name is a usage error listing what it could mean.
+ * A resource reference as typed: its resource ID (of a registered type), or its name looked up among the managed
+ * resources (optionally only those of `resourceType`). An unknown or ambiguous name is a usage error listing what it
+ * could mean.
  */
-export async function resolveInstanceId(reference: string, scope: ManagedScope, apim: ApimPort): Promise<string> {
+export async function resolveResourceId(reference: string, scope: ManagedScope, privateLink: PrivateLinkPort, resourceType?: string): Promise<string> {
   if (reference.startsWith("/")) {
-    if (parseApimServiceId(reference) === undefined) throw new CliError(EXIT.usage, `"${reference}" is not an API Management resource ID.`);
+    const type = resourceTypeOf(reference);
+    if (type === undefined || !isRegistered(type)) {
+      throw new CliError(EXIT.usage, `"${reference}" is not the resource ID of a registered type (${REGISTERED_RESOURCE_TYPES.join(", ")}).`);
+    }
     return reference;
   }
+  const narrowed = resourceType === undefined ? scope : { ...scope, resourceTypes: scope.resourceTypes.filter((t) => t.toLowerCase() === resourceType.toLowerCase()) };
   const matches: string[] = [];
-  for await (const id of listManagedInstanceIds(scope, apim)) {
-    if (parseApimServiceId(id)?.serviceName.toLowerCase() === reference.toLowerCase()) matches.push(id);
+  for await (const id of listManagedResourceIds(narrowed, privateLink)) {
+    if (nameOf(id).toLowerCase() !== reference.toLowerCase()) continue;
+    if (resourceType !== undefined && resourceTypeOf(id)?.toLowerCase() !== resourceType.toLowerCase()) continue;
+    matches.push(id);
   }
-  if (matches.length === 0) throw new CliError(EXIT.usage, `No managed instance is named "${reference}".`);
-  if (matches.length > 1) throw new CliError(EXIT.usage, `"${reference}" names ${matches.length} managed instances; use a resource ID:\n${matches.map((m) => `  ${m}`).join("\n")}`);
+  if (matches.length === 0) throw new CliError(EXIT.usage, `No managed resource is named "${reference}".`);
+  if (matches.length > 1) throw new CliError(EXIT.usage, `"${reference}" names ${matches.length} managed resources; use a resource ID (or --resource-type):\n${matches.map((m) => `  ${m}`).join("\n")}`);
   return matches[0]!;
 }
 
+
 /**
- * A connection reference as typed: a full connection resource ID, or `instance-name/connection-name` looked up
- * among the managed instances. An ambiguous or unknown name is a usage error listing what it could mean.
+ * A connection reference as typed: a full connection resource ID, or `resource-name/connection-name` looked up
+ * among the managed resources. An ambiguous or unknown name is a usage error listing what it could mean.
  */
-export async function resolveConnectionId(reference: string, scope: ManagedScope, apim: ApimPort): Promise<string> {
+export async function resolveConnectionId(reference: string, scope: ManagedScope, privateLink: PrivateLinkPort, resourceType?: string): Promise<string> {
   if (reference.startsWith("/")) {
-    if (parseConnectionId(reference) === undefined) {
-      throw new CliError(EXIT.usage, `"${reference}" is not a private endpoint connection ID (…/providers/Microsoft.ApiManagement/service/NAME/privateEndpointConnections/NAME).`);
+    if (parseProviderConnectionId(reference, isRegistered) === undefined) {
+      throw new CliError(EXIT.usage, `"${reference}" is not a private endpoint connection ID (…/providers/{type}/NAME/privateEndpointConnections/NAME of a registered type).`);
     }
     return reference;
   }
   const parts = reference.split("/");
   if (parts.length !== 2 || parts.some((p) => p === "")) {
-    throw new CliError(EXIT.usage, `"${reference}" is neither a connection resource ID nor INSTANCE/CONNECTION (e.g. contoso-apim-prod/pe-fabrikam-to-prod.f8d144bc-…).`);
+    throw new CliError(EXIT.usage, `"${reference}" is neither a connection resource ID nor RESOURCE/CONNECTION (e.g. contoso-apim-prod/pe-fabrikam-to-prod.f8d144bc-…).`);
   }
-  const [instanceName, connectionName] = parts as [string, string];
-  return `${await resolveInstanceId(instanceName, scope, apim)}/privateEndpointConnections/${connectionName}`;
+  const [resourceName, connectionName] = parts as [string, string];
+  return `${await resolveResourceId(resourceName, scope, privateLink, resourceType)}/privateEndpointConnections/${connectionName}`;
 }
 
-/** `instance/connection`: the short name tables show and commands accept. */
+/** `resource/connection`: the short name tables show and commands accept. */
 export function shortConnectionName(connectionId: string): string {
-  const ref = parseConnectionId(connectionId);
-  return ref ? `${ref.serviceName}/${ref.connectionName}` : connectionId;
+  const ref = parseProviderConnectionId(connectionId, isRegistered);
+  return ref ? `${nameOf(ref.resourceId)}/${ref.connectionName}` : connectionId;
+}
+
+/** The resource's type as tables show it: the registry's short name (e.g. "Storage account"), else the ARM type. */
+export function resourceTypeLabel(resourceId: string): string {
+  const type = resourceTypeOf(resourceId) ?? "";
+  return providerOf(type)?.displayName ?? type;
 }

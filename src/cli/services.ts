@@ -5,6 +5,7 @@
  * `rules validate` start fast.
  */
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
+import { managedScopeOf } from "../config.ts";
 import { armScope } from "../adapters/arm/clients.ts";
 import type { AzureArmPorts } from "../adapters/arm/index.ts";
 import type { Composition, CompositionOptions } from "../composition.ts";
@@ -17,7 +18,7 @@ import type { EngineDeps, EngineLogger } from "../workflows/engine-deps.ts";
 import { resolveAzureIdentity, type CliIdentity } from "./identity.ts";
 import type { Target } from "./target.ts";
 
-export type ReadDeps = Pick<EngineDeps, "apim" | "network" | "ruleStore" | "decisionLog" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
+export type ReadDeps = Pick<EngineDeps, "privateLink" | "network" | "ruleStore" | "decisionLog" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
 
 export interface CliServices {
   /** The signed-in identity, read from an ARM token of the app credential (Azure targets). */
@@ -48,7 +49,7 @@ function compositionOptions(target: Target): CompositionOptions {
 }
 
 function scopeOf(target: Target): ManagedScope {
-  return { instanceIds: target.settings.PORTCULLIS_MANAGED_INSTANCES, subscriptionIds: target.settings.PORTCULLIS_MANAGED_SUBSCRIPTIONS };
+  return managedScopeOf(target.settings);
 }
 
 /** The services for a target; nothing is built or contacted until a command asks for it. */
@@ -70,7 +71,7 @@ export function createCliServices(target: Target): CliServices {
       const composition = await root();
       const arm = composition.armPorts();
       return {
-        apim: arm.apim,
+        privateLink: arm.privateLink,
         network: arm.network,
         ruleStore: composition.ruleStore(),
         decisionLog: composition.decisionLog(),

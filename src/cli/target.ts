@@ -17,7 +17,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { settingsSchema, type Settings } from "../config.ts";
+import { settingsSchema, ungovernedResourceProblems, type Settings } from "../config.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 import { formatProblem, locationOf, type FileProblem } from "./rule-files.ts";
 
@@ -28,6 +28,8 @@ export interface TargetFlags {
   readonly config?: string | undefined;
   readonly subscription?: readonly string[] | undefined;
   readonly apim?: readonly string[] | undefined;
+  readonly resource?: readonly string[] | undefined;
+  readonly resourceType?: readonly string[] | undefined;
   readonly storageAccount?: string | undefined;
   readonly tablesEndpoint?: string | undefined;
   readonly tablePrefix?: string | undefined;
@@ -60,6 +62,8 @@ const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (
 const configFileSchema = z.strictObject({
   subscriptions: stringList.optional(),
   instances: stringList.optional(),
+  resources: stringList.optional(),
+  resourceTypes: stringList.optional(),
   storageAccount: z.string().regex(/^[a-z0-9]{3,24}$/, "a storage account name: 3-24 lower-case letters and digits").optional(),
   tablesEndpoint: z.string().optional(),
   tablePrefix: z.string().optional(),
@@ -103,6 +107,8 @@ export function resolveTarget(flags: TargetFlags, env: Readonly<Record<string, s
 const FLAG_OF_SETTING: Readonly<Record<string, (flags: TargetFlags) => string>> = {
   PORTCULLIS_MANAGED_SUBSCRIPTIONS: () => "--subscription",
   PORTCULLIS_MANAGED_INSTANCES: () => "--apim",
+  PORTCULLIS_MANAGED_RESOURCES: () => "--resource",
+  PORTCULLIS_MANAGED_RESOURCE_TYPES: () => "--resource-type",
   PORTCULLIS_DNS_ZONE_IDS: () => "--dns-zone",
   PORTCULLIS_TABLES_ENDPOINT: (flags) => (flags.storageAccount !== undefined ? "--storage-account" : "--tables-endpoint"),
   PORTCULLIS_TABLE_PREFIX: () => "--table-prefix",
@@ -122,6 +128,8 @@ function settingsFromFlags(flags: TargetFlags): Record<string, string> {
   const settings: Record<string, string> = {};
   if (flags.subscription?.length) settings["PORTCULLIS_MANAGED_SUBSCRIPTIONS"] = flags.subscription.join(",");
   if (flags.apim?.length) settings["PORTCULLIS_MANAGED_INSTANCES"] = flags.apim.join(",");
+  if (flags.resource?.length) settings["PORTCULLIS_MANAGED_RESOURCES"] = flags.resource.join(",");
+  if (flags.resourceType?.length) settings["PORTCULLIS_MANAGED_RESOURCE_TYPES"] = flags.resourceType.join(",");
   if (flags.dnsZone?.length) settings["PORTCULLIS_DNS_ZONE_IDS"] = flags.dnsZone.join(",");
   if (flags.storageAccount !== undefined) Object.assign(settings, storageAccountSettings(flags.storageAccount));
   if (flags.tablesEndpoint !== undefined) Object.assign(settings, { PORTCULLIS_TABLES_ENDPOINT: flags.tablesEndpoint, PORTCULLIS_TABLES_CONNECTION_STRING: "" });
@@ -248,6 +256,8 @@ function readConfigFile(path: string): Record<string, string> {
   }
   if (config.subscriptions !== undefined) settings["PORTCULLIS_MANAGED_SUBSCRIPTIONS"] = config.subscriptions;
   if (config.instances !== undefined) settings["PORTCULLIS_MANAGED_INSTANCES"] = config.instances;
+  if (config.resources !== undefined) settings["PORTCULLIS_MANAGED_RESOURCES"] = config.resources;
+  if (config.resourceTypes !== undefined) settings["PORTCULLIS_MANAGED_RESOURCE_TYPES"] = config.resourceTypes;
   if (config.dnsZones !== undefined) settings["PORTCULLIS_DNS_ZONE_IDS"] = config.dnsZones;
   if (config.storageAccount !== undefined) Object.assign(settings, storageAccountSettings(config.storageAccount));
   if (config.tablesEndpoint !== undefined) settings["PORTCULLIS_TABLES_ENDPOINT"] = config.tablesEndpoint;
@@ -295,7 +305,7 @@ export function parseConfigText(path: string, text: string): z.output<typeof con
 
 /** How a user gives each setting a command may need, for the "missing" message. */
 const HOW_TO_SET = {
-  scope: "--subscription ID / --apim RESOURCE-ID, PORTCULLIS_MANAGED_SUBSCRIPTIONS / PORTCULLIS_MANAGED_INSTANCES, or subscriptions / instances in portcullis.config.yaml",
+  scope: "--subscription ID / --resource RESOURCE-ID (or --apim RESOURCE-ID), PORTCULLIS_MANAGED_SUBSCRIPTIONS / PORTCULLIS_MANAGED_RESOURCES, or subscriptions / resources in portcullis.config.yaml",
   tables: "--storage-account NAME (or --tables-endpoint URL), PORTCULLIS_TABLES_ENDPOINT, or storageAccount in portcullis.config.yaml",
 };
 
@@ -318,9 +328,10 @@ export function parseCliSettings(
         const value = env[name];
         return `${origins[name] ?? name}: ${issue.message} (${value === undefined ? "missing" : `got ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`})`;
       });
-  if (needs.scope && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
-    problems.push(`which instances to read is not set: give ${HOW_TO_SET.scope}`);
+  if (needs.scope && !env["PORTCULLIS_MANAGED_RESOURCES"] && !env["PORTCULLIS_MANAGED_INSTANCES"] && !env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]) {
+    problems.push(`which resources to read is not set: give ${HOW_TO_SET.scope}`);
   }
+  problems.push(...ungovernedResourceProblems(env).map((p) => p.replace(/^[A-Z_]+/, (name) => origins[name] ?? name)));
   if (!env["PORTCULLIS_TABLES_ENDPOINT"] && !env["PORTCULLIS_TABLES_CONNECTION_STRING"]) {
     problems.push(`the storage account is not set: give ${HOW_TO_SET.tables}`);
   }

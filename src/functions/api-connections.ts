@@ -1,18 +1,23 @@
 /**
- * Connections of the managed instances: list and read them (Reader), approve or reject a Pending one (Approver),
- * revoke an Approved one (Admin, reason required). A decision answers 200 with the final state when ARM finishes
- * within PORTCULLIS_APPROVAL_WAIT_MS, else 202 with `Location: /api/operations/{id}`. Every POST takes an
- * Idempotency-Key. Anything outside the managed instances is 404, whether or not it exists.
+ * Connections of the managed resources (every governed type): list and read them (Reader), approve or reject a Pending
+ * one (Approver), revoke an Approved one (Admin, reason required). A decision answers 200 with the final state when ARM
+ * finishes within PORTCULLIS_APPROVAL_WAIT_MS, else 202 with `Location: /api/operations/{id}`. Every POST takes an
+ * Idempotency-Key. Anything outside the managed resources is 404, whether or not it exists.
+ *
+ * A connection is addressed as `resources/{subscriptionId}/{resourceGroup}/{providerNamespace}/{resourceType}/
+ * {resourceName}/connections/{connectionName}`; API Management's `instances/{subscriptionId}/{resourceGroup}/
+ * {serviceName}/connections/{connectionName}` stays as it was.
  */
 import { z } from "zod";
 import type { ManualAction } from "../workflows/decide-manually.ts";
 import { getManagedConnection, listManagedConnections } from "../workflows/manual-connections.ts";
 import { startManualDecision } from "../workflows/manual-operations.ts";
-import { connectionId } from "../domain/resource-id.ts";
+import { providerOf, REGISTERED_RESOURCE_TYPES } from "../domain/providers/registry.ts";
+import { connectionId, resourceTypeOf } from "../domain/resource-id.ts";
 import type { ApiRole } from "../http/auth.ts";
 import { problemResponse, type ApiResponse } from "../http/problem.ts";
 import type { ApiRoute } from "../http/route.ts";
-import { connectionPathSchema, type ConnectionPath } from "../http/segments.ts";
+import { connectionPathSchema, resourceConnectionPathSchema, type ConnectionPath, type ResourceConnectionPath } from "../http/segments.ts";
 import { apiRoute, requireTicketPattern, type ApiServices } from "./api-runtime.ts";
 import {
   connectionDetailSchema,
@@ -26,6 +31,7 @@ import {
 import { decisionResultOf, operationView } from "./api-operations.ts";
 
 const CONNECTION_ROUTE = "instances/{subscriptionId}/{resourceGroup}/{serviceName}/connections/{connectionName}";
+const RESOURCE_CONNECTION_ROUTE = "resources/{subscriptionId}/{resourceGroup}/{providerNamespace}/{resourceType}/{resourceName}/connections/{connectionName}";
 
 const apimResourceId = z
   .string()
@@ -35,28 +41,44 @@ const apimResourceId = z
     "an API Management resource ID: /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.ApiManagement/service/{name}",
   );
 
-function connectionIdOf(path: ConnectionPath): string {
-  return connectionId({ subscriptionId: path.subscriptionId, resourceGroup: path.resourceGroup, serviceName: path.serviceName, connectionName: path.connectionName });
+/** The ID of a top-level resource of a registered type (whether it is managed is the workflow's question: 404 if not). */
+export const privateLinkResourceId = z
+  .string()
+  .max(1024)
+  .regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/\u0000-\u001f]{1,90}\/providers\/[^/\u0000-\u001f]{1,64}\/[^/\u0000-\u001f]{1,64}\/[^/\u0000-\u001f]{1,260}$/i, "a resource ID: /subscriptions/{id}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}")
+  .refine((id) => providerOf(resourceTypeOf(id) ?? "") !== undefined, `the resource ID of a registered type (${REGISTERED_RESOURCE_TYPES.join(", ")})`);
+
+function connectionIdOf(path: ConnectionPath | ResourceConnectionPath): string {
+  if ("serviceName" in path) {
+    return connectionId({ subscriptionId: path.subscriptionId, resourceGroup: path.resourceGroup, serviceName: path.serviceName, connectionName: path.connectionName });
+  }
+  return `/subscriptions/${path.subscriptionId}/resourceGroups/${path.resourceGroup}/providers/${path.providerNamespace}/${path.resourceType}/${path.resourceName}/privateEndpointConnections/${path.connectionName}`;
 }
 
 export const listConnections = apiRoute({
   name: "listConnections",
   method: "GET",
   route: "connections",
-  summary: "List the connections of every managed instance, each with its latest decision",
+  summary: "List the connections of every managed resource, each with its latest decision",
   tags: ["connections"],
   role: "Portcullis.Reader",
-  query: z.strictObject({
-    status: z.enum(["Pending", "Approved", "Rejected"]).optional().meta({ description: "Only connections in this status." }),
-    instanceId: apimResourceId.optional().meta({ description: "Only this managed instance (its resource ID)." }),
-  }),
+  query: z
+    .strictObject({
+      status: z.enum(["Pending", "Approved", "Rejected"]).optional().meta({ description: "Only connections in this status." }),
+      resourceId: privateLinkResourceId.optional().meta({ description: "Only this managed resource (its resource ID, of any governed type)." }),
+      instanceId: apimResourceId.optional().meta({ description: "Deprecated: use resourceId. Only this managed API Management instance.", deprecated: true }),
+    })
+    .refine((q) => q.resourceId === undefined || q.instanceId === undefined || q.resourceId.toLowerCase() === q.instanceId.toLowerCase(), {
+      message: "resourceId and its deprecated alias instanceId name different resources",
+      path: ["instanceId"],
+    }),
   responses: {
     200: { description: "The connections.", schema: connectionListSchema },
-    404: { description: "instanceId is not a managed instance (or does not exist)." },
+    404: { description: "resourceId (or instanceId) is not a managed resource (or does not exist)." },
   },
   async handle({ query }, context) {
     const engine = await context.services.engineDeps(context.log);
-    const listing = await listManagedConnections({ status: query.status, instanceId: query.instanceId }, engine);
+    const listing = await listManagedConnections({ status: query.status, resourceId: query.resourceId ?? query.instanceId }, engine);
     return {
       status: 200,
       body: {
@@ -67,24 +89,38 @@ export const listConnections = apiRoute({
   },
 });
 
-export const getConnection = apiRoute({
-  name: "getConnection",
-  method: "GET",
-  route: CONNECTION_ROUTE,
-  summary: "Read one connection of a managed instance with its decision log",
-  tags: ["connections"],
-  role: "Portcullis.Reader",
-  params: connectionPathSchema,
-  responses: {
-    200: { description: "The connection.", schema: connectionDetailSchema },
-    404: { description: "No such connection on a managed instance." },
-  },
-  async handle({ params }, context) {
-    const engine = await context.services.engineDeps(context.log);
-    const { connection, decisions } = await getManagedConnection(connectionIdOf(params), engine);
-    return { status: 200, body: { ...connectionView(connection, decisions.at(-1)), decisions: decisions.map(decisionView) } };
-  },
-});
+/** The two ways a connection is addressed: API Management's instance path, and any registered type's resource path. */
+type Addressing = "instance" | "resource";
+
+const ADDRESSING = {
+  instance: { route: CONNECTION_ROUTE, params: connectionPathSchema, suffix: "", where: "a managed API Management instance" },
+  resource: { route: RESOURCE_CONNECTION_ROUTE, params: resourceConnectionPathSchema, suffix: "OnResource", where: "a managed resource (any governed type)" },
+} as const;
+
+function getConnectionRoute(addressing: Addressing): ApiRoute<ApiServices> {
+  const how = ADDRESSING[addressing];
+  return apiRoute({
+    name: `getConnection${how.suffix}`,
+    method: "GET",
+    route: how.route,
+    summary: `Read one connection of ${how.where} with its decision log`,
+    tags: ["connections"],
+    role: "Portcullis.Reader",
+    params: how.params as z.ZodType<ConnectionPath | ResourceConnectionPath>,
+    responses: {
+      200: { description: "The connection.", schema: connectionDetailSchema },
+      404: { description: `No such connection on ${how.where}.` },
+    },
+    async handle({ params }, context) {
+      const engine = await context.services.engineDeps(context.log);
+      const { connection, decisions } = await getManagedConnection(connectionIdOf(params), engine);
+      return { status: 200, body: { ...connectionView(connection, decisions.at(-1)), decisions: decisions.map(decisionView) } };
+    },
+  });
+}
+
+export const getConnection = getConnectionRoute("instance");
+export const getConnectionOnResource = getConnectionRoute("resource");
 
 const ACTION_TEXT: Record<ManualAction, { summary: string; description: string; role: ApiRole }> = {
   approve: {
@@ -105,7 +141,7 @@ const ACTION_TEXT: Record<ManualAction, { summary: string; description: string; 
 };
 
 /** Runs a manual decision and maps its outcome: 200 final state, 202 operation, 502 when ARM refused. */
-async function decide(action: ManualAction, input: { params: ConnectionPath; body: z.output<typeof manualDecisionBodySchema>; principal: { objectId: string; appId: string | undefined; name: string | undefined } }, context: Parameters<ApiRoute<ApiServices>["handle"]>[1]): Promise<ApiResponse> {
+async function decide(action: ManualAction, input: { params: ConnectionPath | ResourceConnectionPath; body: z.output<typeof manualDecisionBodySchema>; principal: { objectId: string; appId: string | undefined; name: string | undefined } }, context: Parameters<ApiRoute<ApiServices>["handle"]>[1]): Promise<ApiResponse> {
   const { services } = context;
   const outcome = await startManualDecision(
     {
@@ -135,17 +171,18 @@ async function decide(action: ManualAction, input: { params: ConnectionPath; bod
   }
 }
 
-function manualDecisionRoute(action: ManualAction): ApiRoute<ApiServices> {
+function manualDecisionRoute(action: ManualAction, addressing: Addressing): ApiRoute<ApiServices> {
   const text = ACTION_TEXT[action];
+  const how = ADDRESSING[addressing];
   return apiRoute({
-    name: `${action}Connection`,
+    name: `${action}Connection${how.suffix}`,
     method: "POST",
-    route: `${CONNECTION_ROUTE}/${action}`,
+    route: `${how.route}/${action}`,
     summary: text.summary,
     description: `${text.description} Answers 200 with the final state when ARM finishes within the approval wait, else 202 with Location of an operation to poll. The caller's identity (from the token) is recorded as the actor; requestedBy only as the ticket's claimed requester.`,
     tags: ["connections"],
     role: text.role,
-    params: connectionPathSchema,
+    params: how.params as z.ZodType<ConnectionPath | ResourceConnectionPath>,
     body: manualDecisionBodySchema,
     idempotent: true,
     check: ({ body }, services) => requireTicketPattern(body.ticket, services, "body", "ticket"),
@@ -156,7 +193,7 @@ function manualDecisionRoute(action: ManualAction): ApiRoute<ApiServices> {
         schema: operationSchema,
         headers: { location: "/api/operations/{id}", "retry-after": "Seconds to wait before polling." },
       },
-      404: { description: "No such connection on a managed instance." },
+      404: { description: `No such connection on ${how.where}.` },
       409: { description: `The connection is not ${action === "revoke" ? "Approved" : "Pending"}, or another decision on it is in progress.` },
       502: {
         description:
@@ -167,10 +204,23 @@ function manualDecisionRoute(action: ManualAction): ApiRoute<ApiServices> {
   });
 }
 
-export const approveConnection = manualDecisionRoute("approve");
-export const rejectConnection = manualDecisionRoute("reject");
-export const revokeConnection = manualDecisionRoute("revoke");
+export const approveConnection = manualDecisionRoute("approve", "instance");
+export const rejectConnection = manualDecisionRoute("reject", "instance");
+export const revokeConnection = manualDecisionRoute("revoke", "instance");
+export const approveConnectionOnResource = manualDecisionRoute("approve", "resource");
+export const rejectConnectionOnResource = manualDecisionRoute("reject", "resource");
+export const revokeConnectionOnResource = manualDecisionRoute("revoke", "resource");
 
 /** The connection routes, in registry order. */
-export const connectionRoutes: readonly ApiRoute<ApiServices>[] = [listConnections, getConnection, approveConnection, rejectConnection, revokeConnection];
+export const connectionRoutes: readonly ApiRoute<ApiServices>[] = [
+  listConnections,
+  getConnection,
+  approveConnection,
+  rejectConnection,
+  revokeConnection,
+  getConnectionOnResource,
+  approveConnectionOnResource,
+  rejectConnectionOnResource,
+  revokeConnectionOnResource,
+];
 

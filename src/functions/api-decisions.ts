@@ -1,11 +1,13 @@
 /**
  * GET /api/decisions: the decision log, filtered by connection, instance, actor and time range, paged with
- * continuation tokens. Connections and instances outside the managed scope are 404, as everywhere in the API.
+ * continuation tokens. Connections and resources outside the managed scope are 404, as everywhere in the API.
  */
 import { z } from "zod";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { isManagedResource, managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError } from "../domain/errors.ts";
-import { parseApimServiceId, resourceIdOfConnection } from "../domain/resource-id.ts";
+import { providerOf } from "../domain/providers/registry.ts";
+import { parseApimServiceId, parseProviderConnectionId } from "../domain/resource-id.ts";
+import { privateLinkResourceId } from "./api-connections.ts";
 import { apiRoute } from "./api-runtime.ts";
 import { decisionPageSchema, decisionView } from "./api-views.ts";
 
@@ -34,13 +36,14 @@ export const listDecisions = apiRoute({
   query: z
     .strictObject({
       connectionId: resourceIdText
-        .refine((id) => resourceIdOfConnection(id) !== undefined, "a private endpoint connection resource ID")
+        .refine((id) => parseProviderConnectionId(id, (t) => providerOf(t) !== undefined) !== undefined, "a private endpoint connection resource ID of a registered type")
         .optional()
         .meta({ description: "Only this connection (its resource ID)." }),
+      resourceId: privateLinkResourceId.optional().meta({ description: "Only this managed resource (its resource ID, of any governed type)." }),
       instanceId: resourceIdText
         .refine((id) => parseApimServiceId(id) !== undefined, "an API Management resource ID")
         .optional()
-        .meta({ description: "Only this managed instance (its resource ID)." }),
+        .meta({ description: "Deprecated: use resourceId. Only this managed API Management instance.", deprecated: true }),
       actor: z
         .string()
         .min(1)
@@ -64,20 +67,26 @@ export const listDecisions = apiRoute({
         .optional()
         .meta({ description: "From the previous page." }),
     })
-    .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to), { message: "from must be before to", path: ["to"] }),
+    .refine((q) => q.from === undefined || q.to === undefined || Date.parse(q.from) < Date.parse(q.to), { message: "from must be before to", path: ["to"] })
+    .refine((q) => q.resourceId === undefined || q.instanceId === undefined || q.resourceId.toLowerCase() === q.instanceId.toLowerCase(), {
+      message: "resourceId and its deprecated alias instanceId name different resources",
+      path: ["instanceId"],
+    }),
   responses: {
     200: { description: "One page of decisions.", schema: decisionPageSchema },
-    404: { description: "connectionId or instanceId is not part of a managed instance." },
+    404: { description: "connectionId or resourceId (instanceId) is not part of a managed resource." },
   },
   async handle({ query }, context) {
     const engine = await context.services.engineDeps(context.log);
-    for (const resourceId of [query.instanceId, query.connectionId === undefined ? undefined : resourceIdOfConnection(query.connectionId)]) {
-      if (resourceId !== undefined && !isManagedInstance(engine.scope, resourceId)) throw new PortcullisError("not-found", "No such managed resource.");
-    }
+    const resourceId = query.resourceId ?? query.instanceId;
+    const unmanaged =
+      (resourceId !== undefined && !isManagedResource(engine.scope, resourceId)) ||
+      (query.connectionId !== undefined && managedResourceOfConnection(engine.scope, query.connectionId) === undefined);
+    if (unmanaged) throw new PortcullisError("not-found", "No such managed resource.");
     const page = await engine.decisionLog.query(
       {
         ...(query.connectionId !== undefined ? { connectionId: query.connectionId } : {}),
-        ...(query.instanceId !== undefined ? { resourceId: query.instanceId } : {}),
+        ...(resourceId !== undefined ? { resourceId } : {}),
         ...(query.actor !== undefined ? { actor: query.actor } : {}),
         ...(query.from !== undefined ? { from: new Date(query.from) } : {}),
         ...(query.to !== undefined ? { to: new Date(query.to) } : {}),

@@ -6,7 +6,8 @@
 import { z } from "zod";
 import { decisionRecordFields, type DecisionRecord } from "../domain/decisions/decision.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
-import { parsePrivateEndpointId } from "../domain/resource-id.ts";
+import { providerOf } from "../domain/providers/registry.ts";
+import { parsePrivateEndpointId, resourceTypeOf } from "../domain/resource-id.ts";
 import { historyEntrySchema } from "../domain/rules/history.ts";
 import type { RuleSetSnapshot } from "../domain/rules/rule-set.ts";
 import { MAX_REASON_LENGTH, ruleDraftSchema, ruleSchema } from "../domain/rules/schema.ts";
@@ -73,7 +74,9 @@ export const connectionSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    instanceId: z.string(),
+    resourceId: z.string().meta({ description: "The resource the connection belongs to (any governed type)." }),
+    resourceType: z.string().meta({ description: "Its ARM type as the provider registry spells it, e.g. Microsoft.Storage/storageAccounts." }),
+    instanceId: z.string().meta({ description: "Deprecated: the same as resourceId (named when only API Management was governed).", deprecated: true }),
     status: connectionStatus,
     description: z.string().optional(),
     privateEndpointId: z.string().optional(),
@@ -82,14 +85,14 @@ export const connectionSchema = z
     provisioningState: z.string().optional(),
     latestDecision: decisionSchema.optional(),
   })
-  .meta({ description: "A private endpoint connection of a managed instance." });
+  .meta({ description: "A private endpoint connection of a managed resource." });
 export type ConnectionView = z.output<typeof connectionSchema>;
 
 export const connectionListSchema = z.object({
   items: z.array(connectionSchema),
   unreadable: z
     .array(z.object({ resourceId: z.string(), reason: z.string() }))
-    .meta({ description: "Managed instances or subscriptions Portcullis could not read (e.g. no access); their connections are missing." }),
+    .meta({ description: "Managed resources or subscriptions (per type) Portcullis could not read (e.g. no access); their connections are missing." }),
 });
 
 export const connectionDetailSchema = connectionSchema.extend({
@@ -194,12 +197,20 @@ export function decisionView(record: DecisionRecord): DecisionView {
   return jsonOf<DecisionView>(record);
 }
 
+/** The registry's spelling of a resource's type (as the ID spells it otherwise). */
+function registeredTypeOf(resourceId: string): string {
+  const type = resourceTypeOf(resourceId) ?? "";
+  return providerOf(type)?.resourceType ?? type;
+}
+
 export function connectionView(connection: PrivateEndpointConnection, latestDecision: DecisionRecord | undefined): ConnectionView {
   const requesterSubscriptionId =
     connection.privateEndpointId === undefined ? undefined : parsePrivateEndpointId(connection.privateEndpointId)?.subscriptionId;
   return jsonOf<ConnectionView>({
     id: connection.id,
     name: connection.name,
+    resourceId: connection.resourceId,
+    resourceType: registeredTypeOf(connection.resourceId),
     instanceId: connection.resourceId,
     status: connection.status,
     description: connection.description,

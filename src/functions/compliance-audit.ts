@@ -17,6 +17,8 @@ export function auditOptionsFromSettings(s: Settings, trigger: AuditTrigger, req
   return {
     managedInstanceIds: s.PORTCULLIS_MANAGED_INSTANCES,
     managedSubscriptionIds: s.PORTCULLIS_MANAGED_SUBSCRIPTIONS,
+    managedResourceTypes: ["Microsoft.ApiManagement/service"],
+    defaultAction: s.PORTCULLIS_DEFAULT_ACTION,
     dnsZoneIds: s.PORTCULLIS_DNS_ZONE_IDS,
     policy: {
       publicAccessExemptIds: s.PORTCULLIS_PUBLIC_ACCESS_EXEMPT,

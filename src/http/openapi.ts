@@ -47,12 +47,14 @@ function objectShape(schema: z.ZodType | undefined): Record<string, z.ZodType> {
 function parameters(location: "path" | "query" | "header", schema: z.ZodType | undefined): JsonObject[] {
   return Object.entries(objectShape(schema)).map(([name, field]) => {
     const described = jsonSchema(field, "input");
-    const { description, ...fieldSchema } = described;
+    const { description, deprecated, ...fieldSchema } = described;
     return {
       name,
       in: location,
       required: location === "path" || !field.safeParse(undefined).success,
       ...(typeof description === "string" ? { description } : {}),
+      // A deprecated alias (e.g. instanceId for resourceId) is marked on the parameter, where OpenAPI reads it.
+      ...(deprecated === true ? { deprecated: true } : {}),
       schema: fieldSchema,
     };
   });

@@ -34,6 +34,28 @@ export const connectionNameSegment = z
   .refine((name) => !name.includes(".."), "a connection name cannot contain '..'")
   .meta({ description: "Name of the private endpoint connection on the instance." });
 
+/** A resource provider namespace, e.g. `Microsoft.Storage`: letters, digits and dots, starting with a letter. */
+export const providerNamespaceSegment = z
+  .string()
+  .max(64, "a resource provider namespace has at most 64 characters")
+  .regex(/^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*$/, "a resource provider namespace such as Microsoft.Storage")
+  .meta({ description: "Resource provider namespace of the resource, e.g. Microsoft.Storage." });
+
+/** A top-level resource type name within its namespace, e.g. `storageAccounts`. */
+export const resourceTypeSegment = z
+  .string()
+  .max(64, "a resource type has at most 64 characters")
+  .regex(/^[A-Za-z][A-Za-z0-9]*$/, "a resource type name such as storageAccounts")
+  .meta({ description: "Resource type within the namespace, e.g. storageAccounts (with the namespace: a registered Private Link type)." });
+
+/** A resource name of any registered type: 1-260 of letters, digits, `.`, `_`, `-`, not starting with `.` or `-`. */
+export const resourceNameSegment = z
+  .string()
+  .max(260, "a resource name has at most 260 characters")
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, "a resource name has only letters, digits, '.', '_' and '-'")
+  .refine((name) => !name.includes(".."), "a resource name cannot contain '..'")
+  .meta({ description: "Name of the resource." });
+
 export const operationIdSegment = z
   .string()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "an operation ID is a lower-case GUID")
@@ -49,3 +71,14 @@ export const connectionPathSchema = z.strictObject({
   connectionName: connectionNameSegment,
 });
 export type ConnectionPath = z.output<typeof connectionPathSchema>;
+
+/** The path parameters naming one connection on a resource of any registered type. */
+export const resourceConnectionPathSchema = z.strictObject({
+  subscriptionId: subscriptionIdSegment.meta({ description: "Subscription ID (GUID) of the resource." }),
+  resourceGroup: resourceGroupSegment.meta({ description: "Resource group of the resource." }),
+  providerNamespace: providerNamespaceSegment,
+  resourceType: resourceTypeSegment,
+  resourceName: resourceNameSegment,
+  connectionName: connectionNameSegment.meta({ description: "Name of the private endpoint connection on the resource." }),
+});
+export type ResourceConnectionPath = z.output<typeof resourceConnectionPathSchema>;

@@ -19,7 +19,6 @@ import type {
   PrivateEndpoint,
   PrivateEndpointConnection,
   PrivateLinkResource,
-  PublicNetworkAccess,
   VirtualNetworkLink,
 } from "../domain/model.ts";
 
@@ -39,14 +38,32 @@ export interface LongRunningOperation<T> {
   serialize(): string;
 }
 
+/**
+ * What only API Management has beyond the generic resource: its platform, VNet mode and SKU, which the audit's
+ * prerequisite and capacity checks read. Connections and public access go through PrivateLinkPort like every type's.
+ */
 export interface ApimPort {
   getService(resourceId: string, options?: OperationOptions): Promise<ApimService | undefined>;
   listServicesBySubscription(subscriptionId: string, options?: OperationOptions): AsyncIterable<ApimService>;
+}
+
+/**
+ * Connections and public access on any registered Private Link provider (src/domain/providers/registry.ts), over ARM's
+ * generic resource operations with each type's api-version. Same conventions as above; an ID of an unregistered type
+ * throws kind "invalid-input" before any request is sent.
+ */
+export interface PrivateLinkPort {
+  getResource(resourceId: string, options?: OperationOptions): Promise<PrivateLinkResource | undefined>;
+  /**
+   * The subscription's resources of one registered type. ARM's resource list carries no `properties`: its items have
+   * publicNetworkAccess and privateLinkService undefined (read getResource for those).
+   */
+  listResourcesBySubscription(subscriptionId: string, resourceType: string, options?: OperationOptions): AsyncIterable<PrivateLinkResource>;
   listConnections(resourceId: string, options?: OperationOptions): AsyncIterable<PrivateEndpointConnection>;
   getConnection(connectionId: string, options?: OperationOptions): Promise<PrivateEndpointConnection | undefined>;
   /**
-   * Starts approving or rejecting a connection (PUT privateEndpointConnections/{name}); the description is
-   * written into privateLinkServiceConnectionState.description.
+   * Starts approving or rejecting (PUT privateEndpointConnections/{name}; the description is written into
+   * privateLinkServiceConnectionState.description); a synchronous type's operation is done at once.
    */
   beginSetConnectionStatus(
     connectionId: string,
@@ -58,31 +75,11 @@ export interface ApimPort {
   resumeSetConnectionStatus(serializedState: string, options?: OperationOptions): Promise<LongRunningOperation<PrivateEndpointConnection>>;
   /** Deletes a connection and waits for it to finish. Resolves also when it was already gone. */
   deleteConnection(connectionId: string, options?: OperationOptions): Promise<void>;
-  /** PATCH publicNetworkAccess and wait. Azure refuses Disabled without an approved connection (invalid-input). */
-  setPublicNetworkAccess(resourceId: string, value: PublicNetworkAccess, options?: OperationOptions): Promise<ApimService>;
-}
-
-/**
- * Connections and public access on any registered Private Link provider (src/domain/providers/registry.ts), over ARM's
- * generic resource operations with each type's api-version. Same conventions as above; an ID of an unregistered type
- * throws kind "invalid-input" before any request is sent.
- */
-export interface PrivateLinkPort {
-  getResource(resourceId: string, options?: OperationOptions): Promise<PrivateLinkResource | undefined>;
-  /** The subscription's resources of one registered type. */
-  listResourcesBySubscription(subscriptionId: string, resourceType: string, options?: OperationOptions): AsyncIterable<PrivateLinkResource>;
-  listConnections(resourceId: string, options?: OperationOptions): AsyncIterable<PrivateEndpointConnection>;
-  getConnection(connectionId: string, options?: OperationOptions): Promise<PrivateEndpointConnection | undefined>;
-  /** Starts approving or rejecting (PUT privateEndpointConnections/{name}); a synchronous type's operation is done at once. */
-  beginSetConnectionStatus(
-    connectionId: string,
-    status: Exclude<ConnectionStatus, "Pending">,
-    description: string,
-    options?: OperationOptions,
-  ): Promise<LongRunningOperation<PrivateEndpointConnection>>;
-  resumeSetConnectionStatus(serializedState: string, options?: OperationOptions): Promise<LongRunningOperation<PrivateEndpointConnection>>;
-  deleteConnection(connectionId: string, options?: OperationOptions): Promise<void>;
-  /** Sets properties.publicNetworkAccess to one of the type's values and waits. */
+  /**
+   * Sets properties.publicNetworkAccess to one of the type's values (case-insensitive) and waits. Azure refuses Disabled
+   * without an approved connection on some types (APIM: 400, invalid-input). A type whose PATCH does not carry it
+   * (registry publicNetworkAccess.patchable false: Service Bus) is refused with invalid-input before any request.
+   */
   setPublicNetworkAccess(resourceId: string, value: string, options?: OperationOptions): Promise<PrivateLinkResource>;
 }
 
@@ -123,6 +120,8 @@ export interface PrivateDnsPort {
 
 export interface ArmPorts {
   readonly apim: ApimPort;
+  readonly privateLink: PrivateLinkPort;
   readonly network: NetworkPort;
   readonly privateDns: PrivateDnsPort;
+  readonly tenants: TenantPort;
 }

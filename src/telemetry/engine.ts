@@ -4,7 +4,7 @@
  * decision span needs:
  *
  *   claims.create/replace with a new lease   -> span `portcullis.decision` starts (intent: rule, actor, events, correlation)
- *   apim.begin/resumeSetConnectionStatus     -> child span `portcullis.arm.set_connection_status`, ends with the operation
+ *   privateLink.begin/resumeSetConnectionStatus -> child span `portcullis.arm.set_connection_status`, ends with the operation
  *   decisionLog.append(record)               -> outcome on the span; metric `portcullis.decisions` +1
  *   claims.replace without our lease, or with it expired, or a lost claim write -> the decision span ends
  *
@@ -13,7 +13,9 @@
  * lease owner, records by ID), so the apply step may also call the hooks itself (`decisionHooks(deps)`) next to
  * the wrapper without double counting. With telemetry off the deps are returned untouched.
  */
-import type { ApimPort, LongRunningOperation } from "../ports/arm.ts";
+import { providerOf } from "../domain/providers/registry.ts";
+import { resourceTypeOf } from "../domain/resource-id.ts";
+import type { LongRunningOperation, PrivateLinkPort } from "../ports/arm.ts";
 import type { ClaimStore } from "../ports/claim-store.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
 import type { Telemetry, TelemetrySpan } from "../ports/telemetry.ts";
@@ -21,6 +23,12 @@ import type { EngineDeps } from "../workflows/engine-deps.ts";
 import { actorKind, ATTR, METRIC, SPAN } from "./names.ts";
 
 type ClaimState = Parameters<ClaimStore["create"]>[0];
+
+/** The registry's spelling of a resource's type (as the ID spells it for anything else). */
+function registeredTypeOf(resourceId: string): string {
+  const type = resourceTypeOf(resourceId) ?? "";
+  return providerOf(type)?.resourceType ?? type;
+}
 type DecisionRecord = Parameters<DecisionLog["append"]>[0];
 type Lease = NonNullable<ClaimState["lease"]>;
 
@@ -69,6 +77,7 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
     const span = telemetry.startSpan(SPAN.decision, {
       [ATTR.connectionId]: state.connectionId,
       [ATTR.resourceId]: state.resourceId,
+      [ATTR.resourceType]: registeredTypeOf(state.resourceId),
       [ATTR.privateEndpointId]: state.privateEndpointId,
       [ATTR.action]: intent.action,
       [ATTR.mode]: intent.mode,
@@ -150,6 +159,7 @@ export function createDecisionHooks(telemetry: Telemetry): DecisionHooks & { rea
         ...details,
         [ATTR.connectionId]: record.connectionId,
         [ATTR.resourceId]: record.resourceId,
+        [ATTR.resourceType]: registeredTypeOf(record.resourceId),
         [ATTR.privateEndpointId]: record.privateEndpointId,
         [ATTR.ruleVersion]: record.ruleVersion,
         [ATTR.eventIds]: record.triggeringEventIds,
@@ -172,14 +182,14 @@ export function decisionHooks(deps: EngineDeps): DecisionHooks {
 const NO_SPAN: TelemetrySpan = { setAttributes: () => {}, fail: () => {}, end: () => {}, run: (fn) => fn() };
 const NO_HOOKS: DecisionHooks = { claimWritten: () => {}, claimLost: () => {}, armWriteStarted: () => NO_SPAN, recorded: () => {} };
 
-/** The deps with their claim store, APIM port and decision log reporting to `telemetry`; the deps as they are when it is off. */
+/** The deps with their claim store, Private Link port and decision log reporting to `telemetry`; the deps as they are when it is off. */
 export function instrumentEngineDeps(deps: EngineDeps, telemetry: Telemetry): EngineDeps {
   if (!telemetry.enabled) return deps;
   const hooks = createDecisionHooks(telemetry);
   const instrumented: EngineDeps = {
     ...deps,
     claims: instrumentClaims(deps.claims, hooks),
-    apim: instrumentApim(deps.apim, hooks),
+    privateLink: instrumentPrivateLink(deps.privateLink, hooks),
     decisionLog: instrumentDecisionLog(deps.decisionLog, hooks),
   };
   hooksOf.set(instrumented, hooks);
@@ -238,7 +248,7 @@ function tracedOperation<T>(operation: LongRunningOperation<T>, span: TelemetryS
   };
 }
 
-function instrumentApim(apim: ApimPort, hooks: DecisionHooks): ApimPort {
+function instrumentPrivateLink(port: PrivateLinkPort, hooks: DecisionHooks): PrivateLinkPort {
   const begin = async <T>(connectionId: string | undefined, targetStatus: string | undefined, start: () => Promise<LongRunningOperation<T>>) => {
     const span = hooks.armWriteStarted(connectionId, targetStatus);
     try {
@@ -250,15 +260,15 @@ function instrumentApim(apim: ApimPort, hooks: DecisionHooks): ApimPort {
     }
   };
   return {
-    getService: (resourceId, options) => apim.getService(resourceId, options),
-    listServicesBySubscription: (subscriptionId, options) => apim.listServicesBySubscription(subscriptionId, options),
-    listConnections: (resourceId, options) => apim.listConnections(resourceId, options),
-    getConnection: (connectionId, options) => apim.getConnection(connectionId, options),
-    deleteConnection: (connectionId, options) => apim.deleteConnection(connectionId, options),
-    setPublicNetworkAccess: (resourceId, value, options) => apim.setPublicNetworkAccess(resourceId, value, options),
+    getResource: (resourceId, options) => port.getResource(resourceId, options),
+    listResourcesBySubscription: (subscriptionId, resourceType, options) => port.listResourcesBySubscription(subscriptionId, resourceType, options),
+    listConnections: (resourceId, options) => port.listConnections(resourceId, options),
+    getConnection: (connectionId, options) => port.getConnection(connectionId, options),
+    deleteConnection: (connectionId, options) => port.deleteConnection(connectionId, options),
+    setPublicNetworkAccess: (resourceId, value, options) => port.setPublicNetworkAccess(resourceId, value, options),
     beginSetConnectionStatus: (connectionId, status, description, options) =>
-      begin(connectionId, status, () => apim.beginSetConnectionStatus(connectionId, status, description, options)),
-    resumeSetConnectionStatus: (serializedState, options) => begin(undefined, undefined, () => apim.resumeSetConnectionStatus(serializedState, options)),
+      begin(connectionId, status, () => port.beginSetConnectionStatus(connectionId, status, description, options)),
+    resumeSetConnectionStatus: (serializedState, options) => begin(undefined, undefined, () => port.resumeSetConnectionStatus(serializedState, options)),
   };
 }
 

@@ -26,7 +26,10 @@ export const ATTR = {
   eventIds: "portcullis.event.ids",
   eventType: "portcullis.event.type",
   connectionId: "portcullis.connection.id",
+  /** The resource the connection belongs to, of any governed type (named when only APIM services were governed). */
   resourceId: "portcullis.service.id",
+  /** That resource's ARM type as the provider registry spells it. */
+  resourceType: "portcullis.resource.type",
   privateEndpointId: "portcullis.private_endpoint.id",
   ruleId: "portcullis.rule.id",
   ruleVersion: "portcullis.rule.version",

@@ -130,7 +130,7 @@ export async function resumeWrite(pending: UnfinishedWrite, deps: EngineDeps, op
   if (intent.targetStatus === undefined || intent.description === undefined || (intent.statusBefore !== "Pending" && intent.statusBefore !== "Approved")) {
     throw new PortcullisError("internal", `The claim of ${pending.connectionId} holds no write to resume.`);
   }
-  const operation = await deps.apim.resumeSetConnectionStatus(pending.operationState);
+  const operation = await deps.privateLink.resumeSetConnectionStatus(pending.operationState);
   const write: PlannedWrite = { requiredStatus: intent.statusBefore, targetStatus: intent.targetStatus, description: intent.description };
   return followWrite(held, { write, records: [], automatic: false }, operation, deps, options);
 }
@@ -146,12 +146,12 @@ async function guardAndWrite(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const spec = { ...plan, write };
-  const current = await deps.apim.getConnection(held.connectionId);
+  const current = await deps.privateLink.getConnection(held.connectionId);
   const checked = await checkCurrent(held, spec, current, deps);
   if (checked !== undefined) return checked;
   let operation: LongRunningOperation<PrivateEndpointConnection>;
   try {
-    operation = await deps.apim.beginSetConnectionStatus(held.connectionId, write.targetStatus, write.description);
+    operation = await deps.privateLink.beginSetConnectionStatus(held.connectionId, write.targetStatus, write.description);
   } catch (error) {
     const failure = toPortcullisError(error);
     // A 409 is ARM answering "busy" (the adapter classes it transient, so the rules retry): a human is told at once.
@@ -188,7 +188,7 @@ async function checkCurrent(
 async function refusedOutright(held: HeldClaim, plan: DecisionPlan & { readonly write: PlannedWrite }, failure: PortcullisError, deps: EngineDeps): Promise<ApplyResult> {
   deps.log.warn(`ARM refused to set ${held.connectionId} to ${plan.write.targetStatus}: ${failure.statusCode ?? ""} ${failure.code ?? failure.kind}: ${failure.message}`);
   if (failure.kind === "conflict" || failure.kind === "precondition-failed" || failure.kind === "not-found" || failure.statusCode === 409) {
-    const current = await deps.apim.getConnection(held.connectionId);
+    const current = await deps.privateLink.getConnection(held.connectionId);
     if (current === undefined) {
       await settleClaim(held, { retryNotBefore: held.retryNotBefore }, deps);
       return { kind: "gone", records: [] };
@@ -233,7 +233,7 @@ async function followWrite(
   const write = spec.write;
   if (failure === undefined && final?.status === write.targetStatus) return recordApplied(held, spec, final, deps);
   // Polling failed, or the operation ended without the intended status: ARM's current state is what counts.
-  const current = await deps.apim.getConnection(held.connectionId);
+  const current = await deps.privateLink.getConnection(held.connectionId);
   if (current === undefined) {
     await settleClaim(held, { retryNotBefore: held.retryNotBefore }, deps);
     return { kind: "gone", records: [] };
@@ -308,7 +308,11 @@ async function settleChanged(
     resourceId: plan.resourceId,
     status: current.status,
     description: current.description,
-    facts: { requesterSubscriptionId: plan.intent.requesterSubscriptionId, requesterTenantId: plan.intent.requesterTenantId },
+    facts: {
+      requesterSubscriptionId: plan.intent.requesterSubscriptionId,
+      requesterTenantId: plan.intent.requesterTenantId,
+      requesterTenantSource: plan.intent.requesterTenantSource,
+    },
     claim: { ...held, lease: undefined },
     context: { triggeringEventIds: plan.intent.triggeringEventIds, correlationId: plan.intent.correlationId },
   });
@@ -481,6 +485,7 @@ function recordOf(
     privateEndpointId: claim.privateEndpointId,
     requesterSubscriptionId: intent.requesterSubscriptionId,
     requesterTenantId: intent.requesterTenantId,
+    requesterTenantSource: intent.requesterTenantSource,
     ruleId: intent.ruleId,
     ruleVersion: intent.ruleVersion,
     action: intent.action,

@@ -1,6 +1,6 @@
 /**
- * auditEstate: one compliance audit run. Read -> decide -> apply, one instance at a time with bounded
- * concurrency, so the estate is streamed rather than held:
+ * auditEstate: one compliance audit run. Read -> decide -> apply, one instance (governed resource of any registered
+ * Private Link type) at a time with bounded concurrency, so the estate is streamed rather than held:
  *
  *   for each managed instance (listed once):  read its snapshot (ARM + decision log + sightings + what
  *                                               Portcullis wrote to its A records)
@@ -43,6 +43,8 @@ import { reconcileSightings } from "../domain/audit/sightings.ts";
 import { aRecordId, type InstanceSnapshot, type RuleSetHealth } from "../domain/audit/snapshot.ts";
 import { normalizeIps } from "../domain/audit/dns.ts";
 import { toPortcullisError } from "../domain/errors.ts";
+import type { DefaultAction } from "../domain/rules/evaluate.ts";
+import type { RuleSetSnapshot } from "../domain/rules/rule-set.ts";
 import type { ARecordSet } from "../domain/model.ts";
 import type { ArmPorts } from "../ports/arm.ts";
 import { ESTATE_SCOPE, type AuditStore } from "../ports/audit-store.ts";
@@ -72,8 +74,14 @@ export interface AuditEstateDependencies {
 }
 
 export interface AuditEstateOptions {
+  /** Resources named one by one (any registered type), audited whatever managedResourceTypes says. */
   readonly managedInstanceIds: readonly string[];
+  /** Subscriptions whose resources of every managed type are audited. */
   readonly managedSubscriptionIds: readonly string[];
+  /** The registered types the subscriptions are listed for (the engine's governed types). */
+  readonly managedResourceTypes: readonly string[];
+  /** What the engine does when no rule matches (PORTCULLIS_DEFAULT_ACTION): checks that ask what the rules would decide use it. */
+  readonly defaultAction?: DefaultAction;
   readonly dnsZoneIds: readonly string[];
   readonly policy: AuditPolicy;
   /** Remediations switched on (PORTCULLIS_REMEDIATE); none by default. */
@@ -97,11 +105,12 @@ function toRuleSetHealth(snapshot: Awaited<ReturnType<RuleStore["getRuleSet"]>>)
     : { status: "unusable", problems: snapshot.problems.map((p) => `${p.rowKey}: ${p.message}`) };
 }
 
-async function readRuleSetHealth(ruleStore: AuditEstateDependencies["ruleStore"]): Promise<RuleSetHealth> {
+async function readRuleSet(ruleStore: AuditEstateDependencies["ruleStore"]): Promise<{ health: RuleSetHealth; ruleSet: RuleSetSnapshot | undefined }> {
   try {
-    return toRuleSetHealth(await ruleStore.getRuleSet());
+    const ruleSet = await ruleStore.getRuleSet();
+    return { health: toRuleSetHealth(ruleSet), ruleSet: ruleSet.status === "usable" ? ruleSet : undefined };
   } catch (error) {
-    return { status: "unusable", problems: [`the rule store could not be read: ${toPortcullisError(error).message}`] };
+    return { health: { status: "unusable", problems: [`the rule store could not be read: ${toPortcullisError(error).message}`] }, ruleSet: undefined };
   }
 }
 
@@ -136,10 +145,15 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     cacheZones: options.cacheZones ?? true,
     ...signal,
   });
-  const context: CheckContext = { policy: options.policy, now: startedAt, estateSubscriptionIds: estateSubscriptionIds(options) };
+  const { health: rules, ruleSet } = await readRuleSet(deps.ruleStore);
+  const context: CheckContext = {
+    policy: options.policy,
+    now: startedAt,
+    estateSubscriptionIds: estateSubscriptionIds(options),
+    rules: ruleSet === undefined ? undefined : { ruleSet, defaultAction: options.defaultAction ?? "manual" },
+  };
   const previousRunId = await auditStore.getLatestRunId(signal);
   const suppressions = new Map<string, Suppression>((await auditStore.listSuppressions(signal)).map((s) => [s.findingId, s]));
-  const rules = await readRuleSetHealth(deps.ruleStore);
   let tally: RunTally = emptyTally();
   let sequence = 0;
   const audited = new Set<string>();
@@ -178,9 +192,11 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     if (options.mode === "dry-run") return { outcome: "dry-run", message: "PORTCULLIS_MODE is dry-run: not applied" };
     try {
       switch (change.kind) {
-        case "disable-public-network-access":
-          await limiter.write(() => arm.apim.setPublicNetworkAccess(change.instanceId, "Disabled", signal));
-          return { outcome: "applied", message: "public network access set to Disabled" };
+        case "disable-public-network-access": {
+          const value = change.value ?? "Disabled";
+          await limiter.write(() => arm.privateLink.setPublicNetworkAccess(change.instanceId, value, signal));
+          return { outcome: "applied", message: `public network access set to ${value}` };
+        }
         case "put-a-record": {
           const written = await limiter.write(() =>
             arm.privateDns.putARecord(change.zoneId, change.recordName, change.ipv4Addresses, {
@@ -269,7 +285,8 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     const scope = {
       instanceIds: options.managedInstanceIds,
       subscriptionIds: options.managedSubscriptionIds,
-      unlistedSubscriptionIds: gatherer.unlistedSubscriptionIds(),
+      resourceTypes: options.managedResourceTypes,
+      unlistedScopeIds: gatherer.unlistedScopeIds(),
     };
     const notAudited = new Map<string, { instanceId: string; findings: Finding[] }>();
     for await (const finding of auditStore.listAllFindings(previousRunId, signal)) {
@@ -296,7 +313,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     await notify(transitions(lifecycle));
   }
 
-  await forEachConcurrently(gatherer.listTargets(options.managedInstanceIds, options.managedSubscriptionIds), options.concurrency, auditInstance);
+  await forEachConcurrently(gatherer.listTargets(options.managedInstanceIds, options.managedSubscriptionIds, options.managedResourceTypes), options.concurrency, auditInstance);
   await auditEstateWide();
   await carryInstancesNotAudited();
   const summary = summarizeRun(

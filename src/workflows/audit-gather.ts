@@ -1,8 +1,15 @@
 /**
- * The audit's read step: turns ARM state into the plain snapshots the checks take, one instance at a time.
+ * The audit's read step: turns ARM state into the plain snapshots the checks take, one instance (governed resource, of
+ * any registered type) at a time.
  *
- * - Instances come from the explicit list and from each managed subscription's listing (streamed, each
- *   instance once even when named both ways); a listed instance is not fetched again.
+ * - Instances come from the explicit list and from each managed subscription's listing of each managed type
+ *   (streamed, each instance once even when named both ways). A listed APIM instance is not fetched again (its listing
+ *   carries its properties); any other type's is read with getResource, since ARM's generic resource list carries no
+ *   properties (no publicNetworkAccess, no Private Link Service lists).
+ * - Connections and the generic resource view come from PrivateLinkPort for every type; ApimPort adds APIM's own facts
+ *   (platform, VNet type), which its prerequisite checks need.
+ * - Only the zones of the instance's type are read for it: configured zones whose name is one of the type's
+ *   `privatelink.*` zones, and those its approved endpoints' DNS zone groups name.
  * - Each private DNS zone is read once per run (its A records and VNet links, cached as a promise so
  *   concurrent instances share one read); `cacheZones: false` gives the naive behaviour for the benchmark.
  * - Only Approved connections' endpoints are read (the DNS checks need them); the NIC is read only when the
@@ -14,11 +21,14 @@
  *   store's, rather than be mistaken for "Portcullis wrote nothing here".
  */
 import { toPortcullisError } from "../domain/errors.ts";
-import type { ApimService, ARecordSet, PrivateEndpointConnection, VirtualNetworkLink } from "../domain/model.ts";
-import { parseResourceId, resourceIdKey } from "../domain/resource-id.ts";
-import { normalizeIps } from "../domain/audit/dns.ts";
+import type { ApimService, ARecordSet, PrivateEndpointConnection, PrivateLinkResource, VirtualNetworkLink } from "../domain/model.ts";
+import { providerOf, type PrivateLinkProvider } from "../domain/providers/registry.ts";
+import { parseResourceId, resourceIdKey, resourceTypeOf } from "../domain/resource-id.ts";
+import { normalizeIps, zoneNameOf, zoneNamesOfProvider } from "../domain/audit/dns.ts";
 import {
-  recordNameForInstance,
+  hasApimFacts,
+  listingScopeId,
+  resourceOfApimService,
   virtualNetworkIdOfSubnet,
   type ConnectionSnapshot,
   type EndpointSnapshot,
@@ -31,11 +41,13 @@ import type { ArmPorts } from "../ports/arm.ts";
 import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
 import type { ArmCallLimiter } from "./audit-limiter.ts";
 
-/** An instance to audit: its ID, with the service when the subscription listing already returned it. */
+/** An instance to audit: its ID and type, with the APIM service when the subscription listing already returned it. */
 export interface AuditTarget {
   readonly instanceId: string;
+  /** undefined for an ID of a type Portcullis does not govern (reported as unreadable). */
+  readonly provider: PrivateLinkProvider | undefined;
   readonly service?: ApimService;
-  /** Set when the target could not even be enumerated (its subscription's listing failed). */
+  /** Set when the target could not even be enumerated (its subscription's listing of the type failed). */
   readonly failure?: ReadFailure;
 }
 
@@ -57,15 +69,15 @@ export interface AuditGathererOptions {
 }
 
 export interface AuditGatherer {
-  /** Every managed instance, each once, streamed (subscription listings are paged, not collected). */
-  listTargets(managedInstanceIds: readonly string[], managedSubscriptionIds: readonly string[]): AsyncIterable<AuditTarget>;
+  /** Every managed instance, each once, streamed (subscription listings are paged, not collected), per managed type. */
+  listTargets(managedInstanceIds: readonly string[], managedSubscriptionIds: readonly string[], managedResourceTypes: readonly string[]): AsyncIterable<AuditTarget>;
   readInstance(target: AuditTarget): Promise<GatheredInstance>;
   /** Zones whose read failed so far in this run, each once. */
   unreadableZones(): { zoneId: string; failure: ReadFailure }[];
   /** Zones this run tried to read so far (read or failed), each once. */
   examinedZoneIds(): string[];
-  /** Managed subscriptions whose instance listing failed so far in this run. */
-  unlistedSubscriptionIds(): string[];
+  /** Listings (listingScopeId of subscription and type) that failed so far in this run. */
+  unlistedScopeIds(): string[];
 }
 
 interface ZoneContents {
@@ -98,7 +110,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
   const zoneCache = new Map<string, Promise<ZoneContents | ReadFailure>>();
   const zoneFailures = new Map<string, { zoneId: string; failure: ReadFailure }>();
   const examinedZones = new Map<string, string>();
-  const unlistedSubscriptions = new Set<string>();
+  const unlistedScopes = new Map<string, string>();
 
   async function readZone(zoneId: string): Promise<ZoneContents | ReadFailure> {
     examinedZones.set(resourceIdKey(zoneId), zoneId);
@@ -135,17 +147,10 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     return cached;
   }
 
-  async function zoneSnapshot(zoneId: string, configured: boolean, recordName: string): Promise<ZoneSnapshot> {
+  async function zoneSnapshot(zoneId: string, configured: boolean): Promise<ZoneSnapshot> {
     const contents = await zoneContents(zoneId);
-    if ("kind" in contents) return { zoneId, configured, record: undefined, written: undefined, linkedVirtualNetworkIds: [], failure: contents };
-    return {
-      zoneId,
-      configured,
-      record: contents.recordsByName.get(recordName),
-      written: contents.writtenByName.get(recordName),
-      linkedVirtualNetworkIds: contents.linkedVirtualNetworkIds,
-      failure: undefined,
-    };
+    if ("kind" in contents) return { zoneId, configured, recordsByName: new Map(), writtenByName: new Map(), linkedVirtualNetworkIds: [], failure: contents };
+    return { zoneId, configured, ...contents, failure: undefined };
   }
 
   async function readEndpoint(privateEndpointId: string): Promise<EndpointSnapshot | ReadFailure> {
@@ -161,7 +166,10 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
       ]);
       if (endpoint === undefined) return { kind: "not-found", code: "NotFound", message: `private endpoint ${privateEndpointId} does not exist` };
       let ips = endpoint.customDnsConfigs.flatMap((c) => c.ipAddresses);
+      // The FQDNs say which record each IP belongs to; IPs read from the NIC belong to the resource's own name.
+      let customDnsConfigs = endpoint.customDnsConfigs;
       if (ips.length === 0) {
+        customDnsConfigs = [];
         const nics = await Promise.all(
           endpoint.networkInterfaceIds.map((nicId) => limiter.read(subscriptionOf(nicId), () => arm.network.getNetworkInterface(nicId, signal))),
         );
@@ -172,6 +180,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
         virtualNetworkId: virtualNetworkIdOfSubnet(endpoint.subnetId),
         privateIps: normalizeIps(ips),
         dnsZoneIds: zoneGroups.flatMap((g) => g.privateDnsZoneIds),
+        customDnsConfigs,
       };
     } catch (error) {
       return readFailureOf(error);
@@ -187,61 +196,93 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     return "kind" in endpoint ? { connection, endpoint: undefined, endpointFailure: endpoint } : { connection, endpoint, endpointFailure: undefined };
   }
 
-  function zoneIdsFor(connections: readonly Omit<ConnectionSnapshot, "history">[]): { zoneId: string; configured: boolean }[] {
+  /** The zones of the instance's type: configured ones with a name of the type, and those its endpoints' zone groups name. */
+  function zoneIdsFor(provider: PrivateLinkProvider, connections: readonly Omit<ConnectionSnapshot, "history">[]): { zoneId: string; configured: boolean }[] {
+    const names = zoneNamesOfProvider(provider);
     const zones = new Map<string, { zoneId: string; configured: boolean }>();
-    for (const zoneId of options.configuredZoneIds) zones.set(resourceIdKey(zoneId), { zoneId, configured: true });
+    for (const zoneId of options.configuredZoneIds) if (names.has(zoneNameOf(zoneId))) zones.set(resourceIdKey(zoneId), { zoneId, configured: true });
     for (const c of connections) {
       for (const zoneId of c.endpoint?.dnsZoneIds ?? []) {
-        if (!zones.has(resourceIdKey(zoneId))) zones.set(resourceIdKey(zoneId), { zoneId, configured: false });
+        if (names.has(zoneNameOf(zoneId)) && !zones.has(resourceIdKey(zoneId))) zones.set(resourceIdKey(zoneId), { zoneId, configured: false });
       }
     }
     return [...zones.values()];
   }
 
-  async function* listTargets(managedInstanceIds: readonly string[], managedSubscriptionIds: readonly string[]): AsyncIterable<AuditTarget> {
+  /** One subscription's instances of one type, streamed; a failed listing becomes one unreadable target. */
+  async function* listSubscription(subscriptionId: string, provider: PrivateLinkProvider, seen: Set<string>): AsyncIterable<AuditTarget> {
+    const apim = hasApimFacts(provider);
+    const items: AsyncIterable<ApimService | PrivateLinkResource> = apim
+      ? arm.apim.listServicesBySubscription(subscriptionId, signal)
+      : arm.privateLink.listResourcesBySubscription(subscriptionId, provider.resourceType, signal);
+    const iterator = items[Symbol.asyncIterator]();
+    while (true) {
+      let step: IteratorResult<ApimService | PrivateLinkResource>;
+      try {
+        // Not paced per item: most steps are served from a page already fetched.
+        step = await iterator.next();
+      } catch (error) {
+        const scopeId = listingScopeId(subscriptionId, provider.resourceType);
+        unlistedScopes.set(resourceIdKey(scopeId), scopeId);
+        yield { instanceId: scopeId, provider, failure: readFailureOf(error) };
+        return;
+      }
+      if (step.done) return;
+      if (seen.has(resourceIdKey(step.value.id))) continue;
+      seen.add(resourceIdKey(step.value.id));
+      // An APIM listing carries the service's properties; the generic list does not, so readInstance reads the resource.
+      yield apim ? { instanceId: step.value.id, provider, service: step.value as ApimService } : { instanceId: step.value.id, provider };
+    }
+  }
+
+  async function* listTargets(managedInstanceIds: readonly string[], managedSubscriptionIds: readonly string[], managedResourceTypes: readonly string[]): AsyncIterable<AuditTarget> {
     const seen = new Set<string>();
     for (const instanceId of managedInstanceIds) {
       if (seen.has(resourceIdKey(instanceId))) continue;
       seen.add(resourceIdKey(instanceId));
-      yield { instanceId };
+      const type = resourceTypeOf(instanceId);
+      yield { instanceId, provider: type === undefined ? undefined : providerOf(type) };
     }
+    const providers = managedResourceTypes.flatMap((type) => providerOf(type) ?? []);
     for (const subscriptionId of managedSubscriptionIds) {
-      const iterator = arm.apim.listServicesBySubscription(subscriptionId, signal)[Symbol.asyncIterator]();
-      while (true) {
-        let step: IteratorResult<ApimService>;
-        try {
-          // Not paced per item: most steps are served from a page already fetched.
-          step = await iterator.next();
-        } catch (error) {
-          unlistedSubscriptions.add(subscriptionId);
-          yield { instanceId: `/subscriptions/${subscriptionId}`, failure: readFailureOf(error) };
-          break;
-        }
-        if (step.done) break;
-        if (seen.has(resourceIdKey(step.value.id))) continue;
-        seen.add(resourceIdKey(step.value.id));
-        yield { instanceId: step.value.id, service: step.value };
-      }
+      for (const provider of providers) yield* listSubscription(subscriptionId, provider, seen);
     }
   }
 
   async function readInstance(target: AuditTarget): Promise<GatheredInstance> {
-    const unreadable = (failure: ReadFailure): GatheredInstance => ({ instanceId: target.instanceId, service: target.service, failure, connections: [], zones: [] });
+    const { provider } = target;
+    const unreadable = (failure: ReadFailure): GatheredInstance => ({
+      instanceId: target.instanceId,
+      provider,
+      resource: target.service === undefined ? undefined : resourceOfApimService(target.service),
+      service: target.service,
+      failure,
+      connections: [],
+      zones: [],
+    });
     if (target.failure) return unreadable(target.failure);
+    if (provider === undefined) {
+      return unreadable({ kind: "invalid-input", code: "UnregisteredResourceType", message: `${target.instanceId} is not a resource of a registered Private Link provider type` });
+    }
     const subscription = subscriptionOf(target.instanceId);
     let service = target.service;
+    let resource: PrivateLinkResource | undefined;
     let connections: PrivateEndpointConnection[];
     try {
-      service ??= await limiter.read(subscription, () => arm.apim.getService(target.instanceId, signal));
-      if (service === undefined) return unreadable({ kind: "not-found", code: "ResourceNotFound", message: `${target.instanceId} does not exist` });
-      connections = await limiter.read(subscription, () => collect(arm.apim.listConnections(target.instanceId, signal)));
+      if (hasApimFacts(provider)) {
+        service ??= await limiter.read(subscription, () => arm.apim.getService(target.instanceId, signal));
+        resource = service === undefined ? undefined : resourceOfApimService(service);
+      } else {
+        resource = await limiter.read(subscription, () => arm.privateLink.getResource(target.instanceId, signal));
+      }
+      if (resource === undefined) return unreadable({ kind: "not-found", code: "ResourceNotFound", message: `${target.instanceId} does not exist` });
+      connections = await limiter.read(subscription, () => collect(arm.privateLink.listConnections(target.instanceId, signal)));
     } catch (error) {
       return unreadable(readFailureOf(error));
     }
     const read = await Promise.all(connections.map(readConnection));
-    const recordName = recordNameForInstance(target.instanceId);
-    const zones = await Promise.all(zoneIdsFor(read).map(({ zoneId, configured }) => zoneSnapshot(zoneId, configured, recordName)));
-    return { instanceId: target.instanceId, service, failure: undefined, connections: read, zones };
+    const zones = await Promise.all(zoneIdsFor(provider, read).map(({ zoneId, configured }) => zoneSnapshot(zoneId, configured)));
+    return { instanceId: target.instanceId, provider, resource, service, failure: undefined, connections: read, zones };
   }
 
   return {
@@ -249,6 +290,6 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     readInstance,
     unreadableZones: () => [...zoneFailures.values()],
     examinedZoneIds: () => [...examinedZones.values()],
-    unlistedSubscriptionIds: () => [...unlistedSubscriptions],
+    unlistedScopeIds: () => [...unlistedScopes.values()],
   };
 }

@@ -20,16 +20,17 @@ import {
   ruleOf,
   type DecisionContext,
 } from "../domain/decisions/decision-plan.ts";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import type { DecisionRecord, RecordedStatus } from "../domain/decisions/decision.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
-import { sameResourceId, resourceIdOfConnection } from "../domain/resource-id.ts";
+import { sameResourceId } from "../domain/resource-id.ts";
 import { evaluateRules, type RuleEvaluation } from "../domain/rules/evaluate.ts";
 import { connectionFacts } from "../domain/rules/facts.ts";
 import type { RuleSetSnapshot } from "../domain/rules/index.ts";
 import { applyDecision, type ApplyResult } from "./apply-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { resolveRequesterTenant, ruleSetReadsRequesterTenant, type RequesterTenant } from "./tenant-lookup.ts";
 
 /** What happened to one connection in one run. */
 export type ConnectionOutcome =
@@ -87,6 +88,8 @@ export interface GatheredConnection {
   /** The rule set (Pending connections only). */
   readonly ruleSet: RuleSetSnapshot | undefined;
   readonly claim: ConnectionClaim | undefined;
+  /** The requester's tenant and where it came from (Pending connections only; see tenant-lookup.ts). */
+  readonly requesterTenant?: RequesterTenant | undefined;
 }
 
 /**
@@ -94,7 +97,7 @@ export interface GatheredConnection {
  * endpoint an event led to). Undefined when the connection does not exist.
  */
 export async function gatherConnection(request: DecideConnectionRequest, deps: EngineDeps): Promise<GatheredConnection | undefined> {
-  const connection = request.connection ?? (await deps.apim.getConnection(request.connectionId));
+  const connection = request.connection ?? (await deps.privateLink.getConnection(request.connectionId));
   if (connection === undefined) return undefined;
   const claim = await deps.claims.get(claimKeyOf(connection));
   if (connection.status !== "Pending") return { connection, endpoint: undefined, ruleSet: undefined, claim };
@@ -103,14 +106,34 @@ export async function gatherConnection(request: DecideConnectionRequest, deps: E
       ? request.endpoint
       : await readEndpoint(connection.privateEndpointId, deps);
   const ruleSet = await deps.ruleStore.getRuleSet();
-  return { connection, endpoint, ruleSet, claim };
+  // The event's tenant wins; otherwise a hint from ARM's challenge, asked for only when a rule reads the tenant.
+  const requesterTenant = await resolveRequesterTenant(
+    {
+      eventTenantId: request.requesterTenantId,
+      requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId),
+      needed: ruleSetReadsRequesterTenant(ruleSet),
+    },
+    deps.tenantLookup,
+  );
+  return { connection: withEndpointGroups(connection, endpoint), endpoint, ruleSet, claim, requesterTenant };
+}
+
+/**
+ * Most providers' connection resources name no group id (Storage, Key Vault, Event Hubs, ...); for a type with several
+ * groups only the consumer's endpoint says which one (blob, file, ...). Its link to this resource fills them in, so
+ * group conditions decide on what the requester asked for rather than on nothing.
+ */
+function withEndpointGroups(connection: PrivateEndpointConnection, endpoint: PrivateEndpoint | undefined): PrivateEndpointConnection {
+  if (connection.groupIds.length > 0 || endpoint === undefined) return connection;
+  const link = endpoint.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.resourceId));
+  return link === undefined || link.groupIds.length === 0 ? connection : { ...connection, groupIds: link.groupIds };
 }
 
 /** Decides one connection: Pending ones by the rules, settled ones recorded as out-of-band once. */
 export async function decideConnection(request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
-  const resourceId = resourceIdOfConnection(request.connectionId);
-  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) {
-    return result(request.connectionId, "unmanaged", undefined, [], "not a connection of a managed instance; ignored");
+  const resourceId = managedResourceOfConnection(deps.scope, request.connectionId);
+  if (resourceId === undefined) {
+    return result(request.connectionId, "unmanaged", undefined, [], "not a connection of a managed resource; ignored");
   }
   let gathered = await gatherConnection(request, deps);
   if (gathered === undefined) return result(request.connectionId, "not-found", undefined, [], "the connection does not exist (any more)");
@@ -153,7 +176,7 @@ async function earlierOperationOf(claim: ConnectionClaim | undefined, deps: Engi
   const state = claim?.lease?.operation;
   if (state === undefined) return undefined;
   try {
-    const operation = await deps.apim.resumeSetConnectionStatus(state);
+    const operation = await deps.privateLink.resumeSetConnectionStatus(state);
     return operation.isDone() ? "finished" : "running";
   } catch (error) {
     const failure = toPortcullisError(error);
@@ -169,9 +192,10 @@ function claimKeyOf(connection: PrivateEndpointConnection): ClaimKey {
 
 async function decidePending(gathered: GatheredConnection, request: DecideConnectionRequest, deps: EngineDeps): Promise<ConnectionDecision> {
   const { connection, endpoint, claim } = gathered;
-  const facts = connectionFacts(connection, { endpoint, requesterTenantId: request.requesterTenantId });
+  const tenant = gathered.requesterTenant;
+  const facts = connectionFacts(connection, { endpoint, requesterTenantId: tenant?.tenantId, requesterTenantSource: tenant?.source });
   const now = deps.clock.now();
-  const evaluation = evaluateRules(facts, gathered.ruleSet!, { now, defaultAction: deps.defaultAction });
+  const evaluation = withTenantExplanation(evaluateRules(facts, gathered.ruleSet!, { now, defaultAction: deps.defaultAction }), tenant);
   const plan = planPendingDecision({ facts, evaluation, mode: deps.mode, claim, now, context: request.context, key: claimKeyOf(connection) });
   const decided = (outcome: ConnectionOutcome, status: RecordedStatus | undefined, records: readonly DecisionRecord[], summary: string) =>
     result(connection.id, outcome, status, records, summary, evaluation);
@@ -194,6 +218,13 @@ async function decidePending(gathered: GatheredConnection, request: DecideConnec
     default:
       return { ...fromUnplannedEnd(connection.id, applied), evaluation };
   }
+}
+
+/** Adds where the requester tenant came from right after the facts line, so the record shows it to an auditor. */
+function withTenantExplanation(evaluation: RuleEvaluation, tenant: RequesterTenant | undefined): RuleEvaluation {
+  if (tenant?.explanation === undefined) return evaluation;
+  const [factsLine, ...rest] = evaluation.explanation;
+  return { ...evaluation, explanation: factsLine === undefined ? [tenant.explanation] : [factsLine, tenant.explanation, ...rest] };
 }
 
 /** How a plan ended when something other than its own outcome happened (shared by every decideConnection path). */
@@ -221,7 +252,11 @@ async function recordObservedStatus(gathered: GatheredConnection, request: Decid
     resourceId: connection.resourceId,
     status,
     description: connection.description,
-    facts: { requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), requesterTenantId: request.requesterTenantId },
+    facts: {
+      requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId),
+      requesterTenantId: request.requesterTenantId,
+      requesterTenantSource: request.requesterTenantId === undefined ? undefined : "event",
+    },
     claim,
     context: request.context,
   });

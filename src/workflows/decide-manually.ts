@@ -15,14 +15,14 @@
  * (ARM or storage unavailable: nothing was decided).
  */
 import { isLeaseActive } from "../domain/decisions/decision-claim.ts";
-import { planManualDecision, requiredStatusFor, type ManualAction, type ManualDecisionInput } from "../domain/decisions/decision-plan.ts";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { planManualDecision, requesterSubscriptionOf, requiredStatusFor, type ManualAction, type ManualDecisionInput } from "../domain/decisions/decision-plan.ts";
+import { managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import type { DecisionRecord } from "../domain/decisions/decision.ts";
 import { PortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
-import { resourceIdOfConnection } from "../domain/resource-id.ts";
 import { applyDecision, resumeWrite, type ApplyResult, type UnfinishedWrite } from "./apply-decision.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { resolveRequesterTenant } from "./tenant-lookup.ts";
 
 export { requiredStatusFor, type ManualAction };
 
@@ -47,18 +47,23 @@ export type ManualDecisionResult =
 
 /** Approves, rejects or revokes a connection on a human's behalf: read → plan → apply; see the module comment for errors. */
 export async function decideManually(request: ManualDecisionRequest, deps: EngineDeps, options: DecideManuallyOptions = {}): Promise<ManualDecisionResult> {
-  const resourceId = resourceIdOfConnection(request.connectionId);
-  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) {
-    throw new PortcullisError("not-found", `${request.connectionId} is not a connection of an instance Portcullis manages.`);
+  const resourceId = managedResourceOfConnection(deps.scope, request.connectionId);
+  if (resourceId === undefined) {
+    throw new PortcullisError("not-found", `${request.connectionId} is not a connection of a resource Portcullis manages.`);
   }
-  const connection = await deps.apim.getConnection(request.connectionId);
+  const connection = await deps.privateLink.getConnection(request.connectionId);
   if (connection === undefined) throw new PortcullisError("not-found", `The connection ${request.connectionId} does not exist.`);
   requireStatus(connection, request.action);
   const claim = await deps.claims.get({ connectionId: connection.id, privateEndpointId: connection.privateEndpointId });
   if (isLeaseActive(claim, deps.clock.now())) {
     throw new PortcullisError("conflict", `Another decision on ${connection.id} is in progress; try again later.`);
   }
-  const plan = planManualDecision({ request, connection, mode: deps.mode });
+  // For the record: whom the human decided for (a hint from ARM's challenge; cached, never blocks the decision).
+  const requesterTenant = await resolveRequesterTenant(
+    { eventTenantId: undefined, requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId), needed: true },
+    deps.tenantLookup,
+  );
+  const plan = planManualDecision({ request, connection, mode: deps.mode, requesterTenant });
   return manualResult(request.action, connection.id, await applyDecision(plan, claim, deps, { waitInMs: options.waitInMs }));
 }
 

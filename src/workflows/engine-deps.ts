@@ -4,12 +4,13 @@
  */
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import type { DefaultAction } from "../domain/rules/evaluate.ts";
-import type { ApimPort, NetworkPort } from "../ports/arm.ts";
+import type { NetworkPort, PrivateLinkPort } from "../ports/arm.ts";
 import type { ClaimStore } from "../ports/claim-store.ts";
 import type { Clock } from "../ports/clock.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
 import type { NotificationPublisher } from "../ports/notifications.ts";
 import type { RuleStore } from "../ports/rule-store.ts";
+import type { TenantLookup } from "./tenant-lookup.ts";
 
 /** Where workflows report what callers cannot see in a result (a notification that failed, a lost settle). */
 export interface EngineLogger {
@@ -44,7 +45,7 @@ export const DEFAULT_ENGINE_TIMINGS: EngineTimings = {
 };
 
 export interface EngineDeps {
-  readonly apim: ApimPort;
+  readonly privateLink: PrivateLinkPort;
   readonly network: NetworkPort;
   readonly ruleStore: RuleStore;
   readonly claims: ClaimStore;
@@ -60,6 +61,11 @@ export interface EngineDeps {
   /** PORTCULLIS_ARM_CONCURRENCY: at most this many connections are decided at once. */
   readonly armConcurrency: number;
   readonly timings: EngineTimings;
+  /**
+   * The requester subscription's tenant from ARM's 401 challenge, cached (tenant-lookup.ts), for paths without an
+   * event's tenant. Absent: such paths leave the tenant unknown.
+   */
+  readonly tenantLookup?: TenantLookup | undefined;
   /** A fresh unique ID (lease owners, record IDs): letters and digits only. */
   newId(): string;
   readonly log: EngineLogger;

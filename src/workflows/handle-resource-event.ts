@@ -9,11 +9,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClaimKey } from "../domain/decisions/decision-claim.ts";
 import type { DecisionContext } from "../domain/decisions/decision-plan.ts";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { isManagedResource } from "../domain/decisions/decision-scope.ts";
 import { isTransient, toPortcullisError, type PortcullisError } from "../domain/errors.ts";
 import type { ResourceEvent, ResourceEventTarget } from "../domain/decisions/events.ts";
 import type { EndpointLinkConnection, PrivateEndpoint, PrivateEndpointConnection } from "../domain/model.ts";
-import { sameResourceId } from "../domain/resource-id.ts";
+import { providerOf } from "../domain/providers/registry.ts";
+import { resourceTypeOf, sameResourceId } from "../domain/resource-id.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { decideConnection, recordDeletion, type ConnectionDecision } from "./decide-connection.ts";
 import type { EngineDeps } from "./engine-deps.ts";
@@ -24,7 +25,7 @@ export interface ResourceEventResult {
   readonly decisions: readonly ConnectionDecision[];
   /** What the event could not settle and left to the sweep, and why. */
   readonly deferredToSweep: readonly string[];
-  /** Why parts of the event changed nothing (unmanaged instance, endpoint gone, terminal errors). */
+  /** Why parts of the event changed nothing (unmanaged resource, endpoint gone, terminal errors). */
   readonly notes: readonly string[];
   /** The first transient failure: the event must be redelivered (the trigger throws it after logging). */
   readonly retry: PortcullisError | undefined;
@@ -41,8 +42,8 @@ export async function handleResourceEvent(event: ResourceEvent, correlationId: s
     case "endpoint-deleted":
       await run.recordEndpointDeleted(target.privateEndpointId);
       break;
-    case "instance-connections-changed":
-      await run.decideInstance(target.resourceId);
+    case "resource-connections-changed":
+      await run.decideResource(target.resourceId);
       break;
     case "connection-written":
       await run.decideOneConnection(target.resourceId, target.connectionId);
@@ -70,7 +71,7 @@ class EventRun {
     this.#deps = deps;
   }
 
-  /** Consumer side: follow each manual Gateway connection of the endpoint to a managed instance. */
+  /** Consumer side: follow each manual connection of the endpoint to a managed resource (of any governed type). */
   async followEndpoint(privateEndpointId: string): Promise<void> {
     const endpoint = await this.#attempt(`reading ${privateEndpointId}`, () => this.#deps.network.getPrivateEndpoint(privateEndpointId));
     if (endpoint === null) return;
@@ -79,7 +80,7 @@ class EventRun {
       return;
     }
     const links = endpoint.connections.filter((link) => this.#isGovernedLink(link));
-    if (links.length === 0) this.#notes.push(`private endpoint ${privateEndpointId} has no manual Gateway connection to a managed instance`);
+    if (links.length === 0) this.#notes.push(`private endpoint ${privateEndpointId} has no manual connection to a managed resource`);
     for (const link of links) await this.#followLink(endpoint, link);
   }
 
@@ -100,11 +101,11 @@ class EventRun {
     );
   }
 
-  /** The instance's connection from this endpoint; re-checked briefly because the consumer's event can race ahead. */
+  /** The resource's connection from this endpoint; re-checked briefly because the consumer's event can race ahead. */
   async #findConnection(resourceId: string, privateEndpointId: string): Promise<PrivateEndpointConnection | undefined> {
     const delays = this.#deps.timings.connectionRecheckDelaysInMs;
     for (let attempt = 0; ; attempt++) {
-      for await (const connection of this.#deps.apim.listConnections(resourceId)) {
+      for await (const connection of this.#deps.privateLink.listConnections(resourceId)) {
         if (sameResourceId(connection.privateEndpointId, privateEndpointId)) return connection;
       }
       const delay = delays[attempt];
@@ -113,14 +114,14 @@ class EventRun {
     }
   }
 
-  /** Provider side: decide every connection of the instance (Pending ones by the rules, others recorded). */
-  async decideInstance(resourceId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, resourceId)) {
-      this.#notes.push(`${resourceId} is not a managed instance`);
+  /** Provider side: decide every connection of the resource (Pending ones by the rules, others recorded). */
+  async decideResource(resourceId: string): Promise<void> {
+    if (!isManagedResource(this.#deps.scope, resourceId)) {
+      this.#notes.push(`${resourceId} is not a managed resource`);
       return;
     }
     await this.#attempt(`listing the connections of ${resourceId}`, () =>
-      forEachConcurrently(this.#deps.apim.listConnections(resourceId), this.#deps.armConcurrency, (connection) =>
+      forEachConcurrently(this.#deps.privateLink.listConnections(resourceId), this.#deps.armConcurrency, (connection) =>
         this.#decide(connection.id, () => decideConnection({ connectionId: connection.id, connection, context: this.#context }, this.#deps)),
       ),
     );
@@ -128,8 +129,8 @@ class EventRun {
 
   /** Provider side: one connection was written; re-read and decide (or record) just that one. */
   async decideOneConnection(resourceId: string, connectionId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, resourceId)) {
-      this.#notes.push(`${resourceId} is not a managed instance`);
+    if (!isManagedResource(this.#deps.scope, resourceId)) {
+      this.#notes.push(`${resourceId} is not a managed resource`);
       return;
     }
     await this.#decide(connectionId, () => decideConnection({ connectionId, context: this.#context }, this.#deps));
@@ -137,12 +138,12 @@ class EventRun {
 
   /** Provider side: one connection was deleted; record it for each endpoint it was known with. */
   async recordConnectionDeleted(resourceId: string, connectionId: string): Promise<void> {
-    if (!isManagedInstance(this.#deps.scope, resourceId)) {
-      this.#notes.push(`${resourceId} is not a managed instance`);
+    if (!isManagedResource(this.#deps.scope, resourceId)) {
+      this.#notes.push(`${resourceId} is not a managed resource`);
       return;
     }
     await this.#attempt(`recording the deletion of ${connectionId}`, async () => {
-      const current = await this.#deps.apim.getConnection(connectionId);
+      const current = await this.#deps.privateLink.getConnection(connectionId);
       const keys: ClaimKey[] = [];
       for await (const claim of this.#deps.claims.listByConnection(connectionId)) {
         if (current !== undefined && sameResourceId(current.privateEndpointId, claim.privateEndpointId)) continue;
@@ -154,7 +155,7 @@ class EventRun {
     });
   }
 
-  /** Consumer side: the endpoint was deleted; record the deletion of every connection it had to a managed instance. */
+  /** Consumer side: the endpoint was deleted; record the deletion of every connection it had to a managed resource. */
   async recordEndpointDeleted(privateEndpointId: string): Promise<void> {
     await this.#attempt(`recording the deletion of ${privateEndpointId}`, async () => {
       const endpointGone = await this.#endpointGone(privateEndpointId);
@@ -163,9 +164,9 @@ class EventRun {
         return;
       }
       for await (const claim of this.#deps.claims.listByPrivateEndpoint(privateEndpointId)) {
-        if (!isManagedInstance(this.#deps.scope, claim.resourceId)) continue;
+        if (!isManagedResource(this.#deps.scope, claim.resourceId)) continue;
         if (endpointGone === undefined) {
-          const current = await this.#deps.apim.getConnection(claim.connectionId);
+          const current = await this.#deps.privateLink.getConnection(claim.connectionId);
           if (current !== undefined && sameResourceId(current.privateEndpointId, privateEndpointId)) continue;
         }
         const key = { connectionId: claim.connectionId, privateEndpointId: claim.privateEndpointId };
@@ -184,12 +185,16 @@ class EventRun {
     }
   }
 
+  /**
+   * A manual link to a managed resource, for one of its type's groups (APIM: Gateway only; a type without groups, a
+   * Private Link Service, takes any). A link for a group the registry does not know is left to the sweep.
+   */
   #isGovernedLink(link: EndpointLinkConnection): boolean {
-    return (
-      link.manual &&
-      isManagedInstance(this.#deps.scope, link.privateLinkServiceId) &&
-      link.groupIds.some((group) => group.toLowerCase() === "gateway")
-    );
+    if (!link.manual || !isManagedResource(this.#deps.scope, link.privateLinkServiceId)) return false;
+    const provider = providerOf(resourceTypeOf(link.privateLinkServiceId) ?? "");
+    if (provider === undefined) return false;
+    if (provider.groups.length === 0) return true;
+    return link.groupIds.some((group) => provider.groups.some((known) => known.groupId.toLowerCase() === group.toLowerCase()));
   }
 
   async #decide(connectionId: string, decide: () => Promise<ConnectionDecision>): Promise<void> {

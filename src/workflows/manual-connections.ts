@@ -7,14 +7,15 @@
  * dependency that cannot be reached throws (transient): a partial list could be mistaken for the whole.
  */
 import type { DecisionRecord } from "../domain/decisions/decision.ts";
-import { isManagedInstance } from "../domain/decisions/decision-scope.ts";
+import { isManagedResource, managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import { PortcullisError, toPortcullisError } from "../domain/errors.ts";
 import type { ConnectionStatus, PrivateEndpointConnection } from "../domain/model.ts";
-import { apimServiceId, parseApimServiceId, resourceIdKey, resourceIdOfConnection } from "../domain/resource-id.ts";
+import { resourceIdKey } from "../domain/resource-id.ts";
 import { mapConcurrently } from "./concurrency.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { listManagedResourceIds } from "./managed-resources.ts";
 
-export type ConnectionReadDeps = Pick<EngineDeps, "apim" | "decisionLog" | "scope" | "armConcurrency">;
+export type ConnectionReadDeps = Pick<EngineDeps, "privateLink" | "decisionLog" | "scope" | "armConcurrency">;
 
 export interface ManagedConnection {
   readonly connection: PrivateEndpointConnection;
@@ -24,8 +25,8 @@ export interface ManagedConnection {
 
 export interface ConnectionListFilter {
   readonly status?: ConnectionStatus | undefined;
-  /** One managed instance's resource ID. */
-  readonly instanceId?: string | undefined;
+  /** One managed resource's ID (of any governed type). */
+  readonly resourceId?: string | undefined;
 }
 
 /** A resource that is part of the scope but could not be read for a reason a retry will not fix (e.g. no access). */
@@ -44,22 +45,16 @@ function notFound(what: string): PortcullisError {
   return new PortcullisError("not-found", `No managed ${what} has that name.`);
 }
 
-/** Managed instance IDs, each once; a subscription that cannot be listed for a non-transient reason is reported. */
-async function managedInstanceIds(deps: Pick<EngineDeps, "apim" | "scope">, unreadable: UnreadableResource[]): Promise<string[]> {
-  const ids = new Map<string, string>();
-  for (const id of deps.scope.instanceIds) ids.set(resourceIdKey(id), id);
-  for (const subscriptionId of deps.scope.subscriptionIds) {
-    try {
-      for await (const service of deps.apim.listServicesBySubscription(subscriptionId)) {
-        if (!ids.has(resourceIdKey(service.id))) ids.set(resourceIdKey(service.id), service.id);
-      }
-    } catch (error) {
-      const failure = toPortcullisError(error);
-      if (failure.kind === "transient") throw failure;
-      unreadable.push({ resourceId: `/subscriptions/${subscriptionId}`, reason: failure.kind });
-    }
-  }
-  return [...ids.values()];
+/** Managed resource IDs, each once; a subscription that cannot be listed for a non-transient reason is reported. */
+async function managedResourceIds(deps: Pick<EngineDeps, "privateLink" | "scope">, unreadable: UnreadableResource[]): Promise<string[]> {
+  const ids: string[] = [];
+  const listing = listManagedResourceIds(deps.scope, deps.privateLink, (subscriptionId, resourceType, error) => {
+    const failure = toPortcullisError(error);
+    if (failure.kind === "transient") throw failure;
+    unreadable.push({ resourceId: `/subscriptions/${subscriptionId}/providers/${resourceType}`, reason: failure.kind });
+  });
+  for await (const id of listing) ids.push(id);
+  return ids;
 }
 
 /**
@@ -74,27 +69,26 @@ async function latestDecisionsOf(deps: ConnectionReadDeps, resourceId: string): 
 /** Every connection of the managed instances that passes the filter (no decisions read). */
 export async function listConnectionsInScope(
   filter: ConnectionListFilter,
-  deps: Pick<EngineDeps, "apim" | "scope">,
+  deps: Pick<EngineDeps, "privateLink" | "scope">,
 ): Promise<{ readonly connections: readonly PrivateEndpointConnection[]; readonly unreadable: readonly UnreadableResource[] }> {
   const unreadable: UnreadableResource[] = [];
-  let instanceIds: string[];
-  if (filter.instanceId !== undefined) {
-    const ref = parseApimServiceId(filter.instanceId);
-    if (ref === undefined || !isManagedInstance(deps.scope, filter.instanceId)) throw notFound("instance");
-    instanceIds = [apimServiceId(ref)];
+  let resourceIds: string[];
+  if (filter.resourceId !== undefined) {
+    if (!isManagedResource(deps.scope, filter.resourceId)) throw notFound("resource");
+    resourceIds = [filter.resourceId];
   } else {
-    instanceIds = await managedInstanceIds(deps, unreadable);
+    resourceIds = await managedResourceIds(deps, unreadable);
   }
   const connections: PrivateEndpointConnection[] = [];
-  for (const resourceId of instanceIds) {
+  for (const resourceId of resourceIds) {
     try {
-      for await (const connection of deps.apim.listConnections(resourceId)) {
+      for await (const connection of deps.privateLink.listConnections(resourceId)) {
         if (filter.status === undefined || connection.status === filter.status) connections.push(connection);
       }
     } catch (error) {
       const failure = toPortcullisError(error);
       if (failure.kind === "transient") throw failure;
-      if (failure.kind === "not-found" && filter.instanceId !== undefined) throw notFound("instance");
+      if (failure.kind === "not-found" && filter.resourceId !== undefined) throw notFound("resource");
       if (failure.kind !== "not-found") unreadable.push({ resourceId: resourceId, reason: failure.kind });
     }
   }
@@ -115,9 +109,8 @@ export async function getManagedConnection(
   connectionId: string,
   deps: ConnectionReadDeps,
 ): Promise<{ readonly connection: PrivateEndpointConnection; readonly decisions: readonly DecisionRecord[] }> {
-  const resourceId = resourceIdOfConnection(connectionId);
-  if (resourceId === undefined || !isManagedInstance(deps.scope, resourceId)) throw notFound("connection");
-  const connection = await deps.apim.getConnection(connectionId);
+  if (managedResourceOfConnection(deps.scope, connectionId) === undefined) throw notFound("connection");
+  const connection = await deps.privateLink.getConnection(connectionId);
   if (connection === undefined) throw notFound("connection");
   const decisions: DecisionRecord[] = [];
   for await (const record of deps.decisionLog.listByConnection(connection.id)) decisions.push(record);

@@ -1,6 +1,6 @@
 /**
  * The sweep (timer `reconcilePending`): the source of truth behind the event fast path. Lists every managed
- * instance's connections and runs decideConnection on each: Pending ones without a completed decision are
+ * resource's connections (listed resources, then each governed type's resources in each managed subscription) and runs decideConnection on each: Pending ones without a completed decision are
  * decided, settled ones not yet in the log are recorded as out-of-band.
  *
  * At most PORTCULLIS_ARM_CONCURRENCY connections are in flight, and listings are walked page by page as workers
@@ -12,13 +12,13 @@
 import type { RuleSetProblem } from "../domain/rules/rule-set.ts";
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpointConnection } from "../domain/model.ts";
-import { resourceIdKey } from "../domain/resource-id.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { decideConnection, type ConnectionDecision, type ConnectionOutcome } from "./decide-connection.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import { listManagedResourceIds } from "./managed-resources.ts";
 
 export interface SweepFailure {
-  /** The instance, subscription (`/subscriptions/{id}`) or connection that failed. */
+  /** The resource, subscription and type (`/subscriptions/{id}/providers/{type}`) or connection that failed. */
   readonly resourceId: string;
   readonly error: string;
 }
@@ -27,6 +27,7 @@ export interface ReconcileSummary {
   readonly correlationId: string;
   readonly startedAt: Date;
   readonly finishedAt: Date;
+  /** Managed resources whose connections were listed (of every governed type; the name predates other types). */
   readonly instances: number;
   readonly connections: number;
   readonly outcomes: Readonly<Partial<Record<ConnectionOutcome, number>>>;
@@ -45,7 +46,7 @@ export interface ReconcileSummary {
   readonly connectionFailures: readonly SweepFailure[];
 }
 
-/** Runs one sweep over every managed instance. */
+/** Runs one sweep over every managed resource. */
 export async function reconcilePending(correlationId: string, deps: EngineDeps): Promise<ReconcileSummary> {
   const startedAt = deps.clock.now();
   const instanceFailures: SweepFailure[] = [];
@@ -58,29 +59,16 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
   let instances = 0;
   let connections = 0;
 
-  async function* managedInstances(): AsyncGenerator<string> {
-    const seen = new Set<string>();
-    const isNew = (id: string): boolean => {
-      const key = resourceIdKey(id);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    };
-    for (const id of deps.scope.instanceIds) if (isNew(id)) yield id;
-    for (const subscriptionId of deps.scope.subscriptionIds) {
-      try {
-        for await (const service of deps.apim.listServicesBySubscription(subscriptionId)) if (isNew(service.id)) yield service.id;
-      } catch (error) {
-        instanceFailures.push({ resourceId: `/subscriptions/${subscriptionId}`, error: toPortcullisError(error).message });
-      }
-    }
-  }
+  const managedResources = (): AsyncGenerator<string> =>
+    listManagedResourceIds(deps.scope, deps.privateLink, (subscriptionId, resourceType, error) => {
+      instanceFailures.push({ resourceId: `/subscriptions/${subscriptionId}/providers/${resourceType}`, error: toPortcullisError(error).message });
+    });
 
   async function* managedConnections(): AsyncGenerator<PrivateEndpointConnection> {
-    for await (const resourceId of managedInstances()) {
+    for await (const resourceId of managedResources()) {
       instances += 1;
       try {
-        yield* deps.apim.listConnections(resourceId);
+        yield* deps.privateLink.listConnections(resourceId);
       } catch (error) {
         instanceFailures.push({ resourceId: resourceId, error: toPortcullisError(error).message });
       }

@@ -1,11 +1,14 @@
 /**
  * What-if (the application half of src/domain/rules/what-if.ts): evaluate a proposed rule set and the stored one
- * against every current connection of the managed instances and report what would change. Reads only: nothing is
- * written to ARM, the rule store, the claims or the decision log.
+ * against every current connection of the governed resources, of every governed type, and report what would change.
+ * Reads only: nothing is written to ARM, the rule store, the claims or the decision log.
  *
- *   read:   the stored rule set; each managed instance's connections; each connection's private endpoint (for the
- *           request message; a 403 from another tenant leaves it unknown, as the engine does)
- *   decide: proposedRuleSet (drafts stamped as if saved now) → whatIf (pure)
+ *   read:   the stored rule set; each governed resource's connections (listConnectionsInScope: the one listing the
+ *           manual API uses, so what-if sees exactly the connections the engine governs); each connection's private
+ *           endpoint (for the request message; a 403 from another tenant, e.g. a Microsoft-managed endpoint, leaves
+ *           it unknown, as the engine does)
+ *   decide: proposedRuleSet (drafts stamped as if saved now) → whatIf (pure; the resource type of each connection
+ *           comes from its resource ID, so nothing here depends on the type)
  */
 import { toPortcullisError } from "../domain/errors.ts";
 import type { PrivateEndpoint } from "../domain/model.ts";
@@ -17,10 +20,11 @@ import { mapConcurrently } from "./concurrency.ts";
 import type { EngineDeps } from "./engine-deps.ts";
 import { listConnectionsInScope, type UnreadableResource } from "./manual-connections.ts";
 
-export type WhatIfDeps = Pick<EngineDeps, "apim" | "network" | "ruleStore" | "scope" | "armConcurrency" | "clock" | "defaultAction">;
+/** Whatever the shared listing needs (it names the ports that list each governed type), plus what what-if reads itself. */
+export type WhatIfDeps = Parameters<typeof listConnectionsInScope>[1] & Pick<EngineDeps, "network" | "ruleStore" | "armConcurrency" | "clock" | "defaultAction">;
 
 export interface WhatIfReport extends WhatIfResult {
-  /** Instances or subscriptions that could not be read (their connections are missing from the comparison). */
+  /** Resources or subscriptions that could not be read (their connections are missing from the comparison). */
   readonly unreadable: readonly UnreadableResource[];
 }
 

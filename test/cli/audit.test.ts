@@ -37,7 +37,7 @@ describe("audit run and report show", () => {
     assert.ok(checks.includes("public-network-access"), checks.join(", "));
     assert.ok(first.summary.openBySeverity["high"]! > 0);
     assert.equal(first.summary.openBySeverity["critical"], 0);
-    assert.match(result.stderr, new RegExp(`audit ${first.summary.runId}: 1/1 instance\\(s\\) audited · \\d+ ARM call\\(s\\) · score ${first.summary.score}`));
+    assert.match(result.stderr, new RegExp(`audit ${first.summary.runId}: 1/1 resource\\(s\\) audited · \\d+ ARM call\\(s\\) · score ${first.summary.score}`));
   });
 
   test("--fail-on exits 1 only when an open finding is at least that severe; --out writes the chosen format", async () => {
@@ -51,8 +51,8 @@ describe("audit run and report show", () => {
     ]);
     assert.equal(high.code, 1, high.stderr);
     assert.match(high.stderr, /open finding\(s\) at or above high \(--fail-on high\)/);
-    assert.match(high.stdout, /^SEVERITY +CHECK +RESOURCE +STATUS +ID +MESSAGE$/m);
-    assert.match(high.stdout, /^high +dns-record-missing +apim-cli +open /m);
+    assert.match(high.stdout, /^SEVERITY +CHECK +TYPE +RESOURCE +STATUS +ID +MESSAGE$/m);
+    assert.match(high.stdout, /^high +dns-record-missing +API Management +apim-cli +open /m);
     assert.equal(critical.code, 0, critical.stderr);
     assert.match(critical.stdout, /^# Portcullis compliance report/m);
     assert.equal(toFile.code, 1, toFile.stderr);
@@ -76,9 +76,9 @@ describe("audit run and report show", () => {
     try {
       const tty = await runInTerminal(["--local", "--stack-file", stack.stackFile, "audit", "run", "--fail-on", "critical"]);
       assert.equal(tty.code, 0, tty.output);
-      assert.match(tty.output, /\r\u001b\[2Kauditing: 0\/[01] instance\(s\) audited · \d+ ARM call\(s\)/, "a progress line redrawn in place");
-      assert.match(tty.output, /auditing: [01]\/1 instance\(s\) audited · \d+ ARM call\(s\) · throttled \d+× \(waited \d+\.\d s\)/);
-      assert.match(tty.output, /audit \S+: 1\/1 instance\(s\) audited · \d+ ARM call\(s\) · throttled \d+× \(waited \d+\.\d s\) · score \d+/);
+      assert.match(tty.output, /\r\u001b\[2Kauditing: 0\/[01] resource\(s\) audited · \d+ ARM call\(s\)/, "a progress line redrawn in place");
+      assert.match(tty.output, /auditing: [01]\/1 resource\(s\) audited · \d+ ARM call\(s\) · throttled \d+× \(waited \d+\.\d s\)/);
+      assert.match(tty.output, /audit \S+: 1\/1 resource\(s\) audited · \d+ ARM call\(s\) · throttled \d+× \(waited \d+\.\d s\) · score \d+/);
     } finally {
       stack.emulator.throttle.configure({ enabled: false });
     }

@@ -87,7 +87,7 @@ describe("usage errors exit 2", { concurrency: true }, () => {
   test("missing settings name the flag, variable and config key that give them; --local without a stack says to run npm start", async () => {
     const [nothing, noStack] = await Promise.all([runCli(["connections", "list"], { cwd: "/" }), runCli(["--local", "rules", "list"], { cwd: "/", env: { PORTCULLIS_STACK_FILE: "/nonexistent/stack.json" } })]);
     assert.equal(nothing.code, 2);
-    assert.match(nothing.stderr, /which instances to read is not set: give --subscription ID \/ --apim RESOURCE-ID, PORTCULLIS_MANAGED_SUBSCRIPTIONS/);
+    assert.match(nothing.stderr, /which resources to read is not set: give --subscription ID \/ --resource RESOURCE-ID \(or --apim RESOURCE-ID\), PORTCULLIS_MANAGED_SUBSCRIPTIONS \/ PORTCULLIS_MANAGED_RESOURCES/);
     assert.match(nothing.stderr, /the storage account is not set: give --storage-account NAME/);
     assert.equal(noStack.code, 2);
     assert.match(noStack.stderr, /no local stack is running: start it with npm start/);
@@ -151,7 +151,7 @@ describe("settings, authentication and reachability", { concurrency: true }, () 
     assert.equal(result.code, 2);
     assert.match(result.stderr, /broken\.yaml has 3 problem\(s\)/);
     assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:2:17  storageAccount: a storage account name`));
-    assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:3:1  colour: unknown key "colour"; valid keys are subscriptions, instances, storageAccount, tablesEndpoint, tablePrefix, dnsZones, mode, settings`));
+    assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:3:1  colour: unknown key "colour"; valid keys are subscriptions, instances, resources, resourceTypes, storageAccount, tablesEndpoint, tablePrefix, dnsZones, mode, settings`));
     assert.match(result.stderr, new RegExp(`${config.replace(/\./g, "\\.")}:5:3  settings\\.portcullis_mode: "portcullis_mode" is not a setting: settings keys are PORTCULLIS_\\* app settings`));
     assert.ok(result.stderr.indexOf(":3:1") < result.stderr.indexOf(":5:3"), "problems in file order");
   });
@@ -169,7 +169,7 @@ describe("settings, authentication and reachability", { concurrency: true }, () 
       runCli(["--config", downFile, "rules", "list"], { cwd: stack.dir }),
     ]);
     assert.equal(refused.code, 3, refused.stderr);
-    assert.match(refused.stderr, /could not read \/subscriptions\/a1a1a1a1-0000-4000-8000-000000000001 \(unauthenticated\)/);
+    assert.match(refused.stderr, /could not read \/subscriptions\/a1a1a1a1-0000-4000-8000-000000000001\/providers\/Microsoft.ApiManagement\/service \(unauthenticated\)/);
     assert.equal(refusedWrite.code, 3, refusedWrite.stderr);
     assert.match(refusedWrite.stderr, /\[InvalidAuthenticationToken\]\nCheck that the signed-in identity has the roles/);
     assert.equal(notSignedIn.code, 3, notSignedIn.stderr);

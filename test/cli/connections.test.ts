@@ -44,7 +44,7 @@ describe("connections, what-if and manual decisions", () => {
     assert.deepEqual(parseJson<{ connections: ListedConnection[] }>(pending).connections.map((c) => c.status), ["Pending", "Pending", "Pending"]);
     assert.deepEqual(parseJson<{ connections: ListedConnection[] }>(byName).connections.map((c) => c.name.split(".")[0]), ["pe-legacy"]);
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /No managed instance is named "no-such-apim"/);
+    assert.match(unknown.stderr, /No managed resource is named "no-such-apim"/);
   });
 
   test("what-if shows which Pending connection a proposed rule would decide, as a table and as JSON, writing nothing", async () => {
@@ -133,8 +133,8 @@ describe("connections, what-if and manual decisions", () => {
       runInTerminal(["--local", "--stack-file", stack.stackFile, "connections", "list"]),
     ]);
     assert.equal(piped.code, 0, piped.stderr);
-    assert.match(piped.stdout, /^CONNECTION +STATUS +REQUESTER +LATEST DECISION$/m);
-    assert.match(piped.stdout, /Rejected +c1c1c1c1-0000-4000-8000-000000000002\/rg-consumer\/pe-billing +reject by Local operator/);
+    assert.match(piped.stdout, /^CONNECTION +TYPE +STATUS +REQUESTER +LATEST DECISION$/m);
+    assert.match(piped.stdout, /API Management +Rejected +c1c1c1c1-0000-4000-8000-000000000002\/rg-consumer\/pe-billing +reject by Local operator/);
     assert.doesNotMatch(piped.stdout + piped.stderr, /\u001b\[/);
     assert.equal(tty.code, 0, tty.output);
     assert.match(tty.output, /\u001b\[31mRejected/);

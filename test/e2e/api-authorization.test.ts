@@ -21,6 +21,10 @@ const REQUIRED_ROLE: Readonly<Record<string, ApiRole>> = {
   approveConnection: "Portcullis.Approver",
   rejectConnection: "Portcullis.Approver",
   revokeConnection: "Portcullis.Admin",
+  getConnectionOnResource: "Portcullis.Reader",
+  approveConnectionOnResource: "Portcullis.Approver",
+  rejectConnectionOnResource: "Portcullis.Approver",
+  revokeConnectionOnResource: "Portcullis.Admin",
   getOperation: "Portcullis.Reader",
   listDecisions: "Portcullis.Reader",
   listRules: "Portcullis.Reader",
@@ -63,6 +67,9 @@ describe("authorization matrix", () => {
       .replace("{subscriptionId}", "a0a0a0a0-0000-4000-8000-000000000001")
       .replace("{resourceGroup}", "rg-apim")
       .replace("{serviceName}", "apim-one")
+      .replace("{providerNamespace}", "Microsoft.ApiManagement")
+      .replace("{resourceType}", "service")
+      .replace("{resourceName}", "apim-one")
       .replace("{connectionName}", api.connectionId("apim-one", "pe-1").split("/").at(-1)!)
       .replace("{operationId}", randomUUID())
       .replace("{ruleId}", "some-rule")

@@ -125,7 +125,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
     dnsOwnership,
     clock,
     async recordApprovals(instanceId = INSTANCE_ID) {
-      for await (const c of arm.apim.listConnections(instanceId)) {
+      for await (const c of arm.privateLink.listConnections(instanceId)) {
         if (c.status !== "Approved") continue;
         const at = new Date("2025-05-01T00:00:00.000Z");
         await decisionLog.append(
@@ -152,6 +152,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
       const run: AuditEstateOptions = {
         managedInstanceIds: [],
         managedSubscriptionIds: [PROVIDER_SUB],
+        managedResourceTypes: ["Microsoft.ApiManagement/service"],
         dnsZoneIds: [HUB_ZONE_ID],
         policy: DEFAULT_POLICY,
         remediations: [],
@@ -163,6 +164,7 @@ export async function startAuditStack(topology: string, tablePrefix = "audit", c
       const settings = {
         PORTCULLIS_MANAGED_INSTANCES: run.managedInstanceIds.join(","),
         PORTCULLIS_MANAGED_SUBSCRIPTIONS: run.managedSubscriptionIds.join(","),
+        PORTCULLIS_MANAGED_RESOURCE_TYPES: run.managedResourceTypes.join(","),
         PORTCULLIS_DNS_ZONE_IDS: run.dnsZoneIds.join(","),
         PORTCULLIS_REMEDIATE: run.remediations.join(","),
       };

@@ -116,6 +116,7 @@ test("the schemas refuse what Portcullis never sends: an unknown type, a missing
     data: {
       connectionId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim/privateEndpointConnections/pe.1",
       resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim",
+      resourceType: "Microsoft.ApiManagement/service",
       actor: "rule:allow",
       reason: "ok",
       decisionId: "20250601T120000000Z-abc123",
@@ -126,6 +127,8 @@ test("the schemas refuse what Portcullis never sends: an unknown type, a missing
   assert.ok(!connection({ ...good, type: "Portcullis.Connection.Revoked" }));
   const { decisionId: _decisionId, ...withoutDecision } = good.data;
   assert.ok(!connection({ ...good, data: withoutDecision }));
+  const { resourceType: _resourceType, ...withoutType } = good.data;
+  assert.ok(!connection({ ...good, data: withoutType }), "a connection event names its resource's type");
   assert.ok(!connection({ ...good, type: "Portcullis.Connection.DecisionFailed" }), "a failure names its error");
   const compliance = validator("compliance-event.schema.json");
   const finding = {

@@ -65,7 +65,7 @@ function notifiedAbout(connectionId: string): string[] {
 async function waitUntilSettled(connectionId: string): Promise<PrivateEndpointConnection> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const current = await deps.apim.getConnection(connectionId);
+    const current = await deps.privateLink.getConnection(connectionId);
     if (current !== undefined && current.provisioningState === "Succeeded") return current;
     if (Date.now() > deadline) throw new Error(`${connectionId} never settled`);
     await sleep(50);
@@ -87,8 +87,8 @@ function manual(connectionId: string, action: ManualDecisionRequest["action"]): 
 
 test("item 2: a human's reject still running (provisioningState Updating) is never overturned; it is recorded once as out-of-band, with ARM's description, after it settles", async () => {
   const connection = await connectionOf("pe-busy");
-  const theirs = await human.apim.beginSetConnectionStatus(connection.id, "Rejected", "Rejected by Jane in the portal: unknown partner");
-  const during = await deps.apim.getConnection(connection.id);
+  const theirs = await human.privateLink.beginSetConnectionStatus(connection.id, "Rejected", "Rejected by Jane in the portal: unknown partner");
+  const during = await deps.privateLink.getConnection(connection.id);
   assert.equal(during?.status, "Pending");
   assert.equal(during?.provisioningState, "Updating", "the emulator shows the human's operation in flight");
 
@@ -114,7 +114,7 @@ test("item 2: a human's reject still running (provisioningState Updating) is nev
 
 test("item 2: a human's approve through the API while someone's PUT is still running is refused as a conflict; nothing is written or recorded and the claim is free again", async () => {
   const connection = await connectionOf("pe-busy-manual");
-  const theirs = await human.apim.beginSetConnectionStatus(connection.id, "Rejected", "Rejected in the portal");
+  const theirs = await human.privateLink.beginSetConnectionStatus(connection.id, "Rejected", "Rejected in the portal");
 
   await assert.rejects(decideManually(manual(connection.id, "approve"), deps), (error: unknown) => (error as { kind?: string }).kind === "conflict");
 
@@ -138,7 +138,7 @@ test("item 2: a claim taken over after its lease expired re-reads the earlier op
   const claim = await deps.claims.get({ connectionId: connection.id, privateEndpointId: connection.privateEndpointId });
   assert.ok(claim?.lease?.operation, "the claim row keeps the earlier operation");
   await sleep(LEASE_MS + 20);
-  assert.equal((await deps.apim.getConnection(connection.id))?.provisioningState, "Updating", "the first write is still running");
+  assert.equal((await deps.privateLink.getConnection(connection.id))?.provisioningState, "Updating", "the first write is still running");
 
   const second = await decideConnection({ connectionId: connection.id, context: sweepContext("takeover-2") }, deps);
   assert.equal(putsOn(connection.id), 1, "the run that took over did not write again");
@@ -169,7 +169,7 @@ for (const [status, errorCode, endpoint] of [
     }
     await decideConnection({ connectionId: connection.id, context: sweepContext(`poll-${status}-again`) }, deps);
 
-    assert.equal((await deps.apim.getConnection(connection.id))?.status, "Approved");
+    assert.equal((await deps.privateLink.getConnection(connection.id))?.status, "Approved");
     const records = await recordsOf(connection.id);
     assert.deepEqual(records.map((r) => [r.actor, r.action, r.outcome]), [["rule:allow-consumer", "approve", "applied"]]);
     assert.deepEqual(notifiedAbout(connection.id), ["Portcullis.Connection.Approved"]);
@@ -214,7 +214,7 @@ for (const [status, errorCode, endpoint] of [
 
     const next = await decideManually(manual(connection.id, "approve"), deps);
     assert.equal(next.kind, "completed");
-    assert.equal((await deps.apim.getConnection(connection.id))?.status, "Approved");
+    assert.equal((await deps.privateLink.getConnection(connection.id))?.status, "Approved");
     assert.deepEqual((await recordsOf(connection.id)).map((r) => r.outcome), ["failed", "applied"]);
   });
 }
@@ -242,5 +242,5 @@ test("gatherConnection: the event path reads the consumer's private endpoint onc
   assert.equal(result.decisions[0]?.outcome, "approved", JSON.stringify(result));
   const endpointReads = stack.emulator.requests().filter((r) => r.method === "GET" && r.path.toLowerCase() === endpointId.toLowerCase()).length;
   assert.equal(endpointReads, 1, "one read of the private endpoint");
-  assert.equal((await deps.apim.getConnection(connection.id))?.status, "Approved");
+  assert.equal((await deps.privateLink.getConnection(connection.id))?.status, "Approved");
 });

@@ -202,7 +202,7 @@ export const quietLog = { info: () => {}, warn: () => {}, error: () => {} };
 /** The connection on `instance` that the private endpoint `endpointName` in `subscriptionId` asked for. */
 export async function connectionFrom(deps: EngineDeps, subscriptionId: string, endpointName: string, instance: string): Promise<PrivateEndpointConnection> {
   const endpointId = endpointIdOf(subscriptionId, endpointName).toLowerCase();
-  for await (const connection of deps.apim.listConnections(resourceIdOf(instance))) {
+  for await (const connection of deps.privateLink.listConnections(resourceIdOf(instance))) {
     if (connection.privateEndpointId?.toLowerCase() === endpointId) return connection;
   }
   throw new Error(`no connection from ${endpointName}`);

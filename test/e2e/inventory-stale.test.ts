@@ -50,7 +50,7 @@ test("a connection rejected by hand after the inventory froze is not approved fr
 
   const human = createArmPorts({ endpoint: stack.emulator.url, credential: stack.ownerCredential("estate-owner", PROVIDER_SUB), caPem: stack.emulator.caPem, pollIntervalInMs: 5 });
   const rejected = await connectionFrom(deps, CONSUMER_SUB, "pe-rejected-by-hand", "apim-a");
-  await (await human.apim.beginSetConnectionStatus(rejected.id, "Rejected", "Rejected in the portal.")).pollUntilDone();
+  await (await human.privateLink.beginSetConnectionStatus(rejected.id, "Rejected", "Rejected in the portal.")).pollUntilDone();
 
   const candidates = [];
   for await (const candidate of inventory.pendingConnections({ subscriptions: [PROVIDER_SUB] }, [APIM])) candidates.push(candidate);
@@ -73,7 +73,7 @@ test("a connection rejected by hand after the inventory froze is not approved fr
   assert.equal(writes.length, 1, `one approval only, got ${writes.map((w) => w.path).join(", ")}`);
   assert.ok(!writes.some((w) => w.path.toLowerCase().includes(rejected.name.toLowerCase())), "no write to the connection the human rejected");
   assert.equal(connectionWrites(stack.emulator), 1);
-  assert.equal((await deps.apim.getConnection(rejected.id))?.status, "Rejected", "ARM keeps the human's decision");
+  assert.equal((await deps.privateLink.getConnection(rejected.id))?.status, "Rejected", "ARM keeps the human's decision");
   const pending = await connectionFrom(deps, CONSUMER_SUB, "pe-still-pending", "apim-a");
   assert.equal(pending.status, "Approved", "the candidate that was still Pending is decided by its rule");
   assert.notEqual(outcomes.get(rejected.id), "approved", `outcomes: ${JSON.stringify([...outcomes])}`);

@@ -20,11 +20,11 @@ test("a manual request arrives Pending and is approved only when its operation c
   const { connection } = arm.requestConnection({ resourceId: SERVICE_ID, privateEndpointId: PE_ID, requestMessage: "team-a" });
   assert.equal(connection.status, "Pending");
 
-  const operation = await arm.ports.apim.beginSetConnectionStatus(connection.id, "Approved", "rule r1");
+  const operation = await arm.ports.privateLink.beginSetConnectionStatus(connection.id, "Approved", "rule r1");
   assert.equal(operation.isDone(), false);
-  assert.equal((await arm.ports.apim.getConnection(connection.id.toUpperCase()))?.status, "Pending");
+  assert.equal((await arm.ports.privateLink.getConnection(connection.id.toUpperCase()))?.status, "Pending");
 
-  const resumed = await arm.ports.apim.resumeSetConnectionStatus(operation.serialize());
+  const resumed = await arm.ports.privateLink.resumeSetConnectionStatus(operation.serialize());
   const final = await resumed.pollUntilDone();
   assert.equal(final.status, "Approved");
   assert.equal(final.description, "rule r1");
@@ -37,9 +37,9 @@ test("a manual request arrives Pending and is approved only when its operation c
 
 test("getters return undefined for missing resources and lists of a missing parent throw not-found", async () => {
   const arm = createFakeArm({ services: [{ id: SERVICE_ID }] });
-  assert.equal(await arm.ports.apim.getConnection(`${SERVICE_ID}/privateEndpointConnections/nope`), undefined);
+  assert.equal(await arm.ports.privateLink.getConnection(`${SERVICE_ID}/privateEndpointConnections/nope`), undefined);
   assert.equal(await arm.ports.network.getPrivateEndpoint(PE_ID), undefined);
-  assert.deepEqual(await collect(arm.ports.apim.listConnections(SERVICE_ID)), []);
+  assert.deepEqual(await collect(arm.ports.privateLink.listConnections(SERVICE_ID)), []);
   await assert.rejects(collect(arm.ports.privateDns.listARecords(ZONE_ID)), (e: PortcullisError) => e.kind === "not-found");
 });
 
@@ -49,17 +49,17 @@ test("failNext makes the next call throw the given kind, then calls succeed agai
   await assert.rejects(arm.ports.apim.getService(SERVICE_ID), (e: PortcullisError) => e.kind === "transient" && e.retryAfterSeconds === 2);
   assert.equal((await arm.ports.apim.getService(SERVICE_ID))?.name, "apim-one");
   arm.failNext("listConnections", "forbidden");
-  await assert.rejects(collect(arm.ports.apim.listConnections(SERVICE_ID)), (e: PortcullisError) => e.statusCode === 403);
+  await assert.rejects(collect(arm.ports.privateLink.listConnections(SERVICE_ID)), (e: PortcullisError) => e.statusCode === 403);
   assert.equal(arm.calls.getService, 2);
   assert.equal(arm.calls.listConnections, 1);
 });
 
 test("public network access cannot be disabled until a connection is Approved", async () => {
   const arm = createFakeArm({ services: [{ id: SERVICE_ID }], lroPollsToComplete: 0 });
-  await assert.rejects(arm.ports.apim.setPublicNetworkAccess(SERVICE_ID, "Disabled"), (e: PortcullisError) => e.kind === "invalid-input");
+  await assert.rejects(arm.ports.privateLink.setPublicNetworkAccess(SERVICE_ID, "Disabled"), (e: PortcullisError) => e.kind === "invalid-input");
   const { connection } = arm.requestConnection({ resourceId: SERVICE_ID, privateEndpointId: PE_ID });
-  await (await arm.ports.apim.beginSetConnectionStatus(connection.id, "Approved", "ok")).pollUntilDone();
-  assert.equal((await arm.ports.apim.setPublicNetworkAccess(SERVICE_ID, "Disabled")).publicNetworkAccess, "Disabled");
+  await (await arm.ports.privateLink.beginSetConnectionStatus(connection.id, "Approved", "ok")).pollUntilDone();
+  assert.equal((await arm.ports.privateLink.setPublicNetworkAccess(SERVICE_ID, "Disabled")).publicNetworkAccess, "Disabled");
 });
 
 test("A records honour If-Match and If-None-Match with fresh ETags on every write", async () => {
@@ -75,9 +75,34 @@ test("A records honour If-Match and If-None-Match with fresh ETags on every writ
 test("an operation on a connection deleted meanwhile fails with not-found instead of approving", async () => {
   const arm = createFakeArm({ services: [{ id: SERVICE_ID }], lroPollsToComplete: 1 });
   const { connection } = arm.requestConnection({ resourceId: SERVICE_ID, privateEndpointId: PE_ID });
-  const operation = await arm.ports.apim.beginSetConnectionStatus(connection.id, "Approved", "rule r1");
-  await arm.ports.apim.deleteConnection(connection.id);
+  const operation = await arm.ports.privateLink.beginSetConnectionStatus(connection.id, "Approved", "rule r1");
+  await arm.ports.privateLink.deleteConnection(connection.id);
   await assert.rejects(operation.pollUntilDone(), (e: PortcullisError) => e.kind === "not-found");
-  await arm.ports.apim.deleteConnection(connection.id);
+  await arm.ports.privateLink.deleteConnection(connection.id);
   assert.equal(arm.state.connections.size, 0);
+});
+
+test("the fake serves every registered type: a synchronous type's approval is done at once, the resource list carries no properties, unregistered types are invalid-input", async () => {
+  const SUB = "11111111-1111-1111-1111-111111111111";
+  const account = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1`;
+  const registry = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/acr1`;
+  const arm = createFakeArm({ resources: [{ id: account }, { id: registry }], lroPollsToComplete: 2 });
+  const consumer = "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg/providers/Microsoft.Network/privateEndpoints";
+  const onAccount = arm.requestConnection({ resourceId: account, privateEndpointId: `${consumer}/pe-st` });
+  const onRegistry = arm.requestConnection({ resourceId: registry, privateEndpointId: `${consumer}/pe-acr` });
+
+  assert.deepEqual(onAccount.privateEndpoint.connections[0]!.groupIds, ["blob"], "the endpoint asks for the type's first group");
+  assert.deepEqual(onAccount.connection.groupIds, [], "a storage connection names no group, as in ARM");
+  assert.deepEqual(onRegistry.connection.groupIds, ["registry"]);
+  const sync = await arm.ports.privateLink.beginSetConnectionStatus(onAccount.connection.id, "Approved", "rule r1");
+  assert.equal(sync.isDone(), true);
+  const lro = await arm.ports.privateLink.beginSetConnectionStatus(onRegistry.connection.id, "Approved", "rule r1");
+  assert.equal(lro.isDone(), false, "Container Registry's PUT is long-running");
+  assert.equal((await lro.pollUntilDone()).status, "Approved");
+
+  const listed = await collect(arm.ports.privateLink.listResourcesBySubscription(SUB, "microsoft.storage/storageaccounts"));
+  assert.deepEqual(listed.map((r) => [r.id, r.type, r.publicNetworkAccess]), [[account, "Microsoft.Storage/storageAccounts", undefined]]);
+  assert.equal((await arm.ports.privateLink.getResource(account))?.publicNetworkAccess, "Enabled");
+  assert.equal((await arm.ports.privateLink.setPublicNetworkAccess(account, "disabled")).publicNetworkAccess, "Disabled");
+  await assert.rejects(arm.ports.privateLink.getResource(account.replace("Microsoft.Storage/storageAccounts", "Microsoft.Compute/virtualMachines")), (e: PortcullisError) => e.kind === "invalid-input");
 });

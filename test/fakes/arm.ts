@@ -1,11 +1,15 @@
 /**
- * In-memory ARM: the three ARM ports (src/ports/arm.ts) over plain maps, for fast unit tests of workflows.
+ * In-memory ARM: the ARM ports (src/ports/arm.ts) over plain maps, for fast unit tests of workflows.
  *
- * Faithful to the ports' contracts, not to every Azure detail: `get…` returns undefined for missing
- * resources, `list…` on a missing parent throws not-found, long-running operations complete after a set
- * number of polls (state changes only then), A records carry ETags honouring If-Match / If-None-Match,
- * and publicNetworkAccess `Disabled` is refused without an Approved connection. Every port call is
- * counted in `calls`; `failNext` makes the next call(s) of a method throw a PortcullisError.
+ * Resources of every registered Private Link type (src/domain/providers/registry.ts) with their connections,
+ * publicNetworkAccess, SKU and (Private Link Services) visibility / auto-approval lists; API Management instances
+ * carry their APIM-only facts too (`addService`). Faithful to the ports' contracts, not to every Azure detail:
+ * `get…` returns undefined for missing resources, `list…` on a missing parent throws not-found, an ID of an
+ * unregistered type is invalid-input, the resource list carries no properties (publicNetworkAccess undefined), a
+ * long-running set-status operation completes after a set number of polls (state changes only then) while a
+ * synchronous type's (registry connectionWrite.longRunning false) is done at once, A records carry ETags honouring
+ * If-Match / If-None-Match, and APIM refuses publicNetworkAccess `Disabled` without an Approved connection. Every port
+ * call is counted in `calls`; `failNext` makes the next call(s) of a method throw a PortcullisError.
  */
 import type {
   ApimPort,
@@ -14,6 +18,8 @@ import type {
   NetworkPort,
   OperationOptions,
   PrivateDnsPort,
+  PrivateLinkPort,
+  TenantPort,
   PutARecordOptions,
 } from "../../src/ports/arm.ts";
 import type {
@@ -25,17 +31,23 @@ import type {
   PrivateDnsZoneGroup,
   PrivateEndpoint,
   PrivateEndpointConnection,
+  PrivateLinkResource,
   VirtualNetworkLink,
 } from "../../src/domain/model.ts";
 import { PortcullisError, toPortcullisError, type ErrorKind } from "../../src/domain/errors.ts";
-import { parseApimServiceId, parseConnectionId, parseResourceId, resourceIdKey } from "../../src/domain/resource-id.ts";
+import { providerOf, type PrivateLinkProvider } from "../../src/domain/providers/registry.ts";
+import { parseApimServiceId, parseProviderConnectionId, parseResourceId, resourceIdKey, resourceTypeOf } from "../../src/domain/resource-id.ts";
 
 /** Every counted method: the port methods plus `poll` (one per LRO poll request). */
-export type FakeArmMethod = keyof ApimPort | keyof NetworkPort | keyof PrivateDnsPort | "poll";
+export type FakeArmMethod = keyof ApimPort | keyof PrivateLinkPort | keyof NetworkPort | keyof PrivateDnsPort | keyof TenantPort | "poll";
+
+const APIM_TYPE = "Microsoft.ApiManagement/service";
 
 const METHODS: readonly FakeArmMethod[] = [
   "getService",
   "listServicesBySubscription",
+  "getResource",
+  "listResourcesBySubscription",
   "listConnections",
   "getConnection",
   "beginSetConnectionStatus",
@@ -51,6 +63,7 @@ const METHODS: readonly FakeArmMethod[] = [
   "putARecord",
   "deleteARecord",
   "listVirtualNetworkLinks",
+  "discoverSubscriptionTenant",
   "poll",
 ];
 
@@ -66,7 +79,10 @@ export interface FakeOperation {
 
 /** The fake's storage; maps are keyed by resourceIdKey (lower-case ID). Mutate only through the helpers. */
 export interface FakeArmState {
+  /** API Management instances (their generic view is derived from these). */
   readonly services: Map<string, ApimService>;
+  /** Resources of every other registered type. */
+  readonly resources: Map<string, PrivateLinkResource>;
   readonly connections: Map<string, PrivateEndpointConnection>;
   readonly privateEndpoints: Map<string, PrivateEndpoint>;
   readonly networkInterfaces: Map<string, NetworkInterface>;
@@ -77,9 +93,13 @@ export interface FakeArmState {
   readonly aRecords: Map<string, ARecordSet>;
   readonly virtualNetworkLinks: Map<string, VirtualNetworkLink>;
   readonly operations: Map<string, FakeOperation>;
+  /** The tenant ARM's 401 challenge names per subscription (lower-case subscription ID); absent: names none. */
+  readonly subscriptionTenants: Map<string, string>;
 }
 
 export type ServiceInit = Partial<ApimService> & { readonly id: string };
+/** A resource of any registered type (its type is read from the ID); an APIM ID is added as a service. */
+export type ResourceInit = Partial<Omit<PrivateLinkResource, "id" | "type">> & { readonly id: string };
 export type ConnectionInit = Partial<Omit<PrivateEndpointConnection, "id" | "resourceId" | "name">> & {
   readonly resourceId: string;
   readonly name: string;
@@ -99,6 +119,7 @@ export interface RequestConnectionInit {
 
 export interface FakeArmSeed {
   readonly services?: readonly ServiceInit[];
+  readonly resources?: readonly ResourceInit[];
   readonly connections?: readonly ConnectionInit[];
   readonly privateEndpoints?: readonly PrivateEndpointInit[];
   readonly networkInterfaces?: readonly NetworkInterface[];
@@ -124,6 +145,7 @@ export interface FakeArm {
   /** Polls that later-begun set-connection-status operations need; changeable between steps of a test. */
   lroPollsToComplete: number;
   addService(init: ServiceInit): ApimService;
+  addResource(init: ResourceInit): PrivateLinkResource;
   addConnection(init: ConnectionInit): PrivateEndpointConnection;
   addPrivateEndpoint(init: PrivateEndpointInit): PrivateEndpoint;
   addNetworkInterface(nic: NetworkInterface): NetworkInterface;
@@ -132,8 +154,9 @@ export interface FakeArm {
   addARecord(zoneId: string, name: string, ipv4Addresses: readonly string[], init?: { readonly ttl?: number; readonly metadata?: Record<string, string> }): ARecordSet;
   addVirtualNetworkLink(zoneId: string, init: { readonly name: string; readonly virtualNetworkId?: string; readonly registrationEnabled?: boolean }): VirtualNetworkLink;
   /**
-   * What Azure does when a consumer creates a private endpoint to an instance's Gateway: a private endpoint,
-   * its NIC with one private IP, and the provider-side connection (Pending when manual, Approved otherwise).
+   * What Azure does when a consumer creates a private endpoint to a resource (default group: the type's first, e.g. an
+   * instance's Gateway): a private endpoint, its NIC with one private IP, and the provider-side connection (Pending
+   * when manual, Approved otherwise).
    */
   requestConnection(init: RequestConnectionInit): { connection: PrivateEndpointConnection; privateEndpoint: PrivateEndpoint; networkInterface: NetworkInterface };
   /** Changes a connection as someone outside Portcullis would (portal, CLI); the endpoint's view follows. */
@@ -174,6 +197,43 @@ function requireServiceId(id: string): string {
   return id;
 }
 
+function unregistered(resourceType: string): PortcullisError {
+  return new PortcullisError("invalid-input", `${resourceType} is not a registered Private Link provider type.`, { code: "UnregisteredResourceType", statusCode: 400 });
+}
+
+/** A top-level ID of a registered type and its registry entry (invalid-input otherwise). */
+function requireResourceId(id: string): PrivateLinkProvider {
+  const type = resourceTypeOf(id);
+  if (type === undefined) throw invalidId("Private Link resource", id);
+  const provider = providerOf(type);
+  if (provider === undefined) throw unregistered(type);
+  return provider;
+}
+
+/** A connection ID on a resource of a registered type, and that type's registry entry (invalid-input otherwise). */
+function requireConnectionId(id: string): { readonly resourceId: string; readonly provider: PrivateLinkProvider } {
+  const ref = parseProviderConnectionId(id, () => true);
+  if (ref === undefined) throw invalidId("private endpoint connection", id);
+  const provider = providerOf(ref.resourceType);
+  if (provider === undefined) throw unregistered(ref.resourceType);
+  return { resourceId: ref.resourceId, provider };
+}
+
+const isApim = (provider: PrivateLinkProvider): boolean => provider.resourceType === APIM_TYPE;
+
+/** The generic view of an APIM instance. */
+function resourceOfService(service: ApimService): PrivateLinkResource {
+  return {
+    id: service.id,
+    name: service.name,
+    type: APIM_TYPE,
+    location: service.location,
+    publicNetworkAccess: service.publicNetworkAccess,
+    skuName: service.skuName,
+    provisioningState: service.provisioningState,
+  };
+}
+
 function recordSetId(zoneId: string, name: string): string {
   return `${zoneId.replace(/\/+$/, "")}/A/${name}`;
 }
@@ -182,6 +242,7 @@ function recordSetId(zoneId: string, name: string): string {
 export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
   const state: FakeArmState = {
     services: new Map(),
+    resources: new Map(),
     connections: new Map(),
     privateEndpoints: new Map(),
     networkInterfaces: new Map(),
@@ -190,6 +251,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     aRecords: new Map(),
     virtualNetworkLinks: new Map(),
     operations: new Map(),
+    subscriptionTenants: new Map(),
   };
   const calls = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<FakeArmMethod, number>;
   const failures = new Map<FakeArmMethod, { kind: ErrorKind; options: FailNextOptions; remaining: number }>();
@@ -253,15 +315,42 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     return service;
   }
 
+  function addResource(init: ResourceInit): PrivateLinkResource {
+    const provider = requireResourceId(init.id);
+    if (isApim(provider)) {
+      const { privateLinkService: _ignored, type: _type, ...apim } = init as ResourceInit & { type?: string };
+      return resourceOfService(addService({ ...apim, publicNetworkAccess: apim.publicNetworkAccess === "Disabled" ? "Disabled" : "Enabled" }));
+    }
+    const resource: PrivateLinkResource = {
+      name: lastSegment(init.id),
+      location: "westeurope",
+      publicNetworkAccess: provider.publicNetworkAccess?.values[0],
+      skuName: provider.prerequisites.includes("premium-sku") ? "Premium" : "Standard",
+      provisioningState: "Succeeded",
+      ...(provider.resourceType === "Microsoft.Network/privateLinkServices" ? { privateLinkService: { visibilitySubscriptions: [], autoApprovalSubscriptions: [] } } : {}),
+      ...init,
+      type: provider.resourceType,
+    };
+    state.resources.set(resourceIdKey(init.id), resource);
+    return resource;
+  }
+
+  /** Any registered resource by ID (an APIM instance in its generic view), or undefined. */
+  function resourceAt(resourceId: string): PrivateLinkResource | undefined {
+    const key = resourceIdKey(resourceId);
+    const service = state.services.get(key);
+    return service !== undefined ? resourceOfService(service) : state.resources.get(key);
+  }
+
   function addConnection(init: ConnectionInit): PrivateEndpointConnection {
-    requireServiceId(init.resourceId);
+    const provider = requireResourceId(init.resourceId);
     const connection: PrivateEndpointConnection = {
       privateEndpointId: undefined,
       status: "Pending",
       description: undefined,
       actionsRequired: "None",
       provisioningState: "Succeeded",
-      groupIds: ["Gateway"],
+      groupIds: provider.groups.length === 1 ? [provider.groups[0]!.groupId] : [],
       ...init,
       id: `${init.resourceId}/privateEndpointConnections/${init.name}`,
     };
@@ -335,7 +424,9 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     if (!endpointRef?.resourceGroup) throw invalidId("private endpoint", init.privateEndpointId);
     const n = nextSequence();
     const manual = init.manual ?? true;
-    const groupIds = init.groupIds ?? ["Gateway"];
+    const provider = requireResourceId(init.resourceId);
+    const groupIds = init.groupIds ?? (provider.groups[0] !== undefined ? [provider.groups[0].groupId] : []);
+    const suffix = provider.groups.find((g) => groupIds.some((id) => id.toLowerCase() === g.groupId.toLowerCase()))?.dnsZones[0]?.publicSuffix;
     const status: ConnectionStatus = manual ? "Pending" : "Approved";
     const endpointName = lastSegment(init.privateEndpointId);
     const networkInterface = addNetworkInterface({
@@ -345,7 +436,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     const privateEndpoint = addPrivateEndpoint({
       id: init.privateEndpointId,
       networkInterfaceIds: [networkInterface.id],
-      customDnsConfigs: [{ fqdn: `${lastSegment(init.resourceId)}.azure-api.net`, ipAddresses: networkInterface.privateIpAddresses }],
+      customDnsConfigs: suffix !== undefined ? [{ fqdn: `${lastSegment(init.resourceId)}.${suffix}`, ipAddresses: networkInterface.privateIpAddresses }] : [],
       connections: [
         { name: endpointName, privateLinkServiceId: init.resourceId, groupIds, requestMessage: init.requestMessage, status, manual },
       ],
@@ -356,7 +447,9 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
       privateEndpointId: init.privateEndpointId,
       status,
       description: manual ? init.requestMessage : "Auto-approved",
-      groupIds,
+      // As ARM: most providers' connection resources name no group (APIM, Storage, Key Vault, ...); a type with one
+      // group reads as that group, one with several as none (the consumer's endpoint names it).
+      groupIds: provider.groups.length === 1 ? [provider.groups[0]!.groupId] : [],
     });
     return { connection, privateEndpoint, networkInterface };
   }
@@ -424,27 +517,48 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
         [...state.services.values()].filter((s) => parseApimServiceId(s.id)?.subscriptionId.toLowerCase() === subscriptionId.toLowerCase()),
       );
     },
+  };
+
+  const privateLink: PrivateLinkPort = {
+    async getResource(resourceId, options) {
+      enter("getResource", options);
+      requireResourceId(resourceId);
+      return resourceAt(resourceId);
+    },
+    listResourcesBySubscription(subscriptionId, resourceType, options) {
+      const provider = providerOf(resourceType);
+      if (provider === undefined) throw unregistered(resourceType);
+      return listing("listResourcesBySubscription", options, () => {
+        const all = isApim(provider) ? [...state.services.values()].map(resourceOfService) : [...state.resources.values()];
+        // As ARM's resource list: no properties, so neither publicNetworkAccess nor the Private Link Service lists.
+        return all
+          .filter((r) => r.type.toLowerCase() === provider.resourceType.toLowerCase() && parseResourceId(r.id)?.subscriptionId.toLowerCase() === subscriptionId.toLowerCase())
+          .map(({ privateLinkService: _lists, ...r }) => ({ ...r, publicNetworkAccess: undefined }));
+      });
+    },
     listConnections(resourceId, options) {
       return listing("listConnections", options, () => {
-        if (!state.services.has(resourceIdKey(requireServiceId(resourceId)))) throw notFound("API Management service", resourceId);
+        const provider = requireResourceId(resourceId);
+        if (resourceAt(resourceId) === undefined) throw notFound(provider.displayName, resourceId);
         return [...state.connections.values()].filter((c) => resourceIdKey(c.resourceId) === resourceIdKey(resourceId));
       });
     },
     async getConnection(connectionId, options) {
       enter("getConnection", options);
-      if (!parseConnectionId(connectionId)) throw invalidId("private endpoint connection", connectionId);
+      requireConnectionId(connectionId);
       return state.connections.get(resourceIdKey(connectionId));
     },
     async beginSetConnectionStatus(connectionId, status, description, options) {
       enter("beginSetConnectionStatus", options);
-      if (!parseConnectionId(connectionId)) throw invalidId("private endpoint connection", connectionId);
+      const { provider } = requireConnectionId(connectionId);
       if (!state.connections.has(resourceIdKey(connectionId))) throw notFound("Private endpoint connection", connectionId);
       const operation: FakeOperation = {
         id: `op-${nextSequence()}`,
         connectionId,
         status,
         description,
-        pollsRemaining: fake.lroPollsToComplete + 1,
+        // A synchronous type's PUT is the whole operation.
+        pollsRemaining: provider.connectionWrite.longRunning ? fake.lroPollsToComplete + 1 : 1,
         outcome: undefined,
       };
       state.operations.set(operation.id, operation);
@@ -468,7 +582,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     },
     async deleteConnection(connectionId, options) {
       enter("deleteConnection", options);
-      if (!parseConnectionId(connectionId)) throw invalidId("private endpoint connection", connectionId);
+      requireConnectionId(connectionId);
       const existing = state.connections.get(resourceIdKey(connectionId));
       if (!existing) return;
       state.connections.delete(resourceIdKey(connectionId));
@@ -476,19 +590,33 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     },
     async setPublicNetworkAccess(resourceId, value, options) {
       enter("setPublicNetworkAccess", options);
-      const key = resourceIdKey(requireServiceId(resourceId));
-      const service = state.services.get(key);
-      if (!service) throw notFound("API Management service", resourceId);
-      const hasApproved = [...state.connections.values()].some((c) => resourceIdKey(c.resourceId) === key && c.status === "Approved");
-      if (value === "Disabled" && !hasApproved) {
-        throw new PortcullisError(
-          "invalid-input",
-          "Public network access can be disabled only when the service has at least one approved private endpoint connection.",
-          { code: "InvalidParameters", statusCode: 400 },
-        );
+      const provider = requireResourceId(resourceId);
+      if (provider.publicNetworkAccess?.patchable === false) {
+        throw new PortcullisError("invalid-input", `${provider.resourceType}'s update does not carry publicNetworkAccess.`, { code: "PublicNetworkAccessNotPatchable", statusCode: 400 });
       }
-      const updated = { ...service, publicNetworkAccess: value };
-      state.services.set(key, updated);
+      const canonical = provider.publicNetworkAccess?.values.find((v) => v.toLowerCase() === value.toLowerCase());
+      if (canonical === undefined) {
+        throw new PortcullisError("invalid-input", `'${value}' is not a publicNetworkAccess value of ${provider.resourceType}.`, { code: "InvalidPublicNetworkAccess", statusCode: 400 });
+      }
+      const key = resourceIdKey(resourceId);
+      const existing = resourceAt(resourceId);
+      if (!existing) throw notFound(provider.displayName, resourceId);
+      if (isApim(provider)) {
+        const hasApproved = [...state.connections.values()].some((c) => resourceIdKey(c.resourceId) === key && c.status === "Approved");
+        if (canonical === "Disabled" && !hasApproved) {
+          throw new PortcullisError(
+            "invalid-input",
+            "Public network access can be disabled only when the service has at least one approved private endpoint connection.",
+            { code: "InvalidParameters", statusCode: 400 },
+          );
+        }
+        const service = state.services.get(key)!;
+        const updated = { ...service, publicNetworkAccess: canonical as "Enabled" | "Disabled" };
+        state.services.set(key, updated);
+        return resourceOfService(updated);
+      }
+      const updated = { ...existing, publicNetworkAccess: canonical };
+      state.resources.set(key, updated);
       return updated;
     },
   };
@@ -561,12 +689,20 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     },
   };
 
+  const tenants: TenantPort = {
+    async discoverSubscriptionTenant(subscriptionId, options) {
+      enter("discoverSubscriptionTenant", options);
+      return state.subscriptionTenants.get(subscriptionId.toLowerCase());
+    },
+  };
+
   const fake: FakeArm = {
-    ports: { apim, network, privateDns },
+    ports: { apim, privateLink, network, privateDns, tenants },
     state,
     calls,
     lroPollsToComplete: seed.lroPollsToComplete ?? 1,
     addService,
+    addResource,
     addConnection,
     addPrivateEndpoint,
     addNetworkInterface,
@@ -579,6 +715,7 @@ export function createFakeArm(seed: FakeArmSeed = {}): FakeArm {
     failNext,
   };
   for (const service of seed.services ?? []) addService(service);
+  for (const resource of seed.resources ?? []) addResource(resource);
   for (const endpoint of seed.privateEndpoints ?? []) addPrivateEndpoint(endpoint);
   for (const nic of seed.networkInterfaces ?? []) addNetworkInterface(nic);
   for (const connection of seed.connections ?? []) addConnection(connection);

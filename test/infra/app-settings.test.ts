@@ -42,8 +42,9 @@ const setWhenUsed = Object.keys(settingsFor({ ticketPattern: "^CHG\\d{7}$", noti
 const SAMPLE_VALUES: Readonly<Record<string, string>> = {
   PORTCULLIS_MODE: "dry-run",
   PORTCULLIS_DEFAULT_ACTION: "manual",
-  PORTCULLIS_MANAGED_INSTANCES:
-    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-prod",
+  PORTCULLIS_MANAGED_RESOURCE_TYPES: "Microsoft.ApiManagement/service,Microsoft.KeyVault/vaults",
+  PORTCULLIS_MANAGED_RESOURCES:
+    "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-prod,/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-prod",
   PORTCULLIS_MANAGED_SUBSCRIPTIONS: "11111111-2222-3333-4444-555555555555",
   PORTCULLIS_RECONCILE_SCHEDULE: "0 */5 * * * *",
   PORTCULLIS_AUDIT_SCHEDULE: "0 0 6 * * *",

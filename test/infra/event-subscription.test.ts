@@ -24,8 +24,18 @@ function resourceOfType(template: ArmTemplate, type: string, existing = false): 
 
 const [, subscription] = resourceOfType(eventModule, "Microsoft.EventGrid/systemTopics/eventSubscriptions");
 const FUNCTION_APP_ID = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-dev/providers/Microsoft.Web/sites/func-abc";
+/** The operation names subscription-wiring.bicep gives the module for its default governed types (API Management). */
+const defaultOperationNames = evaluate(wiring, "[variables('handledOperationNames')]", {
+  deploymentName: "dev-abc",
+  location: "westeurope",
+  principalId: "00000000-0000-0000-0000-000000000001",
+  functionAppResourceId: "x",
+  deadLetterStorageAccountResourceId: "x",
+  deadLetterContainerName: "x",
+}) as string[];
 /** The subscription's properties as ARM receives them, for sample module parameters. */
 const properties = evaluate(eventModule, subscription.properties, {
+  operationNames: defaultOperationNames,
   systemTopicName: "egst-dev",
   name: "evgs-dev",
   functionAppResourceId: FUNCTION_APP_ID,
@@ -40,7 +50,7 @@ const properties = evaluate(eventModule, subscription.properties, {
 };
 
 describe("Event Grid subscription to privateEndpointEvents (compiled)", () => {
-  it("filters data.operationName to exactly the operations the engine acts on, proxy deletes included", () => {
+  it("filters data.operationName to exactly the operations the engine acts on, proxy deletes included (API Management, the default; other types: governed-types.test.ts)", () => {
     const filters = properties.filter.advancedFilters.filter((f) => f.key === "data.operationName");
     assert.equal(filters.length, 1);
     assert.equal(filters[0]!.operatorType, "StringIn");

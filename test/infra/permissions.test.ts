@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { allResources, allTemplates, evaluate, isExpression, moduleTemplate, type LocatedResource } from "../support/arm-template.ts";
+import { REGISTERED_RESOURCE_TYPES } from "../../src/domain/providers/registry.ts";
+import { allResources, allTemplates, evaluate, isExpression, moduleTemplate } from "../support/arm-template.ts";
 import { compileBicep, REPO_ROOT } from "../support/compiled-infra.ts";
+import { customActions, deployedRoles, wiringRoles, type InfraRoleParameters } from "../support/deployed-roles.ts";
 
 /**
  * The permissions list of DOMAIN.md ("Permissions (least privilege; corrected 2026-12-02)"), spelled out. The three
@@ -56,30 +58,35 @@ const wiring = compileBicep("infra/subscription-wiring.bicep").template;
 const resources = [...allResources(main), ...allResources(wiring)];
 const customRoles = resources.filter((r) => r.resource.type === "Microsoft.Authorization/roleDefinitions");
 
-interface RolePermissions {
-  readonly actions: readonly string[];
-  readonly notActions: readonly string[];
-  readonly dataActions: readonly string[];
-}
+/** A deployment governing one API Management instance and a managed subscription, with consumer and DNS scopes. */
+const HOME = "a0a0a0a0-0000-4000-8000-000000000001";
+const DEPLOYMENT: InfraRoleParameters = {
+  principalId: "0b0b0b0b-0000-4000-8000-00000000000a",
+  deploymentSubscriptionId: HOME,
+  managedInstanceIds: [`/subscriptions/${HOME}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-a`],
+  managedSubscriptionIds: ["b1b1b1b1-0000-4000-8000-000000000009"],
+  consumerSubscriptionIds: ["c2c2c2c2-0000-4000-8000-000000000003"],
+  dnsZoneIds: ["/subscriptions/d3d3d3d3-0000-4000-8000-000000000004/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/privatelink.azure-api.net"],
+};
 
-/** The role's permissions as ARM would create them with the given switch values (others at their defaults). */
-function permissionsOf(role: LocatedResource, switches: Partial<Record<(typeof SWITCHES)[number], boolean>> = {}): RolePermissions {
-  const declared = Object.fromEntries(Object.entries(switches).filter(([name]) => role.template.parameters?.[name] !== undefined));
-  const permissions = evaluate(role.template, role.resource.properties?.["permissions"], declared) as Record<string, string[] | undefined>[];
-  assert.equal(permissions.length, 1, `${role.path.join(" > ")}: one permissions block`);
-  const [block] = permissions;
-  return { actions: block?.["actions"] ?? [], notActions: block?.["notActions"] ?? [], dataActions: block?.["dataActions"] ?? [] };
-}
+type Switches = Partial<Record<(typeof SWITCHES)[number], boolean>>;
 
-const granted = (switches: Partial<Record<(typeof SWITCHES)[number], boolean>>) =>
-  [...new Set(customRoles.flatMap((role) => permissionsOf(role, switches).actions))].sort();
+/** Every action the deployment's custom roles grant, with these switches (the roles of the whole deployment, wiring included). */
+const granted = (switches: Switches) => [...new Set(customActions(deployedRoles({ ...DEPLOYMENT, ...switches })))].sort();
+
+/** A role name without its deployment suffix: "Portcullis private DNS auditor (dev-abc)" -> "Portcullis private DNS auditor". */
+const kindOf = (roleName: string) => roleName.replace(/ \([^)]*\)$/, "");
 
 describe("custom roles in the compiled templates", () => {
   it("exist: API Management approver, private DNS auditor and private endpoint reader (also when the wiring is deployed alone)", () => {
-    const names = customRoles.map((r) => r.path.join(" > "));
-    assert.deepEqual(names.sort(), [
+    const kinds = [...new Set(deployedRoles(DEPLOYMENT).roleDefinitions.map((d) => kindOf(d.roleName)))].sort();
+    assert.deepEqual(kinds, ["Portcullis APIM connection approver", "Portcullis private DNS auditor", "Portcullis private endpoint reader"]);
+    assert.deepEqual(wiringRoles(DEPLOYMENT.principalId, HOME).roleDefinitions.map((d) => kindOf(d.roleName)), ["Portcullis private endpoint reader"]);
+    const declared = customRoles.map((r) => r.path.join(" > ")).sort();
+    assert.deepEqual(declared, [
       "endpointReader",
-      "governanceRoles > apimConnectionApprover",
+      "governanceRoles > connectionApprovers",
+      "governanceRoles > operationStatusReaders",
       "governanceRoles > privateDnsAuditor",
       "subscriptionWiring > endpointReader",
     ]);
@@ -111,19 +118,25 @@ describe("custom roles in the compiled templates", () => {
   });
 
   it("grant no wildcard, no data action and exclude nothing", () => {
+    const all = deployedRoles({ ...DEPLOYMENT, managedResourceTypes: REGISTERED_RESOURCE_TYPES, remediatePublicNetworkAccess: true, remediateDnsRecords: true });
+    for (const definition of all.roleDefinitions) {
+      assert.equal(definition.permissions.length, 1, `${definition.roleName}: one permissions block`);
+      assert.deepEqual(definition.permissions[0]!.actions.filter((a) => a.includes("*")), [], definition.roleName);
+      assert.deepEqual(definition.permissions[0]!.notActions, [], `${definition.roleName} excludes nothing it does not grant`);
+    }
     for (const role of customRoles) {
-      const p = permissionsOf(role, { remediatePublicNetworkAccess: true, remediateDnsRecords: true });
-      assert.deepEqual(p.actions.filter((a) => a.includes("*")), [], role.path.join(" > "));
-      assert.deepEqual(p.dataActions, [], `${role.path.join(" > ")} has no dataActions`);
-      assert.deepEqual(p.notActions, [], `${role.path.join(" > ")} excludes nothing it does not grant`);
+      const blocks = role.resource.properties?.["permissions"] as Record<string, unknown>[];
+      assert.deepEqual(blocks.map((b) => Object.keys(b).sort()), [["actions", "notActions"]], `${role.path.join(" > ")} has no dataActions`);
     }
   });
 
-  it("keep every other write out: with the switches off the only write is approving or rejecting a connection", () => {
+  it("keep every other write out: with the switches off the only writes are approving or rejecting a connection, for every governed type", () => {
     assert.deepEqual(
       granted({}).filter((a) => !a.endsWith("/read")),
       ["Microsoft.ApiManagement/service/privateEndpointConnections/write"],
     );
+    const all = customActions(deployedRoles({ ...DEPLOYMENT, managedResourceTypes: REGISTERED_RESOURCE_TYPES }));
+    assert.deepEqual([...new Set(all.filter((a) => !a.endsWith("/read")))].sort(), REGISTERED_RESOURCE_TYPES.map((t) => `${t}/privateEndpointConnections/write`).sort());
   });
 
   it("take the switches from main.bicep's parameters, which are off by default", () => {
@@ -178,13 +191,13 @@ describe("role assignments in the compiled templates", () => {
     }
   });
 
-  it("scope the API Management role to each governed instance, the DNS role to each zone, dead letters to one container", () => {
+  it("scope the connection role to each governed resource, the DNS role to each zone, dead letters to one container", () => {
     const scopeOf = (path: string) => {
       const found = resources.find((r) => r.path.join(" > ") === path);
       assert.ok(found, path);
       return String(found.resource["scope"] ?? "(the deployment's own scope)");
     };
-    assert.equal(scopeOf("apimInstanceAccess > 0"), "[resourceId('Microsoft.ApiManagement/service', parameters('serviceName'))]");
+    assert.equal(scopeOf("managedResourceAccess > 0"), "[resourceId(parameters('resourceType'), parameters('resourceName'))]");
     assert.equal(scopeOf("dnsZoneAccess > 0"), "[resourceId('Microsoft.Network/privateDnsZones', parameters('zoneName'))]");
     assert.equal(
       scopeOf("subscriptionWiring > deadLetterAccess > 0"),

@@ -400,6 +400,34 @@ function call(node: Extract<Node, { kind: "call" }>, context: EvaluationContext)
       }
       return current ?? null;
     }
+    case "fail":
+      // The deployment stops with this message (Bicep: bicep-functions-flow-control, used only in short-circuiting ?: / ??).
+      throw new ArmDeploymentFailure(str(args[0]));
+    case "greater":
+      return compare(args[0], args[1]) > 0;
+    case "greaterorequals":
+      return compare(args[0], args[1]) >= 0;
+    case "less":
+      return compare(args[0], args[1]) < 0;
+    case "lessorequals":
+      return compare(args[0], args[1]) <= 0;
+    case "range":
+      return Array.from({ length: Number(args[1]) }, (_, i) => Number(args[0]) + i);
+    case "indexof": {
+      // indexOf(array, item): deep equality; indexOf(string, text): case-insensitive (template-functions-array#indexof).
+      const [container, item] = args;
+      if (typeof container === "string") return container.toLowerCase().indexOf(str(item).toLowerCase());
+      return arr(container).findIndex((v) => JSON.stringify(v) === JSON.stringify(item));
+    }
+    case "flatten":
+      return arr(args[0]).flatMap((a) => arr(a));
+    case "toobject": {
+      // toObject(array, keyLambda, [valueLambda]): later duplicates win, as in ARM.
+      const items = arr(args[0]);
+      const keys = lambdaOver(items, args[1] as Lambda).map(str);
+      const values = args[2] === undefined ? items : lambdaOver(items, args[2] as Lambda);
+      return Object.fromEntries(keys.map((k, i) => [k, values[i]]));
+    }
     case "coalesce":
       return args.find((a) => a !== null && a !== undefined) ?? null;
     case "createarray":
@@ -501,6 +529,20 @@ function call(node: Extract<Node, { kind: "call" }>, context: EvaluationContext)
     default:
       throw new Error(`the test evaluator does not implement the ARM function ${node.name}(); add it (with ARM's semantics) to test/support/arm-template.ts if a test needs it`);
   }
+}
+
+/** ARM's `fail()`: the deployment stops with this message. */
+export class ArmDeploymentFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ArmDeploymentFailure";
+  }
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  throw new Error(`ARM expression: cannot compare ${JSON.stringify(a)} with ${JSON.stringify(b)}`);
 }
 
 function typeIndex(parts: readonly string[], fn: string): number {

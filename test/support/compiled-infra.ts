@@ -106,13 +106,27 @@ export function lintBicep(): readonly BicepDiagnostic[] {
  * infra/shared.bicep). Returns the parameter values; cached by the probe's content and the key of infra/.
  */
 export function buildBicepParams(extraFiles: Readonly<Record<string, string>>, paramsFile: string): Record<string, unknown> {
+  return buildBicepParamsWithDiagnostics(extraFiles, paramsFile).parameters;
+}
+
+/**
+ * As buildBicepParams, with every diagnostic the compiler and its linter report on the parameters file and the
+ * template it uses (`bicep build-params` compiles both).
+ */
+export function buildBicepParamsWithDiagnostics(
+  extraFiles: Readonly<Record<string, string>>,
+  paramsFile: string,
+): { parameters: Record<string, unknown>; diagnostics: readonly BicepDiagnostic[] } {
   const probeKey = createHash("sha256").update(JSON.stringify([extraFiles, paramsFile])).digest("hex").slice(0, 16);
-  return cached(`params-${probeKey}.json`, () => inPreparedCopy((workDir) => {
+  return cached(`params-${probeKey}.v2.json`, () => inPreparedCopy((workDir) => {
     for (const [file, text] of Object.entries(extraFiles)) writeFileSync(path.join(workDir, "infra", file), text);
     const build = runBicep(["build-params", path.join(workDir, "infra", paramsFile), "--stdout"], workDir, `bicep build-params ${paramsFile}`);
     const output = JSON.parse(build.stdout) as { parametersJson: string };
     const parameters = (JSON.parse(output.parametersJson) as { parameters: Record<string, { value: unknown }> }).parameters;
-    return Object.fromEntries(Object.entries(parameters).map(([name, p]) => [name, p.value]));
+    return {
+      parameters: Object.fromEntries(Object.entries(parameters).map(([name, p]) => [name, p.value])),
+      diagnostics: parseDiagnostics(build.stderr, workDir),
+    };
   }, "params"));
 }
 

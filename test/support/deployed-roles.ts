@@ -3,8 +3,10 @@
  * real Bicep CLI compiles (compiled-infra.ts), so the end-to-end suites run as a principal holding exactly those
  * roles in the ARM emulator: a call the code makes that the deployed roles do not allow fails there with 403.
  *
- * The scopes are template parameters (governed instance IDs, managed / consumer subscriptions, DNS zone IDs); the
- * caller maps them to its test topology. The managed identity's principal ID is a runtime value in Azure; here it is
+ * The scopes are template parameters (governed resource types, governed resource IDs of any of those types, managed /
+ * consumer subscriptions, DNS zone IDs); the caller maps them to its test topology. A deployment governing several
+ * types gets one connection approver role per type (and, for types whose approvals are polled at a subscription-level
+ * URL, an operation status reader at the subscription), exactly as infra/app/governance-roles.bicep defines them. The managed identity's principal ID is a runtime value in Azure; here it is
  * the test principal's object ID. Built-in roles are referenced by GUID and known to the emulator (rbac.ts).
  * A role assignment outside its role definition's assignableScopes would be refused by ARM; it throws here.
  */
@@ -20,6 +22,14 @@ export interface InfraRoleParameters {
   /** The subscription main.bicep is deployed in (the custom APIM / DNS roles are defined there). */
   readonly deploymentSubscriptionId: string;
   readonly tenantId?: string;
+  /**
+   * The governed ARM types (main.bicep managedResourceTypes; PORTCULLIS_MANAGED_RESOURCE_TYPES). Unset: the template's
+   * default, API Management only. Any casing; each must be registered (src/domain/providers/registry.ts).
+   */
+  readonly managedResourceTypes?: readonly string[];
+  /** Governed resources of any governed type (main.bicep managedResourceIds; PORTCULLIS_MANAGED_RESOURCES). */
+  readonly managedResourceIds?: readonly string[];
+  /** Deprecated alias of managedResourceIds (main.bicep managedInstanceIds), kept for existing callers. */
   readonly managedInstanceIds?: readonly string[];
   readonly managedSubscriptionIds?: readonly string[];
   readonly consumerSubscriptionIds?: readonly string[];
@@ -45,6 +55,8 @@ export function deployedRoles(parameters: InfraRoleParameters): DeployedRoles {
     {
       environmentName: "portcullis-test",
       location: "westeurope",
+      ...(parameters.managedResourceTypes !== undefined ? { managedResourceTypes: parameters.managedResourceTypes } : {}),
+      managedResourceIds: parameters.managedResourceIds ?? [],
       managedInstanceIds: parameters.managedInstanceIds ?? [],
       managedSubscriptionIds: parameters.managedSubscriptionIds ?? [],
       consumerSubscriptionIds: parameters.consumerSubscriptionIds ?? [],
@@ -59,7 +71,7 @@ export function deployedRoles(parameters: InfraRoleParameters): DeployedRoles {
 }
 
 /** What infra/subscription-wiring.bicep deployed on its own grants the identity in one watched subscription. */
-export function wiringRoles(principalId: string, subscriptionId: string, tenantId?: string): DeployedRoles {
+export function wiringRoles(principalId: string, subscriptionId: string, tenantId?: string, managedResourceTypes?: readonly string[]): DeployedRoles {
   const { template } = compileBicep(WIRING);
   const resources = deployedResources(
     template as never,
@@ -70,6 +82,7 @@ export function wiringRoles(principalId: string, subscriptionId: string, tenantI
       functionAppResourceId: `/subscriptions/${subscriptionId}/resourceGroups/rg-portcullis/providers/Microsoft.Web/sites/func-portcullis`,
       deadLetterStorageAccountResourceId: `/subscriptions/${subscriptionId}/resourceGroups/rg-portcullis/providers/Microsoft.Storage/storageAccounts/stportcullis`,
       deadLetterContainerName: "eventgrid-deadletter",
+      ...(managedResourceTypes !== undefined ? { managedResourceTypes } : {}),
     },
     scopeOf(subscriptionId, tenantId),
   );
@@ -92,6 +105,11 @@ export function withoutAction(roles: DeployedRoles, action: string): DeployedRol
   }));
   if (!removed) throw new Error(`no deployed custom role holds ${action}`);
   return { roleDefinitions, roleAssignments: roles.roleAssignments };
+}
+
+/** The custom role definitions whose name starts with `prefix` (e.g. "Portcullis Key Vault connection approver"). */
+export function rolesNamed(roles: DeployedRoles, prefix: string): DeployedRoles["roleDefinitions"] {
+  return roles.roleDefinitions.filter((d) => d.roleName.startsWith(prefix));
 }
 
 /** Every action a deployed custom role grants (for assertions about the roles themselves). */

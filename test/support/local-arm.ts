@@ -3,9 +3,11 @@
  * the app's settings for the `local-emulator` credential (client credentials at the emulator's trusted issuer), and
  * the emulator's role assignments set to exactly what infra/ deploys for those settings (deployed-roles.ts).
  *
- * The infra parameters follow from the app settings the way infra/main.bicep maps them (managedInstanceIds →
- * PORTCULLIS_MANAGED_INSTANCES, managedSubscriptionIds → PORTCULLIS_MANAGED_SUBSCRIPTIONS, dnsZoneIds →
- * PORTCULLIS_DNS_ZONE_IDS, remediatePublicNetworkAccess / remediateDnsRecords → PORTCULLIS_REMEDIATE). Consumer
+ * The infra parameters follow from the app settings the way infra/main.bicep maps them (managedResourceTypes →
+ * PORTCULLIS_MANAGED_RESOURCE_TYPES, managedResourceIds → PORTCULLIS_MANAGED_RESOURCES (PORTCULLIS_MANAGED_INSTANCES,
+ * the deprecated name, is read as more of them), managedSubscriptionIds → PORTCULLIS_MANAGED_SUBSCRIPTIONS, dnsZoneIds
+ * → PORTCULLIS_DNS_ZONE_IDS, remediatePublicNetworkAccess / remediateDnsRecords → PORTCULLIS_REMEDIATE). Without
+ * PORTCULLIS_MANAGED_RESOURCE_TYPES the governed types are the template's default, API Management only, as the app's. Consumer
  * subscriptions have no app setting: they default to every subscription of the topology in the deployment's own
  * tenant (a deployment cannot assign roles in another tenant, so a partner tenant's endpoints stay unreadable).
  */
@@ -42,17 +44,25 @@ export function infraParametersFor(
   overrides: Partial<InfraRoleParameters> = {},
 ): InfraRoleParameters {
   const estate = typeof topology === "string" ? (JSON.parse(readFileSync(topology, "utf8")) as TopologyInput) : topology;
+  const managedResourceTypes = list(env["PORTCULLIS_MANAGED_RESOURCE_TYPES"]);
+  const managedResourceIds = list(env["PORTCULLIS_MANAGED_RESOURCES"]);
   const managedInstanceIds = list(env["PORTCULLIS_MANAGED_INSTANCES"]);
   const managedSubscriptionIds = list(env["PORTCULLIS_MANAGED_SUBSCRIPTIONS"]);
   const remediations = list(env["PORTCULLIS_REMEDIATE"]);
   const subscriptions = (estate as { subscriptions?: { id: string; tenantId: string }[] }).subscriptions ?? [];
   const deploymentSubscriptionId =
-    overrides.deploymentSubscriptionId ?? managedSubscriptionIds[0] ?? managedInstanceIds[0]?.split("/")[2] ?? subscriptions[0]?.id ?? "00000000-0000-4000-8000-000000000000";
+    overrides.deploymentSubscriptionId ??
+    managedSubscriptionIds[0] ??
+    [...managedResourceIds, ...managedInstanceIds][0]?.split("/")[2] ??
+    subscriptions[0]?.id ??
+    "00000000-0000-4000-8000-000000000000";
   const tenantId = subscriptions.find((s) => s.id.toLowerCase() === deploymentSubscriptionId.toLowerCase())?.tenantId;
   return {
     principalId: APP_PRINCIPAL_ID,
     deploymentSubscriptionId,
     ...(tenantId !== undefined ? { tenantId } : {}),
+    ...(managedResourceTypes.length > 0 ? { managedResourceTypes } : {}),
+    managedResourceIds,
     managedInstanceIds,
     managedSubscriptionIds,
     consumerSubscriptionIds: subscriptions.filter((s) => tenantId === undefined || s.tenantId === tenantId).map((s) => s.id),

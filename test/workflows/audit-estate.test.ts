@@ -67,6 +67,7 @@ function options(overrides: Partial<AuditEstateOptions> = {}): AuditEstateOption
   return {
     managedInstanceIds: [apim("contoso-apim")],
     managedSubscriptionIds: [],
+    managedResourceTypes: ["Microsoft.ApiManagement/service"],
     dnsZoneIds: [ZONE],
     policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
     remediations: [],

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { decideConnection } from "../../src/workflows/decide-connection.ts";
 import { decideManually, resumeManualDecision, type ManualDecisionRequest, type PendingManualDecision } from "../../src/workflows/decide-manually.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ApimPort, LongRunningOperation } from "../../src/ports/arm.ts";
+import type { LongRunningOperation, PrivateLinkPort } from "../../src/ports/arm.ts";
 import type { PrivateEndpointConnection } from "../../src/domain/model.ts";
 import { context, createTestEngine, requestPending, rule, statusOf, UNMANAGED_APIM_ID, type TestEngine } from "./support.ts";
 
@@ -14,7 +14,7 @@ function manual(connectionId: string, action: ManualDecisionRequest["action"], o
 }
 
 /** ARM operations that take real time per poll (as the SDK's pollers wait between polls), so a time bound can pass. */
-function slowPolls(apim: ApimPort, pollDelayInMs: number): ApimPort {
+function slowPolls(apim: PrivateLinkPort, pollDelayInMs: number): PrivateLinkPort {
   const slow = (inner: LongRunningOperation<PrivateEndpointConnection>): LongRunningOperation<PrivateEndpointConnection> => {
     const operation: LongRunningOperation<PrivateEndpointConnection> = {
       async poll(options) {
@@ -95,7 +95,7 @@ test("revoke rejects an approved connection, and refuses one that is not approve
 test("a long ARM operation returns in-progress; resuming finishes it once, however often it is resumed", async () => {
   const engine = createTestEngine({ rules: [rule({ id: "reject-all", action: "reject" })] });
   engine.arm.lroPollsToComplete = 1_000_000;
-  const deps = { ...engine.deps, apim: slowPolls(engine.deps.apim, 2) };
+  const deps = { ...engine.deps, privateLink: slowPolls(engine.deps.privateLink, 2) };
   const connection = pendingConnection(engine, "pe-6");
 
   const started = await decideManually(manual(connection.id, "approve"), deps, { waitInMs: 20 });

@@ -94,7 +94,7 @@ test("a deleted connection proxy re-reads the instance: its remaining Pending co
     resourceEvent("evt-proxy-delete", "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM_ID}/privateEndpointConnectionProxies/pe-gone.proxy`, true),
   );
 
-  assert.deepEqual(result.target, { kind: "instance-connections-changed", resourceId: APIM_ID });
+  assert.deepEqual(result.target, { kind: "resource-connections-changed", resourceId: APIM_ID });
   assert.deepEqual(result.decisions.map((d) => d.outcome), ["approved"]);
   assert.equal(statusOf(engine, remaining.id), "Approved");
 });
@@ -134,7 +134,7 @@ test("when the connection never appears, the event is left to the sweep, which t
   assert.equal(statusOf(engine, connection.id), "Approved");
 });
 
-test("endpoints without a manual Gateway connection to a managed instance are acknowledged and change nothing", async () => {
+test("endpoints without a manual connection to a managed resource (for a group of its type) are acknowledged and change nothing", async () => {
   const engine = createTestEngine({ rules: [approveConsumers] });
   const pe = endpointId("pe-6");
   engine.arm.addPrivateEndpoint({
@@ -145,7 +145,7 @@ test("endpoints without a manual Gateway connection to a managed instance are ac
   const result = await handle(engine, endpointWritten("evt-6", pe));
 
   assert.equal(result.decisions.length, 0);
-  assert.match(result.notes.join(" "), /no manual Gateway connection to a managed instance/);
+  assert.match(result.notes.join(" "), /no manual connection to a managed resource/);
   assert.equal(engine.arm.calls.listConnections, 0);
 });
 
@@ -154,7 +154,7 @@ test("a deleted endpoint's connection is recorded as deleted once, even when the
   const { connection, privateEndpoint } = requestPending(engine, "pe-7");
   await handle(engine, endpointWritten("evt-7", privateEndpoint.id));
   engine.arm.state.privateEndpoints.delete(privateEndpoint.id.toLowerCase());
-  await engine.arm.ports.apim.deleteConnection(connection.id);
+  await engine.arm.ports.privateLink.deleteConnection(connection.id);
 
   await handle(engine, endpointDeleted("evt-7-del", privateEndpoint.id));
   await handle(engine, endpointDeleted("evt-7-del", privateEndpoint.id));

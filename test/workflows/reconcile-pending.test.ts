@@ -54,7 +54,7 @@ test("the sweep does not know a requester's tenant: a higher-priority tenant rej
 test("one instance failing to list never stops the others, and is reported", async () => {
   const engine = createTestEngine({ rules: [approveConsumers] });
   engine.arm.addService({ id: SECOND_APIM });
-  const deps = { ...engine.deps, scope: { instanceIds: [], subscriptionIds: [PROVIDER_SUB] } };
+  const deps = { ...engine.deps, scope: { ...engine.deps.scope, resourceIds: [], subscriptionIds: [PROVIDER_SUB] } };
   const first = requestPending(engine, "pe-4").connection;
   const second = requestPending(engine, "pe-5", { resourceId: SECOND_APIM }).connection;
   engine.arm.failNext("listConnections", "transient");

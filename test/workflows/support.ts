@@ -100,7 +100,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
   let now = Date.parse("2025-06-01T12:00:00Z");
   const warnings: string[] = [];
   const deps: EngineDeps = {
-    apim: arm.ports.apim,
+    privateLink: arm.ports.privateLink,
     network: arm.ports.network,
     ruleStore: rules,
     claims,
@@ -109,7 +109,7 @@ export function createTestEngine(options: TestEngineOptions = {}): TestEngine {
     clock: { now: () => new Date(now) },
     mode: options.mode ?? "enforce",
     defaultAction: options.defaultAction ?? "manual",
-    scope: { instanceIds: [APIM_ID], subscriptionIds: [] },
+    scope: { resourceTypes: ["Microsoft.ApiManagement/service"], resourceIds: [APIM_ID], subscriptionIds: [] },
     armConcurrency: 4,
     timings: { claimLeaseInMs: 60_000, failedRetryDelayInMs: 600_000, connectionRecheckDelaysInMs: [5, 5, 5], firstPollDelayInMs: 0, ...options.timings },
     newId: () => randomUUID().replace(/-/g, "").slice(0, 20),

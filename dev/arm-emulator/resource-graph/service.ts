@@ -493,6 +493,9 @@ export function projectRow(id: string, env: EmulatorEnv, routes: readonly Route[
         apiVersion,
         url: `${env.baseUrl}${id}?api-version=${apiVersion}`,
         correlationId: randomUUID(),
+        // The projection reads every resource as the emulator itself; who may see a row is decided by the query's scope.
+        authorize: () => true,
+        principalId: "resource-graph-projection",
       },
       env,
     );

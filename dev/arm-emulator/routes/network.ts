@@ -4,6 +4,7 @@
  * DELETE answers 202 with `Location` and `Azure-AsyncOperation`, 204 when there is nothing to delete.
  */
 import { z } from "zod";
+import { providerOf } from "../../../src/domain/providers/registry.ts";
 import { ArmError } from "../errors.ts";
 import { operationStatusBody, type Operation } from "../lro.ts";
 import {
@@ -97,7 +98,7 @@ export function networkInterfaceView(nic: NetworkInterfaceRecord): unknown {
             subnet: { id: nic.subnetId },
             primary: true,
             privateIPAddressVersion: "IPv4",
-            privateLinkConnectionProperties: { groupId: "Gateway", requiredMemberName: "Gateway", fqdns: nic.fqdn === undefined ? [] : [nic.fqdn] },
+            privateLinkConnectionProperties: { groupId: nic.groupId, requiredMemberName: nic.groupId, fqdns: nic.fqdn === undefined ? [] : [nic.fqdn] },
           },
         },
       ],
@@ -221,7 +222,8 @@ const LinkRequestSchema = z
     properties: z
       .object({
         privateLinkServiceId: z.string().min(1),
-        groupIds: z.array(z.string().min(1)).min(1),
+        // Required for every target but a Private Link Service, which takes none (checked against the target).
+        groupIds: z.array(z.string().min(1)).optional(),
         requestMessage: z.string().max(140).optional(),
         privateLinkServiceConnectionState: z
           .object({ status: z.string().optional(), description: z.string().optional(), actionsRequired: z.string().optional() })
@@ -333,7 +335,7 @@ function putPrivateEndpoint(request: ArmRequest, env: EmulatorEnv): ArmResponse 
   const requests = (manual.length > 0 ? manual : auto).map((link) => ({
     name: link.name ?? name,
     privateLinkServiceId: link.properties.privateLinkServiceId,
-    groupIds: link.properties.groupIds,
+    groupIds: link.properties.groupIds ?? [],
     requestMessage: link.properties.requestMessage ?? "",
   }));
   const { pe, created } = env.state.putPrivateEndpoint(param(request, "subscriptionId"), param(request, "resourceGroupName"), name, {
@@ -369,10 +371,11 @@ function putPrivateEndpoint(request: ArmRequest, env: EmulatorEnv): ArmResponse 
  */
 function publishProxyEvents(env: EmulatorEnv, request: ArmRequest, pe: PrivateEndpointRecord, verb: "write" | "delete"): void {
   for (const link of pe.links) {
-    if (!link.apimConnectionId) continue;
-    const proxyId = link.apimConnectionId.replace(/\/privateEndpointConnections\//i, "/privateEndpointConnectionProxies/");
+    if (!link.providerConnectionId) continue;
+    const proxyId = link.providerConnectionId.replace(/\/privateEndpointConnections\//i, "/privateEndpointConnectionProxies/");
+    const ownerType = /\/providers\/([^/]+\/[^/]+)\/[^/]+\/privateEndpointConnections\//i.exec(link.providerConnectionId)?.[1] ?? "Microsoft.ApiManagement/service";
     publishActivity(env, request, {
-      operationName: `Microsoft.ApiManagement/service/privateEndpointConnectionProxies/${verb}`,
+      operationName: `${providerOf(ownerType)?.resourceType ?? ownerType}/privateEndpointConnectionProxies/${verb}`,
       resourceId: proxyId,
       kind: verb,
       ...(verb === "write" ? { created: true } : {}),

@@ -55,6 +55,12 @@ export interface ArmPutTarget<T> {
   readonly serialize: (state: ArmOperationState) => string;
   /** Names the operation in error messages, e.g. "setting <id> to Approved". */
   readonly description: string;
+  /**
+   * true for a type whose spec marks the PUT synchronous (registry connectionWrite.longRunning false): a 200/201 answer
+   * without polling headers is the result at once, whatever provisioningState it shows. Polling headers are still
+   * followed if ARM sends them (ARM's answer outranks the registry).
+   */
+  readonly synchronous?: boolean;
 }
 
 type Progress<T> =
@@ -63,7 +69,7 @@ type Progress<T> =
   | { readonly kind: "failed"; readonly state: ArmOperationState; readonly error: PortcullisError };
 
 /** One ARM answer, reduced to what the protocol reads. */
-interface ArmAnswer {
+export interface ArmAnswer {
   readonly status: number;
   readonly body: unknown;
   readonly asyncOperationUrl: string | undefined;
@@ -103,7 +109,7 @@ function pollingUrlFrom(header: string, requestUrl: string, target: ArmPutTarget
 }
 
 /** true when `url` is an absolute URL with the same origin as the ARM endpoint (where the token may go). */
-function isUrlOfEndpoint(url: string, endpoint: string): boolean {
+export function isUrlOfEndpoint(url: string, endpoint: string): boolean {
   try {
     return new URL(url).origin === new URL(endpoint).origin;
   } catch {
@@ -130,8 +136,17 @@ function armErrorOf(response: PipelineResponse): { code?: string | undefined; me
   }
 }
 
-/** Sends one request through the client's pipeline; an HTTP error answer leaves as a PortcullisError. */
-async function send(target: ArmPutTarget<unknown>, method: "GET" | "PUT", url: string, body: unknown, abortSignal: AbortSignal | undefined): Promise<ArmAnswer> {
+/**
+ * Sends one request through the client's pipeline; an HTTP error answer leaves as a PortcullisError (a PUT's 409 as
+ * transient). `target.description` names the request in errors. Also used for plain reads the SDK models do not fit.
+ */
+export async function sendArmRequest(
+  target: Pick<ArmPutTarget<unknown>, "client" | "description">,
+  method: "GET" | "PUT",
+  url: string,
+  body: unknown,
+  abortSignal: AbortSignal | undefined,
+): Promise<ArmAnswer> {
   const { createHttpHeaders, createPipelineRequest, RestError } = await loadRestPipeline();
   const headers = createHttpHeaders({ accept: "application/json", ...(body !== undefined ? { "content-type": "application/json; charset=utf-8" } : {}) });
   const request = createPipelineRequest({
@@ -206,12 +221,17 @@ function fromPutAnswer<T>(answer: ArmAnswer, target: ArmPutTarget<T>): Progress<
   if (answer.status === 202) {
     throw malformed(`answer to ${target.description}`, undefined, "202 Accepted came without a Location or Azure-AsyncOperation header");
   }
-  return fromResourceAnswer(answer, { mode: "resource", pollingUrl: target.resourceUrl }, target);
+  const state: ArmOperationState = { mode: "resource", pollingUrl: target.resourceUrl };
+  if (target.synchronous === true) {
+    if (answer.body === undefined) throw malformed(`answer to ${target.description}`, undefined, `the synchronous ${answer.status} answer has no body`);
+    return { kind: "succeeded", state, result: target.toResult(answer.body) };
+  }
+  return fromResourceAnswer(answer, state, target);
 }
 
 /** Sends one poll of a running operation and reads its answer. */
 async function pollOnce<T>(state: ArmOperationState, target: ArmPutTarget<T>, abortSignal: AbortSignal | undefined): Promise<Progress<T>> {
-  const get = (url: string) => send(target, "GET", url, undefined, abortSignal);
+  const get = (url: string) => sendArmRequest(target, "GET", url, undefined, abortSignal);
   try {
     const answer = await get(state.pollingUrl);
     switch (state.mode) {
@@ -277,7 +297,7 @@ function operationOver<T>(target: ArmPutTarget<T>, initial: Progress<T>): LongRu
 
 /** Sends the PUT (nothing else) and returns the operation its answer describes. */
 export async function beginArmPut<T>(target: ArmPutTarget<T>, body: unknown, options?: OperationOptions): Promise<LongRunningOperation<T>> {
-  const answer = await send(target, "PUT", target.resourceUrl, body, options?.abortSignal);
+  const answer = await sendArmRequest(target, "PUT", target.resourceUrl, body, options?.abortSignal);
   return operationOver(target, fromPutAnswer(answer, target));
 }
 

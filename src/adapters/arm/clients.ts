@@ -8,6 +8,15 @@ import type { PipelinePolicy, PipelineRetryOptions } from "@azure/core-rest-pipe
 import type { ApiManagementClient } from "@azure/arm-apimanagement";
 import type { NetworkManagementClient } from "@azure/arm-network";
 import type { PrivateDnsManagementClient } from "@azure/arm-privatedns";
+import type { ResourceManagementClient } from "@azure/arm-resources";
+import type { PipelineClient } from "./async-operation.ts";
+
+/** The generic resources client plus its pipeline as a PipelineClient, for requests its generic model does not fit. */
+export interface ResourcesClient {
+  readonly client: ResourceManagementClient;
+  /** Sends a request through the client's own pipeline (auth, retries, TLS trust, user agent, call counter). */
+  readonly pipeline: PipelineClient;
+}
 
 /** What every client is built from; one set per `createArmPorts` call. */
 export interface ArmClientSettings {
@@ -27,6 +36,8 @@ export interface ArmClients {
   apim(subscriptionId: string): Promise<ApiManagementClient>;
   network(subscriptionId: string): Promise<NetworkManagementClient>;
   privateDns(subscriptionId: string): Promise<PrivateDnsManagementClient>;
+  /** @azure/arm-resources, for every registered Private Link type (api-version per call, from the registry). */
+  resources(subscriptionId: string): Promise<ResourcesClient>;
 }
 
 /** Options every SDK client here understands (core-client and @azure-rest/core-client alike). */
@@ -74,6 +85,13 @@ export function createArmClients(settings: ArmClientSettings): ArmClients {
     privateDns: cachedBySubscription(async (subscriptionId) => {
       const { PrivateDnsManagementClient } = await import("@azure/arm-privatedns");
       return new PrivateDnsManagementClient(settings.credential, subscriptionId, { ...pipelineOptions(settings), credentials: { scopes: [scope] } });
+    }),
+    resources: cachedBySubscription(async (subscriptionId) => {
+      const [{ ResourceManagementClient }, { createDefaultHttpClient }] = await Promise.all([import("@azure/arm-resources"), import("@azure/core-rest-pipeline")]);
+      const client = new ResourceManagementClient(settings.credential, subscriptionId, { ...pipelineOptions(settings), credentials: { scopes: [scope] } });
+      // The client keeps its HTTP client private; the pipeline's policies (TLS trust included) apply to whichever sends.
+      const httpClient = createDefaultHttpClient();
+      return { client, pipeline: { sendRequest: (request) => client.pipeline.sendRequest(httpClient, request) } };
     }),
   };
 }

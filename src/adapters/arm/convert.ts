@@ -16,13 +16,15 @@ import type {
   PrivateDnsZoneGroup,
   PrivateEndpoint,
   PrivateEndpointConnection,
+  PrivateLinkResource,
   PublicNetworkAccess,
   VirtualNetworkLink,
 } from "../../domain/model.ts";
-import { parseResourceId, sameResourceId, resourceIdOfConnection } from "../../domain/resource-id.ts";
+import { providerOf, type PrivateLinkProvider } from "../../domain/providers/registry.ts";
+import { parseProviderConnectionId, parseResourceId, resourceTypeOf, sameResourceId } from "../../domain/resource-id.ts";
 
-/** APIM takes inbound Private Link connections on the Gateway group only (DOMAIN.md), and its API omits groupIds. */
-export const APIM_GATEWAY_GROUP_ID = "Gateway";
+
+const isRegisteredType = (resourceType: string): boolean => providerOf(resourceType) !== undefined;
 
 const text = z.string().nullish().transform((v) => v ?? undefined);
 const armId = z.string().refine((id) => parseResourceId(id) !== undefined, "not an ARM resource ID");
@@ -112,7 +114,7 @@ export function toApimService(model: unknown): ApimService {
 }
 
 const connectionModel = z.object({
-  id: armId.refine((id) => resourceIdOfConnection(id) !== undefined, "not an APIM private endpoint connection ID"),
+  id: armId.refine((id) => parseProviderConnectionId(id, isRegisteredType) !== undefined, "not a private endpoint connection of a registered type"),
   name: z.string().min(1),
   privateEndpoint: reference,
   privateLinkServiceConnectionState: z.object({
@@ -122,26 +124,42 @@ const connectionModel = z.object({
   }),
   provisioningState: text,
   groupIds: z.array(z.string()).nullish(),
+  /** Cosmos DB names its one group in a string (privateEndpointConnection.json, PrivateEndpointConnectionProperties.groupId). */
+  groupId: text,
 });
 
-/** APIM PrivateEndpointConnection -> PrivateEndpointConnection; the connection must belong to `expectedServiceId` when given. */
-export function toPrivateEndpointConnection(model: unknown, expectedServiceId?: string): PrivateEndpointConnection {
+/**
+ * The group ids a connection is for. Most providers' connection resources omit them (APIM, Storage, Key Vault, Event
+ * Hubs, Service Bus, Container Registry); then a type with a single group can only be that one, and a type with several
+ * (Storage) is unknown here: [] (the consumer's endpoint names them; callers read it from there).
+ */
+function groupIdsOf(m: z.output<typeof connectionModel>, provider: PrivateLinkProvider | undefined): readonly string[] {
+  if (m.groupIds && m.groupIds.length > 0) return m.groupIds;
+  if (m.groupId !== undefined && m.groupId !== "") return [m.groupId];
+  return provider !== undefined && provider.groups.length === 1 ? [provider.groups[0]!.groupId] : [];
+}
+
+/**
+ * A connection model (state at the top level, as the SDKs map it) -> PrivateEndpointConnection, for any registered type;
+ * the connection must belong to `expectedResourceId` when given.
+ */
+export function toPrivateEndpointConnection(model: unknown, expectedResourceId?: string): PrivateEndpointConnection {
   const m = parse(connectionModel, model, "private endpoint connection", idOf(model));
-  const resourceId = resourceIdOfConnection(m.id)!;
-  if (expectedServiceId !== undefined && !sameResourceId(resourceId, expectedServiceId)) {
-    throw malformed("private endpoint connection", m.id, `it does not belong to '${expectedServiceId}'`);
+  const ref = parseProviderConnectionId(m.id, isRegisteredType)!;
+  if (expectedResourceId !== undefined && !sameResourceId(ref.resourceId, expectedResourceId)) {
+    throw malformed("private endpoint connection", m.id, `it does not belong to '${expectedResourceId}'`);
   }
   const state = m.privateLinkServiceConnectionState;
   return {
     id: m.id,
     name: m.name,
-    resourceId,
+    resourceId: ref.resourceId,
     privateEndpointId: m.privateEndpoint?.id,
     status: connectionStatusFromArm(state.status),
     description: state.description,
     actionsRequired: state.actionsRequired,
     provisioningState: m.provisioningState,
-    groupIds: m.groupIds && m.groupIds.length > 0 ? m.groupIds : [APIM_GATEWAY_GROUP_ID],
+    groupIds: groupIdsOf(m, providerOf(ref.resourceType)),
   };
 }
 
@@ -149,9 +167,9 @@ const wireResource = z.object({ id: z.unknown(), name: z.unknown(), properties: 
 
 /**
  * A connection as ARM sends it on the wire (state under `properties`) -> PrivateEndpointConnection, for answers
- * read without the SDK's deserializer; it lifts exactly the properties the SDK's model maps, then parses as above.
+ * read without an SDK's typed deserializer; it lifts exactly the properties the connection models share, then parses as above.
  */
-export function toPrivateEndpointConnectionFromWire(body: unknown, expectedServiceId?: string): PrivateEndpointConnection {
+export function toPrivateEndpointConnectionFromWire(body: unknown, expectedResourceId?: string): PrivateEndpointConnection {
   const wire = wireResource.safeParse(body);
   if (!wire.success) throw malformed("private endpoint connection", idOf(body), "the body is not a resource object");
   const properties = wire.data.properties ?? {};
@@ -161,8 +179,70 @@ export function toPrivateEndpointConnectionFromWire(body: unknown, expectedServi
     privateEndpoint: properties["privateEndpoint"],
     privateLinkServiceConnectionState: properties["privateLinkServiceConnectionState"],
     provisioningState: properties["provisioningState"],
+    groupIds: properties["groupIds"],
+    groupId: properties["groupId"],
   };
-  return toPrivateEndpointConnection(model, expectedServiceId);
+  return toPrivateEndpointConnection(model, expectedResourceId);
+}
+
+/** A page of a collection list as ARM sends it: `value` and, when more follow, `nextLink`. */
+const wirePage = z.object({ value: z.array(z.unknown()), nextLink: z.string().min(1).nullish().transform((v) => v ?? undefined) });
+
+/** Parses one page of a list answer; the items are converted by the caller. */
+export function toListPage(body: unknown, what: string, resourceId: string): { readonly value: readonly unknown[]; readonly nextLink: string | undefined } {
+  return parse(wirePage, body, `list of ${what} of`, resourceId);
+}
+
+const subscriptionList = list(z.string().min(1));
+
+const privateLinkResourceWire = z.object({
+  id: armId,
+  name: z.string().min(1),
+  type: z.string().min(1),
+  location: text,
+  sku: z.object({ name: text }).nullish(),
+  /** The generic resource list ($expand=provisioningState) puts it here; a GET puts it under properties. */
+  provisioningState: text,
+  properties: z
+    .object({
+      publicNetworkAccess: text,
+      provisioningState: text,
+      visibility: z.object({ subscriptions: subscriptionList }).nullish(),
+      autoApproval: z.object({ subscriptions: subscriptionList }).nullish(),
+    })
+    .nullish(),
+});
+
+/**
+ * A registered type's resource (GenericResource: wire JSON, properties untyped) -> PrivateLinkResource. Its type must
+ * be `expectedType` (case-insensitive). publicNetworkAccess is given in the registry's spelling when it is one of the
+ * type's values, else as ARM sent it (never read as Disabled unless it is). A list answer carries no properties: then
+ * publicNetworkAccess and the Private Link Service lists are undefined.
+ */
+export function toPrivateLinkResource(body: unknown, expectedType: string): PrivateLinkResource {
+  const m = parse(privateLinkResourceWire, body, "resource", idOf(body));
+  const provider = providerOf(expectedType);
+  const idType = resourceTypeOf(m.id);
+  if (provider === undefined || m.type.toLowerCase() !== provider.resourceType.toLowerCase() || idType?.toLowerCase() !== provider.resourceType.toLowerCase()) {
+    throw malformed("resource", m.id, `its type '${m.type}' is not the requested ${expectedType}`);
+  }
+  const publicNetworkAccess = m.properties?.publicNetworkAccess;
+  const known = provider.publicNetworkAccess?.values.find((v) => v.toLowerCase() === publicNetworkAccess?.toLowerCase());
+  const visibility = m.properties?.visibility;
+  const autoApproval = m.properties?.autoApproval;
+  const isPrivateLinkService = provider.resourceType === "Microsoft.Network/privateLinkServices";
+  return {
+    id: m.id,
+    name: m.name,
+    type: m.type,
+    location: m.location,
+    publicNetworkAccess: known ?? publicNetworkAccess,
+    skuName: m.sku?.name,
+    provisioningState: m.properties?.provisioningState ?? m.provisioningState,
+    ...(isPrivateLinkService && m.properties
+      ? { privateLinkService: { visibilitySubscriptions: visibility?.subscriptions ?? [], autoApprovalSubscriptions: autoApproval?.subscriptions ?? [] } }
+      : {}),
+  };
 }
 
 const linkConnectionModel = z.object({

@@ -1,5 +1,5 @@
 /**
- * The real ARM ports: APIM, Network and Private DNS over the Azure SDK clients, plus a counter of the ARM
+ * The real ARM ports: every registered Private Link type (generic resources), APIM, Network and Private DNS over the Azure SDK clients, plus a counter of the ARM
  * calls they make. The composition root calls `createArmPortsFromSettings`; tests call `createArmPorts`.
  */
 import { readFileSync } from "node:fs";
@@ -12,6 +12,8 @@ import { createArmClients } from "./clients.ts";
 import { createArmCredentialFromSettings, type ArmCredentialSettings } from "./credential.ts";
 import { createNetworkPort } from "./network.ts";
 import { createPrivateDnsPort } from "./private-dns.ts";
+import { createPrivateLinkPort } from "./private-link.ts";
+import { authorityHostsFor, createTenantPort } from "./tenants.ts";
 
 export type { ArmCallCounter, ArmCallStats } from "./call-counter.ts";
 export { createArmCredentialFromSettings, createLocalEmulatorCredential, LOCAL_ARM_CLIENT_ID } from "./credential.ts";
@@ -40,6 +42,8 @@ export interface CreateArmPortsOptions {
   readonly pollIntervalInMs?: number;
   /** Prepended to the SDKs' User-Agent, e.g. "portcullis/0.1.0". */
   readonly userAgentPrefix?: string;
+  /** The local issuer's URL (local stack): a tenant challenge naming its host is accepted too (src/adapters/arm/tenants.ts). */
+  readonly localIssuerUrl?: string | undefined;
 }
 
 /** ArmPorts plus the counter of the HTTP calls they have made (retries and polls included). */
@@ -50,7 +54,7 @@ export interface AzureArmPorts extends ArmPorts {
 /** Builds the ARM ports; SDK modules and clients are created on first use, once per subscription. */
 export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
   const callCounter = createArmCallCounter();
-  const clients = createArmClients({
+  const clientSettings = {
     endpoint: options.endpoint,
     credential: options.credential,
     caPem: options.caPem,
@@ -61,9 +65,13 @@ export function createArmPorts(options: CreateArmPortsOptions): AzureArmPorts {
     },
     userAgentPrefix: options.userAgentPrefix ?? "portcullis",
     perRetryPolicies: [callCounter.policy],
-  });
+  };
+  const clients = createArmClients(clientSettings);
   return {
-    apim: createApimPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
+    apim: createApimPort(clients),
+    privateLink: createPrivateLinkPort(clients, { endpoint: options.endpoint, pollIntervalInMs: options.pollIntervalInMs ?? ARM_POLL_INTERVAL_IN_MS }),
+    // The same endpoint, CA, user agent and call counter as the SDK clients, but no credential: see tenants.ts.
+    tenants: createTenantPort({ ...clientSettings, authorityHosts: authorityHostsFor(options.endpoint, options.localIssuerUrl) }),
     network: createNetworkPort(clients),
     privateDns: createPrivateDnsPort(clients),
     callCounter,
@@ -79,5 +87,6 @@ export function createArmPortsFromSettings(settings: ArmSettings): AzureArmPorts
     endpoint: settings.PORTCULLIS_ARM_ENDPOINT,
     credential,
     ...(settings.PORTCULLIS_ARM_CA_FILE !== undefined ? { caPem: readFileSync(settings.PORTCULLIS_ARM_CA_FILE, "utf8") } : {}),
+    ...(settings.PORTCULLIS_ARM_CREDENTIAL === "local-emulator" ? { localIssuerUrl: settings.PORTCULLIS_ARM_TOKEN_ENDPOINT } : {}),
   });
 }

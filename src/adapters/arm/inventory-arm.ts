@@ -17,7 +17,8 @@ import type { ConnectionCandidate, InventoryPort, InventoryResource, InventorySc
 const APIM_TYPE = "Microsoft.ApiManagement/service";
 
 export interface ArmListingDependencies {
-  readonly apim?: Pick<ApimPort, "listServicesBySubscription" | "listConnections">;
+  /** APIM's services (with their prerequisite facts); their connections come from privateLink, like every type's. */
+  readonly apim?: Pick<ApimPort, "listServicesBySubscription">;
   readonly privateLink?: Pick<PrivateLinkPort, "listResourcesBySubscription" | "listConnections">;
   readonly network: Pick<NetworkPort, "getPrivateEndpoint" | "getNetworkInterface">;
   /** Endpoint and NIC reads in flight at once (default 8). */
@@ -54,10 +55,14 @@ export function createArmListingInventory(deps: ArmListingDependencies): Invento
   async function* resourcesOf(subscriptionId: string, resourceType: string, opts: OperationOptions | undefined): AsyncGenerator<InventoryResource> {
     const provider = providerOf(resourceType);
     if (provider === undefined) throw new PortcullisError("invalid-input", `${resourceType} is not a registered Private Link provider.`, { code: "UnregisteredResourceType" });
+    if (deps.privateLink === undefined) {
+      throw new PortcullisError("invalid-input", `No ARM lister for ${provider.resourceType} (PrivateLinkPort not wired).`, { code: "ListerMissing" });
+    }
+    const privateLink = deps.privateLink;
     if (provider.resourceType === APIM_TYPE && deps.apim !== undefined) {
       for await (const service of deps.apim.listServicesBySubscription(subscriptionId, opts)) {
         const connections = [];
-        for await (const c of deps.apim.listConnections(service.id, opts)) connections.push(c);
+        for await (const c of privateLink.listConnections(service.id, opts)) connections.push(c);
         yield {
           resource: apimAsResource(service),
           subscriptionId,
@@ -67,12 +72,9 @@ export function createArmListingInventory(deps: ArmListingDependencies): Invento
       }
       return;
     }
-    if (deps.privateLink === undefined) {
-      throw new PortcullisError("invalid-input", `No ARM lister for ${provider.resourceType} (PrivateLinkPort not wired).`, { code: "ListerMissing" });
-    }
-    for await (const resource of deps.privateLink.listResourcesBySubscription(subscriptionId, provider.resourceType, opts)) {
+    for await (const resource of privateLink.listResourcesBySubscription(subscriptionId, provider.resourceType, opts)) {
       const connections = [];
-      for await (const c of deps.privateLink.listConnections(resource.id, opts)) connections.push(c);
+      for await (const c of privateLink.listConnections(resource.id, opts)) connections.push(c);
       yield { resource: { ...resource, type: provider.resourceType, location: normalizeLocation(resource.location) }, subscriptionId, connections };
     }
   }

@@ -9,6 +9,8 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { EventGridPublisherClient } from "@azure/eventgrid";
 import { toPortcullisError } from "../../domain/errors.ts";
+import { providerOf } from "../../domain/providers/registry.ts";
+import { resourceTypeOf } from "../../domain/resource-id.ts";
 import type { ConnectionNotification, NotificationPublisher } from "../../ports/notifications.ts";
 
 /** The CloudEvents `source` of every Portcullis notification. */
@@ -27,7 +29,9 @@ export interface EventGridPublisherOptions {
 /** The JSON a subscriber receives as the CloudEvent's `data`. */
 export interface NotificationData {
   readonly connectionId: string;
+  /** The resource the connection belongs to (any governed type) and its ARM type, in the registry's casing. */
   readonly resourceId: string;
+  readonly resourceType: string;
   readonly privateEndpointId: string | undefined;
   readonly actor: string;
   readonly ruleId: string | undefined;
@@ -35,6 +39,12 @@ export interface NotificationData {
   readonly decisionId: string;
   readonly correlationId: string;
   readonly error: string | undefined;
+}
+
+/** The registry's spelling of the resource's type (as the ID spells it for a type Portcullis does not know). */
+function resourceTypeOfNotification(resourceId: string): string {
+  const type = resourceTypeOf(resourceId) ?? "";
+  return providerOf(type)?.resourceType ?? type;
 }
 
 /** Builds the Event Grid publisher; nothing is imported or sent until the first notification. */
@@ -53,6 +63,7 @@ export function createEventGridNotificationPublisher(options: EventGridPublisher
       const data: NotificationData = {
         connectionId: notification.connectionId,
         resourceId: notification.resourceId,
+        resourceType: resourceTypeOfNotification(notification.resourceId),
         privateEndpointId: notification.privateEndpointId,
         actor: notification.actor,
         ruleId: notification.ruleId,

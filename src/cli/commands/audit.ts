@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { SEVERITIES, severityRank, type Finding, type Severity } from "../../domain/audit/findings.ts";
 import type { AuditRunSummary } from "../../domain/audit/run.ts";
-import { REPORT_FORMATS, shortName, statusText, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
+import { findingType, REPORT_FORMATS, shortName, statusText, typeLabel, type AuditReport, type ReportFormat } from "../../domain/reports/report.ts";
 import type { ArmPorts } from "../../ports/arm.ts";
 import type { AuditStore } from "../../ports/audit-store.ts";
 import type { loadAuditReport as LoadAuditReport } from "../../workflows/audit-report.ts";
@@ -44,7 +44,7 @@ function renderTableReport(report: AuditReport, style: Style): string {
   const severities = SEVERITIES.map((sev) => `${s.openBySeverity[sev]} ${sev}`).join(", ");
   const lines = [
     `${style.bold(`Audit ${s.runId}`)} · started ${s.startedAt} · ${s.trigger}${s.requestedBy ? ` by ${s.requestedBy}` : ""} · mode ${s.mode}`,
-    `Score ${style.bold(`${s.score}/100`)} · ${s.instances} instance(s)${s.unreadableInstances > 0 ? ` (${s.unreadableInstances} unreadable)` : ""} · ` +
+    `Score ${style.bold(`${s.score}/100`)} · ${s.instances} resource(s)${s.unreadableInstances > 0 ? ` (${s.unreadableInstances} unreadable)` : ""} · ` +
       `${s.connections.total} connection(s): ${s.connections.pending} Pending, ${s.connections.approved} Approved, ${s.connections.rejected} Rejected`,
     `Open findings: ${severities} · ${s.findings.suppressed} suppressed · opened ${s.opened}, resolved ${s.resolvedInRun} in this run`,
     "",
@@ -58,6 +58,7 @@ function renderTableReport(report: AuditReport, style: Style): string {
       [
         { header: "SEVERITY", value: (f) => f.severity, style: (text, f) => styleSeverity(style, f.severity, text) },
         { header: "CHECK", value: (f) => f.checkId },
+        { header: "TYPE", value: (f) => typeLabel(findingType(f)) },
         { header: "RESOURCE", value: (f) => shortName(f.resourceId) },
         { header: "STATUS", value: (f) => statusText(f) },
         { header: "ID", value: (f) => f.id },
@@ -93,24 +94,29 @@ async function emitReport(context: CommandContext, report: AuditReport, options:
   return EXIT.findings;
 }
 
-/** Counts what the audit does, for the progress line: instances found and audited, through proxies of its ports. */
+/** Wraps a port so that what its listing method yields is counted as found. */
+function countingListings<T extends object>(port: T, method: string, found: Set<string>): T {
+  return new Proxy(port, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== "function") return value;
+      if (property !== method) return value.bind(target);
+      return async function* (...args: unknown[]) {
+        for await (const item of value.apply(target, args) as AsyncIterable<{ id: string }>) {
+          found.add(item.id.toLowerCase());
+          yield item;
+        }
+      };
+    },
+  });
+}
+
+/** Counts what the audit does, for the progress line: resources found (of every type) and audited, through proxies of its ports. */
 function observeAudit(arm: ArmPorts, store: AuditStore, explicitInstances: readonly string[]) {
   const found = new Set(explicitInstances.map((id) => id.toLowerCase()));
   let audited = 0;
-  const apim = new Proxy(arm.apim, {
-    get(target, property, receiver) {
-      if (property === "listServicesBySubscription") {
-        return async function* (subscriptionId: string, options?: { abortSignal?: AbortSignal }) {
-          for await (const service of target.listServicesBySubscription(subscriptionId, options)) {
-            found.add(service.id.toLowerCase());
-            yield service;
-          }
-        };
-      }
-      const value: unknown = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  const apim = countingListings(arm.apim, "listServicesBySubscription", found);
+  const privateLink = countingListings(arm.privateLink, "listResourcesBySubscription", found);
   const auditStore = new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
@@ -124,13 +130,13 @@ function observeAudit(arm: ArmPorts, store: AuditStore, explicitInstances: reado
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-  return { arm: { ...arm, apim }, auditStore, progress: () => ({ audited, found: found.size }) };
+  return { arm: { ...arm, apim, privateLink }, auditStore, progress: () => ({ audited, found: found.size }) };
 }
 
 /** "3/10 instances · 57 ARM calls · throttled 2× (waited 4.0 s)" */
 function progressLine(progress: { audited: number; found: number }, calls: { requests: number; throttled: number; retryAfterInMs: number }): string {
   const throttling = calls.throttled > 0 ? ` · throttled ${calls.throttled}× (waited ${(calls.retryAfterInMs / 1000).toFixed(1)} s)` : "";
-  return `${progress.audited}/${progress.found} instance(s) audited · ${calls.requests} ARM call(s)${throttling}`;
+  return `${progress.audited}/${progress.found} resource(s) audited · ${calls.requests} ARM call(s)${throttling}`;
 }
 
 async function runAudit(context: CommandContext, options: ReportOptions): Promise<ExitCode> {
@@ -160,7 +166,7 @@ async function runAudit(context: CommandContext, options: ReportOptions): Promis
 }
 
 export function registerAuditCommands(program: Command, host: CommandHost): void {
-  const audit = program.command("audit").description("run compliance audits of the managed instances and manage finding suppressions").helpGroup("Compliance:");
+  const audit = program.command("audit").description("run compliance audits of the managed resources (every governed Private Link type) and manage finding suppressions").helpGroup("Compliance:");
   withExamples(audit, [
     "portcullis --local audit run",
     "portcullis audit run --format sarif --out portcullis.sarif --fail-on high",
@@ -170,7 +176,7 @@ export function registerAuditCommands(program: Command, host: CommandHost): void
   withExamples(
     audit
       .command("run")
-      .description("audit every managed instance now (public access, DNS drift, prerequisites, capacity, ...), store the run, print its report")
+      .description("audit every managed resource now (public access, DNS drift, prerequisites, capacity, ...), store the run, print its report")
       .addOption(FORMAT_OPTION())
       .option("--json", "same as --format json")
       .option("-o, --out <file>", "write the report to this file instead of stdout")

@@ -12,7 +12,7 @@ import { MAX_REASON_LENGTH } from "../../domain/rules/schema.ts";
 import { parsePrivateEndpointId } from "../../domain/resource-id.ts";
 import type { ManualAction } from "../../workflows/decide-manually.ts";
 import type { CommandContext } from "../context.ts";
-import { resolveConnectionId, resolveInstanceId, shortConnectionName } from "../estate.ts";
+import { resolveConnectionId, resolveResourceId, resourceTypeLabel, shortConnectionName } from "../estate.ts";
 import type { ReadDeps } from "../services.ts";
 import { CliError, EXIT, exitCodeForSkipped } from "../exit-codes.ts";
 import { requireTicketMatches } from "../ticket.ts";
@@ -79,16 +79,16 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
   withExamples(
     connections
       .command("list")
-      .description("every connection of the managed instances, with its latest decision")
+      .description("every connection of the managed resources (every governed type), with its latest decision")
       .addOption(choiceOption("--status <status>", "only connections in this status (any case: pending, Pending)", ["Pending", "Approved", "Rejected"]))
-      .option("--instance <id>", "only this instance (resource ID or name)")
+      .option("--instance <id>", "only this resource (resource ID or name; any governed type)")
       .option("--json", "print the connections as JSON")
       .action(async (options: { status?: ConnectionStatus; instance?: string; json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
           const [deps, { listManagedConnections }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
-          const instanceId = options.instance === undefined ? undefined : await resolveInstanceId(options.instance, deps.scope, deps.apim);
-          context.terminal.progress("reading the managed instances' connections and their decisions…");
-          const listing = await listManagedConnections({ status: options.status, instanceId }, deps);
+          const resourceId = options.instance === undefined ? undefined : await resolveResourceId(options.instance, deps.scope, deps.privateLink);
+          context.terminal.progress("reading the managed resources' connections and their decisions…");
+          const listing = await listManagedConnections({ status: options.status, resourceId }, deps);
           context.terminal.progress(undefined);
           for (const unreadable of listing.unreadable) {
             context.terminal.info(context.terminal.errStyle.yellow(`warning: could not read ${unreadable.resourceId} (${unreadable.reason}); its connections are missing`));
@@ -104,7 +104,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
             return exitCode;
           }
           if (listing.items.length === 0) {
-            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed instances${listing.unreadable.length > 0 ? " that could be read" : ""}.`);
+            context.terminal.info(`No ${options.status === undefined ? "" : `${options.status} `}connections on the managed resources${listing.unreadable.length > 0 ? " that could be read" : ""}.`);
             return exitCode;
           }
           const { style } = context.terminal;
@@ -113,6 +113,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
               listing.items,
               [
                 { header: "CONNECTION", value: (r) => shortConnectionName(r.connection.id), shrink: "middle" },
+                { header: "TYPE", value: (r) => resourceTypeLabel(r.connection.resourceId) },
                 { header: "STATUS", value: (r) => r.connection.status, style: (text, r) => styleStatus(style, r.connection.status, text) },
                 { header: "REQUESTER", value: (r) => requester(r.connection), shrink: "middle" },
                 { header: "LATEST DECISION", value: (r) => describeDecision(r.latestDecision), shrink: "end" },
@@ -140,7 +141,7 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
       .action(async (reference: string, options: { json?: boolean }, command: Command) =>
         host.run(command, ESTATE, async (context) => {
           const [deps, { getManagedConnection }] = await Promise.all([context.services.readDeps(), import("../../workflows/manual-connections.ts")]);
-          const { connection, decisions } = await getManagedConnection(await resolveConnectionId(reference, deps.scope, deps.apim), deps);
+          const { connection, decisions } = await getManagedConnection(await resolveConnectionId(reference, deps.scope, deps.privateLink), deps);
           const endpoint = await readEndpoint(deps, connection.privateEndpointId);
           if (options.json) {
             context.terminal.out(toJson({ connection, privateEndpoint: endpoint ?? null, decisions: decisions.map(recordJson) }));
@@ -151,7 +152,8 @@ export function registerConnectionCommands(program: Command, host: CommandHost):
           const lines = [
             `${style.bold("Connection")}  ${connection.id}`,
             `${style.bold("Status")}      ${styleStatus(style, connection.status)}${connection.description ? ` - ${connection.description}` : ""}`,
-            `${style.bold("Instance")}    ${connection.resourceId}`,
+            `${style.bold("Resource")}    ${connection.resourceId}`,
+            `${style.bold("Type")}        ${resourceTypeLabel(connection.resourceId)}`,
             `${style.bold("Endpoint")}    ${connection.privateEndpointId ?? "unknown"}${endpoint === undefined ? " (not readable with this identity)" : ""}`,
             `${style.bold("Groups")}      ${connection.groupIds.join(", ") || "-"}`,
             `${style.bold("Request")}     ${link?.requestMessage ? JSON.stringify(link.requestMessage) : "-"}`,
@@ -231,7 +233,7 @@ function registerDecisionCommand(program: Command, host: CommandHost, action: Ma
 async function withNextStep(error: unknown, action: ManualAction, connectionId: string, deps: ReadDeps): Promise<unknown> {
   const failure = toPortcullisError(error);
   if (action !== "reject" || failure.code !== "ConnectionNotPending") return error;
-  const current = await deps.apim.getConnection(connectionId).catch(() => undefined);
+  const current = await deps.privateLink.getConnection(connectionId).catch(() => undefined);
   if (current?.status !== "Approved") return error;
   return new CliError(
     EXIT.usage,
@@ -254,7 +256,7 @@ async function decide(context: CommandContext, action: ManualAction, reference: 
     warn: (message) => terminal.info(terminal.errStyle.yellow(`warning: ${message}`)),
     error: (message) => terminal.info(terminal.errStyle.red(`error: ${message}`)),
   });
-  const connectionId = await resolveConnectionId(reference, deps.scope, deps.apim);
+  const connectionId = await resolveConnectionId(reference, deps.scope, deps.privateLink);
   const { decideManually } = await import("../../workflows/decide-manually.ts");
   terminal.progress(`${DECISION_TEXT[action].doing} ${shortConnectionName(connectionId)}: waiting for Azure Resource Manager…`);
   const result = await decideManually({ connectionId, action, ticket, reason, requestedBy, actor: context.identity.actor, correlationId: randomUUID() }, deps).catch(

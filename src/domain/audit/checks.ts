@@ -3,15 +3,25 @@
  * explicit map keyed by kebab-case check ID. The map's order is the order checks run and reports list them.
  * Every check returns the problems it saw as Observations (none when healthy); none of them does I/O or
  * reads the clock (the run's `now` comes in through the context).
+ *
+ * One set of checks for every registered Private Link type (src/domain/providers/registry.ts). What differs by type is
+ * read from the registry entry, and each check says through `appliesTo` which types it can fire for (the per-type
+ * tables in docs/audit.md are checked against it):
+ * - public network access: where the type has `publicNetworkAccess`; its own disabled value, and `SecuredByPerimeter`
+ *   (a network security perimeter decides access), count as closed;
+ * - capacity: where the registry publishes `maxConnections`;
+ * - prerequisites: APIM's platform / VNet injection / tier, and `premium-sku` (Service Bus, Container Registry);
+ * - a Private Link Service's own auto-approval and visibility lists;
+ * - DNS drift in the type's `privatelink.*` zones (dns.ts), connection hygiene (pending, rejected, approvals) for all.
  */
-import { parseApimServiceId, parseResourceId, resourceIdKey } from "../resource-id.ts";
-import type { PrivateEndpointConnection } from "../model.ts";
+import { evaluateRules } from "../rules/evaluate.ts";
+import { parseResourceId, resourceIdKey } from "../resource-id.ts";
+import type { PrivateEndpointConnection, PrivateLinkResource } from "../model.ts";
+import type { PrivateLinkProvider, PublicNetworkAccessShape } from "../providers/registry.ts";
 import type { InstanceDnsAnalysis, RecordAnalysis } from "./dns.ts";
 import { findingId, type Evidence, type Observation, type Remediation, type Severity } from "./findings.ts";
-import type { EstateSnapshot, InstanceSnapshot, ReadFailure, ZoneSnapshot } from "./snapshot.ts";
+import { governedTypeOf, hasApimFacts, type EstateSnapshot, type InstanceSnapshot, type ReadFailure, type RulesInForce, type ZoneSnapshot } from "./snapshot.ts";
 
-/** At most this many private endpoint connections per APIM instance (Azure limit). */
-export const CONNECTION_LIMIT = 100;
 /** Compute platforms on which a classic-tier instance takes inbound private endpoints (stv1 cannot). */
 export const SUPPORTED_PLATFORMS: readonly string[] = ["stv2", "stv2.1"];
 /**
@@ -27,18 +37,28 @@ export const SUPPORTED_TIERS: readonly string[] = ["Developer", "Basic", "Standa
  * prerequisite of their private endpoints, so the platform check does not judge them.
  */
 export const V2_TIERS: readonly string[] = ["BasicV2", "StandardV2", "PremiumV2"];
+/** The SKU the `premium-sku` prerequisite asks for (Service Bus and Container Registry take private endpoints on Premium only). */
+export const PREMIUM_SKU = "Premium";
+/**
+ * publicNetworkAccess values that count as closed besides the type's own disabled value: `SecuredByPerimeter` lets a
+ * network security perimeter's rules decide access, so the resource is not open to the internet at large.
+ */
+export const PERIMETER_PUBLIC_ACCESS = "SecuredByPerimeter";
 /** Resource ID used for estate-wide findings about Portcullis' own rule set. */
 export const RULE_SET_RESOURCE_ID = "/portcullis/rules";
 
 /** The desired state, from settings. */
 export interface AuditPolicy {
-  /** Instances allowed to keep public network access (PORTCULLIS_PUBLIC_ACCESS_EXEMPT). */
+  /** Resources allowed to keep public network access (PORTCULLIS_PUBLIC_ACCESS_EXEMPT). */
   readonly publicAccessExemptIds: readonly string[];
   /** When Disabled is required: once an approved connection exists (default) or always. */
   readonly publicAccessDisabledRequired: "when-approved" | "always";
   readonly pendingMaxAgeHours: number;
   readonly rejectedMaxAgeDays: number;
-  /** Connection count from which capacity is reported as a warning. */
+  /**
+   * Connection count from which APIM's capacity (limit 100) is reported as a warning; a type with another published
+   * limit is warned at the same fraction of it (80 of 100 -> 800 of a Private Link Service's 1000).
+   */
   readonly capacityWarning: number;
 }
 
@@ -51,6 +71,8 @@ export interface CheckContext {
    * advice for it is to ask its owner, never to link our zone into it.
    */
   readonly estateSubscriptionIds: readonly string[];
+  /** The rules the engine applies; undefined when the rule set is unusable (then what a rule would do is unknown). */
+  readonly rules?: RulesInForce | undefined;
 }
 
 /** What a check looks at: one instance (with its DNS analysis) or the estate as a whole. */
@@ -63,6 +85,8 @@ export interface AuditCheck {
   readonly title: string;
   /** Why it matters, for SARIF fullDescription and the report's legend. */
   readonly description: string;
+  /** Whether the check can fire for a type's instances (false for estate-wide checks); the docs' per-type tables follow it. */
+  readonly appliesTo: (provider: PrivateLinkProvider) => boolean;
   readonly evaluate: (subject: AuditSubject, context: CheckContext) => readonly Observation[];
 }
 
@@ -86,6 +110,7 @@ function observe(input: ObservationInput): Observation {
     checkId: input.checkId,
     severity: input.severity,
     instanceId: input.instanceId,
+    resourceType: governedTypeOf(input.instanceId),
     resourceId: input.resourceId,
     message: input.message,
     evidence: input.evidence,
@@ -93,14 +118,47 @@ function observe(input: ObservationInput): Observation {
   };
 }
 
-function readableInstance(subject: AuditSubject): (InstanceSnapshot & { readonly service: NonNullable<InstanceSnapshot["service"]> }) | undefined {
-  if (subject.kind !== "instance" || subject.snapshot.failure !== undefined || subject.snapshot.service === undefined) return undefined;
-  return subject.snapshot as InstanceSnapshot & { readonly service: NonNullable<InstanceSnapshot["service"]> };
+type ReadableInstance = InstanceSnapshot & { readonly resource: PrivateLinkResource; readonly provider: PrivateLinkProvider };
+
+function readableInstance(subject: AuditSubject): ReadableInstance | undefined {
+  if (subject.kind !== "instance") return undefined;
+  const s = subject.snapshot;
+  if (s.failure !== undefined || s.resource === undefined || s.provider === undefined) return undefined;
+  return s as ReadableInstance;
+}
+
+/** A readable APIM instance with its service facts (the APIM prerequisite checks read them). */
+function apimInstance(subject: AuditSubject) {
+  const snapshot = readableInstance(subject);
+  if (!snapshot || snapshot.service === undefined || !isApim(snapshot.provider)) return undefined;
+  return snapshot as ReadableInstance & { readonly service: NonNullable<InstanceSnapshot["service"]> };
+}
+
+function isApim(provider: PrivateLinkProvider): boolean {
+  return hasApimFacts(provider);
+}
+
+/** Microsoft.Network/privateLinkServices: the type with its own visibility and auto-approval lists. */
+function IS_PRIVATE_LINK_SERVICE(provider: PrivateLinkProvider): boolean {
+  return provider.resourceType.toLowerCase() === "microsoft.network/privatelinkservices";
 }
 
 function instanceNames(instanceId: string): { name: string; resourceGroup: string } {
-  const ref = parseApimServiceId(instanceId);
-  return { name: ref?.serviceName ?? instanceId, resourceGroup: ref?.resourceGroup ?? "<resource-group>" };
+  const parsed = parseResourceId(instanceId);
+  const name = parsed?.resourceGroup !== undefined ? parsed.segments.at(-1)?.[1] : undefined;
+  return { name: name ?? instanceId, resourceGroup: parsed?.resourceGroup ?? "<resource-group>" };
+}
+
+/** What a type is called in messages: "API Management instance", "Storage account", ... */
+function kindOf(provider: PrivateLinkProvider | undefined): string {
+  return provider === undefined ? "Resource" : isApim(provider) ? "Instance" : provider.displayName;
+}
+
+/** The portal blade where a type's private endpoint connections are decided. */
+function connectionsBlade(provider: PrivateLinkProvider): string {
+  if (isApim(provider)) return "API Management service > Network > Inbound private endpoint connections";
+  if (provider.publicNetworkAccess === undefined && provider.groups.length === 0) return `${provider.displayName} > Private endpoint connections`;
+  return `${provider.displayName} > Networking > Private endpoint connections`;
 }
 
 /**
@@ -109,7 +167,7 @@ function instanceNames(instanceId: string): { name: string; resourceGroup: strin
  * selected, and in hub-and-spoke estates zones, instances and endpoints rarely share one.
  */
 function subscriptionFlag(resourceId: string): string {
-  const subscription = parseResourceId(resourceId)?.subscriptionId;
+  const subscription = parseResourceId(resourceId)?.subscriptionId ?? /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1];
   return subscription === undefined ? "" : `--subscription ${subscription} `;
 }
 
@@ -150,29 +208,47 @@ function recordRemediationFor(record: RecordAnalysis, verb: "add-record" | "remo
     .join(" && ");
 }
 
+/** Whether a publicNetworkAccess value closes public access for a type (unknown counts as open: Azure's default is Enabled). */
+export function isPublicAccessClosed(value: string | undefined, shape: PublicNetworkAccessShape): boolean {
+  if (value === undefined) return false;
+  const v = value.toLowerCase();
+  return v === shape.disabled.toLowerCase() || (v === PERIMETER_PUBLIC_ACCESS.toLowerCase() && shape.values.some((x) => x.toLowerCase() === v));
+}
+
+/** The connection limit a type publishes and the count from which capacity is reported (the policy's share of it). */
+export function capacityThresholds(provider: PrivateLinkProvider, policy: AuditPolicy): { limit: number; warnAt: number } | undefined {
+  const limit = provider.maxConnections;
+  if (limit === undefined) return undefined;
+  return { limit, warnAt: Math.min(limit, Math.ceil((limit * policy.capacityWarning) / 100)) };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The checks, in the order they run.
 
 /** An instance whose read failed is reported, so the run can carry on without hiding it. */
 function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
   if (subject.kind !== "instance" || subject.snapshot.failure === undefined) return [];
-  const { instanceId, failure } = subject.snapshot;
-  const { name, resourceGroup } = instanceNames(instanceId);
+  const { instanceId, failure, provider } = subject.snapshot;
+  const { name } = instanceNames(instanceId);
+  const listing = parseResourceId(instanceId)?.resourceGroup === undefined;
+  const what = provider === undefined ? "resources" : `${provider.displayName} resources`;
   return [
     observe({
       checkId: "instance-unreadable",
       severity: "high",
       instanceId,
       resourceId: instanceId,
-      message: parseApimServiceId(instanceId) === undefined
-        ? `The APIM instances of ${instanceId} could not be listed (${failure.kind}); none of them was audited this time.`
+      message: listing
+        ? `The ${what} of ${instanceId} could not be listed (${failure.kind}); none of them was audited this time.`
         : failure.kind === "not-found"
-          ? `Managed instance ${name} was not found; it is configured but does not exist (or is not visible to Portcullis).`
-          : `Managed instance ${name} could not be read (${failure.kind}); none of its checks ran this time.`,
-      evidence: { expected: "the instance and its connections readable", actual: describeFailure(failure), details: { kind: failure.kind, code: failure.code ?? null } },
+          ? `Managed ${kindOf(provider).toLowerCase()} ${name} was not found; it is configured but does not exist (or is not visible to Portcullis).`
+          : `Managed ${kindOf(provider).toLowerCase()} ${name} could not be read (${failure.kind}); none of its checks ran this time.`,
+      evidence: { expected: "the resource and its connections readable", actual: describeFailure(failure), details: { kind: failure.kind, code: failure.code ?? null } },
       remediation: {
-        portal: "API Management service > Access control (IAM): give Portcullis' managed identity the Reader role (or remove the instance from PORTCULLIS_MANAGED_INSTANCES).",
-        azCli: `az apim show ${subscriptionFlag(instanceId)}--name ${name} --resource-group ${resourceGroup}`,
+        portal: `${provider?.displayName ?? "The resource"} > Access control (IAM): give Portcullis' managed identity the roles infra/ deploys for the type (or remove it from the managed resources).`,
+        azCli: listing
+          ? `az resource list ${subscriptionFlag(instanceId)}--resource-type ${provider?.resourceType ?? "<type>"}`
+          : `az resource show --ids "${instanceId}"`,
       },
     }),
   ];
@@ -183,8 +259,8 @@ function instanceCouldNotBeRead(subject: AuditSubject): Observation[] {
  * v2-tier instances are judged by their tier alone (see V2_TIERS).
  */
 function platformIsNotStv2(subject: AuditSubject): Observation[] {
-  const snapshot = readableInstance(subject);
-  if (!snapshot) return [];
+  const snapshot = apimInstance(subject);
+  if (!snapshot || !snapshot.provider.prerequisites.includes("apim-stv2-platform")) return [];
   if (isV2Tier(snapshot.service.skuName)) return [];
   const platform = snapshot.service.platformVersion;
   if (platform !== undefined && SUPPORTED_PLATFORMS.includes(platform.toLowerCase())) return [];
@@ -199,7 +275,7 @@ function platformIsNotStv2(subject: AuditSubject): Observation[] {
       evidence: { expected: SUPPORTED_PLATFORMS.join(" or "), actual: platform ?? "(not reported)" },
       remediation: {
         portal: "API Management service > Platform migration: migrate the instance to the stv2 platform.",
-        azCli: `az rest --method post --url "https://management.azure.com${snapshot.instanceId}/migrateToStv2?api-version=2024-05-01" --body '{"mode":"PreserveIp"}'`,
+        azCli: `az rest --method post --url "https://management.azure.com${snapshot.instanceId}/migrateToStv2?api-version=${snapshot.provider.apiVersion}" --body '{"mode":"PreserveIp"}'`,
       },
     }),
   ];
@@ -207,8 +283,8 @@ function platformIsNotStv2(subject: AuditSubject): Observation[] {
 
 /** An instance injected into a VNet (External/Internal) cannot take inbound private endpoints. */
 function instanceIsInjectedIntoAVirtualNetwork(subject: AuditSubject): Observation[] {
-  const snapshot = readableInstance(subject);
-  if (!snapshot) return [];
+  const snapshot = apimInstance(subject);
+  if (!snapshot || !snapshot.provider.prerequisites.includes("apim-not-vnet-injected")) return [];
   const type = snapshot.service.virtualNetworkType;
   if (type !== undefined && type.toLowerCase() === "none") return [];
   const { name, resourceGroup } = instanceNames(snapshot.instanceId);
@@ -230,7 +306,7 @@ function instanceIsInjectedIntoAVirtualNetwork(subject: AuditSubject): Observati
 
 /** Only the tiers of SUPPORTED_TIERS take inbound private endpoints (Consumption and Basic v2 do not). */
 function tierDoesNotSupportInboundPrivateEndpoints(subject: AuditSubject): Observation[] {
-  const snapshot = readableInstance(subject);
+  const snapshot = apimInstance(subject);
   if (!snapshot) return [];
   const sku = snapshot.service.skuName;
   if (sku !== undefined && SUPPORTED_TIERS.some((t) => t.toLowerCase() === sku.toLowerCase())) return [];
@@ -255,21 +331,46 @@ function isV2Tier(skuName: string | undefined): boolean {
   return skuName !== undefined && V2_TIERS.some((tier) => tier.toLowerCase() === skuName.toLowerCase());
 }
 
+/** Service Bus namespaces and container registries take private endpoints only on the Premium tier (an unknown SKU fails closed). */
+function skuIsNotPremium(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  if (!snapshot || !snapshot.provider.prerequisites.includes("premium-sku")) return [];
+  const sku = snapshot.resource.skuName;
+  if (sku !== undefined && sku.toLowerCase() === PREMIUM_SKU.toLowerCase()) return [];
+  const { name } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "prerequisite-premium-sku",
+      severity: "high",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message: `${snapshot.provider.displayName} ${name} is on the ${sku ?? "(unknown)"} tier; private endpoints need ${PREMIUM_SKU}.`,
+      evidence: { expected: PREMIUM_SKU, actual: sku ?? "(not reported)" },
+      remediation: {
+        portal: `${snapshot.provider.displayName} > Overview > Pricing tier (or Scale): move it to ${PREMIUM_SKU}.`,
+        azCli: `az resource update --ids "${snapshot.instanceId}" --set sku.name=${PREMIUM_SKU} sku.tier=${PREMIUM_SKU}`,
+      },
+    }),
+  ];
+}
+
 /**
- * Public network access must be Disabled where the policy requires it (by default once an approved
- * connection exists; exempt instances never). Azure refuses Disabled without an approved connection, which
- * is reported as its own finding rather than as a failure.
+ * Public network access must be closed where the policy requires it (by default once an approved connection exists;
+ * exempt instances never), for every type that has the property. Where Azure refuses the disabled value without an
+ * approved connection (APIM), that case is reported as its own finding rather than as a failure.
  */
 function publicNetworkAccessIsEnabledWhereDisabledIsRequired(subject: AuditSubject, context: CheckContext): Observation[] {
   const snapshot = readableInstance(subject);
-  if (!snapshot || isExempt(snapshot.instanceId, context.policy)) return [];
+  const shape = snapshot?.provider.publicNetworkAccess;
+  if (!snapshot || shape === undefined || isExempt(snapshot.instanceId, context.policy)) return [];
   const approved = connectionsWithStatus(snapshot, "Approved").length;
   const required = context.policy.publicAccessDisabledRequired === "always" || approved > 0;
-  const actual = snapshot.service.publicNetworkAccess;
-  if (!required || actual === "Disabled") return [];
-  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  const actual = snapshot.resource.publicNetworkAccess;
+  if (!required || isPublicAccessClosed(actual, shape)) return [];
+  const { name } = instanceNames(snapshot.instanceId);
+  const kind = kindOf(snapshot.provider);
   const shown = actual ?? "(not reported, Azure's default is Enabled)";
-  if (approved === 0) {
+  if (approved === 0 && shape.disableNeedsApprovedConnection === true) {
     return [
       observe({
         checkId: "public-network-access",
@@ -277,10 +378,10 @@ function publicNetworkAccessIsEnabledWhereDisabledIsRequired(subject: AuditSubje
         instanceId: snapshot.instanceId,
         resourceId: snapshot.instanceId,
         discriminator: "cannot-disable",
-        message: `Instance ${name} must have public network access Disabled, but Azure refuses that until a private endpoint connection is approved.`,
-        evidence: { expected: "Disabled (needs at least one approved connection)", actual: `${shown}; approved connections: 0` },
+        message: `${kind} ${name} must have public network access ${shape.disabled}, but Azure refuses that until a private endpoint connection is approved.`,
+        evidence: { expected: `${shape.disabled} (needs at least one approved connection)`, actual: `${shown}; approved connections: 0` },
         remediation: {
-          portal: "API Management service > Network > Inbound private endpoint connections: approve a connection, then disable public network access.",
+          portal: `${connectionsBlade(snapshot.provider)}: approve a connection, then disable public network access.`,
           azCli: `az network private-endpoint-connection list --id "${snapshot.instanceId}"`,
         },
       }),
@@ -293,24 +394,44 @@ function publicNetworkAccessIsEnabledWhereDisabledIsRequired(subject: AuditSubje
       instanceId: snapshot.instanceId,
       resourceId: snapshot.instanceId,
       discriminator: "enabled",
-      message: `Instance ${name} has public network access ${actual ?? "Enabled (not reported)"} although it has ${approved} approved private endpoint connection(s).`,
-      evidence: { expected: "Disabled", actual: shown, details: { approvedConnections: approved } },
-      remediation: {
-        portal: "API Management service > Network > Public network access: select Disable, then Save.",
-        azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --public-network-access false`,
-      },
+      message: approved > 0
+        ? `${kind} ${name} has public network access ${actual ?? "Enabled (not reported)"} although it has ${approved} approved private endpoint connection(s).`
+        : `${kind} ${name} has public network access ${actual ?? "Enabled (not reported)"}; the policy requires it ${shape.disabled} always.`,
+      evidence: { expected: closedValuesText(shape), actual: shown, details: { approvedConnections: approved } },
+      remediation: publicAccessRemediation(snapshot, shape),
     }),
   ];
 }
 
-/** Azure allows at most 100 connections per instance; a warning comes first from the configured count. */
+function closedValuesText(shape: PublicNetworkAccessShape): string {
+  return shape.values.some((v) => v.toLowerCase() === PERIMETER_PUBLIC_ACCESS.toLowerCase()) ? `${shape.disabled} (or ${PERIMETER_PUBLIC_ACCESS})` : shape.disabled;
+}
+
+function publicAccessRemediation(snapshot: ReadableInstance, shape: PublicNetworkAccessShape): Remediation {
+  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  if (isApim(snapshot.provider)) {
+    return {
+      portal: "API Management service > Network > Public network access: select Disable, then Save.",
+      azCli: `az apim update ${subscriptionFlag(snapshot.instanceId)}--name ${name} --resource-group ${resourceGroup} --public-network-access false`,
+    };
+  }
+  return {
+    portal: `${snapshot.provider.displayName} > Networking > Public network access: select Disable, then Save.`,
+    azCli: `az resource update --ids "${snapshot.instanceId}" --api-version ${snapshot.provider.apiVersion} --set properties.${shape.property}=${shape.disabled}`,
+  };
+}
+
+/** A type's published connection limit (APIM 100, Private Link Service 1000); a warning comes first from the policy's share of it. */
 function connectionCountApproachesTheLimit(subject: AuditSubject, context: CheckContext): Observation[] {
   const snapshot = readableInstance(subject);
-  if (!snapshot) return [];
+  const thresholds = snapshot && capacityThresholds(snapshot.provider, context.policy);
+  if (!snapshot || thresholds === undefined) return [];
+  const { limit, warnAt } = thresholds;
   const count = snapshot.connections.length;
-  if (count < context.policy.capacityWarning && count < CONNECTION_LIMIT) return [];
-  const atLimit = count >= CONNECTION_LIMIT;
+  if (count < warnAt) return [];
+  const atLimit = count >= limit;
   const { name } = instanceNames(snapshot.instanceId);
+  const kind = kindOf(snapshot.provider);
   return [
     observe({
       checkId: "capacity",
@@ -318,12 +439,83 @@ function connectionCountApproachesTheLimit(subject: AuditSubject, context: Check
       instanceId: snapshot.instanceId,
       resourceId: snapshot.instanceId,
       message: atLimit
-        ? `Instance ${name} has ${count} private endpoint connections: the limit of ${CONNECTION_LIMIT} is reached and new endpoints will fail.`
-        : `Instance ${name} has ${count} private endpoint connections, approaching the limit of ${CONNECTION_LIMIT}.`,
-      evidence: { expected: `fewer than ${context.policy.capacityWarning} connections (limit ${CONNECTION_LIMIT})`, actual: `${count} connections`, details: { count, limit: CONNECTION_LIMIT } },
+        ? `${kind} ${name} has ${count} private endpoint connections: the limit of ${limit} is reached and new endpoints will fail.`
+        : `${kind} ${name} has ${count} private endpoint connections, approaching the limit of ${limit}.`,
+      evidence: { expected: `fewer than ${warnAt} connections (limit ${limit})`, actual: `${count} connections`, details: { count, limit } },
       remediation: {
-        portal: "API Management service > Network > Inbound private endpoint connections: remove rejected or unused connections.",
+        portal: `${connectionsBlade(snapshot.provider)}: remove rejected or unused connections.`,
         azCli: `az network private-endpoint-connection list --id "${snapshot.instanceId}" --query "[?properties.privateLinkServiceConnectionState.status!='Approved'].id"`,
+      },
+    }),
+  ];
+}
+
+/**
+ * A Private Link Service approves connections from its `autoApproval` subscriptions itself: they never reach
+ * Portcullis' rules. Reported always (naming them), and as high when a rule (or the default action) would reject a
+ * connection from such a subscription: Azure approves what the rules forbid.
+ */
+function autoApprovalBypassesTheRules(subject: AuditSubject, context: CheckContext): Observation[] {
+  const snapshot = readableInstance(subject);
+  const lists = snapshot?.resource.privateLinkService;
+  if (!snapshot || !IS_PRIVATE_LINK_SERVICE(snapshot.provider) || lists === undefined || lists.autoApprovalSubscriptions.length === 0) return [];
+  const subscriptions = [...lists.autoApprovalSubscriptions].sort();
+  const rejectedBy = subscriptions.flatMap((subscriptionId) => {
+    const verdict = ruleVerdictFor(snapshot.instanceId, subscriptionId, context.rules, context.now);
+    return verdict === undefined ? [] : [{ subscriptionId, ...verdict }];
+  });
+  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "private-link-service-auto-approval",
+      severity: rejectedBy.length > 0 ? "high" : "medium",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message:
+        `Private Link Service ${name} auto-approves connections from ${subscriptions.length} subscription(s) (${subscriptions.join(", ")}); Azure approves those itself, bypassing Portcullis' rules` +
+        (rejectedBy.length > 0 ? `, and the rules would reject ${rejectedBy.map((r) => `${r.subscriptionId} (${r.decidedBy})`).join(", ")}.` : "."),
+      evidence: {
+        expected: "no auto-approved subscriptions (Portcullis' rules decide every connection)",
+        actual: `autoApproval.subscriptions: ${subscriptions.join(", ")}`,
+        details: { autoApprovalSubscriptions: subscriptions, rejectedByRules: rejectedBy },
+      },
+      remediation: {
+        portal: `Private Link Service ${name} > Properties (or the template): remove the subscriptions from Auto-approval, and let a Portcullis rule approve them.`,
+        azCli: `az network private-link-service update ${subscriptionFlag(snapshot.instanceId)}--resource-group ${resourceGroup} --name ${name} --auto-approval ""`,
+      },
+    }),
+  ];
+}
+
+/** "rule deny-x" or "the default action" when the rules would reject a connection from `subscriptionId`; undefined otherwise or when unknown. */
+function ruleVerdictFor(resourceId: string, subscriptionId: string, rules: RulesInForce | undefined, now: Date): { decidedBy: string } | undefined {
+  if (rules === undefined || rules.ruleSet.status !== "usable") return undefined;
+  const evaluation = evaluateRules(
+    { connectionId: `${resourceId}/privateEndpointConnections/auto-approved`, resourceId, requesterSubscriptionId: subscriptionId, groupIds: [] },
+    rules.ruleSet,
+    { now, defaultAction: rules.defaultAction },
+  );
+  if (evaluation.action !== "reject") return undefined;
+  return { decidedBy: evaluation.decidedBy.kind === "rule" ? `rule ${evaluation.decidedBy.ruleId}` : "the default action" };
+}
+
+/** A Private Link Service visible to every subscription ("*") lets anyone request a connection. */
+function serviceIsVisibleToEveryone(subject: AuditSubject): Observation[] {
+  const snapshot = readableInstance(subject);
+  const lists = snapshot?.resource.privateLinkService;
+  if (!snapshot || !IS_PRIVATE_LINK_SERVICE(snapshot.provider) || lists === undefined || !lists.visibilitySubscriptions.includes("*")) return [];
+  const { name, resourceGroup } = instanceNames(snapshot.instanceId);
+  return [
+    observe({
+      checkId: "private-link-service-visibility",
+      severity: "medium",
+      instanceId: snapshot.instanceId,
+      resourceId: snapshot.instanceId,
+      message: `Private Link Service ${name} is visible to every subscription (visibility "*"): anyone can find it and request a connection.`,
+      evidence: { expected: "visibility limited to the subscriptions that may connect", actual: `visibility.subscriptions: ${lists.visibilitySubscriptions.join(", ")}` },
+      remediation: {
+        portal: `Private Link Service ${name} > Properties: restrict Visibility to the subscriptions that may connect.`,
+        azCli: `az network private-link-service update ${subscriptionFlag(snapshot.instanceId)}--resource-group ${resourceGroup} --name ${name} --visibility <subscription-id> ...`,
       },
     }),
   ];
@@ -347,7 +539,7 @@ function connectionIsPendingTooLong(subject: AuditSubject, context: CheckContext
         message: `Connection ${connection.name} has been Pending for ${Math.floor(hours)} h (more than ${context.policy.pendingMaxAgeHours} h) since first seen.`,
         evidence: { expected: `decided within ${context.policy.pendingMaxAgeHours} h`, actual: `Pending since ${since}`, details: { firstSeenAt: since, privateEndpointId: connection.privateEndpointId ?? null } },
         remediation: {
-          portal: "API Management service > Network > Inbound private endpoint connections: select the connection, then Approve or Reject (or decide it through the Portcullis API with a ticket).",
+          portal: `${connectionsBlade(snapshot.provider)}: select the connection, then Approve or Reject (or decide it through the Portcullis API with a ticket).`,
           azCli: `az network private-endpoint-connection approve --id "${connection.id}" --description "<ticket and reason>"`,
         },
       }),
@@ -374,17 +566,18 @@ function connectionWasApprovedOutsidePortcullis(subject: AuditSubject): Observat
           details: { privateEndpointId: connection.privateEndpointId ?? null, description: connection.description ?? null },
         },
         remediation: {
-          portal: "Confirm the approval with the instance owner; if it is not wanted, API Management service > Network > Inbound private endpoint connections > Reject.",
+          portal: `Confirm the approval with the resource owner; if it is not wanted, ${connectionsBlade(snapshot.provider)} > Reject.`,
           azCli: `az network private-endpoint-connection reject --id "${connection.id}" --description "Not approved through Portcullis"`,
         },
       }),
     );
 }
 
-/** Rejected connections still count towards the limit; past the configured age they should be deleted. */
+/** Rejected connections still count as connections of the resource (towards its limit where one is published); past the configured age they should be deleted. */
 function rejectedConnectionLingers(subject: AuditSubject, context: CheckContext): Observation[] {
   const snapshot = readableInstance(subject);
   if (!snapshot) return [];
+  const limit = snapshot.provider.maxConnections;
   return connectionsWithStatus(snapshot, "Rejected").flatMap(({ connection, history }) => {
     const since = history.rejectedAt ?? history.statusSeenSince;
     if (since === undefined) return [];
@@ -396,10 +589,12 @@ function rejectedConnectionLingers(subject: AuditSubject, context: CheckContext)
         severity: "low",
         instanceId: snapshot.instanceId,
         resourceId: connection.id,
-        message: `Connection ${connection.name} has been Rejected for ${Math.floor(days)} days (more than ${context.policy.rejectedMaxAgeDays}); it still counts towards the limit of ${CONNECTION_LIMIT}.`,
+        message:
+          `Connection ${connection.name} has been Rejected for ${Math.floor(days)} days (more than ${context.policy.rejectedMaxAgeDays}); ` +
+          (limit !== undefined ? `it still counts towards the limit of ${limit}.` : "it still clutters the resource's connections."),
         evidence: { expected: `deleted within ${context.policy.rejectedMaxAgeDays} days of rejection`, actual: `Rejected since ${since}` },
         remediation: {
-          portal: "API Management service > Network > Inbound private endpoint connections: select the connection, then Remove.",
+          portal: `${connectionsBlade(snapshot.provider)}: select the connection, then Remove.`,
           azCli: `az network private-endpoint-connection delete --id "${connection.id}" --yes`,
         },
       }),
@@ -430,7 +625,7 @@ function approvedEndpointCouldNotBeRead(subject: AuditSubject): Observation[] {
         },
         remediation: gone
           ? {
-              portal: "API Management service > Network > Inbound private endpoint connections: remove the orphaned connection.",
+              portal: `${connectionsBlade(snapshot.provider)}: remove the orphaned connection.`,
               azCli: `az network private-endpoint-connection delete --id "${connection.id}" --yes`,
             }
           : {
@@ -466,14 +661,14 @@ function dnsZoneCouldNotBeRead(subject: AuditSubject): Observation[] {
 function recordIsMissing(subject: AuditSubject): Observation[] {
   if (subject.kind !== "instance") return [];
   return dnsRecords(subject)
-    .filter((r) => r.zone.record === undefined && r.targetingEndpoints.length > 0)
+    .filter((r) => r.record === undefined && r.targetingEndpoints.length > 0)
     .map((r) =>
       observe({
         checkId: "dns-record-missing",
         severity: "high",
         instanceId: subject.snapshot.instanceId,
         resourceId: r.recordId,
-        message: `The A record ${r.recordName} is missing from zone ${zoneNames(r.zone.zoneId).zone}; clients cannot resolve the instance to its private endpoint.`,
+        message: `The A record ${r.recordName} is missing from zone ${zoneNames(r.zone.zoneId).zone}; clients cannot resolve the resource to its private endpoint.`,
         evidence: { expected: r.expectedIps.join(", "), actual: "(no record)", details: { zoneId: r.zone.zoneId, expectedIps: r.expectedIps } },
         remediation: {
           portal: `Private DNS zone ${zoneNames(r.zone.zoneId).zone} > Record sets > + Record set: type A, name ${r.recordName}, the endpoint IP(s).`,
@@ -487,7 +682,7 @@ function recordIsMissing(subject: AuditSubject): Observation[] {
 function recordLacksEndpointIps(subject: AuditSubject): Observation[] {
   if (subject.kind !== "instance") return [];
   return dnsRecords(subject)
-    .filter((r) => r.zone.record !== undefined && r.missingIps.length > 0)
+    .filter((r) => r.record !== undefined && r.missingIps.length > 0)
     .map((r) =>
       observe({
         checkId: "dns-record-wrong-ips",
@@ -556,7 +751,7 @@ function recordDriftedFromWhatPortcullisWrote(subject: AuditSubject): Observatio
         evidence: {
           expected: `the IPs Portcullis last wrote: ${written.ipv4Addresses.join(", ")}`,
           actual: r.actualIps.join(", ") || "(empty)",
-          details: { zoneId: r.zone.zoneId, writtenIps: written.ipv4Addresses, writtenEtag: written.etag, writtenAt: written.writtenAt, currentEtag: r.zone.record?.etag ?? null },
+          details: { zoneId: r.zone.zoneId, writtenIps: written.ipv4Addresses, writtenEtag: written.etag, writtenAt: written.writtenAt, currentEtag: r.record?.etag ?? null },
         },
         remediation: {
           portal:
@@ -590,8 +785,8 @@ function endpointsFromSeveralVnetsCompeteForOneRecord(subject: AuditSubject): Ob
           },
         },
         remediation: {
-          portal: "Give each VNet its own privatelink.azure-api.net zone (linked only to that VNet), or keep a single endpoint per record; Portcullis does not repair this record automatically.",
-          azCli: `az network private-dns zone create --subscription <vnet-subscription> --resource-group <vnet-resource-group> --name privatelink.azure-api.net`,
+          portal: `Give each VNet its own ${zoneNames(r.zone.zoneId).zone} zone (linked only to that VNet), or keep a single endpoint per record; Portcullis does not repair this record automatically.`,
+          azCli: `az network private-dns zone create --subscription <vnet-subscription> --resource-group <vnet-resource-group> --name ${zoneNames(r.zone.zoneId).zone}`,
         },
       }),
     );
@@ -616,9 +811,9 @@ function zoneLinkRemediation(zoneId: string, vnetId: string, endpointIds: readon
   return {
     portal:
       `VNet ${vnetName} is in subscription ${vnetSubscription ?? "(unknown)"}, outside the subscriptions Portcullis manages, so it may belong to another tenant: ` +
-      `do not link this zone into it. Ask the VNet's owner to resolve the name in a privatelink.azure-api.net zone of their own linked to ${vnetName} ` +
+      `do not link this zone into it. Ask the VNet's owner to resolve the name in a ${zone} zone of their own linked to ${vnetName} ` +
       `(for example a DNS zone group on their private endpoint ${endpointName}).`,
-    azCli: `# for the VNet's owner, in their own subscription: az network private-endpoint dns-zone-group create ${subscriptionFlag(endpoint)}--resource-group ${endpointGroup} --endpoint-name ${endpointName} --name default --zone-name azure-api --private-dns-zone "<their privatelink.azure-api.net zone ID>"`,
+    azCli: `# for the VNet's owner, in their own subscription: az network private-endpoint dns-zone-group create ${subscriptionFlag(endpoint)}--resource-group ${endpointGroup} --endpoint-name ${endpointName} --name default --zone-name ${zone.replace(/^privatelink\./, "").replace(/\./g, "-")} --private-dns-zone "<their ${zone} zone ID>"`,
   };
 }
 
@@ -626,8 +821,15 @@ function zoneLinkRemediation(zoneId: string, vnetId: string, endpointIds: readon
 function zoneIsNotLinkedToTheEndpointVnet(subject: AuditSubject, context: CheckContext): Observation[] {
   if (subject.kind !== "instance") return [];
   const instanceId = subject.snapshot.instanceId;
+  const seen = new Set<string>();
+  // One finding per (zone, VNet): several records of one instance in a zone (Cosmos DB's regional names) share it.
   return dnsRecords(subject).flatMap((r) =>
-    r.unlinkedVirtualNetworkIds.map((vnetId) => {
+    r.unlinkedVirtualNetworkIds.filter((vnetId) => {
+      const key = `${resourceIdKey(r.zone.zoneId)}|${resourceIdKey(vnetId)}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }).map((vnetId) => {
       const { zone } = zoneNames(r.zone.zoneId);
       const endpointIds = r.targetingEndpoints.filter((e) => e.virtualNetworkId !== undefined && resourceIdKey(e.virtualNetworkId) === resourceIdKey(vnetId)).map((e) => e.endpointId);
       return observe({
@@ -668,96 +870,136 @@ function ruleSetIsUnusable(subject: AuditSubject): Observation[] {
   ];
 }
 
+const EVERY_TYPE = (): boolean => true;
+const NO_TYPE = (): boolean => false;
+const HAS_DNS_ZONES = (p: PrivateLinkProvider): boolean => p.groups.some((g) => g.dnsZones.length > 0);
+
 /** Every check, keyed by its ID, in the order it runs. Unknown IDs do not exist: there is no registry elsewhere. */
 export const AUDIT_CHECKS = {
   "instance-unreadable": {
-    title: "Instance could not be read",
-    description: "A managed APIM instance whose read failed; its other checks did not run in this audit.",
+    title: "Resource could not be read",
+    description: "A managed resource (or a subscription's listing of a managed type) whose read failed; its other checks did not run in this audit.",
+    appliesTo: EVERY_TYPE,
     evaluate: instanceCouldNotBeRead,
   },
   "prerequisite-platform": {
     title: "Instance is not on the stv2 platform",
-    description: "A classic-tier instance needs the stv2 (or stv2.1) compute platform for inbound private endpoints; v2 tiers are judged by tier.",
+    description: "A classic-tier APIM instance needs the stv2 (or stv2.1) compute platform for inbound private endpoints; v2 tiers are judged by tier.",
+    appliesTo: (p) => p.prerequisites.includes("apim-stv2-platform"),
     evaluate: platformIsNotStv2,
   },
   "prerequisite-vnet-injection": {
     title: "Instance is injected into a virtual network",
-    description: "An instance injected into an external or internal VNet cannot take inbound private endpoints.",
+    description: "An APIM instance injected into an external or internal VNet cannot take inbound private endpoints.",
+    appliesTo: (p) => p.prerequisites.includes("apim-not-vnet-injected"),
     evaluate: instanceIsInjectedIntoAVirtualNetwork,
   },
   "prerequisite-tier": {
     title: "Tier does not support inbound private endpoints",
-    description: "Inbound private endpoints apply to the Developer, Basic, Standard, Premium, Standard v2 and Premium v2 tiers.",
+    description: "APIM's inbound private endpoints apply to the Developer, Basic, Standard, Premium, Standard v2 and Premium v2 tiers.",
+    appliesTo: isApim,
     evaluate: tierDoesNotSupportInboundPrivateEndpoints,
+  },
+  "prerequisite-premium-sku": {
+    title: "SKU is not Premium",
+    description: "Service Bus namespaces and container registries take private endpoints only on the Premium tier.",
+    appliesTo: (p) => p.prerequisites.includes("premium-sku"),
+    evaluate: skuIsNotPremium,
   },
   "public-network-access": {
     title: "Public network access is enabled where it must be disabled",
-    description: "Once private endpoints carry the traffic, public network access should be Disabled unless the instance is exempt.",
+    description: "Once private endpoints carry the traffic, public network access should be Disabled (or SecuredByPerimeter where the type has it) unless the resource is exempt.",
+    appliesTo: (p) => p.publicNetworkAccess !== undefined,
     evaluate: publicNetworkAccessIsEnabledWhereDisabledIsRequired,
   },
   capacity: {
-    title: "Connection count approaches the limit of 100",
-    description: "Each APIM instance takes at most 100 private endpoint connections; new endpoints fail beyond that.",
+    title: "Connection count approaches the type's limit",
+    description: "Types with a published limit (APIM 100, Private Link Service 1000 connections) refuse new endpoints beyond it.",
+    appliesTo: (p) => p.maxConnections !== undefined,
     evaluate: connectionCountApproachesTheLimit,
+  },
+  "private-link-service-auto-approval": {
+    title: "Private Link Service auto-approves subscriptions",
+    description: "Connections from a Private Link Service's autoApproval subscriptions are approved by Azure, bypassing Portcullis' rules; high when the rules would reject them.",
+    appliesTo: IS_PRIVATE_LINK_SERVICE,
+    evaluate: autoApprovalBypassesTheRules,
+  },
+  "private-link-service-visibility": {
+    title: "Private Link Service is visible to everyone",
+    description: "A Private Link Service whose visibility is \"*\" can be found and requested by any subscription.",
+    appliesTo: IS_PRIVATE_LINK_SERVICE,
+    evaluate: serviceIsVisibleToEveryone,
   },
   "pending-too-long": {
     title: "Connection has been Pending too long",
     description: "A Pending connection waits for a human decision; past the configured age it is reported.",
+    appliesTo: EVERY_TYPE,
     evaluate: connectionIsPendingTooLong,
   },
   "unexplained-approval": {
     title: "Connection was approved outside Portcullis",
     description: "An Approved connection with no approving decision in the Portcullis decision log.",
+    appliesTo: EVERY_TYPE,
     evaluate: connectionWasApprovedOutsidePortcullis,
   },
   "lingering-rejected": {
     title: "Rejected connection lingers",
-    description: "Rejected connections still count towards the limit; delete them after the configured age.",
+    description: "Rejected connections stay on the resource (and count towards its limit where one is published); delete them after the configured age.",
+    appliesTo: EVERY_TYPE,
     evaluate: rejectedConnectionLingers,
   },
   "endpoint-unreadable": {
     title: "Approved endpoint could not be read",
     description: "The consumer's private endpoint of an approved connection could not be read, so its DNS was not checked.",
+    appliesTo: EVERY_TYPE,
     evaluate: approvedEndpointCouldNotBeRead,
   },
   "dns-zone-unreadable": {
     title: "Private DNS zone could not be read",
     description: "A configured or zone-group private DNS zone could not be read, so DNS drift in it was not checked.",
+    appliesTo: NO_TYPE,
     evaluate: dnsZoneCouldNotBeRead,
   },
   "dns-record-missing": {
     title: "A record is missing",
-    description: "An approved endpoint needs the instance's A record in each private DNS zone it resolves through.",
+    description: "An approved endpoint needs its A record(s) in each private DNS zone of its type it resolves through.",
+    appliesTo: HAS_DNS_ZONES,
     evaluate: recordIsMissing,
   },
   "dns-record-wrong-ips": {
     title: "A record lacks an endpoint's IP",
-    description: "The instance's A record does not hold every private IP of its approved endpoints.",
+    description: "The resource's A record does not hold every private IP of its approved endpoints.",
+    appliesTo: HAS_DNS_ZONES,
     evaluate: recordLacksEndpointIps,
   },
   "dns-stale-ips": {
     title: "A record holds stale IPs",
-    description: "The instance's A record holds IPs that belong to no approved endpoint (deleted or rejected).",
+    description: "The resource's A record holds IPs that belong to no approved endpoint (deleted or rejected).",
+    appliesTo: HAS_DNS_ZONES,
     evaluate: recordHoldsStaleIps,
   },
   "dns-record-drifted": {
     title: "A record changed since Portcullis wrote it",
     description: "Someone changed the IPs of an A record Portcullis wrote; Portcullis reports it and no longer repairs it, rather than revert the change.",
+    appliesTo: HAS_DNS_ZONES,
     evaluate: recordDriftedFromWhatPortcullisWrote,
   },
   "dns-competing-endpoints": {
     title: "Endpoints from several VNets compete for one record",
     description: "Approved endpoints from different VNets share one A record: the last writer wins and the other VNet breaks.",
+    appliesTo: HAS_DNS_ZONES,
     evaluate: endpointsFromSeveralVnetsCompeteForOneRecord,
   },
   "dns-zone-not-linked": {
     title: "Zone is not linked to the endpoint's VNet",
     description: "A private DNS zone resolves only from the VNets linked to it.",
+    appliesTo: HAS_DNS_ZONES,
     evaluate: zoneIsNotLinkedToTheEndpointVnet,
   },
   "rules-unusable": {
     title: "Rule set is unusable",
     description: "Stored rules that do not parse make the approval engine fail closed: nothing is decided automatically.",
+    appliesTo: NO_TYPE,
     evaluate: ruleSetIsUnusable,
   },
 } as const satisfies Record<string, AuditCheck>;

@@ -10,15 +10,16 @@
  * | instance has an unreadable approved endpoint or zone            | the DNS checks           | DNS read incomplete                 |
  * | DNS zone was not examined (not configured, no zone group names  | the DNS checks of that   | zone not examined                   |
  * |   it, or this run's scope reached no instance that uses it)     |   zone                   |                                     |
- * | instance is outside this run's scope (narrower --apim or        | every check of it        | not in this run's scope             |
- * |   --subscription), or its subscription could not be listed      |                          |                                     |
+ * | instance is outside this run's scope (not named, its subscrip-  | every check of it        | not in this run's scope             |
+ * |   tion or its type not managed), or its subscription's listing  |                          |                                     |
+ * |   of its type failed                                            |                          |                                     |
  * | instance is in scope, its subscription was listed, it is gone   | nothing: resolved        | (the instance no longer exists)     |
  */
-import { parseResourceId, resourceIdKey } from "../resource-id.ts";
+import { resourceIdKey } from "../resource-id.ts";
 import { CHECK_IDS, DNS_CHECK_IDS, type CheckId } from "./checks.ts";
 import type { InstanceDnsAnalysis } from "./dns.ts";
 import type { Observation } from "./findings.ts";
-import type { InstanceSnapshot } from "./snapshot.ts";
+import { governedTypeOf, listingScopeId, type InstanceSnapshot } from "./snapshot.ts";
 
 /** The checks whose findings are about one private DNS zone (their resource is the zone or a record in it). */
 export const ZONE_BOUND_CHECK_IDS: ReadonlySet<CheckId> = new Set<CheckId>([...DNS_CHECK_IDS, "dns-zone-unreadable"]);
@@ -75,12 +76,17 @@ export function estateCoverage(attemptedZoneIds: readonly string[]): EvaluationC
   return { unevaluatedChecks: new Map(), examinedZoneKeys: new Set(attemptedZoneIds.map(resourceIdKey)) };
 }
 
-/** The scope a run audited: the instances named, the subscriptions listed, and the listings that failed. */
+/** What a listing failure stored under a bare subscription ID (before listings were per type) had listed. */
+const LEGACY_LISTED_TYPE = "Microsoft.ApiManagement/service";
+
+/** The scope a run audited: the resources named, the subscriptions and types listed, and the listings that failed. */
 export interface AuditScope {
   readonly instanceIds: readonly string[];
   readonly subscriptionIds: readonly string[];
-  /** Subscriptions whose instance listing failed this run (their instances were not enumerated). */
-  readonly unlistedSubscriptionIds: readonly string[];
+  /** The governed types the subscriptions were listed for (registry casing; compared case-insensitively). */
+  readonly resourceTypes: readonly string[];
+  /** Listings that failed this run, as listingScopeId(subscription, type): their resources were not enumerated. */
+  readonly unlistedScopeIds: readonly string[];
 }
 
 /**
@@ -89,12 +95,18 @@ export interface AuditScope {
  * run's scope, or its subscription could not be listed).
  */
 export function coverageOfInstanceNotAudited(instanceId: string, scope: AuditScope): EvaluationCoverage {
-  const subscription = parseResourceId(instanceId)?.subscriptionId?.toLowerCase();
-  const has = (ids: readonly string[]) => subscription !== undefined && ids.some((id) => id.toLowerCase() === subscription);
+  const subscription = /^\/subscriptions\/([^/]+)/i.exec(instanceId)?.[1]?.toLowerCase();
+  // Runs before listings were per type reported a failed listing under the bare subscription ID: it listed APIM.
+  const legacyListing = /^\/subscriptions\/[^/]+\/?$/i.test(instanceId);
+  const type = (governedTypeOf(instanceId) ?? (legacyListing ? LEGACY_LISTED_TYPE : undefined))?.toLowerCase();
+  const listed = subscription !== undefined && type !== undefined && scope.subscriptionIds.some((id) => id.toLowerCase() === subscription) &&
+    scope.resourceTypes.some((t) => t.toLowerCase() === type);
   const named = scope.instanceIds.some((id) => resourceIdKey(id) === resourceIdKey(instanceId));
+  const failedListing = subscription !== undefined && type !== undefined &&
+    scope.unlistedScopeIds.some((id) => resourceIdKey(id) === resourceIdKey(listingScopeId(subscription, type)));
   let reason: string | undefined;
-  if (has(scope.unlistedSubscriptionIds)) reason = `the instances of subscription ${subscription} could not be listed in this run`;
-  else if (!named && !has(scope.subscriptionIds)) reason = "the instance is not in this run's scope (managed instances and subscriptions)";
+  if (failedListing) reason = `the ${type} resources of subscription ${subscription} could not be listed in this run`;
+  else if (!named && !listed) reason = "the resource is not in this run's scope (managed resources, subscriptions and resource types)";
   if (reason === undefined) return FULL_COVERAGE;
   const why = reason;
   return { unevaluatedChecks: new Map(CHECK_IDS.map((id) => [id, why])) };

@@ -1,10 +1,20 @@
 /**
  * DNS drift analysis for one instance, shared by the DNS checks and the remediation plan so both read the
- * same desired state.
+ * same desired state. The same for every registered type: only the zone names and the record names differ, and both
+ * come from the registry (src/domain/providers/registry.ts).
  *
- * For each readable zone that concerns the instance, the desired A record holds the private IPs of every
- * approved endpoint that "targets" the zone: every approved endpoint targets a configured (hub) zone, and an
- * endpoint targets the zones named by its own DNS zone groups.
+ * Which zones and records concern an instance:
+ * - a zone concerns it when its name is one of the type's `privatelink.*` zones (dnsZonesOf for the group ids of its
+ *   approved connections; a Private Link Service has none, so no DNS is checked for it);
+ * - an approved endpoint "targets" such a zone when the zone is configured (a hub zone, PORTCULLIS_DNS_ZONE_IDS) or
+ *   named by one of the endpoint's own DNS zone groups;
+ * - the record names come from the endpoint's customDnsConfigs: each FQDN minus the zone's public suffix
+ *   (contoso.blob.core.windows.net -> "contoso" in privatelink.blob.core.windows.net; Key Vault's vault.azure.net ->
+ *   privatelink.vaultcore.azure.net), and that FQDN's IPs are the record's. IPs known only from the NIC (no FQDN)
+ *   belong to the instance's own name (recordNameForInstance), which is also always looked at, so a record left
+ *   behind after its endpoints are gone is seen.
+ *
+ * For each (zone, record name) that has a record or a targeting endpoint:
  *
  * | record      | targeting endpoints | outcome                                                   |
  * |-------------|---------------------|-----------------------------------------------------------|
@@ -15,14 +25,19 @@
  * | any         | from 2+ VNets       | competing endpoints (one record cannot serve both VNets)  |
  * | any         | VNet not linked     | zone not linked (the endpoint's VNet cannot resolve it)   |
  */
+import type { ARecordSet } from "../model.ts";
+import { dnsZonesOf, type PrivateDnsZoneName, type PrivateLinkProvider } from "../providers/registry.ts";
 import { resourceIdKey } from "../resource-id.ts";
 import { recordOwnership, type RecordOwnership } from "./ownership.ts";
-import { aRecordId, recordNameForInstance, type EndpointSnapshot, type InstanceSnapshot, type ZoneSnapshot } from "./snapshot.ts";
+import { aRecordId, recordNameForInstance, type ConnectionSnapshot, type EndpointSnapshot, type InstanceSnapshot, type ZoneSnapshot } from "./snapshot.ts";
 
 export interface RecordAnalysis {
   readonly zone: ZoneSnapshot;
+  /** Lower-case relative name in the zone. */
   readonly recordName: string;
   readonly recordId: string;
+  /** The record as read; undefined when absent. */
+  readonly record: ARecordSet | undefined;
   readonly targetingEndpoints: readonly EndpointSnapshot[];
   /** Union of the targeting endpoints' IPs, sorted. */
   readonly expectedIps: readonly string[];
@@ -73,10 +88,45 @@ export function normalizeIps(ips: Iterable<string>): string[] {
   return [...new Set([...ips].map((ip) => ip.trim()).filter((ip) => ip.length > 0))].sort(compareIpAddresses);
 }
 
-function endpointTargetsZone(endpoint: EndpointSnapshot, zone: ZoneSnapshot): boolean {
-  if (zone.configured) return true;
-  const key = resourceIdKey(zone.zoneId);
-  return endpoint.dnsZoneIds.some((id) => resourceIdKey(id) === key);
+/** The zone's name: the last segment of its ID, lower-case. */
+export function zoneNameOf(zoneId: string): string {
+  return (zoneId.replace(/\/+$/, "").split("/").at(-1) ?? zoneId).toLowerCase();
+}
+
+/** Every private DNS zone name a type's groups use, lower-case (a Private Link Service has none). */
+export function zoneNamesOfProvider(provider: PrivateLinkProvider): ReadonlySet<string> {
+  return new Set(provider.groups.flatMap((g) => g.dnsZones.map((z) => z.zone.toLowerCase())));
+}
+
+/**
+ * The record name an FQDN has in a zone: the FQDN minus the zone's public suffix ("contoso.blob.core.windows.net" ->
+ * "contoso"), or minus the zone itself when ARM gave the privatelink name; undefined when the FQDN is not in the zone.
+ */
+export function recordNameInZone(fqdn: string, zone: PrivateDnsZoneName): string | undefined {
+  const name = fqdn.trim().toLowerCase().replace(/\.$/, "");
+  for (const suffix of [zone.zone.toLowerCase(), zone.publicSuffix.toLowerCase()]) {
+    if (name.endsWith(`.${suffix}`) && name.length > suffix.length + 1) return name.slice(0, -(suffix.length + 1));
+  }
+  return undefined;
+}
+
+interface Targeting {
+  readonly endpoint: EndpointSnapshot;
+  readonly ips: readonly string[];
+}
+
+/** The record names (and their IPs) one targeting endpoint wants in a zone. */
+function recordsWanted(endpoint: EndpointSnapshot, zone: PrivateDnsZoneName, ownName: string): Map<string, string[]> {
+  const wanted = new Map<string, string[]>();
+  for (const config of endpoint.customDnsConfigs) {
+    if (config.fqdn === undefined) continue;
+    const name = recordNameInZone(config.fqdn, zone);
+    if (name === undefined) continue;
+    wanted.set(name, [...(wanted.get(name) ?? []), ...config.ipAddresses]);
+  }
+  // No FQDN of this zone: the IPs (from the NIC) can only be the instance's own name.
+  if (wanted.size === 0) wanted.set(ownName, [...endpoint.privateIps]);
+  return wanted;
 }
 
 function distinctVirtualNetworks(endpoints: readonly EndpointSnapshot[]): string[] {
@@ -85,37 +135,61 @@ function distinctVirtualNetworks(endpoints: readonly EndpointSnapshot[]): string
   return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, id]) => id);
 }
 
-/** Analyses every readable zone of an instance against its approved endpoints. */
+function targetsZone(connection: ConnectionSnapshot, provider: PrivateLinkProvider, zone: ZoneSnapshot, zoneName: string): PrivateDnsZoneName | undefined {
+  const endpoint = connection.endpoint;
+  if (endpoint === undefined) return undefined;
+  const entry = dnsZonesOf(provider, connection.connection.groupIds).find((z) => z.zone.toLowerCase() === zoneName);
+  if (entry === undefined) return undefined;
+  if (zone.configured) return entry;
+  const key = resourceIdKey(zone.zoneId);
+  return endpoint.dnsZoneIds.some((id) => resourceIdKey(id) === key) ? entry : undefined;
+}
+
+/** Analyses every readable zone of an instance's type against its approved endpoints. */
 export function analyzeInstanceDns(snapshot: InstanceSnapshot): InstanceDnsAnalysis {
+  const provider = snapshot.provider;
   const approved = snapshot.connections.filter((c) => c.connection.status === "Approved");
-  const endpoints = approved.flatMap((c) => (c.endpoint ? [c.endpoint] : []));
   const everyEndpointRead = approved.every((c) => c.endpoint !== undefined);
   const everyZoneRead = snapshot.zones.every((z) => z.failure === undefined);
-  const approvedIps = new Set(endpoints.flatMap((e) => e.privateIps));
-  const recordName = recordNameForInstance(snapshot.instanceId);
+  if (provider === undefined || snapshot.failure !== undefined) return { records: [], complete: everyEndpointRead && everyZoneRead };
+  const approvedIps = new Set(approved.flatMap((c) => c.endpoint?.privateIps ?? []));
+  const ownName = recordNameForInstance(snapshot.instanceId);
+  const typeZones = zoneNamesOfProvider(provider);
 
-  const records = snapshot.zones
-    .filter((zone) => zone.failure === undefined)
-    .map((zone): RecordAnalysis => {
-      const targeting = endpoints.filter((e) => endpointTargetsZone(e, zone));
-      const expectedIps = normalizeIps(targeting.flatMap((e) => e.privateIps));
-      const actualIps = normalizeIps(zone.record?.ipv4Addresses ?? []);
+  const records: RecordAnalysis[] = [];
+  for (const zone of snapshot.zones) {
+    const zoneName = zoneNameOf(zone.zoneId);
+    if (zone.failure !== undefined || !typeZones.has(zoneName)) continue;
+    const byName = new Map<string, Targeting[]>([[ownName, []]]);
+    for (const c of approved) {
+      const entry = targetsZone(c, provider, zone, zoneName);
+      if (entry === undefined || c.endpoint === undefined) continue;
+      for (const [name, ips] of recordsWanted(c.endpoint, entry, ownName)) byName.set(name, [...(byName.get(name) ?? []), { endpoint: c.endpoint, ips }]);
+    }
+    for (const [name, targeting] of [...byName.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const record = zone.recordsByName.get(name);
+      if (record === undefined && targeting.length === 0) continue;
+      const endpoints = targeting.map((t) => t.endpoint);
+      const expectedIps = normalizeIps(targeting.flatMap((t) => t.ips));
+      const actualIps = normalizeIps(record?.ipv4Addresses ?? []);
       const actualSet = new Set(actualIps);
       const linked = new Set(zone.linkedVirtualNetworkIds.map(resourceIdKey));
-      const vnets = distinctVirtualNetworks(targeting);
-      return {
+      const vnets = distinctVirtualNetworks(endpoints);
+      records.push({
         zone,
-        recordName: zone.record?.name ?? recordName,
-        recordId: zone.record?.id ?? aRecordId(zone.zoneId, recordName),
-        targetingEndpoints: targeting,
+        recordName: name,
+        recordId: record?.id ?? aRecordId(zone.zoneId, name),
+        record,
+        targetingEndpoints: endpoints,
         expectedIps,
         actualIps,
         missingIps: expectedIps.filter((ip) => !actualSet.has(ip)),
         staleIps: everyEndpointRead ? actualIps.filter((ip) => !approvedIps.has(ip)) : [],
         targetingVirtualNetworkIds: vnets,
         unlinkedVirtualNetworkIds: vnets.filter((v) => !linked.has(resourceIdKey(v))),
-        ownership: recordOwnership(zone.record === undefined ? undefined : actualIps, zone.written),
-      };
-    });
+        ownership: recordOwnership(record === undefined ? undefined : actualIps, zone.writtenByName.get(name)),
+      });
+    }
+  }
   return { records, complete: everyEndpointRead && everyZoneRead };
 }

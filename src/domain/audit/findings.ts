@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { HumanActor } from "../decisions/decision.ts";
 import { resourceIdKey } from "../resource-id.ts";
 import type { CheckId } from "./checks.ts";
+import { governedTypeOf } from "./snapshot.ts";
 
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -34,8 +35,13 @@ export interface Observation {
   readonly id: string;
   readonly checkId: CheckId;
   readonly severity: Severity;
-  /** The APIM instance the finding is reported under; undefined for estate-wide findings. */
+  /** The governed resource (APIM instance, storage account, ...) the finding is reported under; undefined for estate-wide findings. */
   readonly instanceId?: string | undefined;
+  /**
+   * The ARM type of that resource, e.g. "Microsoft.Storage/storageAccounts" (registry casing); undefined for estate-wide
+   * findings. Findings stored before it was recorded lack it: read it with resourceTypeOfFinding.
+   */
+  readonly resourceType?: string | undefined;
   readonly resourceId: string;
   readonly message: string;
   readonly evidence: Evidence;
@@ -93,4 +99,9 @@ export function compareFindings(a: Observation, b: Observation): number {
     a.resourceId.toLowerCase().localeCompare(b.resourceId.toLowerCase()) ||
     a.id.localeCompare(b.id)
   );
+}
+
+/** The ARM type of the resource a finding is reported under (recorded, or derived from its instance ID for older rows). */
+export function resourceTypeOfFinding(finding: Pick<Observation, "resourceType" | "instanceId">): string | undefined {
+  return finding.resourceType ?? governedTypeOf(finding.instanceId);
 }

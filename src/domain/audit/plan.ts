@@ -8,8 +8,9 @@
  *
  * | situation                                                          | change                                   |
  * |--------------------------------------------------------------------|------------------------------------------|
- * | public access Enabled, Disabled required, an approved connection,  | PATCH publicNetworkAccess = Disabled     |
- * |   not VNet-injected (the only case Azure accepts)                  |                                          |
+ * | public access open where closed is required, on a type whose       | set publicNetworkAccess to the type's    |
+ * |   registry entry has publicNetworkAccess; for APIM only with an    |   disabled value (generic port)          |
+ * |   approved connection and no VNet injection (what Azure accepts)   |                                          |
  * | record absent, approved endpoints target the zone                  | PUT record, If-None-Match: *, label tag  |
  * | record owned, IPs differ from the expected set                     | PUT record, If-Match: its ETag           |
  * | record owned, no approved endpoint targets the zone                | DELETE record, If-Match: its ETag        |
@@ -23,7 +24,7 @@
  */
 import { findingId, type Observation } from "./findings.ts";
 import type { InstanceDnsAnalysis, RecordAnalysis } from "./dns.ts";
-import type { InstanceSnapshot } from "./snapshot.ts";
+import { hasApimFacts, type InstanceSnapshot } from "./snapshot.ts";
 
 /** The remediations that can be switched on (PORTCULLIS_REMEDIATE). */
 export const REMEDIATIONS = ["public-network-access", "dns-record"] as const;
@@ -43,6 +44,8 @@ export type PlannedChange =
       readonly kind: "disable-public-network-access";
       readonly remediation: "public-network-access";
       readonly instanceId: string;
+      /** The value written: the type's disabled value from the registry (absent in runs stored before it was recorded: "Disabled"). */
+      readonly value?: string | undefined;
       readonly findingIds: readonly string[];
     }
   | {
@@ -86,7 +89,7 @@ function dnsFindingIds(record: RecordAnalysis, observations: readonly Observatio
 
 function planRecord(instanceId: string, record: RecordAnalysis, observations: readonly Observation[]): PlannedChange[] {
   if (record.targetingVirtualNetworkIds.length >= 2) return [];
-  const existing = record.zone.record;
+  const existing = record.record;
   const desired = record.expectedIps;
   const findingIds = dnsFindingIds(record, observations);
   const common = { remediation: "dns-record" as const, instanceId, zoneId: record.zone.zoneId, recordName: record.recordName, findingIds };
@@ -110,17 +113,27 @@ function planRecord(instanceId: string, record: RecordAnalysis, observations: re
 
 /** Every change that would repair what this instance's observations report, within what Portcullis may touch. */
 export function planRemediation(snapshot: InstanceSnapshot, dns: InstanceDnsAnalysis, observations: readonly Observation[]): PlannedChange[] {
-  if (snapshot.failure !== undefined || snapshot.service === undefined) return [];
+  const { provider } = snapshot;
+  if (snapshot.failure !== undefined || snapshot.resource === undefined || provider === undefined) return [];
   const changes: PlannedChange[] = [];
   const publicAccessFinding = findingId("public-network-access", snapshot.instanceId, "enabled");
-  const injected = snapshot.service.virtualNetworkType?.toLowerCase() !== "none";
-  if (!injected && observations.some((o) => o.id === publicAccessFinding)) {
-    changes.push({ kind: "disable-public-network-access", remediation: "public-network-access", instanceId: snapshot.instanceId, findingIds: [publicAccessFinding] });
+  const shape = provider.publicNetworkAccess;
+  if (shape !== undefined && publicAccessWritable(snapshot) && observations.some((o) => o.id === publicAccessFinding)) {
+    changes.push({ kind: "disable-public-network-access", remediation: "public-network-access", instanceId: snapshot.instanceId, value: shape.disabled, findingIds: [publicAccessFinding] });
   }
   if (dns.complete) {
     for (const record of dns.records) changes.push(...planRecord(snapshot.instanceId, record, observations));
   }
   return changes;
+}
+
+/**
+ * Whether Azure would accept closing public access: an APIM instance must not be VNet-injected (and, where the type
+ * needs it, have an approved connection: the "enabled" finding is only raised then). Unknown APIM facts: no write.
+ */
+function publicAccessWritable(snapshot: InstanceSnapshot): boolean {
+  if (!hasApimFacts(snapshot.provider)) return true;
+  return snapshot.service?.virtualNetworkType?.toLowerCase() === "none";
 }
 
 /** Keeps only the changes whose remediation is switched on (modes and settings filter plans; adapters never look). */

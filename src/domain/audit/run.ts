@@ -8,12 +8,12 @@
  * over instances (100 with none) minus the penalties of estate-wide open findings, floored at 0. Suppressed
  * and resolved findings cost nothing.
  */
-import type { ApimService, PrivateEndpointConnection } from "../model.ts";
-import { parseApimServiceId } from "../resource-id.ts";
+import type { PrivateEndpointConnection } from "../model.ts";
+import { parseResourceId } from "../resource-id.ts";
 import { AUDIT_CHECKS, type CheckId } from "./checks.ts";
 import { SEVERITIES, type Finding, type Severity } from "./findings.ts";
 import type { PlannedChange } from "./plan.ts";
-import type { InstanceSnapshot } from "./snapshot.ts";
+import { governedTypeOf, type InstanceSnapshot } from "./snapshot.ts";
 
 export const SEVERITY_PENALTY: Readonly<Record<Severity, number>> = { critical: 50, high: 25, medium: 10, low: 3, info: 0 };
 
@@ -41,10 +41,14 @@ export interface ConnectionCounts {
 
 export interface InstanceSummary {
   readonly instanceId: string;
+  /** The ARM type (registry casing); absent on summaries stored before it was recorded (all APIM then). */
+  readonly resourceType?: string | undefined;
   readonly name: string;
   readonly readable: boolean;
   readonly skuName?: string | undefined;
+  /** APIM only. */
   readonly platformVersion?: string | undefined;
+  /** APIM only. */
   readonly virtualNetworkType?: string | undefined;
   readonly publicNetworkAccess?: string | undefined;
   readonly connections: ConnectionCounts;
@@ -142,15 +146,17 @@ export function countConnections(connections: readonly PrivateEndpointConnection
 
 /** The per-instance line of the report. */
 export function summarizeInstance(snapshot: InstanceSnapshot, findings: readonly Finding[]): InstanceSummary {
-  const service: ApimService | undefined = snapshot.service;
+  const { service, resource } = snapshot;
+  const parsed = parseResourceId(snapshot.instanceId);
   return {
     instanceId: snapshot.instanceId,
-    name: service?.name ?? parseApimServiceId(snapshot.instanceId)?.serviceName ?? snapshot.instanceId,
-    readable: snapshot.failure === undefined && service !== undefined,
-    skuName: service?.skuName,
+    resourceType: snapshot.provider?.resourceType ?? governedTypeOf(snapshot.instanceId),
+    name: resource?.name ?? (parsed?.resourceGroup !== undefined ? parsed.segments.at(-1)?.[1] : undefined) ?? snapshot.instanceId,
+    readable: snapshot.failure === undefined && resource !== undefined,
+    skuName: resource?.skuName,
     platformVersion: service?.platformVersion,
     virtualNetworkType: service?.virtualNetworkType,
-    publicNetworkAccess: service?.publicNetworkAccess,
+    publicNetworkAccess: resource?.publicNetworkAccess,
     connections: countConnections(snapshot.connections.map((c) => c.connection)),
     openFindings: findings.filter((f) => f.status === "open").length,
     score: instanceScore(findings),

@@ -29,6 +29,7 @@ export const findingSchema = z.object({
   checkId,
   severity,
   instanceId: optionalString,
+  resourceType: optionalString,
   resourceId: z.string().min(1),
   message: z.string(),
   evidence: z.object({ expected: z.string(), actual: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
@@ -51,6 +52,7 @@ const connectionCounts = z.object({ total: z.number().int(), pending: z.number()
 
 export const instanceSummarySchema = z.object({
   instanceId: z.string().min(1),
+  resourceType: optionalString,
   name: z.string(),
   readable: z.boolean(),
   skuName: optionalString,
@@ -93,7 +95,7 @@ const ips = z.array(z.string());
 const findingIds = z.array(z.string());
 
 export const plannedChangeSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("disable-public-network-access"), remediation: z.literal(REMEDIATIONS[0]), instanceId: z.string(), findingIds }),
+  z.object({ kind: z.literal("disable-public-network-access"), remediation: z.literal(REMEDIATIONS[0]), instanceId: z.string(), value: optionalString, findingIds }),
   z.object({
     kind: z.literal("put-a-record"),
     remediation: z.literal(REMEDIATIONS[1]),

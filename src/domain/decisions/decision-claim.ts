@@ -47,6 +47,7 @@ export const claimIntentSchema = decisionRecordFields
     statusBefore: true,
     requesterSubscriptionId: true,
     requesterTenantId: true,
+    requesterTenantSource: true,
     triggeringEventIds: true,
     correlationId: true,
   })

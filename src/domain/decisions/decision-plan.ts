@@ -37,7 +37,7 @@ import {
   type RecordedStatus,
 } from "./decision.ts";
 import type { ConnectionStatus, PrivateEndpointConnection } from "../model.ts";
-import { parsePrivateEndpointId } from "../resource-id.ts";
+import { parsePrivateEndpointId, sameResourceId } from "../resource-id.ts";
 import type { ConnectionFacts } from "../rules/facts.ts";
 import type { DecidedBy, RuleEvaluation } from "../rules/evaluate.ts";
 
@@ -47,10 +47,18 @@ export interface DecisionContext {
   readonly correlationId: string;
 }
 
-/** The ARM write of a plan: made only if the re-read right before it shows `requiredStatus` and no operation in flight. */
+/**
+ * The ARM write of a plan: made only if the re-read right before it shows `requiredStatus`, no operation in flight and
+ * (when set) the same private endpoint.
+ */
 export interface PlannedWrite {
   readonly requiredStatus: ConnectionStatus;
   readonly targetStatus: "Approved" | "Rejected";
+  /**
+   * The private endpoint the facts were read from (rules' decisions): the requester, and the subscription whose tenant
+   * hint the rules may have used. A re-read naming another endpoint is not the connection that was decided.
+   */
+  readonly privateEndpointId?: string | undefined;
   /** The description the write sets (how a later run recognises the write as ours). */
   readonly description: string;
 }
@@ -155,7 +163,7 @@ export function planPendingDecision(input: PlanPendingInput): DecisionPlan {
     const action = evaluation.action;
     const targetStatus = targetStatusOf(action);
     const description = connectionDescription({ action, actor: base.actor, ruleVersion: rule?.ruleVersion, reason: evaluation.reason });
-    write = { requiredStatus: "Pending", targetStatus, description };
+    write = { requiredStatus: "Pending", targetStatus, description, privateEndpointId: input.facts.privateEndpointId };
     writeIntent = { ...base, action, mode: "enforce", targetStatus, description };
   }
   for (const match of evaluation.auditMatches) {
@@ -208,7 +216,7 @@ export function planObservedStatus(input: {
   readonly resourceId: string;
   readonly status: Exclude<RecordedStatus, "Pending">;
   readonly description: string | undefined;
-  readonly facts: Pick<ConnectionFacts, "requesterSubscriptionId" | "requesterTenantId"> | undefined;
+  readonly facts: Pick<ConnectionFacts, "requesterSubscriptionId" | "requesterTenantId" | "requesterTenantSource"> | undefined;
   readonly claim: ClaimState | undefined;
   readonly context: DecisionContext;
 }): DecisionPlan | undefined {
@@ -258,6 +266,7 @@ export function planObservedStatus(input: {
       statusBefore,
       requesterSubscriptionId: input.facts?.requesterSubscriptionId,
       requesterTenantId: input.facts?.requesterTenantId,
+      requesterTenantSource: input.facts?.requesterTenantSource,
       triggeringEventIds: input.context.triggeringEventIds,
       correlationId: input.context.correlationId,
     },
@@ -307,8 +316,11 @@ export function planManualDecision(input: {
   readonly request: ManualDecisionInput;
   readonly connection: PrivateEndpointConnection;
   readonly mode: "enforce" | "dry-run";
+  /** The requester's tenant (a hint from ARM's challenge, for the record) and the line that says so. */
+  readonly requesterTenant?: { readonly tenantId: string | undefined; readonly source: ClaimIntent["requesterTenantSource"]; readonly explanation: string | undefined } | undefined;
 }): DecisionPlan {
   const { request, connection } = input;
+  const tenant = input.requesterTenant;
   const actor = principalActor(request.actor.objectId);
   const action = request.action;
   const targetStatus = targetStatusOf(action);
@@ -324,12 +336,13 @@ export function planManualDecision(input: {
     ticket: request.ticket,
     requestedBy: request.requestedBy,
     reason: request.reason,
-    explanation: [],
+    explanation: tenant?.explanation === undefined ? [] : [tenant.explanation],
     targetStatus,
     description,
     statusBefore: connection.status,
     requesterSubscriptionId: requesterSubscriptionOf(connection.privateEndpointId),
-    requesterTenantId: undefined,
+    requesterTenantId: tenant?.tenantId,
+    requesterTenantSource: tenant?.tenantId === undefined ? undefined : tenant.source,
     triggeringEventIds: [],
     correlationId: request.correlationId,
   };
@@ -363,6 +376,7 @@ export function isOperationInFlight(connection: Pick<PrivateEndpointConnection, 
  */
 export function guardWrite(current: PrivateEndpointConnection, write: PlannedWrite): "write" | "busy" | "changed" {
   if (isOperationInFlight(current)) return "busy";
+  if (write.privateEndpointId !== undefined && !sameResourceId(current.privateEndpointId, write.privateEndpointId)) return "changed";
   return current.status === write.requiredStatus ? "write" : "changed";
 }
 
@@ -389,6 +403,7 @@ function pendingIntentBase(
     statusBefore: "Pending",
     requesterSubscriptionId: input.facts.requesterSubscriptionId,
     requesterTenantId: input.facts.requesterTenantId,
+    requesterTenantSource: input.facts.requesterTenantSource,
     triggeringEventIds: input.context.triggeringEventIds,
     correlationId: input.context.correlationId,
   };

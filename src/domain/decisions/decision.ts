@@ -48,6 +48,8 @@ export const decisionRecordFields = z.object({
     privateEndpointId: text,
     requesterSubscriptionId: text,
     requesterTenantId: text,
+    /** Where requesterTenantId came from: a consumer-side event, or a hint from ARM's 401 challenge (absent: unknown or older record). */
+    requesterTenantSource: z.enum(["event", "arm-challenge"]).optional(),
     ruleId: text,
     ruleVersion: z.int().optional(),
     action: z.enum(DECISION_ACTIONS),

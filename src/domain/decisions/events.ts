@@ -22,28 +22,20 @@
  *                  └─ otherwise ─────────────────────────────────────────────────────▶ handled(target)
  */
 import { z } from "zod";
-import {
-  CONSUMER_ENDPOINT_DELETE,
-  CONSUMER_ENDPOINT_WRITE,
-  HANDLED_EVENT_TYPES,
-  HANDLED_OPERATION_NAMES,
-  PROVIDER_CONNECTION_DELETE,
-  PROVIDER_CONNECTION_PROXY_DELETE,
-  PROVIDER_CONNECTION_PROXY_WRITE,
-  PROVIDER_CONNECTION_WRITE,
-} from "./arm-events.ts";
-import { apimServiceId, parseConnectionId, parsePrivateEndpointId, parseResourceId } from "../resource-id.ts";
+import { CONSUMER_ENDPOINT_DELETE, CONSUMER_ENDPOINT_WRITE, HANDLED_EVENT_TYPES, ROUTED_OPERATION_NAMES } from "./arm-events.ts";
+import { providerOf } from "../providers/registry.ts";
+import { parsePrivateEndpointId, parseProviderConnectionId, parseResourceId } from "../resource-id.ts";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a handled event asks the engine to re-read. */
 export type ResourceEventTarget =
-  /** Consumer side: a private endpoint was written; follow its manual connections to managed instances. */
+  /** Consumer side: a private endpoint was written; follow its manual connections to managed resources. */
   | { readonly kind: "endpoint-written"; readonly privateEndpointId: string }
   /** Consumer side: a private endpoint was deleted; its connections go with it. */
   | { readonly kind: "endpoint-deleted"; readonly privateEndpointId: string }
-  /** Provider side: an instance's connections changed in a way the event does not pin down (a proxy was written or deleted). */
-  | { readonly kind: "instance-connections-changed"; readonly resourceId: string }
+  /** Provider side: a resource's connections changed in a way the event does not pin down (a proxy was written or deleted). */
+  | { readonly kind: "resource-connections-changed"; readonly resourceId: string }
   /** Provider side: one connection was written (created, approved or rejected). */
   | { readonly kind: "connection-written"; readonly resourceId: string; readonly connectionId: string }
   /** Provider side: one connection was deleted. */
@@ -128,7 +120,7 @@ export function parseResourceEvent(delivered: unknown): ParsedResourceEvent {
   const routing = routingDataSchema.safeParse(envelope.data);
   if (!routing.success) return { kind: "malformed", eventId, reason: describeIssues("data", routing.error) };
   const operationName = routing.data.operationName;
-  if (!HANDLED_OPERATION_NAMES.some((name) => sameText(name, operationName))) {
+  if (!ROUTED_OPERATION_NAMES.some((name) => sameText(name, operationName))) {
     return { kind: "ignored", eventId, reason: `operation '${shorten(operationName)}' is not one Portcullis acts on` };
   }
   const data = resourceEventDataSchema.safeParse(envelope.data);
@@ -181,6 +173,22 @@ type TargetResult =
   | { readonly kind: "target"; readonly target: ResourceEventTarget }
   | { readonly kind: "ignored" | "malformed"; readonly reason: string };
 
+/**
+ * `{type}/privateEndpointConnections/{write|delete}` or `{type}/privateEndpointConnectionProxies/{write|delete}` of a
+ * registered type, split; undefined for anything else.
+ */
+function providerOperation(operationName: string): { readonly resourceType: string; readonly child: "connection" | "proxy"; readonly verb: "write" | "delete" } | undefined {
+  const match = /^([^/]+\/[^/]+)\/(privateEndpointConnections|privateEndpointConnectionProxies)\/(write|delete)$/i.exec(operationName);
+  if (!match) return undefined;
+  const provider = providerOf(match[1]!);
+  if (provider === undefined) return undefined;
+  return {
+    resourceType: provider.resourceType,
+    child: match[2]!.toLowerCase() === "privateendpointconnections" ? "connection" : "proxy",
+    verb: match[3]!.toLowerCase() as "write" | "delete",
+  };
+}
+
 /** Maps an operation and the resource it acted on to a target, checking that the two agree. */
 function targetOf(eventType: string, operationName: string, resourceId: string): TargetResult {
   const expectWrite = (target: () => TargetResult): TargetResult =>
@@ -193,27 +201,21 @@ function targetOf(eventType: string, operationName: string, resourceId: string):
   if (sameText(operationName, CONSUMER_ENDPOINT_DELETE)) {
     return expectDelete(() => endpointTarget("endpoint-deleted", resourceId));
   }
-  if (sameText(operationName, PROVIDER_CONNECTION_WRITE)) {
-    return expectWrite(() => connectionTarget("connection-written", resourceId));
+  const operation = providerOperation(operationName);
+  // Unreachable while ROUTED_OPERATION_NAMES and the branches here agree (a test checks every routed name).
+  if (operation === undefined) return { kind: "ignored", reason: `operation '${shorten(operationName)}' is not one Portcullis acts on` };
+  const expect = operation.verb === "write" ? expectWrite : expectDelete;
+  if (operation.child === "connection") {
+    return expect(() => connectionTarget(operation.verb === "write" ? "connection-written" : "connection-deleted", resourceId, operation.resourceType));
   }
-  if (sameText(operationName, PROVIDER_CONNECTION_PROXY_WRITE)) {
-    return expectWrite(() => instanceTarget(resourceId, "privateEndpointConnectionProxies"));
-  }
-  // A proxy deleted names no connection either; re-reading the instance settles what is left.
-  if (sameText(operationName, PROVIDER_CONNECTION_PROXY_DELETE)) {
-    return expectDelete(() => instanceTarget(resourceId, "privateEndpointConnectionProxies"));
-  }
-  if (sameText(operationName, PROVIDER_CONNECTION_DELETE)) {
-    return expectDelete(() => connectionTarget("connection-deleted", resourceId));
-  }
-  // Unreachable while HANDLED_OPERATION_NAMES and the branches above agree (a test checks both lists).
-  return { kind: "ignored", reason: `operation '${shorten(operationName)}' is not one Portcullis acts on` };
+  // A proxy written or deleted names no connection; re-reading the resource settles what is there.
+  return expect(() => proxyTarget(resourceId, operation.resourceType));
 }
 
-function connectionTarget(kind: "connection-written" | "connection-deleted", resourceId: string): TargetResult {
-  const ref = parseConnectionId(resourceId);
-  if (!ref) return notTheResource(resourceId, "an API Management private endpoint connection");
-  return { kind: "target", target: { kind, resourceId: apimServiceId(ref), connectionId: resourceId } };
+function connectionTarget(kind: "connection-written" | "connection-deleted", resourceId: string, resourceType: string): TargetResult {
+  const ref = parseProviderConnectionId(resourceId, (type) => sameText(type, resourceType));
+  if (!ref) return notTheResource(resourceId, `a ${resourceType} private endpoint connection`);
+  return { kind: "target", target: { kind, resourceId: ref.resourceId, connectionId: resourceId } };
 }
 
 function endpointTarget(kind: "endpoint-written" | "endpoint-deleted", resourceId: string): TargetResult {
@@ -221,21 +223,21 @@ function endpointTarget(kind: "endpoint-written" | "endpoint-deleted", resourceI
   return { kind: "target", target: { kind, privateEndpointId: resourceId } };
 }
 
-/** `.../Microsoft.ApiManagement/service/{svc}/{childType}/{name}` → the instance whose connections changed. */
-function instanceTarget(resourceId: string, childType: "privateEndpointConnectionProxies"): TargetResult {
+/** `{resource of resourceType}/privateEndpointConnectionProxies/{name}` → the resource whose connections changed. */
+function proxyTarget(resourceId: string, resourceType: string): TargetResult {
   const parsed = parseResourceId(resourceId);
-  const [service, child] = parsed?.segments ?? [];
+  const [resource, child] = parsed?.segments ?? [];
   const valid =
     parsed?.resourceGroup !== undefined &&
-    sameText(parsed.provider ?? "", "Microsoft.ApiManagement") &&
+    parsed.provider !== undefined &&
     parsed.segments.length === 2 &&
-    service !== undefined &&
-    sameText(service[0], "service") &&
+    resource !== undefined &&
+    sameText(`${parsed.provider}/${resource[0]}`, resourceType) &&
     child !== undefined &&
-    sameText(child[0], childType);
-  if (!valid || !parsed?.resourceGroup || !service) return notTheResource(resourceId, `an API Management ${childType} resource`);
-  const instanceId = apimServiceId({ subscriptionId: parsed.subscriptionId, resourceGroup: parsed.resourceGroup, serviceName: service[1] });
-  return { kind: "target", target: { kind: "instance-connections-changed", resourceId: instanceId } };
+    sameText(child[0], "privateEndpointConnectionProxies");
+  if (!valid || !parsed?.resourceGroup || !resource) return notTheResource(resourceId, `a ${resourceType} privateEndpointConnectionProxies resource`);
+  const owner = `/subscriptions/${parsed.subscriptionId}/resourceGroups/${parsed.resourceGroup}/providers/${parsed.provider}/${resource[0]}/${resource[1]}`;
+  return { kind: "target", target: { kind: "resource-connections-changed", resourceId: owner } };
 }
 
 function mismatch(eventType: string, operationName: string): TargetResult {

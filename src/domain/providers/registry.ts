@@ -12,6 +12,12 @@
  * - where public network access lives and which values the spec's enum allows;
  * - how the PUT completes (synchronously, or as a long-running operation polled at a URL with its own RBAC action);
  * - documented limits and prerequisites.
+ *
+ * Verified (issue 12, emulator helper) against azure-rest-api-specs as stored in the public index: each entry's `spec`
+ * file and the examples beside it (x-ms-examples), and Microsoft Learn's resource provider operations reference
+ * (role-based-access-control/resource-provider-operations, "Azure permissions for ...") for the polling actions. The
+ * specs repository is moving services into `{Namespace}/{Service}/` folders (e.g. Microsoft.ApiManagement/ApiManagement,
+ * Microsoft.ServiceBus/ServiceBus); `spec` names the path under which the cited version is published.
  */
 
 /** One sub-resource a private endpoint can connect to, and the private DNS zones its records live in. */
@@ -39,6 +45,17 @@ export interface PublicNetworkAccessShape {
   readonly values: readonly string[];
   /** The value that closes public access. */
   readonly disabled: string;
+  /**
+   * Whether the type's PATCH (update) body carries publicNetworkAccess. false: the spec's update model omits it, so it
+   * is changed by a PUT of the whole resource (read, change, put back).
+   */
+  readonly patchable: boolean;
+  /**
+   * true when Azure refuses the disabled value until the resource has an approved private endpoint connection (APIM:
+   * 400 NotSupported, azure-rest-api-specs issue 24947); the audit then reports "cannot disable yet" instead of
+   * planning a write Azure would refuse.
+   */
+  readonly disableNeedsApprovedConnection?: true;
 }
 
 /** How the approve / reject PUT on a connection completes, and what polling it needs. */
@@ -80,8 +97,8 @@ export interface PrivateLinkProvider {
 const ENABLED_DISABLED = ["Enabled", "Disabled"] as const;
 const WITH_PERIMETER = ["Enabled", "Disabled", "SecuredByPerimeter"] as const;
 
-function publicAccess(values: readonly string[]): PublicNetworkAccessShape {
-  return { property: "publicNetworkAccess", values, disabled: "Disabled" };
+function publicAccess(values: readonly string[], patchable = true): PublicNetworkAccessShape {
+  return { property: "publicNetworkAccess", values, disabled: "Disabled", patchable };
 }
 
 function zone(zoneName: string, publicSuffix: string): PrivateDnsZoneName {
@@ -104,7 +121,7 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     apiVersion: "2024-05-01",
     spec: "apimanagement/resource-manager/Microsoft.ApiManagement/ApiManagement/stable/2024-05-01/apimprivatelink.json",
     groups: [{ groupId: "Gateway", dnsZones: [zone("privatelink.azure-api.net", "azure-api.net")] }],
-    publicNetworkAccess: publicAccess(ENABLED_DISABLED),
+    publicNetworkAccess: { ...publicAccess(ENABLED_DISABLED), disableNeedsApprovedConnection: true },
     connectionWrite: { longRunning: true, operationStatusActions: ["Microsoft.ApiManagement/service/operationresults/read"] },
     maxConnections: 100,
     prerequisites: ["apim-stv2-platform", "apim-not-vnet-injected"],
@@ -113,6 +130,10 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     resourceType: "Microsoft.Storage/storageAccounts",
     displayName: "Storage account",
     apiVersion: "2023-05-01",
+    // storage.json carries the account and StorageAccounts privateEndpointConnections (PrivateEndpointConnections_Put:
+    // 200 only, no x-ms-long-running-operation; example StorageAccountPutPrivateEndpointConnection.json, and the SDK's
+    // synchronous privateEndpointConnections.put). publicNetworkAccess: Enabled | Disabled | SecuredByPerimeter
+    // (StorageAccountCreateEnablePublicNetworkAccess.json shows it on the account).
     spec: "storage/resource-manager/Microsoft.Storage/stable/2023-05-01/storage.json",
     groups: STORAGE_GROUPS,
     publicNetworkAccess: publicAccess(WITH_PERIMETER),
@@ -124,6 +145,10 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     resourceType: "Microsoft.KeyVault/vaults",
     displayName: "Key Vault",
     apiVersion: "2023-07-01",
+    // PrivateEndpointConnections_Put answers 200 only (it sends Retry-After / Azure-AsyncOperation headers but is not
+    // x-ms-long-running-operation; examples/putPrivateEndpointConnection.json); the Delete is the long-running one.
+    // publicNetworkAccess is a free string in the spec (default "enabled"); getVault.json shows "Enabled", and the
+    // service documents Enabled / Disabled.
     spec: "keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01/keyvault.json",
     groups: [{ groupId: "vault", dnsZones: [zone("privatelink.vaultcore.azure.net", "vault.azure.net")] }],
     publicNetworkAccess: publicAccess(ENABLED_DISABLED),
@@ -135,9 +160,14 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     resourceType: "Microsoft.Sql/servers",
     displayName: "SQL server",
     apiVersion: "2021-11-01",
+    // PrivateEndpointConnections_CreateOrUpdate: 200 / 202, x-ms-long-running-operation. SQL polls at subscription
+    // scope: Azure-AsyncOperation .../providers/Microsoft.Sql/locations/{l}/privateEndpointConnectionAzureAsyncOperation/
+    // {id} and Location .../privateEndpointConnectionOperationResults/{id} (both resource types are in Microsoft.Sql's
+    // provider registration; actions in "Azure permissions for Databases"). publicNetworkAccess (Servers.json
+    // ServerProperties, 2021-11-01): Enabled | Disabled only; SecuredByPerimeter came in later previews.
     spec: "sql/resource-manager/Microsoft.Sql/stable/2021-11-01/PrivateEndpointConnections.json",
     groups: [{ groupId: "sqlServer", dnsZones: [zone("privatelink.database.windows.net", "database.windows.net")] }],
-    publicNetworkAccess: publicAccess(WITH_PERIMETER),
+    publicNetworkAccess: publicAccess(ENABLED_DISABLED),
     connectionWrite: {
       longRunning: true,
       operationStatusActions: [
@@ -152,6 +182,9 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     resourceType: "Microsoft.DocumentDB/databaseAccounts",
     displayName: "Cosmos DB account",
     apiVersion: "2024-11-15",
+    // PrivateEndpointConnections_CreateOrUpdate: 200 / 202, x-ms-long-running-operation (example
+    // CosmosDBPrivateEndpointConnectionUpdate.json: "202": {}). The list is not paged (x-ms-pageable nextLinkName null).
+    // Cosmos DB polls at Azure-AsyncOperation .../providers/Microsoft.DocumentDB/locations/{l}/operationsStatus/{id}.
     spec: "cosmos-db/resource-manager/Microsoft.DocumentDB/stable/2024-11-15/privateEndpointConnection.json",
     groups: [
       { groupId: "Sql", dnsZones: [zone("privatelink.documents.azure.com", "documents.azure.com")] },
@@ -169,7 +202,10 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     resourceType: "Microsoft.EventHub/namespaces",
     displayName: "Event Hubs namespace",
     apiVersion: "2024-01-01",
-    spec: "eventhub/resource-manager/Microsoft.EventHub/stable/2024-01-01/networkrulessets-preview.json",
+    // The connections are in namespaces-preview.json (not networkrulessets-preview.json): CreateOrUpdate lists 200 /
+    // 201 / 202 but is not x-ms-long-running-operation (the SDKs' createOrUpdate is synchronous); Delete is.
+    // EHNamespace.properties.publicNetworkAccess: Enabled | Disabled | SecuredByPerimeter, default Enabled.
+    spec: "eventhub/resource-manager/Microsoft.EventHub/stable/2024-01-01/namespaces-preview.json",
     groups: [{ groupId: "namespace", dnsZones: [zone("privatelink.servicebus.windows.net", "servicebus.windows.net")] }],
     publicNetworkAccess: publicAccess(WITH_PERIMETER),
     connectionWrite: SYNCHRONOUS,
@@ -179,10 +215,14 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
   {
     resourceType: "Microsoft.ServiceBus/namespaces",
     displayName: "Service Bus namespace",
-    apiVersion: "2021-11-01",
-    spec: "servicebus/resource-manager/Microsoft.ServiceBus/stable/2021-11-01/networksets.json",
+    // 2021-11-01's SBNamespaceProperties has no publicNetworkAccess (only the networkRuleSets child had it); 2024-01-01
+    // puts it on the namespace: Enabled | Disabled | SecuredByPerimeter, default Enabled. Its update model
+    // (SBNamespaceUpdateProperties) omits it: a PATCH cannot change it. Connections are in namespace-preview.json:
+    // CreateOrUpdate 200 / 201 / 202, not x-ms-long-running-operation; Delete is.
+    apiVersion: "2024-01-01",
+    spec: "servicebus/resource-manager/Microsoft.ServiceBus/ServiceBus/stable/2024-01-01/namespace-preview.json",
     groups: [{ groupId: "namespace", dnsZones: [zone("privatelink.servicebus.windows.net", "servicebus.windows.net")] }],
-    publicNetworkAccess: publicAccess(WITH_PERIMETER),
+    publicNetworkAccess: publicAccess(WITH_PERIMETER, false),
     connectionWrite: SYNCHRONOUS,
     maxConnections: undefined,
     prerequisites: ["premium-sku"],
@@ -194,7 +234,15 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     spec: "containerregistry/resource-manager/Microsoft.ContainerRegistry/stable/2023-07-01/containerregistry.json",
     groups: [{ groupId: "registry", dnsZones: [zone("privatelink.azurecr.io", "azurecr.io")] }],
     publicNetworkAccess: publicAccess(ENABLED_DISABLED),
-    connectionWrite: { longRunning: true, operationStatusActions: ["Microsoft.ContainerRegistry/locations/operationResults/read"] },
+    // PrivateEndpointConnections_CreateOrUpdate is long-running (200 / 201); its 201 carries Azure-AsyncOperation
+    // {connection}/operationStatuses/privateendpointconnections-{guid} (example PrivateEndpointConnectionCreateOrUpdate.json
+    // of Microsoft.ContainerRegistry/Registry/stable/2025-11-01, same shape since 2019), authorized as
+    // ".../registries/privateEndpointConnections/operationStatuses/read" ("Get Private Endpoint Connection Async
+    // Operation Status", Azure permissions for Containers) — not locations/operationResults.
+    connectionWrite: {
+      longRunning: true,
+      operationStatusActions: ["Microsoft.ContainerRegistry/registries/privateEndpointConnections/operationStatuses/read"],
+    },
     maxConnections: undefined,
     prerequisites: ["premium-sku"],
   },
@@ -205,7 +253,12 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     spec: "web/resource-manager/Microsoft.Web/stable/2023-12-01/WebApps.json",
     groups: [{ groupId: "sites", dnsZones: [zone("privatelink.azurewebsites.net", "azurewebsites.net")] }],
     publicNetworkAccess: publicAccess(ENABLED_DISABLED),
-    connectionWrite: { longRunning: true, operationStatusActions: ["Microsoft.Web/sites/privateEndpointConnections/read"] },
+    // ApproveOrRejectPrivateEndpointConnection: 200 / 202, long-running; the 202 of
+    // examples/ApproveRejectSitePrivateEndpointConnection.json carries azure-asyncoperation
+    // /subscriptions/{s}/providers/Microsoft.Web/locations/{l}/operationResults/{id}, which ARM authorizes as
+    // Microsoft.Web/locations/operationResults/read ("Get Operations"; its AuthorizationFailed is a known stumbling block).
+    // publicNetworkAccess is a string ("Enabled", "Disabled" or empty) in the site's properties.
+    connectionWrite: { longRunning: true, operationStatusActions: ["Microsoft.Web/locations/operationResults/read"] },
     maxConnections: undefined,
     prerequisites: [],
   },
@@ -213,6 +266,9 @@ export const PRIVATE_LINK_PROVIDERS: readonly PrivateLinkProvider[] = [
     resourceType: "Microsoft.Network/privateLinkServices",
     displayName: "Private Link Service",
     apiVersion: "2024-05-01",
+    // PrivateLinkServices_UpdatePrivateEndpointConnection: 200 only (synchronous); the Delete is long-running. The
+    // service carries properties.visibility.subscriptions and properties.autoApproval.subscriptions (string arrays),
+    // and no publicNetworkAccess. 1000 endpoints per service (Azure networking limits, "Private Link limits").
     spec: "network/resource-manager/Microsoft.Network/stable/2024-05-01/privateLinkService.json",
     groups: [],
     publicNetworkAccess: undefined,

@@ -5,7 +5,7 @@
  * other people's resources.
  */
 import type { Finding } from "../audit/findings.ts";
-import type { AuditReport, RenderedReport } from "./report.ts";
+import { findingType, type AuditReport, type RenderedReport } from "./report.ts";
 
 const COLUMNS: readonly (readonly [string, (f: Finding, runId: string) => string])[] = [
   ["runId", (_f, runId) => runId],
@@ -15,6 +15,7 @@ const COLUMNS: readonly (readonly [string, (f: Finding, runId: string) => string
   ["status", (f) => f.status],
   ["notEvaluatedReason", (f) => f.notEvaluated?.reason ?? ""],
   ["instanceId", (f) => f.instanceId ?? ""],
+  ["resourceType", (f) => findingType(f)],
   ["resourceId", (f) => f.resourceId],
   ["message", (f) => f.message],
   ["expected", (f) => f.evidence.expected],

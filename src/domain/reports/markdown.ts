@@ -5,7 +5,21 @@
 import { AUDIT_CHECKS, CHECK_IDS } from "../audit/checks.ts";
 import { SEVERITIES, type Finding } from "../audit/findings.ts";
 import { countDecisions, DECISION_KIND_LABEL, REPORTED_DECISION_KINDS, REPORTED_DECISIONS_LIMIT, type DecisionsSection } from "./decisions.ts";
-import { findingsByInstance, findingsOfOtherInstances, formatTime, shortName, statusText, suppressCommand, type AuditReport, type RenderedReport } from "./report.ts";
+import {
+  findingsByInstance,
+  findingsOfOtherInstances,
+  findingType,
+  formatTime,
+  instanceFacts,
+  instancesByType,
+  instanceType,
+  shortName,
+  statusText,
+  suppressCommand,
+  typeLabel,
+  type AuditReport,
+  type RenderedReport,
+} from "./report.ts";
 
 /** Escapes text for a Markdown table cell or paragraph. */
 export function escapeMarkdown(text: string): string {
@@ -19,7 +33,7 @@ function table(headers: readonly string[], rows: readonly (readonly string[])[])
   return [`| ${headers.join(" | ")} |`, `| ${headers.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 }
 
-const FINDING_HEADERS = ["Severity", "ID", "Status", "Check", "Resource", "Message", "First seen"] as const;
+const FINDING_HEADERS = ["Severity", "ID", "Status", "Check", "Type", "Resource", "Message", "First seen"] as const;
 
 function findingRows(findings: readonly Finding[]): string[][] {
   return findings.map((f) => [
@@ -27,6 +41,7 @@ function findingRows(findings: readonly Finding[]): string[][] {
     `\`${f.id}\``,
     escapeMarkdown(f.notEvaluated !== undefined ? `${statusText(f)}: ${f.notEvaluated.reason}` : statusText(f)),
     `\`${f.checkId}\``,
+    escapeMarkdown(typeLabel(findingType(f))),
     escapeMarkdown(shortName(f.resourceId)),
     escapeMarkdown(f.message),
     escapeMarkdown(formatTime(f.firstSeenAt)),
@@ -76,6 +91,12 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
       ]],
     ),
     "",
+    "## Resources by type",
+    "",
+    ...(report.instances.length > 0
+      ? table(["Type", "ARM type", "Audited"], instancesByType(report.instances).map((t) => [escapeMarkdown(typeLabel(t.resourceType)), `\`${escapeMarkdown(t.resourceType || "unknown")}\``, String(t.count)]))
+      : ["No resource was audited."]),
+    "",
     "## Open findings by severity",
     "",
     ...table(["Severity", "Open"], SEVERITIES.map((s) => [s, String(summary.openBySeverity[s])])),
@@ -107,12 +128,11 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
     const findings = groups.get(instance.instanceId.toLowerCase()) ?? [];
     lines.push(
       "",
-      `## ${escapeMarkdown(instance.name)} (score ${instance.score})`,
+      `## ${escapeMarkdown(instance.name)} (${escapeMarkdown(typeLabel(instanceType(instance)))}, score ${instance.score})`,
       "",
       `\`${escapeMarkdown(instance.instanceId)}\``,
       "",
-      `Tier ${escapeMarkdown(instance.skuName ?? "unknown")}, platform ${escapeMarkdown(instance.platformVersion ?? "unknown")}, ` +
-        `VNet ${escapeMarkdown(instance.virtualNetworkType ?? "unknown")}, public access ${escapeMarkdown(instance.publicNetworkAccess ?? "unknown")}; ` +
+      `${instanceFacts(instance).map((f) => `${f.label} ${escapeMarkdown(f.value ?? "unknown")}`).join(", ").replace(/^./, (c) => c.toUpperCase())}; ` +
         `connections: ${instance.connections.approved} approved, ${instance.connections.pending} pending, ${instance.connections.rejected} rejected.`,
       "",
     );
@@ -121,7 +141,7 @@ export function renderMarkdownReport(report: AuditReport): RenderedReport {
   }
   const others = findingsOfOtherInstances(report);
   if (others.length > 0) {
-    lines.push("", "## Instances not audited in this run (gone, or outside its scope)", "", ...table([...FINDING_HEADERS], findingRows(others)));
+    lines.push("", "## Resources not audited in this run (gone, or outside its scope)", "", ...table([...FINDING_HEADERS], findingRows(others)));
   }
   if (report.remediations.length > 0) {
     lines.push(

@@ -2,7 +2,9 @@
  * A compliance report: everything one stored run says, in the shape every renderer reads. Rendering is
  * pure (no clock, no I/O), so the same run always renders the same bytes.
  */
-import type { Finding } from "../audit/findings.ts";
+import { resourceTypeOfFinding, type Finding } from "../audit/findings.ts";
+import { governedTypeOf } from "../audit/snapshot.ts";
+import { providerOf } from "../providers/registry.ts";
 import type { AuditRunSummary, InstanceSummary, RemediationRecord, ScorePoint } from "../audit/run.ts";
 import type { DecisionsSection } from "./decisions.ts";
 
@@ -71,4 +73,42 @@ export function statusText(finding: Finding): string {
 /** The command that suppresses a finding (its ID is what the command takes). */
 export function suppressCommand(findingId: string): string {
   return `portcullis audit suppress ${findingId} --reason "..." --owner "..." --expires 30d`;
+}
+
+/** The ARM type of the resource a finding is reported under ("" for estate-wide findings). */
+export function findingType(finding: Finding): string {
+  return resourceTypeOfFinding(finding) ?? "";
+}
+
+/** The ARM type of an instance summary (summaries stored before types were recorded derive it from the ID). */
+export function instanceType(instance: InstanceSummary): string {
+  return instance.resourceType ?? governedTypeOf(instance.instanceId) ?? "";
+}
+
+/** A type as people read it: the registry's display name ("Storage account"), else the ARM type itself; "estate" for none. */
+export function typeLabel(resourceType: string): string {
+  if (resourceType === "") return "estate";
+  return providerOf(resourceType)?.displayName ?? resourceType;
+}
+
+/** How many instances of each type the run audited, in first-seen order. */
+export function instancesByType(instances: readonly InstanceSummary[]): { resourceType: string; count: number }[] {
+  const counts = new Map<string, { resourceType: string; count: number }>();
+  for (const i of instances) {
+    const type = instanceType(i);
+    const entry = counts.get(type.toLowerCase()) ?? { resourceType: type, count: 0 };
+    entry.count += 1;
+    counts.set(type.toLowerCase(), entry);
+  }
+  return [...counts.values()];
+}
+
+/** The instance's facts as one line: APIM's tier, platform and VNet mode; any type's SKU and public access. */
+export function instanceFacts(instance: InstanceSummary): { label: string; value: string | undefined }[] {
+  const apim = instance.platformVersion !== undefined || instance.virtualNetworkType !== undefined;
+  return [
+    { label: apim ? "tier" : "SKU", value: instance.skuName },
+    ...(apim ? [{ label: "platform", value: instance.platformVersion }, { label: "VNet", value: instance.virtualNetworkType }] : []),
+    { label: "public access", value: instance.publicNetworkAccess },
+  ];
 }

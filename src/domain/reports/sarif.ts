@@ -6,7 +6,7 @@
  */
 import { AUDIT_CHECKS, CHECK_IDS, type CheckId } from "../audit/checks.ts";
 import type { Finding, Severity } from "../audit/findings.ts";
-import type { AuditReport, RenderedReport } from "./report.ts";
+import { findingType, type AuditReport, type RenderedReport } from "./report.ts";
 
 export const SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 const ARM_BASE_ID = "ARM";
@@ -61,6 +61,7 @@ function result(finding: Finding): Record<string, unknown> {
       status: finding.status,
       ...(finding.notEvaluated !== undefined ? { notEvaluatedInThisRun: true, notEvaluatedReason: finding.notEvaluated.reason } : {}),
       instanceId: finding.instanceId ?? null,
+      resourceType: findingType(finding) || null,
       firstSeenAt: finding.firstSeenAt,
       lastSeenAt: finding.lastSeenAt,
       expected: finding.evidence.expected,
@@ -81,14 +82,14 @@ export function renderSarifReport(report: AuditReport): RenderedReport {
         tool: {
           driver: {
             name: "Portcullis",
-            informationUri: "https://learn.microsoft.com/azure/api-management/private-endpoint",
+            informationUri: "https://learn.microsoft.com/azure/private-link/private-endpoint-overview",
             rules: CHECK_IDS.map((id) => ({
               id,
               name: ruleName(id),
               shortDescription: { text: AUDIT_CHECKS[id].title },
               fullDescription: { text: AUDIT_CHECKS[id].description },
               help: { text: AUDIT_CHECKS[id].description },
-              properties: { tags: ["security", "azure", "api-management", "private-link"] },
+              properties: { tags: ["security", "azure", "private-link"] },
             })),
           },
         },

@@ -2,7 +2,9 @@
  * Rule evaluation: a chain of pure checks run in order, stopping at the first enforce rule that decides.
  *
  *   unusable rule set ─────────────────────────────────────────────► manual (fail-closed)
- *   rules whose target-instances exclude this instance ──► not considered (counted in one line)
+ *   rules that do not cover the connection's resource type ──► not considered (one line each, then a count)
+ *     (resource-types; a rule without it covers API Management only)
+ *   rules whose target-resources (or deprecated target-instances) exclude this resource ──► not considered (counted)
  *   for each remaining rule by (priority, id):
  *     disabled / not yet valid / expired ──► skip (explained)
  *     no match (a known fact fails a condition) ──► continue (explained)
@@ -36,13 +38,18 @@
  *   - audit rules never decide, so an unknown one is only explained.
  * test/domain/rules/evaluate.property.test.ts checks these properties against a plain reference evaluator.
  *
+ * The resource type is never unknown: it is read from the connection's own resource ID, so filtering rules by it
+ * is a plain match / no match and the three values above are untouched.
+ *
  * Pure and deterministic: time comes in as `options.now`. A rule set is compiled once: sorted order, patterns,
- * validity windows and every explanation sentence that does not depend on the connection. Because target-instances
- * depends on nothing but the instance, the rules that can apply to an instance are worked out on its first
- * connection and remembered with the compiled set; later connections to it walk only those rules.
+ * validity windows and every explanation sentence that does not depend on the connection. Because resource-types
+ * and target-resources depend on nothing but the resource (its ID, and the type in it), the rules that can apply to
+ * a resource are worked out on its first connection and remembered with the compiled set; later connections to it
+ * walk only those rules.
  */
-import { compileConditions, type CompiledCondition } from "./conditions.ts";
-import { prepareFacts, type ConnectionFacts, type FactName, type PreparedFacts } from "./facts.ts";
+import { providerOf } from "../providers/registry.ts";
+import { compileConditions, type CompiledCondition, type Coverage } from "./conditions.ts";
+import { prepareFacts, resourceTypeOfFacts, type ConnectionFacts, type FactName, type PreparedFacts } from "./facts.ts";
 import type { RuleSetProblem, RuleSetSnapshot } from "./rule-set.ts";
 import type { Rule, RuleAction } from "./schema.ts";
 
@@ -77,7 +84,7 @@ export interface RuleEvaluation {
   readonly decidedBy: DecidedBy;
   /** Text for the connection's description. */
   readonly reason: string;
-  /** The facts; how many rules target other instances; one sentence per rule considered; the outcome. */
+  /** The facts; which rules cover other types and how many target other resources; one sentence per rule considered; the outcome. */
   readonly explanation: readonly string[];
   readonly auditMatches: readonly AuditMatch[];
   /** The version of the rule set evaluated (for the decision log). */
@@ -92,8 +99,12 @@ export interface CompiledRule {
   readonly validFromMs: number;
   readonly validUntilMs: number;
   readonly conditions: readonly CompiledCondition[];
-  /** Its target-instances condition (always the first condition), if it has one. */
+  /** The resource types it covers (its resource-types, or API Management only). */
+  readonly coverage: Coverage;
+  /** Its target-resources (or target-instances) condition, if it has one. */
   readonly target: CompiledCondition | undefined;
+  /** `conditions` from this index on are checked per connection; those before it are scope conditions. */
+  readonly firstChecked: number;
   readonly decidedBy: DecidedBy;
   readonly auditMatch: AuditMatch;
   readonly lines: {
@@ -101,8 +112,10 @@ export interface CompiledRule {
     readonly notYetValid: string;
     readonly expired: string;
     readonly matched: string;
-    /** Per condition, in `conditions` order. */
+    /** Per condition, in `conditions` order (for group-ids: the line for a type it does not cover). */
     readonly fails: readonly string[];
+    /** group-ids' failure line per folded resource type (it names the groups of that type). */
+    readonly groupFails: ReadonlyMap<string, string>;
   };
   /** "Rule "x" v1 (priority 10, enforce, reject)": the start of the sentences built when a fact is unknown. */
   readonly name: string;
@@ -114,14 +127,25 @@ export interface CompiledRuleSet {
   /** Sorted by priority, then id. Empty when the snapshot is unusable. */
   readonly compiledRules: readonly CompiledRule[];
   /**
-   * Folded instance ID -> ascending positions of the rules whose target-instances hold for it (or that have none).
-   * Filled on an instance's first connection: a cache of a pure function, so results never depend on it.
+   * Folded resource ID -> the rules that can apply to it (they cover its type, and their target-resources hold for
+   * it or they have none), and the lines saying which did not. Filled on a resource's first connection: a cache of a
+   * pure function of the resource ID, so results never depend on it.
    */
-  readonly candidatesByInstance: Map<string, readonly number[]>;
+  readonly candidatesByResource: Map<string, Candidates>;
 }
 
-/** Bounds the per-instance cache; instances beyond it are still evaluated correctly, just without the shortcut. */
-const MAX_CACHED_INSTANCES = 10_000;
+/** The rules that can apply to one resource, by ascending position, and why the others cannot. */
+export interface Candidates {
+  readonly positions: readonly number[];
+  /** The explanation lines for the rules left out (type first, then one count of target-resources misses). */
+  readonly lines: readonly string[];
+}
+
+/** Bounds the per-resource cache; resources beyond it are still evaluated correctly, just without the shortcut. */
+const MAX_CACHED_RESOURCES = 10_000;
+
+/** Rules left out for their type are named one by one up to this many, then counted, so explanations stay short. */
+const MAX_TYPE_LINES = 10;
 
 const compiledSnapshots = new WeakMap<RuleSetSnapshot, CompiledRuleSet>();
 
@@ -130,21 +154,37 @@ export function compileRuleSet(snapshot: RuleSetSnapshot): CompiledRuleSet {
   const cached = compiledSnapshots.get(snapshot);
   if (cached) return cached;
   const compiledRules = snapshot.status === "usable" ? [...snapshot.rules].sort(byPriorityThenId).map(compileRule) : [];
-  const compiled: CompiledRuleSet = Object.freeze({ snapshot, compiledRules: Object.freeze(compiledRules), candidatesByInstance: new Map() });
+  const compiled: CompiledRuleSet = Object.freeze({ snapshot, compiledRules: Object.freeze(compiledRules), candidatesByResource: new Map() });
   compiledSnapshots.set(snapshot, compiled);
   return compiled;
 }
 
-/** Positions of the rules that can apply to an instance: no target-instances condition, or one that holds. */
-function candidatesFor(compiled: CompiledRuleSet, instance: string): readonly number[] {
-  const known = compiled.candidatesByInstance.get(instance);
+/** The rules that can apply to a resource: they cover its type, and have no target-resources or one that holds. */
+function candidatesFor(compiled: CompiledRuleSet, facts: PreparedFacts, typeWords: string): Candidates {
+  const known = compiled.candidatesByResource.get(facts.resourceId);
   if (known) return known;
-  const candidates: number[] = [];
+  const positions: number[] = [];
+  const lines: string[] = [];
+  let otherTypes = 0;
+  let elsewhere = 0;
   compiled.compiledRules.forEach((r, position) => {
-    if (r.target === undefined || r.target.holdsFor(instance)) candidates.push(position);
+    if (!r.coverage.types.has(facts.resourceType)) {
+      if (++otherTypes <= MAX_TYPE_LINES) lines.push(`${r.name} was not considered: the connection is on ${typeWords}; the rule covers ${r.coverage.words}.`);
+    } else if (r.target !== undefined && !r.target.holdsFor(facts.resourceId)) elsewhere++;
+    else positions.push(position);
   });
-  if (compiled.candidatesByInstance.size < MAX_CACHED_INSTANCES) compiled.candidatesByInstance.set(instance, candidates);
+  if (otherTypes > MAX_TYPE_LINES) lines.push(`${otherTypes - MAX_TYPE_LINES} more rule(s) do not cover ${typeWords} (resource-types), so they were not considered.`);
+  if (elsewhere > 0) lines.push(`${elsewhere} rule(s) do not target this resource (target-resources), so they were not considered.`);
+  const candidates = Object.freeze({ positions: Object.freeze(positions), lines: Object.freeze(lines) });
+  if (compiled.candidatesByResource.size < MAX_CACHED_RESOURCES) compiled.candidatesByResource.set(facts.resourceId, candidates);
   return candidates;
+}
+
+/** "a Microsoft.Storage/storageAccounts" in the registry's casing, for explanations. */
+function typeInWords(facts: ConnectionFacts): string {
+  const type = resourceTypeOfFacts(facts);
+  if (type === undefined) return "a resource ID that names no resource type";
+  return providerOf(type) === undefined ? `a ${type} (not a registered type)` : `a ${type}`;
 }
 
 /** The evaluation order: lower priority first, ties broken by id. */
@@ -153,10 +193,12 @@ export function byPriorityThenId(a: Rule, b: Rule): number {
 }
 
 function compileRule(rule: Rule): CompiledRule {
-  const conditions = compileConditions(rule.conditions);
+  const { conditions, coverage, scopeCount } = compileConditions(rule.conditions);
   const name = `Rule "${rule.id}" v${rule.version} (priority ${rule.priority}, ${rule.mode}, ${rule.action})`;
   const keys = conditions.map((c) => c.key).join(", ");
   const held = conditions.length === 0 ? "it has no conditions" : `${keys} ${conditions.length === 1 ? "holds" : "all hold"}`;
+  const groups = conditions.find((c) => c.key === "group-ids");
+  const groupFails = new Map([...(groups?.groupFailsByType ?? new Map<string, string>())].map(([type, why]) => [type, `${name} did not match: ${why}.`]));
   return {
     rule,
     enabled: rule.enabled,
@@ -164,7 +206,9 @@ function compileRule(rule: Rule): CompiledRule {
     validFromMs: rule.validFrom === undefined ? Number.NEGATIVE_INFINITY : Date.parse(rule.validFrom),
     validUntilMs: rule.validUntil === undefined ? Number.POSITIVE_INFINITY : Date.parse(rule.validUntil),
     conditions,
-    target: conditions[0]?.key === "target-instances" ? conditions[0] : undefined,
+    coverage,
+    target: conditions.find((c) => c.key === "target-resources" || c.key === "target-instances"),
+    firstChecked: scopeCount,
     decidedBy: Object.freeze({ kind: "rule", ruleId: rule.id, ruleVersion: rule.version }),
     auditMatch: Object.freeze({ ruleId: rule.id, ruleVersion: rule.version, action: rule.action }),
     lines: {
@@ -176,6 +220,7 @@ function compileRule(rule: Rule): CompiledRule {
           ? `${name} matched (${held}); it is in audit mode, so it is recorded as an audit match and evaluation continues.`
           : `${name} matched (${held}), so it decides: ${rule.action}.`,
       fails: conditions.map((c) => `${name} did not match: ${c.failsBecause}.`),
+      groupFails,
     },
     name,
   };
@@ -195,9 +240,8 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
   const prepared = prepareFacts(facts);
   const now = options.now.getTime();
   const rules = compiled.compiledRules;
-  const candidates = candidatesFor(compiled, prepared.resourceId);
-  const elsewhere = rules.length - candidates.length;
-  if (elsewhere > 0) explanation.push(`${elsewhere} rule(s) do not target this instance (target-instances), so they were not considered.`);
+  const { positions: candidates, lines: notConsidered } = candidatesFor(compiled, prepared, typeInWords(facts));
+  for (const line of notConsidered) explanation.push(line);
   const auditMatches: AuditMatch[] = [];
   /** The first enforce approve rule passed over because of an unknown fact: a later reject must not apply. */
   let couldApprove: { readonly rule: CompiledRule; readonly missing: readonly FactName[] } | undefined;
@@ -217,7 +261,7 @@ export function evaluateRules(facts: ConnectionFacts, ruleSet: RuleSetSnapshot |
     }
     const verdict = check(r, prepared);
     if (verdict >= 0) {
-      explanation.push(r.lines.fails[verdict]!);
+      explanation.push(r.conditions[verdict]!.fact === "groupIds" ? (r.lines.groupFails.get(prepared.resourceType) ?? r.lines.fails[verdict]!) : r.lines.fails[verdict]!);
       continue;
     }
     const remaining = candidates.length - k - 1;
@@ -288,7 +332,8 @@ function unknownFact(
 
 /** What a fact is called in explanations and reasons. */
 const FACT_WORDS: Readonly<Record<FactName, string>> = {
-  resourceId: "target instance",
+  resourceId: "target resource",
+  resourceType: "resource type",
   privateEndpointId: "private endpoint",
   requesterSubscriptionId: "requester subscription",
   requesterTenantId: "requester tenant",
@@ -332,15 +377,16 @@ const UNKNOWN = -2;
 /**
  * A rule's verdict: MATCH, UNKNOWN, or the index of the first condition (in map order) that fails on a known fact.
  * A failing condition wins over an unknown one wherever it comes, so the loop goes on after an unknown condition.
- * target-instances already holds for every candidate.
+ * The scope conditions (resource-types, target-resources) already hold for every candidate. group-ids reads the
+ * resource type and the group ids, both always known.
  */
 function check(rule: CompiledRule, facts: PreparedFacts): number {
   const conditions = rule.conditions;
   let verdict = MATCH;
-  for (let c = rule.target === undefined ? 0 : 1; c < conditions.length; c++) {
+  for (let c = rule.firstChecked; c < conditions.length; c++) {
     const condition = conditions[c]!;
     if (condition.fact === "groupIds") {
-      if (!anyHolds(condition, facts.groupIds)) return c;
+      if (!condition.holdsForGroups(facts.resourceType, facts.groupIds)) return c;
       continue;
     }
     const value = singleFact(facts, condition.fact);
@@ -360,16 +406,13 @@ function missingFacts(rule: CompiledRule, facts: PreparedFacts): FactName[] {
   return missing;
 }
 
-function anyHolds(condition: CompiledCondition, values: readonly string[]): boolean {
-  for (let i = 0; i < values.length; i++) if (condition.holdsFor(values[i]!)) return true;
-  return false;
-}
-
 /** A switch rather than `facts[fact]`: the property read stays monomorphic in the hot loop. */
 function singleFact(facts: PreparedFacts, fact: Exclude<keyof PreparedFacts, "groupIds">): string | undefined {
   switch (fact) {
     case "resourceId":
       return facts.resourceId;
+    case "resourceType":
+      return facts.resourceType;
     case "privateEndpointId":
       return facts.privateEndpointId;
     case "requesterSubscriptionId":
@@ -418,7 +461,7 @@ function describeFacts(facts: ConnectionFacts): string {
       ? "unknown"
       : JSON.stringify(facts.requestMessage.length > MAX_SHOWN_MESSAGE ? `${facts.requestMessage.slice(0, MAX_SHOWN_MESSAGE)}…` : facts.requestMessage);
   return (
-    `Connection ${facts.connectionId} to ${facts.resourceId}: private endpoint ${known(facts.privateEndpointId)}, ` +
+    `Connection ${facts.connectionId} to ${facts.resourceId} (${typeInWords(facts)}): private endpoint ${known(facts.privateEndpointId)}, ` +
     `requester subscription ${known(facts.requesterSubscriptionId)}, requester tenant ${known(facts.requesterTenantId)}, ` +
     `group IDs ${facts.groupIds.length === 0 ? "none" : facts.groupIds.join(", ")}, request message ${message}.`
   );

@@ -4,19 +4,28 @@
  * fact is neither a match nor a miss: it is unknown (see the truth table in evaluate.ts).
  */
 import type { PrivateEndpoint, PrivateEndpointConnection } from "../model.ts";
-import { parsePrivateEndpointId, sameResourceId } from "../resource-id.ts";
+import { providerOf } from "../providers/registry.ts";
+import { parsePrivateEndpointId, resourceTypeOf, sameResourceId } from "../resource-id.ts";
 import { foldCase } from "./glob.ts";
 
 export interface ConnectionFacts {
-  /** ARM ID of the private endpoint connection on the APIM instance. */
+  /** ARM ID of the private endpoint connection on the governed resource. */
   readonly connectionId: string;
-  /** ARM ID of the APIM instance (the target of the connection). */
+  /**
+   * ARM ID of the resource the connection is on (an APIM instance, a storage account, a vault…). Its resource type
+   * (`resourceTypeOf`) is a fact too, derived here and nowhere else, so it is always known.
+   */
   readonly resourceId: string;
   readonly privateEndpointId?: string | undefined;
   /** The subscription in the private endpoint's resource ID. */
   readonly requesterSubscriptionId?: string | undefined;
-  /** Known only from an event's data or an operator's input; ARM reads do not reveal it. */
+  /**
+   * From a consumer-side event's data, or (a hint) from ARM's 401 challenge for the requester subscription; ARM reads
+   * of the connection and endpoint do not reveal it.
+   */
   readonly requesterTenantId?: string | undefined;
+  /** Where requesterTenantId came from: "event" (data.tenantId) or "arm-challenge" (a hint). */
+  readonly requesterTenantSource?: "event" | "arm-challenge" | undefined;
   /**
    * Free text written by the requester (untrusted). Known only when the consumer's endpoint could be read; a link
    * without a message has the known value "".
@@ -28,7 +37,11 @@ export interface ConnectionFacts {
 /** Builds the facts from what ARM returned, so every caller derives them the same way. */
 export function connectionFacts(
   connection: PrivateEndpointConnection,
-  context: { readonly endpoint?: PrivateEndpoint | undefined; readonly requesterTenantId?: string | undefined } = {},
+  context: {
+    readonly endpoint?: PrivateEndpoint | undefined;
+    readonly requesterTenantId?: string | undefined;
+    readonly requesterTenantSource?: "event" | "arm-challenge" | undefined;
+  } = {},
 ): ConnectionFacts {
   const privateEndpointId = connection.privateEndpointId;
   const link = context.endpoint?.connections.find((c) => sameResourceId(c.privateLinkServiceId, connection.resourceId));
@@ -38,6 +51,7 @@ export function connectionFacts(
     privateEndpointId,
     requesterSubscriptionId: privateEndpointId === undefined ? undefined : parsePrivateEndpointId(privateEndpointId)?.subscriptionId,
     requesterTenantId: context.requesterTenantId,
+    requesterTenantSource: context.requesterTenantId === undefined ? undefined : context.requesterTenantSource,
     requestMessage: link === undefined ? undefined : (link.requestMessage ?? ""),
     groupIds: connection.groupIds,
   };
@@ -49,6 +63,11 @@ export type FactName = keyof PreparedFacts;
 /** Facts folded once per evaluation (case, trailing slashes) so that each condition compares plain strings. */
 export interface PreparedFacts {
   readonly resourceId: string;
+  /**
+   * Folded ARM type of the resource, from its ID: always known (the connection ID names it). "" when the ID is not a
+   * top-level resource ID, which no rule covers.
+   */
+  readonly resourceType: string;
   readonly privateEndpointId: string | undefined;
   readonly requesterSubscriptionId: string | undefined;
   readonly requesterTenantId: string | undefined;
@@ -69,10 +88,20 @@ export function prepareFacts(facts: ConnectionFacts): PreparedFacts {
   const tenant = known(facts.requesterTenantId);
   return {
     resourceId: foldResourceId(facts.resourceId),
+    resourceType: foldCase(resourceTypeOfFacts(facts) ?? ""),
     privateEndpointId: pe === undefined ? undefined : foldResourceId(pe),
     requesterSubscriptionId: subscription === undefined ? undefined : foldCase(subscription.trim()),
     requesterTenantId: tenant === undefined ? undefined : foldCase(tenant.trim()),
     requestMessage: facts.requestMessage === undefined ? undefined : foldCase(facts.requestMessage),
     groupIds: facts.groupIds.map(foldCase),
   };
+}
+
+/**
+ * The ARM type of the resource a connection is on, in the registry's casing when it is registered (else as the ID
+ * spells it); undefined when the ID is not a top-level resource ID.
+ */
+export function resourceTypeOfFacts(facts: Pick<ConnectionFacts, "resourceId">): string | undefined {
+  const type = resourceTypeOf(facts.resourceId.replace(/\/+$/, ""));
+  return type === undefined ? undefined : (providerOf(type)?.resourceType ?? type);
 }

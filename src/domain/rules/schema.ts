@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { refuseUnsafeText } from "../text-safety.ts";
-import { conditionsSchema } from "./conditions.ts";
+import { conditionsSchema, registryProblems, type Conditions } from "./conditions.ts";
 
 const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f]*$/;
 
@@ -82,11 +82,21 @@ function unknownFieldError(validFields: readonly string[]) {
       : undefined;
 }
 
+/**
+ * Checks a written rule's conditions against the provider registry (src/domain/rules/conditions.ts says why these
+ * are errors). Only drafts: a stored rule is not re-checked on read, so a registry update can never make the stored
+ * rule set unusable.
+ */
+function fitsTheRegistry(rule: { conditions: Conditions }, context: z.RefinementCtx): void {
+  for (const problem of registryProblems(rule.conditions)) context.addIssue({ code: "custom", path: ["conditions", ...problem.path], message: problem.message });
+}
+
 /** A rule as an editor writes it (PUT body). */
 export const ruleDraftSchema = z
   .strictObject(draftShape, { error: unknownFieldError(Object.keys(draftShape)) })
   .refine(validityWindowIsOrdered, WINDOW_ORDER)
-  .refine(...fitsIn(MAX_DRAFT_JSON_LENGTH));
+  .refine(...fitsIn(MAX_DRAFT_JSON_LENGTH))
+  .superRefine(fitsTheRegistry);
 export type RuleDraft = z.output<typeof ruleDraftSchema>;
 /** The input type of a draft: defaults not yet applied. */
 export type RuleInput = z.input<typeof ruleDraftSchema>;
@@ -101,7 +111,7 @@ export type Rule = z.output<typeof ruleSchema>;
 
 export type RuleAction = Rule["action"];
 
-/** One problem with a field, for API error lists: `path` is dotted (e.g. "conditions.target-instances.0"). */
+/** One problem with a field, for API error lists: `path` is dotted (e.g. "conditions.target-resources.0"). */
 export interface FieldProblem {
   readonly path: string;
   readonly message: string;

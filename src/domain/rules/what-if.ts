@@ -3,14 +3,15 @@
  * writing nothing. Pure: the caller reads the connections (and their facts) and both rule sets first.
  *
  * The facts are what the engine can read (never the requester's tenant), so a rule that needs an unknown fact shows
- * as an "unknown-fact" outcome, exactly as the sweep would decide it.
+ * as an "unknown-fact" outcome, exactly as the sweep would decide it. Connections of every governed type go through
+ * the same evaluation; each rule's resource-types (API Management only without it) decides which it considers.
  *
  * Only Pending connections are ever decided; for Approved or Rejected connections a different outcome is shown
  * for information and would not change them (Portcullis never overturns a decision).
  */
 import type { ConnectionStatus } from "../model.ts";
 import { compileRuleSet, evaluateRules, type DecidedBy, type EvaluateOptions } from "./evaluate.ts";
-import type { ConnectionFacts } from "./facts.ts";
+import { resourceTypeOfFacts, type ConnectionFacts } from "./facts.ts";
 import type { RuleSetProblem, RuleSetSnapshot } from "./rule-set.ts";
 import type { RuleAction } from "./schema.ts";
 
@@ -28,6 +29,8 @@ export interface WhatIfOutcome {
 export interface ConnectionWhatIf {
   readonly connectionId: string;
   readonly resourceId: string;
+  /** The ARM type of the resource, from its ID ("" when the ID names none), so a mixed estate can be read by type. */
+  readonly resourceType: string;
   readonly currentStatus: ConnectionStatus;
   readonly stored: WhatIfOutcome;
   readonly proposed: WhatIfOutcome;
@@ -89,6 +92,7 @@ export function whatIf(
     return {
       connectionId: facts.connectionId,
       resourceId: facts.resourceId,
+      resourceType: resourceTypeOfFacts(facts) ?? "",
       currentStatus,
       stored: { action: before.action, decidedBy: before.decidedBy, reason: before.reason },
       proposed: { action: after.action, decidedBy: after.decidedBy, reason: after.reason },

@@ -117,7 +117,7 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 }
 
 async function connectionOf(arm: AzureArmPorts, resourceId: string, privateEndpointId: string) {
-  const connections = await collect(arm.apim.listConnections(resourceId));
+  const connections = await collect(arm.privateLink.listConnections(resourceId));
   const connection = connections.find((c) => c.privateEndpointId?.toLowerCase() === privateEndpointId.toLowerCase());
   assert.ok(connection, `a connection for ${privateEndpointId} on ${resourceId}`);
   return connection;
@@ -144,7 +144,7 @@ test("services are read one by one and listed page by page; a missing one is und
   const listGets = emulator.requests().filter((r) => r.method === "GET" && /\/providers\/Microsoft\.ApiManagement\/service$/i.test(r.path));
   assert.equal(listGets.length, 2, "three services at two per page take two requests");
   assert.equal(await arm.apim.getService(SERVICE_A.replace("apim-a", "nope")), undefined);
-  assert.equal(await arm.apim.getConnection(`${SERVICE_A}/privateEndpointConnections/nope`), undefined);
+  assert.equal(await arm.privateLink.getConnection(`${SERVICE_A}/privateEndpointConnections/nope`), undefined);
   assert.equal(await arm.network.getPrivateEndpoint(`/subscriptions/${CONSUMER}/resourceGroups/rg-app/providers/Microsoft.Network/privateEndpoints/nope`), undefined);
 });
 
@@ -163,11 +163,11 @@ test("a consumer's manual endpoint arrives Pending and the port approves it, con
   assert.equal(nic?.privateIpAddresses.length, 1);
   assert.match(nic!.privateIpAddresses[0]!, /^10\.10\.1\.\d+$/);
 
-  const operation = await arm.apim.beginSetConnectionStatus(pending.id, "Approved", "rule r1: team A");
+  const operation = await arm.privateLink.beginSetConnectionStatus(pending.id, "Approved", "rule r1: team A");
   const final = await operation.pollUntilDone();
   assert.equal(final.status, "Approved");
   assert.equal(final.description, "rule r1: team A");
-  assert.equal((await arm.apim.getConnection(pending.id))?.status, "Approved");
+  assert.equal((await arm.privateLink.getConnection(pending.id))?.status, "Approved");
   assert.equal((await arm.network.getPrivateEndpoint(endpointId))?.connections[0]?.status, "Approved");
 });
 
@@ -175,9 +175,9 @@ test("a rejection lands as Rejected; an endpoint with rights is approved at once
   const arm = ports();
   const rejectedId = await createPrivateEndpoint("pe-reject", SERVICE_B);
   const connection = await connectionOf(arm, SERVICE_B, rejectedId);
-  const final = await (await arm.apim.beginSetConnectionStatus(connection.id, "Rejected", "no rule matches")).pollUntilDone();
+  const final = await (await arm.privateLink.beginSetConnectionStatus(connection.id, "Rejected", "no rule matches")).pollUntilDone();
   assert.equal(final.status, "Rejected");
-  assert.equal((await arm.apim.getConnection(connection.id))?.description, "no rule matches");
+  assert.equal((await arm.privateLink.getConnection(connection.id))?.description, "no rule matches");
 
   const autoId = await createPrivateEndpoint("pe-auto", SERVICE_B, false);
   assert.equal((await connectionOf(arm, SERVICE_B, autoId)).status, "Approved");
@@ -188,13 +188,13 @@ test("an approval in flight is serialized, resumed by another process, and sent 
   const endpointId = await createPrivateEndpoint("pe-resume", SERVICE_A);
   const first = ports();
   const connection = await connectionOf(first, SERVICE_A, endpointId);
-  const started = await first.apim.beginSetConnectionStatus(connection.id, "Approved", "approved by ticket CHG0000001");
+  const started = await first.privateLink.beginSetConnectionStatus(connection.id, "Approved", "approved by ticket CHG0000001");
   assert.equal(started.isDone(), false);
   const saved = started.serialize();
 
   const second = ports();
   await sleep(80); // the emulator's operation takes 40 ms
-  const resumed = await second.apim.resumeSetConnectionStatus(saved);
+  const resumed = await second.privateLink.resumeSetConnectionStatus(saved);
   assert.equal(resumed.isDone(), true, "resuming polls once, so a finished operation reads as done at once");
   assert.equal(second.callCounter.snapshot().requests, 1);
   const final = await resumed.pollUntilDone();
@@ -211,7 +211,7 @@ test("one approval costs ARM the PUT plus exactly the polls the caller makes, no
   emulator.clearRequests();
   const seen = () => emulator.requests().map((r) => `${r.method} ${r.status} ${r.path.replace(/.*\/service\/apim-a\//i, "")}`);
 
-  const operation = await arm.apim.beginSetConnectionStatus(connection.id, "Approved", "rule r1: counted");
+  const operation = await arm.privateLink.beginSetConnectionStatus(connection.id, "Approved", "rule r1: counted");
   assert.deepEqual(seen(), [`PUT 202 privateEndpointConnections/${connection.name}`], "starting sends the PUT alone");
   assert.equal(operation.isDone(), false);
   assert.equal(operation.result(), undefined);
@@ -225,16 +225,16 @@ test("one approval costs ARM the PUT plus exactly the polls the caller makes, no
   assert.equal(seen().length, 2);
   assert.match(seen()[1]!, /^GET 200 operationresults\//);
   assert.deepEqual(arm.callCounter.snapshot().requestsByMethod, { PUT: 1, GET: 1 }, "the call counter sees both: the PUT went through the SDK pipeline");
-  assert.equal((await arm.apim.getConnection(connection.id))?.status, "Approved");
+  assert.equal((await arm.privateLink.getConnection(connection.id))?.status, "Approved");
 });
 
 test("deleting a connection waits for it to go, and deleting it again is fine", async () => {
   const arm = ports();
   const endpointId = await createPrivateEndpoint("pe-delete", SERVICE_A);
   const connection = await connectionOf(arm, SERVICE_A, endpointId);
-  await arm.apim.deleteConnection(connection.id);
-  assert.equal(await arm.apim.getConnection(connection.id), undefined);
-  await arm.apim.deleteConnection(connection.id);
+  await arm.privateLink.deleteConnection(connection.id);
+  assert.equal(await arm.privateLink.getConnection(connection.id), undefined);
+  await arm.privateLink.deleteConnection(connection.id);
 });
 
 test("a write while another operation on the connection runs (a human approving in the portal) fails transient with ARM's 409, and can be retried once it is over", async () => {
@@ -242,18 +242,18 @@ test("a write while another operation on the connection runs (a human approving 
   const endpointId = await createPrivateEndpoint("pe-busy", SERVICE_A);
   const connection = await connectionOf(arm, SERVICE_A, endpointId);
   emulator.operations.configure({ hold: true });
-  const human = await ports().apim.beginSetConnectionStatus(connection.id, "Approved", "approved in the portal");
-  await assert.rejects(arm.apim.beginSetConnectionStatus(connection.id, "Rejected", "by rule"), (e: PortcullisError) => {
+  const human = await ports().privateLink.beginSetConnectionStatus(connection.id, "Approved", "approved in the portal");
+  await assert.rejects(arm.privateLink.beginSetConnectionStatus(connection.id, "Rejected", "by rule"), (e: PortcullisError) => {
     assert.equal(e.kind, "transient", "409 means another operation is running: retry later, not a refusal");
     assert.equal(e.statusCode, 409);
     assert.equal(e.code, "Conflict");
     return true;
   });
-  await assert.rejects(arm.apim.deleteConnection(connection.id), (e: PortcullisError) => e.kind === "transient" && e.statusCode === 409);
+  await assert.rejects(arm.privateLink.deleteConnection(connection.id), (e: PortcullisError) => e.kind === "transient" && e.statusCode === 409);
   emulator.operations.configure({ hold: false });
   emulator.operations.release();
   assert.equal((await human.pollUntilDone()).status, "Approved");
-  const retried = await (await arm.apim.beginSetConnectionStatus(connection.id, "Rejected", "by rule")).pollUntilDone();
+  const retried = await (await arm.privateLink.beginSetConnectionStatus(connection.id, "Rejected", "by rule")).pollUntilDone();
   assert.equal(retried.status, "Rejected");
 });
 
@@ -262,9 +262,9 @@ test("a public network access change while the service is being updated fails tr
   const endpointId = await createPrivateEndpoint("pe-busy-svc", SERVICE_A, false);
   assert.equal((await connectionOf(arm, SERVICE_A, endpointId)).status, "Approved");
   emulator.operations.configure({ hold: true });
-  const first = arm.apim.setPublicNetworkAccess(SERVICE_A, "Disabled");
+  const first = arm.privateLink.setPublicNetworkAccess(SERVICE_A, "Disabled");
   await waitUntil(() => emulator.operations.list().some((o) => o.resourceId.toLowerCase() === SERVICE_A.toLowerCase()));
-  await assert.rejects(ports().apim.setPublicNetworkAccess(SERVICE_A, "Enabled"), (e: PortcullisError) => e.kind === "transient" && e.statusCode === 409);
+  await assert.rejects(ports().privateLink.setPublicNetworkAccess(SERVICE_A, "Enabled"), (e: PortcullisError) => e.kind === "transient" && e.statusCode === 409);
   emulator.operations.configure({ hold: false });
   emulator.operations.release();
   assert.equal((await first).publicNetworkAccess, "Disabled");
@@ -272,13 +272,13 @@ test("a public network access change while the service is being updated fails tr
 
 test("public network access cannot be disabled until a connection is approved", async () => {
   const arm = ports();
-  await assert.rejects(arm.apim.setPublicNetworkAccess(SERVICE_A, "Disabled"), (e: PortcullisError) => e.kind === "invalid-input" && e.statusCode === 400);
+  await assert.rejects(arm.privateLink.setPublicNetworkAccess(SERVICE_A, "Disabled"), (e: PortcullisError) => e.kind === "invalid-input" && e.statusCode === 400);
   assert.equal((await arm.apim.getService(SERVICE_A))?.publicNetworkAccess, "Enabled");
 
   const endpointId = await createPrivateEndpoint("pe-pna", SERVICE_A);
   const connection = await connectionOf(arm, SERVICE_A, endpointId);
-  await (await arm.apim.beginSetConnectionStatus(connection.id, "Approved", "ok")).pollUntilDone();
-  const updated = await arm.apim.setPublicNetworkAccess(SERVICE_A, "Disabled");
+  await (await arm.privateLink.beginSetConnectionStatus(connection.id, "Approved", "ok")).pollUntilDone();
+  const updated = await arm.privateLink.setPublicNetworkAccess(SERVICE_A, "Disabled");
   assert.equal(updated.publicNetworkAccess, "Disabled");
   assert.equal((await arm.apim.getService(SERVICE_A))?.publicNetworkAccess, "Disabled");
 });

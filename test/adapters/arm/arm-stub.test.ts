@@ -58,7 +58,7 @@ test("an unrecognised connection status is never read as Approved or Pending", a
   await withStub(
     () => ({ status: 200, body: connectionBody("Disconnected") }),
     async (ports) => {
-      const connection = await ports.apim.getConnection(CONNECTION_ID);
+      const connection = await ports.privateLink.getConnection(CONNECTION_ID);
       assert.equal(connection?.status, "Rejected");
       assert.equal(connection?.privateEndpointId, PE_ID);
       assert.deepEqual(connection?.groupIds, ["Gateway"]);
@@ -74,13 +74,13 @@ test("a connection without a status, or a body that is not JSON, is a clear erro
   await withStub(
     () => answers.shift()!,
     async (ports) => {
-      await assert.rejects(ports.apim.getConnection(CONNECTION_ID), (e: PortcullisError) => {
+      await assert.rejects(ports.privateLink.getConnection(CONNECTION_ID), (e: PortcullisError) => {
         assert.equal(e.kind, "internal");
         assert.equal(e.code, "InvalidArmResponse");
         assert.match(e.message, /privateLinkServiceConnectionState/);
         return true;
       });
-      await assert.rejects(ports.apim.getConnection(CONNECTION_ID), (e: PortcullisError) => e instanceof PortcullisError && e.kind === "internal" && e.code === "PARSE_ERROR");
+      await assert.rejects(ports.privateLink.getConnection(CONNECTION_ID), (e: PortcullisError) => e instanceof PortcullisError && e.kind === "internal" && e.code === "PARSE_ERROR");
     },
   );
 });
@@ -90,7 +90,7 @@ test("a connection listed under an instance it does not belong to is refused", a
   await withStub(
     () => ({ status: 200, body: { value: [connectionBody("Pending", foreign)] } }),
     async (ports) => {
-      await assert.rejects(collect(ports.apim.listConnections(SERVICE_ID)), (e: PortcullisError) => e.code === "InvalidArmResponse");
+      await assert.rejects(collect(ports.privateLink.listConnections(SERVICE_ID)), (e: PortcullisError) => e.code === "InvalidArmResponse");
     },
   );
 });
@@ -144,7 +144,7 @@ test("503s are retried by the SDK and counted; a 403 leaves as forbidden and a 4
         : { status: 200, body: connectionBody("Pending") };
     },
     async (ports) => {
-      assert.equal((await ports.apim.getConnection(CONNECTION_ID))?.status, "Pending");
+      assert.equal((await ports.privateLink.getConnection(CONNECTION_ID))?.status, "Pending");
       const stats = ports.callCounter.snapshot();
       assert.equal(stats.requests, 3);
       assert.equal(stats.serverErrors, 2);
@@ -172,17 +172,17 @@ test("an approval in flight can be serialized, resumed elsewhere and awaited to 
       return { status: 404, body: { error: { code: "NotFound", message: request.url } } };
     },
     async (ports, requests) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       assert.equal(started.isDone(), false);
       assert.equal(started.result(), undefined);
-      const resumed = await ports.apim.resumeSetConnectionStatus(started.serialize());
+      const resumed = await ports.privateLink.resumeSetConnectionStatus(started.serialize());
       assert.equal(requests.filter((r) => r.method === "GET").length, 1, "resuming asks ARM once whether it has finished meanwhile");
       assert.equal(resumed.isDone(), false);
       const final = await resumed.pollUntilDone();
       assert.equal(final.status, "Approved");
       assert.equal(resumed.result()?.status, "Approved");
       assert.equal(requests.filter((r) => r.method === "PUT").length, 1, "resuming does not send the PUT again");
-      await assert.rejects(ports.apim.resumeSetConnectionStatus("{}"), (e: PortcullisError) => e.kind === "invalid-input");
+      await assert.rejects(ports.privateLink.resumeSetConnectionStatus("{}"), (e: PortcullisError) => e.kind === "invalid-input");
     },
   );
 });
@@ -207,11 +207,11 @@ test("approving sends one PUT through the SDK's pipeline and no poll; pollUntilD
       "GET /operations/op2": [{ status: 200, body: connectionBody("Approved") }],
     }),
     async (ports, requests) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`]);
       const put = requests[0]!;
       assert.equal(put.headers["authorization"], "Bearer stub-token");
-      assert.match(String(put.headers["user-agent"]), /azsdk-js-arm-apimanagement/);
+      assert.match(String(put.headers["user-agent"]), /azsdk-js-arm-resources/); // the generic resources client's pipeline
       assert.equal(new URL(put.url, "https://x").searchParams.get("api-version"), "2024-05-01");
 
       const waited = performance.now();
@@ -239,7 +239,7 @@ test("Azure-AsyncOperation: polled until Succeeded, then the resource is read fo
       [`GET ${CONNECTION_ID}`]: [{ status: 200, body: connectionBody("Rejected") }],
     }),
     async (ports, requests) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Rejected", "no rule matches");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Rejected", "no rule matches");
       const final = await started.pollUntilDone();
       assert.equal(final.status, "Rejected");
       assert.equal(final.privateEndpointId, PE_ID);
@@ -255,7 +255,7 @@ test("an operation ARM reports Failed ends done, and its error (code and message
       "GET /asyncops/f1": [{ status: 200, body: { status: "Failed", error: { code: "PrivateEndpointConnectionUpdateFailed", message: "the update failed" } } }],
     }),
     async (ports) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       const isTheFailure = (e: PortcullisError) => e instanceof PortcullisError && e.code === "PrivateEndpointConnectionUpdateFailed" && e.message === "the update failed";
       await assert.rejects(started.pollUntilDone(), isTheFailure);
       assert.equal(started.isDone(), true);
@@ -271,11 +271,11 @@ test("a PUT answered 200 with a terminal provisioningState is done without a pol
       [`GET ${CONNECTION_ID}`]: [{ status: 200, body: connectionBody("Approved") }],
     }),
     async (ports, requests) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       assert.equal(started.isDone(), true);
       assert.equal((await started.pollUntilDone()).status, "Approved");
       assert.equal(requests.length, 1);
-      const resumed = await ports.apim.resumeSetConnectionStatus(started.serialize());
+      const resumed = await ports.privateLink.resumeSetConnectionStatus(started.serialize());
       assert.equal((await resumed.pollUntilDone()).status, "Approved");
       assert.deepEqual(seen(requests), [`PUT ${CONNECTION_ID}`, `GET ${CONNECTION_ID}`]);
     },
@@ -293,7 +293,7 @@ test("polls ride out 503s through the SDK's retries; a 404 from the polling URL 
       ],
     }),
     async (ports) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       await started.poll();
       assert.equal(started.isDone(), false, "503 then 202: still running");
       assert.equal(ports.callCounter.snapshot().serverErrors, 1);
@@ -311,10 +311,10 @@ test("malformed answers are clear errors, never an approval: a final body withou
       "GET /operations/op4": [{ status: 200, body: { ...connectionBody("Approved"), properties: { provisioningState: "Succeeded" } } }],
     }),
     async (ports) => {
-      const started = await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
+      const started = await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1");
       await assert.rejects(started.pollUntilDone(), (e: PortcullisError) => e.code === "InvalidArmResponse" && /privateLinkServiceConnectionState/.test(e.message));
       assert.equal(started.result(), undefined);
-      await assert.rejects(ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1"), (e: PortcullisError) => e.code === "InvalidArmResponse");
+      await assert.rejects(ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1"), (e: PortcullisError) => e.code === "InvalidArmResponse");
     },
   );
 });
@@ -323,10 +323,10 @@ test("the ARM token goes to the ARM endpoint only: a polling URL on another host
   await withStub(
     scripted({ [`PUT ${CONNECTION_ID}`]: [{ status: 202, headers: { location: "https://attacker.example/operations/x" } }, { status: 202, headers: { location: "{stub}/operations/op5" } }] }),
     async (ports, requests) => {
-      await assert.rejects(ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1"), (e: PortcullisError) => e.code === "InvalidArmResponse" && /attacker\.example/.test(e.message));
-      const saved = JSON.parse((await ports.apim.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1")).serialize()) as { operation: { pollingUrl: string } };
+      await assert.rejects(ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1"), (e: PortcullisError) => e.code === "InvalidArmResponse" && /attacker\.example/.test(e.message));
+      const saved = JSON.parse((await ports.privateLink.beginSetConnectionStatus(CONNECTION_ID, "Approved", "rule r1")).serialize()) as { operation: { pollingUrl: string } };
       saved.operation.pollingUrl = "https://attacker.example/operations/op5";
-      await assert.rejects(ports.apim.resumeSetConnectionStatus(JSON.stringify(saved)), (e: PortcullisError) => e.kind === "invalid-input");
+      await assert.rejects(ports.privateLink.resumeSetConnectionStatus(JSON.stringify(saved)), (e: PortcullisError) => e.kind === "invalid-input");
       assert.equal(requests.length, 2, "only the two PUTs reached ARM");
     },
   );

@@ -36,7 +36,7 @@ function graphInventory(extra: Partial<Parameters<typeof createResourceGraphInve
 
 function armInventory(): InventoryPort {
   const ports = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem, maxRetries: 0 });
-  return createArmListingInventory({ apim: ports.apim, network: ports.network });
+  return createArmListingInventory({ apim: ports.apim, privateLink: ports.privateLink, network: ports.network });
 }
 
 const graphRequests = () => emulator.requests().filter((r) => /resourcegraph/i.test(r.path));

@@ -125,7 +125,7 @@ describe("the engine on Azurite and the ARM emulator", () => {
   });
 
   async function pendingConnection(endpointName: string): Promise<PrivateEndpointConnection> {
-    for await (const connection of stack.composition.armPorts().apim.listConnections(resourceIdOf("apim-claims"))) {
+    for await (const connection of stack.composition.armPorts().privateLink.listConnections(resourceIdOf("apim-claims"))) {
       if (connection.privateEndpointId?.endsWith(`/${endpointName}`)) return connection;
     }
     throw new Error(`no connection for ${endpointName}`);

@@ -71,7 +71,7 @@ describe("Table Storage rule store (Azurite)", () => {
     assert.equal(created.rule.version, 1);
     assert.equal(created.rule.updatedAt, "2025-06-01T12:00:00.000Z");
     assert.deepEqual(created.rule.updatedBy, ann);
-    assert.deepEqual(created.rule.conditions, { "group-ids": ["Gateway"] });
+    assert.deepEqual(created.rule.conditions, {}, "no default is written in: left out, resource-types and group-ids mean API Management and Gateway");
     const read = await store.getRule("approve-orders");
     assert.deepEqual(read, created);
     await rejectsWith(store.putRule(draft({ reason: "Someone else's" }), { ifNoneMatch: "*", actor: bob }), "precondition-failed");
@@ -173,7 +173,7 @@ describe("Table Storage rule store (Azurite)", () => {
     await rejectsWith(store.putRule(draft(), { actor: ann }), "invalid-input");
     await rejectsWith(store.putRule(draft(), { ifNoneMatch: "*", ifMatch: "x", actor: ann }), "invalid-input");
     const invalid = await rejectsWith(store.putRule({ ...draft(), conditions: { colour: ["red"] } } as RuleInput, { ifNoneMatch: "*", actor: ann }), "invalid-input");
-    assert.match(invalid.message, /unknown condition "colour"; valid conditions are target-instances/);
+    assert.match(invalid.message, /unknown condition "colour"; valid conditions are resource-types, target-resources, target-instances/);
     await rejectsWith(store.putRule(draft(), { ifNoneMatch: "*", actor: { objectId: "" } }), "invalid-input");
     const rows = [];
     for await (const entity of client.listEntities()) rows.push(entity.rowKey);

@@ -5,7 +5,7 @@ import { coverageOfInstanceNotAudited, estateCoverage, FULL_COVERAGE, instanceCo
 import { analyzeInstanceDns } from "../../../src/domain/audit/dns.ts";
 import { nextFindings, type LifecycleInput } from "../../../src/domain/audit/lifecycle.ts";
 import { emptyTally, tallyOtherFindings } from "../../../src/domain/audit/run.ts";
-import { aRecordId } from "../../../src/domain/audit/snapshot.ts";
+import { aRecordId, listingScopeId } from "../../../src/domain/audit/snapshot.ts";
 import { connection, HUB_ZONE_ID, instance, INSTANCE_ID, PROVIDER_SUB, zone } from "./builders.ts";
 
 const T0 = new Date("2025-06-01T06:00:00.000Z");
@@ -40,6 +40,8 @@ function suppression(expiresAt: Date): Map<string, Suppression> {
   const id = observation().id;
   return new Map([[id, { findingId: id, reason: "migration window", owner: "alice@contoso.example", expiresAt: expiresAt.toISOString(), createdAt: T0.toISOString() }]]);
 }
+
+const APIM = ["Microsoft.ApiManagement/service"];
 
 describe("finding lifecycle across runs", () => {
   test("opened: a new problem becomes an open finding first seen now, and is announced", () => {
@@ -182,19 +184,37 @@ describe("finding lifecycle across runs", () => {
     });
 
     test("an instance outside this run's scope keeps its findings open; one gone from a listed subscription is resolved", () => {
-      const narrower = { instanceIds: ["/subscriptions/b0b0b0b0-0000-4000-8000-000000000009/resourceGroups/rg/providers/Microsoft.ApiManagement/service/other"], subscriptionIds: [], unlistedSubscriptionIds: [] };
+      const narrower = { instanceIds: ["/subscriptions/b0b0b0b0-0000-4000-8000-000000000009/resourceGroups/rg/providers/Microsoft.ApiManagement/service/other"], subscriptionIds: [], resourceTypes: APIM, unlistedScopeIds: [] };
       const [, outOfScope] = runs([{ now: T0, observations: [observation()] }, { now: T1, coverage: coverageOfInstanceNotAudited(INSTANCE_ID, narrower) }]);
       assert.equal(outOfScope!.findings[0]!.status, "open");
       assert.match(outOfScope!.findings[0]!.notEvaluated?.reason ?? "", /not in this run's scope/);
 
-      const listed = { instanceIds: [], subscriptionIds: [PROVIDER_SUB.toUpperCase()], unlistedSubscriptionIds: [] };
+      const listed = { instanceIds: [], subscriptionIds: [PROVIDER_SUB.toUpperCase()], resourceTypes: ["microsoft.apimanagement/SERVICE"], unlistedScopeIds: [] };
       const [, gone] = runs([{ now: T0, observations: [observation()] }, { now: T1, coverage: coverageOfInstanceNotAudited(INSTANCE_ID, listed) }]);
       assert.equal(gone!.findings[0]!.status, "resolved", "in scope, subscription listed, instance absent: it is gone");
 
-      const unlisted = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], unlistedSubscriptionIds: [PROVIDER_SUB] };
+      const unlisted = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], resourceTypes: APIM, unlistedScopeIds: [listingScopeId(PROVIDER_SUB, APIM[0]!)] };
       const [, failedListing] = runs([{ now: T0, observations: [observation()] }, { now: T1, coverage: coverageOfInstanceNotAudited(INSTANCE_ID, unlisted) }]);
       assert.equal(failedListing!.findings[0]!.status, "open");
       assert.match(failedListing!.findings[0]!.notEvaluated?.reason ?? "", /could not be listed/);
+    });
+
+    test("a listing failure stored under the bare subscription ID (before listings were per type) resolves once the subscription's APIM listing succeeds", () => {
+      const legacy = { ...observation(), id: findingId("instance-unreadable", `/subscriptions/${PROVIDER_SUB}`), checkId: "instance-unreadable" as const, instanceId: `/subscriptions/${PROVIDER_SUB}`, resourceId: `/subscriptions/${PROVIDER_SUB}` };
+      const listed = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], resourceTypes: APIM, unlistedScopeIds: [] };
+      const [, second] = runs([{ now: T0, observations: [legacy] }, { now: T1, coverage: coverageOfInstanceNotAudited(legacy.instanceId, listed) }]);
+      assert.equal(second!.findings[0]!.status, "resolved");
+    });
+
+    test("an instance of a type this run does not govern keeps its findings open; another type's failed listing does not carry it", () => {
+      const storageOnly = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], resourceTypes: ["Microsoft.Storage/storageAccounts"], unlistedScopeIds: [] };
+      const [, otherType] = runs([{ now: T0, observations: [observation()] }, { now: T1, coverage: coverageOfInstanceNotAudited(INSTANCE_ID, storageOnly) }]);
+      assert.equal(otherType!.findings[0]!.status, "open");
+      assert.match(otherType!.findings[0]!.notEvaluated?.reason ?? "", /not in this run's scope/);
+
+      const storageListingFailed = { instanceIds: [], subscriptionIds: [PROVIDER_SUB], resourceTypes: [...APIM, "Microsoft.Storage/storageAccounts"], unlistedScopeIds: [listingScopeId(PROVIDER_SUB, "Microsoft.Storage/storageAccounts")] };
+      const [, gone] = runs([{ now: T0, observations: [observation()] }, { now: T1, coverage: coverageOfInstanceNotAudited(INSTANCE_ID, storageListingFailed) }]);
+      assert.equal(gone!.findings[0]!.status, "resolved", "the APIM listing succeeded: the instance is gone");
     });
 
     test("an unreadable-zone finding for a zone this run did not try to read is carried; one it read is resolved", () => {

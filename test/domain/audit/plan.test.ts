@@ -30,12 +30,19 @@ function ownedZone(ips: readonly string[], overrides: Partial<ZoneSnapshot> = {}
 function applied(snapshot: InstanceSnapshot, changes: readonly PlannedChange[]): InstanceSnapshot {
   let result = snapshot;
   for (const change of changes) {
-    if (change.kind === "disable-public-network-access") result = { ...result, service: { ...result.service!, publicNetworkAccess: "Disabled" } };
+    if (change.kind === "disable-public-network-access") result = { ...result, resource: { ...result.resource!, publicNetworkAccess: "Disabled" } };
     else if (change.kind === "put-a-record") {
       // The workflow stores what it wrote in the ownership store after every applied write.
-      const zoneUpdate = (z: ZoneSnapshot) => ({ ...z, record: record(z.zoneId, change.ipv4Addresses, { ...change.metadata }), written: written(change.ipv4Addresses, z.zoneId) });
+      const zoneUpdate = (z: ZoneSnapshot): ZoneSnapshot => ({
+        ...z,
+        recordsByName: new Map([...z.recordsByName, [change.recordName, record(z.zoneId, change.ipv4Addresses, { ...change.metadata }, change.recordName)]]),
+        writtenByName: new Map([...z.writtenByName, [change.recordName, written(change.ipv4Addresses, z.zoneId)]]),
+      });
       result = { ...result, zones: result.zones.map((z) => (z.zoneId === change.zoneId ? zoneUpdate(z) : z)) };
-    } else result = { ...result, zones: result.zones.map((z) => (z.zoneId === change.zoneId ? { ...z, record: undefined, written: undefined } : z)) };
+    } else {
+      const without = <T,>(map: ReadonlyMap<string, T>) => new Map([...map].filter(([name]) => name !== change.recordName));
+      result = { ...result, zones: result.zones.map((z) => (z.zoneId === change.zoneId ? { ...z, recordsByName: without(z.recordsByName), writtenByName: without(z.writtenByName) } : z)) };
+    }
   }
   return result;
 }

@@ -61,7 +61,7 @@ test("provider-side proxy writes name the instance; connection writes and delete
       eventType: "Microsoft.Resources.ResourceDeleteSuccess",
     }),
   );
-  assert.deepEqual(proxy.kind === "handled" && proxy.event.target, { kind: "instance-connections-changed", resourceId: APIM });
+  assert.deepEqual(proxy.kind === "handled" && proxy.event.target, { kind: "resource-connections-changed", resourceId: APIM });
   assert.deepEqual(write.kind === "handled" && write.event.target, {
     kind: "connection-written",
     resourceId: APIM,
@@ -161,7 +161,7 @@ test("a deleted connection proxy on API Management names the instance, like a wr
     }),
   );
   assert.equal(parsed.kind, "handled");
-  if (parsed.kind === "handled") assert.deepEqual(parsed.event.target, { kind: "instance-connections-changed", resourceId: APIM });
+  if (parsed.kind === "handled") assert.deepEqual(parsed.event.target, { kind: "resource-connections-changed", resourceId: APIM });
   const asWrite = parseResourceEvent(eventGridEvent("Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete", `${APIM}/privateEndpointConnectionProxies/pe-1.abc`));
   assert.equal(asWrite.kind, "malformed", "a delete operation in a write event contradicts itself");
 });
@@ -181,4 +181,45 @@ test("every operation the Event Grid filter lets through is routed to a target (
     const parsed = parseResourceEvent(eventGridEvent(operationName, resourceFor[operationName]!, { eventType }));
     assert.equal(parsed.kind, "handled", operationName);
   }
+});
+
+test("every registered type's connection writes and deletes are routed to its connection and owning resource; the operation's type must be the resource's", async () => {
+  const { PRIVATE_LINK_PROVIDERS } = await import("../../../src/domain/providers/registry.ts");
+  const { ROUTED_OPERATION_NAMES, handledOperationNames } = await import("../../../src/domain/decisions/arm-events.ts");
+  for (const provider of PRIVATE_LINK_PROVIDERS) {
+    const resource = `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/${provider.resourceType}/res1`;
+    const connectionId = `${resource}/privateEndpointConnections/pe-1.abc`;
+    for (const verb of ["write", "delete"] as const) {
+      const operationName = `${provider.resourceType}/privateEndpointConnections/${verb}`;
+      assert.ok(ROUTED_OPERATION_NAMES.includes(operationName), operationName);
+      const eventType = verb === "delete" ? "Microsoft.Resources.ResourceDeleteSuccess" : "Microsoft.Resources.ResourceWriteSuccess";
+      const parsed = parseResourceEvent(eventGridEvent(operationName.toLowerCase(), connectionId, { eventType }));
+      assert.equal(parsed.kind, "handled", operationName);
+      if (parsed.kind === "handled") {
+        assert.deepEqual(parsed.event.target, { kind: verb === "write" ? "connection-written" : "connection-deleted", resourceId: resource, connectionId });
+      }
+    }
+    assert.deepEqual(handledOperationNames([provider.resourceType]).slice(0, 2), ["Microsoft.Network/privateEndpoints/write", "Microsoft.Network/privateEndpoints/delete"]);
+  }
+  const storageConnection = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/st1/privateEndpointConnections/c";
+  const mismatch = parseResourceEvent(eventGridEvent("Microsoft.KeyVault/vaults/privateEndpointConnections/write", storageConnection));
+  assert.equal(mismatch.kind, "malformed", "a Key Vault operation naming a storage account's connection");
+  const unregistered = parseResourceEvent(eventGridEvent("Microsoft.Compute/virtualMachines/privateEndpointConnections/write", storageConnection));
+  assert.equal(unregistered.kind, "ignored");
+  const storageProxy = parseResourceEvent(eventGridEvent("Microsoft.Storage/storageAccounts/privateEndpointConnectionProxies/write", storageConnection));
+  assert.equal(storageProxy.kind, "ignored", "only API Management's proxies are delivered and routed");
+});
+
+test("the delivered operations for a set of governed types: the consumer's, then each type's (APIM with its proxies), each once", async () => {
+  const { handledOperationNames } = await import("../../../src/domain/decisions/arm-events.ts");
+  assert.deepEqual(handledOperationNames(["Microsoft.ApiManagement/service", "microsoft.storage/storageaccounts", "Microsoft.Storage/storageAccounts"]), [
+    "Microsoft.Network/privateEndpoints/write",
+    "Microsoft.Network/privateEndpoints/delete",
+    "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/write",
+    "Microsoft.ApiManagement/service/privateEndpointConnectionProxies/delete",
+    "Microsoft.ApiManagement/service/privateEndpointConnections/write",
+    "Microsoft.ApiManagement/service/privateEndpointConnections/delete",
+    "Microsoft.Storage/storageAccounts/privateEndpointConnections/write",
+    "Microsoft.Storage/storageAccounts/privateEndpointConnections/delete",
+  ]);
 });

@@ -79,8 +79,8 @@ describe("report renderers", () => {
     assert.match(body, /\*\*Compliance score: 25 \/ 100\*\*/);
     assert.ok(!body.includes("<script>"));
     assert.ok(body.includes("&lt;script&gt;alert(\"x\")&lt;/script&gt; \\| =HYPERLINK"));
-    assert.match(body, /## contoso-apim \(score 65\)/);
-    assert.match(body, /## Instances not audited in this run \(gone, or outside its scope\)/);
+    assert.match(body, /## contoso-apim \(API Management, score 65\)/);
+    assert.match(body, /## Resources not audited in this run \(gone, or outside its scope\)/);
     for (const line of body.split("\n").filter((l) => l.startsWith("| "))) {
       const cells = line.split(/(?<!\\)\|/).length;
       assert.ok(cells >= 3, line);
@@ -105,7 +105,7 @@ describe("report renderers", () => {
       assert.equal((body.match(/<circle /g) ?? []).length, 30);
       assert.match(body, /<section class="instance"><h3>contoso-apim/);
       assert.match(body, /@media print/);
-      assert.match(body, /Instances not audited in this run \(gone, or outside its scope\)/);
+      assert.match(body, /Resources not audited in this run \(gone, or outside its scope\)/);
       assert.match(body, /suppressed by alice@contoso.example/);
     });
 

@@ -5,9 +5,22 @@ import { compileRuleSet, evaluateRules, type DecidedBy, type RuleEvaluation } fr
 import type { ConnectionFacts } from "../../../src/domain/rules/facts.ts";
 import { parseRuleRows, ruleSetOf } from "../../../src/domain/rules/rule-set.ts";
 import type { Rule } from "../../../src/domain/rules/schema.ts";
+import { PRIVATE_LINK_PROVIDERS } from "../../../src/domain/providers/registry.ts";
 import { NOW, rule } from "./fixtures.ts";
 
-const SERVICES = ["a", "b", "c"].map((n) => `/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim-${n}`);
+const PROVIDER = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers";
+const APIM_T = "Microsoft.ApiManagement/service";
+const STORAGE_T = "Microsoft.Storage/storageAccounts";
+const VAULT_T = "Microsoft.KeyVault/vaults";
+const PLS_T = "Microsoft.Network/privateLinkServices";
+/** Several governed types (one without group ids), several resources of some, in the casing ARM may return. */
+const RESOURCES: readonly { readonly id: string; readonly groups: readonly (readonly string[])[] }[] = [
+  ...["a", "b", "c"].map((n) => ({ id: `${PROVIDER}/Microsoft.ApiManagement/service/apim-${n}`, groups: [["Gateway"]] })),
+  { id: `${PROVIDER}/Microsoft.Storage/storageAccounts/sta`, groups: [["blob"], ["dfs"], ["queue"], ["Gateway"]] },
+  { id: `${PROVIDER}/microsoft.storage/STORAGEACCOUNTS/stb`, groups: [["BLOB"], ["table_secondary"]] },
+  { id: `${PROVIDER}/Microsoft.KeyVault/vaults/kva`, groups: [["vault"], ["blob"]] },
+  { id: `${PROVIDER}/Microsoft.Network/privateLinkServices/plsa`, groups: [[]] },
+];
 const SUBS = ["22222222-2222-2222-2222-222222222222", "33333333-3333-3333-3333-333333333333"];
 const TENANTS = ["44444444-4444-4444-4444-444444444444", "55555555-5555-5555-5555-555555555555"];
 const MESSAGES = ["orders team", "payments", ""];
@@ -25,15 +38,32 @@ const windowFields = (w: Window) =>
         ? { validFrom: new Date(NOW.getTime() - HOUR).toISOString(), validUntil: new Date(NOW.getTime() + HOUR).toISOString() }
         : {};
 
-const conditionsArb = fc.record(
-  {
-    "target-instances": fc.constantFrom([SERVICES[0]!], [SERVICES[1]!, SERVICES[2]!], ["*apim-?"], ["*/service/apim-b"]),
-    "requester-subscriptions": fc.subarray(SUBS, { minLength: 1 }),
-    "requester-tenants": fc.subarray(TENANTS, { minLength: 1 }),
-    "request-message": fc.constantFrom(["orders*"], ["*"], ["pay?ents"]),
-  },
-  { requiredKeys: [] },
-);
+/**
+ * Conditions over every key. Stored rules are not re-checked against the registry, so combinations a write would
+ * refuse (a group the covered types lack) are generated too: evaluation must stay right for them.
+ */
+const conditionsArb = fc
+  .record(
+    {
+      "resource-types": fc.constantFrom<string | string[]>("*", ["*"], [STORAGE_T], [STORAGE_T.toLowerCase(), VAULT_T], [APIM_T, PLS_T], [VAULT_T]),
+      target: fc.constantFrom([RESOURCES[0]!.id], [RESOURCES[1]!.id, RESOURCES[2]!.id], ["*apim-?"], ["*/service/apim-b"], ["*/st?"], ["*/rg/providers/*"], [RESOURCES[3]!.id.toUpperCase()]),
+      /** Write the target under the deprecated key: it must behave the same. */
+      alias: fc.boolean(),
+      "group-ids": fc.constantFrom<string[] | Record<string, string[]>>(
+        ["Gateway"],
+        ["blob"],
+        ["blob", "vault"],
+        { [STORAGE_T]: ["dfs"] },
+        { [STORAGE_T.toUpperCase()]: ["blob"], [VAULT_T]: ["vault"] },
+        { [APIM_T]: ["Gateway"] },
+      ),
+      "requester-subscriptions": fc.subarray(SUBS, { minLength: 1 }),
+      "requester-tenants": fc.subarray(TENANTS, { minLength: 1 }),
+      "request-message": fc.constantFrom(["orders*"], ["*"], ["pay?ents"]),
+    },
+    { requiredKeys: [] },
+  )
+  .map(({ target, alias, ...rest }) => (target === undefined ? rest : { ...rest, [alias ? "target-instances" : "target-resources"]: target }));
 
 const rulesArb = fc
   .uniqueArray(
@@ -50,24 +80,27 @@ const rulesArb = fc
   )
   .map((specs) => specs.map(({ window, ...spec }) => rule({ ...spec, ...windowFields(window) })));
 
-const factsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
-  connectionId: fc.constant("/connection"),
-  resourceId: fc.constantFrom(...SERVICES),
-  requesterSubscriptionId: fc.option(fc.constantFrom(...SUBS), { nil: undefined }),
-  requesterTenantId: fc.option(fc.constantFrom(...TENANTS), { nil: undefined }),
-  requestMessage: fc.option(fc.constantFrom(...MESSAGES), { nil: undefined }),
-  groupIds: fc.constant(["Gateway"]),
-});
+/** A resource of some governed type and one of the group ids its connections may carry. */
+const targetArb = fc.constantFrom(...RESOURCES).chain((r) => fc.record({ resourceId: fc.constant(r.id), groupIds: fc.constantFrom(...r.groups) }));
+
+const factsArb: fc.Arbitrary<ConnectionFacts> = fc
+  .record({
+    target: targetArb,
+    requesterSubscriptionId: fc.option(fc.constantFrom(...SUBS), { nil: undefined }),
+    requesterTenantId: fc.option(fc.constantFrom(...TENANTS), { nil: undefined }),
+    requestMessage: fc.option(fc.constantFrom(...MESSAGES), { nil: undefined }),
+  })
+  .map(({ target, ...rest }) => ({ connectionId: `${target.resourceId}/privateEndpointConnections/c`, ...target, ...rest }));
 
 /** A connection with every fact known, as a path that can read everything would see it. */
-const knownFactsArb: fc.Arbitrary<ConnectionFacts> = fc.record({
-  connectionId: fc.constant("/connection"),
-  resourceId: fc.constantFrom(...SERVICES),
-  requesterSubscriptionId: fc.constantFrom(...SUBS),
-  requesterTenantId: fc.constantFrom(...TENANTS),
-  requestMessage: fc.constantFrom(...MESSAGES),
-  groupIds: fc.constant(["Gateway"]),
-});
+const knownFactsArb: fc.Arbitrary<ConnectionFacts> = fc
+  .record({
+    target: targetArb,
+    requesterSubscriptionId: fc.constantFrom(...SUBS),
+    requesterTenantId: fc.constantFrom(...TENANTS),
+    requestMessage: fc.constantFrom(...MESSAGES),
+  })
+  .map(({ target, ...rest }) => ({ connectionId: `${target.resourceId}/privateEndpointConnections/c`, ...target, ...rest }));
 
 /** Which facts a path does not know (the sweep never knows the tenant; a 403 hides the message). */
 const maskArb = fc.record({ requesterSubscriptionId: fc.boolean(), requesterTenantId: fc.boolean(), requestMessage: fc.boolean() });
@@ -97,15 +130,38 @@ function condition(values: readonly string[] | undefined, fact: string | undefin
   if (fact === undefined) return "unknown";
   return values.some((v) => (glob ? globRegex(v).test(fact) : v.toLowerCase() === fact.toLowerCase())) ? "match" : "no-match";
 }
-/** Kleene AND: any definite no-match wins, then any unknown, else match. */
+/** The type a resource ID names, folded (the reference reads it its own way: the segment pair after "providers"). */
+function typeOf(resourceId: string): string {
+  const parts = resourceId.toLowerCase().split("/");
+  const at = parts.indexOf("providers");
+  return `${parts[at + 1]}/${parts[at + 2]}`;
+}
+/** resource-types: API Management only when absent; "*" every registered type. */
+function covers(r: Rule, type: string): boolean {
+  const types = r.conditions["resource-types"];
+  if (types === undefined) return type === APIM_T.toLowerCase();
+  if (types === "*" || types.includes("*")) return PRIVATE_LINK_PROVIDERS.some((p) => p.resourceType.toLowerCase() === type);
+  return types.some((t) => t.toLowerCase() === type);
+}
+/** group-ids: a list for every type, a list per type, or (absent, or no key for the type) every group the registry gives the type. */
+function groupsHold(r: Rule, type: string, groupIds: readonly string[]): boolean {
+  const stated = r.conditions["group-ids"];
+  const forType = Array.isArray(stated) ? stated : Object.entries(stated ?? {}).find(([t]) => t.toLowerCase() === type)?.[1];
+  const allowed = forType ?? PRIVATE_LINK_PROVIDERS.find((p) => p.resourceType.toLowerCase() === type)!.groups.map((g) => g.groupId);
+  if (forType === undefined && allowed.length === 0) return true;
+  return groupIds.some((g) => allowed.some((a) => a.toLowerCase() === g.toLowerCase()));
+}
+/** Kleene AND: any definite no-match wins, then any unknown, else match. The resource's type and groups are always known. */
 function referenceMatch(r: Rule, f: ConnectionFacts): Tri {
   const c = r.conditions;
+  const type = typeOf(f.resourceId);
+  if (!covers(r, type)) return "no-match";
   const results = [
-    condition(c["target-instances"], f.resourceId, true),
+    condition(c["target-resources"] ?? c["target-instances"], f.resourceId, true),
     condition(c["requester-subscriptions"], f.requesterSubscriptionId, false),
     condition(c["requester-tenants"], f.requesterTenantId, false),
     condition(c["request-message"], f.requestMessage, true),
-    condition(c["group-ids"], f.groupIds[0], false),
+    groupsHold(r, type, f.groupIds) ? "match" : "no-match",
   ];
   return results.includes("no-match") ? "no-match" : results.includes("unknown") ? "unknown" : "match";
 }
@@ -198,7 +254,7 @@ describe("evaluateRules properties", () => {
     );
   });
 
-  test("remembering the rules per instance never changes a result", () => {
+  test("remembering the rules per resource never changes a result", () => {
     fc.assert(
       fc.property(rulesArb, fc.array(factsArb, { minLength: 1, maxLength: 8 }), (rules, connections) => {
         const shared = compileRuleSet(ruleSetOf(rules));
@@ -269,6 +325,47 @@ describe("evaluateRules properties", () => {
         assert.ok(!(actions.has("approve") && actions.has("reject")), [...actions].join(" vs "));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test("the resource type and group ids are never an unknown fact: an unknown-fact outcome names only consumer-side facts", () => {
+    fc.assert(
+      fc.property(rulesArb, factsArb, fc.constantFrom("manual" as const, "reject" as const), (rules, f, defaultAction) => {
+        const result = evaluateRules(f, ruleSetOf(rules), { now: NOW, defaultAction });
+        if (result.decidedBy.kind !== "unknown-fact") return;
+        for (const fact of result.decidedBy.missingFacts) assert.ok(["requesterSubscriptionId", "requesterTenantId", "requestMessage", "privateEndpointId"].includes(fact), fact);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  test("a rule never decides, or is recorded as an audit match, for a connection on a type it does not cover", () => {
+    fc.assert(
+      fc.property(rulesArb, factsArb, (rules, f) => {
+        const result = evaluateRules(f, ruleSetOf(rules), options);
+        const type = typeOf(f.resourceId);
+        const byId = new Map(rules.map((r) => [r.id, r]));
+        if (result.decidedBy.kind === "rule" || result.decidedBy.kind === "unknown-fact") assert.ok(covers(byId.get(result.decidedBy.ruleId)!, type));
+        for (const m of result.auditMatches) assert.ok(covers(byId.get(m.ruleId)!, type));
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  test("target-instances and target-resources are the same condition", () => {
+    fc.assert(
+      fc.property(rulesArb, factsArb, (rules, f) => {
+        const renamed = rules.map((r) => {
+          const { "target-instances": old, ...conditions } = r.conditions;
+          return old === undefined ? r : { ...r, conditions: { ...conditions, "target-resources": old } };
+        });
+        const a = evaluateRules(f, ruleSetOf(rules), options);
+        const b = evaluateRules(f, ruleSetOf(renamed), options);
+        assert.equal(a.action, b.action);
+        assert.deepEqual(a.decidedBy, b.decidedBy);
+        assert.deepEqual(a.auditMatches, b.auditMatches);
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -20,7 +20,7 @@ interface Scenario {
 }
 
 const scenarios: readonly Scenario[] = [
-  { name: "leaves a connection Pending when no rule matches", rules: [rule({ id: "test-only", conditions: { "target-instances": [TEST_APIM] } })], action: "manual", decidedBy: "default" },
+  { name: "leaves a connection Pending when no rule matches", rules: [rule({ id: "test-only", conditions: { "target-resources": [TEST_APIM] } })], action: "manual", decidedBy: "default" },
   { name: "rejects a connection no rule matches when the default action is reject", rules: [], options: { now: NOW, defaultAction: "reject" }, action: "reject", decidedBy: "default" },
   {
     name: "lets the lowest priority number decide",
@@ -92,13 +92,13 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: "matches target instances by wildcard, ignoring case and trailing slashes",
-    rules: [rule({ id: "prod", conditions: { "target-instances": [`/SUBSCRIPTIONS/${PROVIDER_SUB}/resourcegroups/RG-*/providers/microsoft.apimanagement/service/apim-pro?/`] } })],
+    rules: [rule({ id: "prod", conditions: { "target-resources": [`/SUBSCRIPTIONS/${PROVIDER_SUB}/resourcegroups/RG-*/providers/microsoft.apimanagement/service/apim-pro?/`] } })],
     action: "approve",
     decidedBy: "prod",
   },
   {
     name: "does not match another instance",
-    rules: [rule({ id: "test", conditions: { "target-instances": [TEST_APIM, "/subscriptions/*/service/other"] } })],
+    rules: [rule({ id: "test", conditions: { "target-resources": [TEST_APIM, "/subscriptions/*/service/other"] } })],
     action: "manual",
     decidedBy: "default",
   },
@@ -181,7 +181,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: "needs every condition of a rule to hold",
-    rules: [rule({ id: "both", conditions: { "target-instances": [PROD_APIM], "requester-subscriptions": [OTHER_SUB] } })],
+    rules: [rule({ id: "both", conditions: { "target-resources": [PROD_APIM], "requester-subscriptions": [OTHER_SUB] } })],
     action: "manual",
     decidedBy: "default",
   },
@@ -191,7 +191,7 @@ const scenarios: readonly Scenario[] = [
       rule({
         id: "all",
         conditions: {
-          "target-instances": [PROD_APIM],
+          "target-resources": [PROD_APIM],
           "requester-subscriptions": [CONSUMER_SUB],
           "requester-tenants": [TENANT],
           "private-endpoint-ids": [CONSUMER_PE],
@@ -250,7 +250,7 @@ describe("evaluateRules", () => {
       rule({ id: "off", priority: 1, enabled: false }),
       rule({ id: "old", priority: 2, validUntil: "2025-01-01T00:00:00Z" }),
       rule({ id: "later", priority: 3, validFrom: "2030-01-01T00:00:00Z" }),
-      rule({ id: "other-instance", priority: 4, conditions: { "target-instances": [`${TEST_APIM.slice(0, -4)}*`] } }),
+      rule({ id: "other-instance", priority: 4, conditions: { "target-resources": [`${TEST_APIM.slice(0, -4)}*`] } }),
       rule({ id: "tenant", priority: 5, conditions: { "requester-tenants": [TENANT] } }),
       rule({ id: "watch", priority: 6, mode: "audit", action: "reject" }),
       rule({ id: "orders", priority: 7, conditions: { "request-message": ["orders*"] } }),
@@ -259,7 +259,7 @@ describe("evaluateRules", () => {
     const { explanation } = evaluateRules(facts(), ruleSetOf(rules), manualByDefault);
     assert.deepEqual(explanation.length, 9);
     assert.match(explanation[0]!, /^Connection .*pe-orders\.abc .*request message "Orders team, ticket CHG0012345"\.$/);
-    assert.equal(explanation[1], "1 rule(s) do not target this instance (target-instances), so they were not considered.");
+    assert.equal(explanation[1], "1 rule(s) do not target this resource (target-resources), so they were not considered.");
     assert.match(explanation[2]!, /^Rule "off" .* is disabled, so it was skipped\.$/);
     assert.match(explanation[3]!, /^Rule "old" .* expired at 2025-01-01T00:00:00Z/);
     assert.match(explanation[4]!, /^Rule "later" .* is not valid until 2030-01-01T00:00:00Z/);
@@ -270,7 +270,7 @@ describe("evaluateRules", () => {
   });
 
   test("explains the first condition that failed for a rule that targets this instance", () => {
-    const rules = [rule({ id: "prod-subs", conditions: { "target-instances": ["*/apim-prod"], "requester-subscriptions": [OTHER_SUB] } })];
+    const rules = [rule({ id: "prod-subs", conditions: { "target-resources": ["*/apim-prod"], "requester-subscriptions": [OTHER_SUB] } })];
     const { explanation } = evaluateRules(facts(), ruleSetOf(rules), manualByDefault);
     assert.match(explanation[1]!, /^Rule "prod-subs" .* did not match: the requester subscription is not one of its requester-subscriptions \("33333333-/);
   });
@@ -297,8 +297,10 @@ describe("evaluateRules", () => {
 
   test("evaluates a connection whose facts are mostly unknown without throwing", () => {
     const sparse: ConnectionFacts = { connectionId: "x", resourceId: "", groupIds: [] };
-    const result = evaluateRules(sparse, ruleSetOf([rule({ id: "a", conditions: { "target-instances": ["*"] } })]), manualByDefault);
+    const result = evaluateRules(sparse, ruleSetOf([rule({ id: "a", conditions: { "target-resources": ["*"] } })]), manualByDefault);
     assert.equal(result.action, "manual");
-    assert.match(result.explanation[1]!, /group IDs include none/);
+    // An ID that names no resource type is no type a rule covers (never an unknown fact that could match).
+    assert.match(result.explanation[1]!, /^Rule "a" .* was not considered: the connection is on a resource ID that names no resource type; the rule covers API Management only/);
+    assert.deepEqual(result.decidedBy, { kind: "default" });
   });
 });

@@ -57,3 +57,18 @@ test("an endpoint without a link to this instance leaves the request message unk
   const elsewhere: PrivateEndpoint = { ...endpoint, connections: [endpoint.connections[0]!] };
   assert.equal(connectionFacts(connection, { endpoint: elsewhere }).requestMessage, undefined);
 });
+
+test("the resource type is read from the connection's resource ID, in the registry's casing, and is always known", async () => {
+  const { prepareFacts, resourceTypeOfFacts } = await import("../../../src/domain/rules/facts.ts");
+  const storage = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/microsoft.storage/STORAGEACCOUNTS/st1/";
+  const facts = connectionFacts({ ...connection, id: `${storage}privateEndpointConnections/c1`, resourceId: storage, groupIds: ["blob"] });
+  assert.equal(resourceTypeOfFacts(facts), "Microsoft.Storage/storageAccounts");
+  assert.equal(prepareFacts(facts).resourceType, "microsoft.storage/storageaccounts");
+  assert.equal(resourceTypeOfFacts(connectionFacts(connection)), "Microsoft.ApiManagement/service");
+  // Unknown consumer-side facts never touch it: it comes from the provider side's own ID.
+  assert.equal(prepareFacts({ ...facts, privateEndpointId: undefined, requesterSubscriptionId: undefined, requestMessage: undefined }).resourceType, "microsoft.storage/storageaccounts");
+  // An ID that is not a top-level resource names no type: "" is a type no rule covers, not an unknown fact.
+  assert.equal(resourceTypeOfFacts({ resourceId: "/subscriptions/x" }), undefined);
+  assert.equal(prepareFacts({ ...facts, resourceId: "not-an-id" }).resourceType, "");
+  assert.equal(resourceTypeOfFacts({ resourceId: "/subscriptions/x/resourceGroups/rg/providers/Contoso.Widgets/widgets/w" }), "Contoso.Widgets/widgets", "an unregistered type keeps the ID's spelling");
+});

@@ -10,6 +10,10 @@ export const TENANT = "44444444-4444-4444-4444-444444444444";
 export const PROD_APIM = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-prod/providers/Microsoft.ApiManagement/service/apim-prod`;
 export const TEST_APIM = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-test/providers/Microsoft.ApiManagement/service/apim-test`;
 export const CONSUMER_PE = `/subscriptions/${CONSUMER_SUB}/resourceGroups/rg-consumer/providers/Microsoft.Network/privateEndpoints/pe-orders`;
+export const STORAGE = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-data/providers/Microsoft.Storage/storageAccounts/stlake`;
+export const VAULT = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-data/providers/Microsoft.KeyVault/vaults/kv-data`;
+export const SQL_SERVER = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-data/providers/Microsoft.Sql/servers/sql-dwh`;
+export const PLS = `/subscriptions/${PROVIDER_SUB}/resourceGroups/rg-net/providers/Microsoft.Network/privateLinkServices/pls-app`;
 
 type RuleOverrides = Partial<Omit<Rule, "conditions">> & { conditions?: Record<string, unknown> };
 
@@ -37,6 +41,11 @@ export function facts(overrides: Partial<ConnectionFacts> = {}): ConnectionFacts
     groupIds: ["Gateway"],
     ...overrides,
   };
+}
+
+/** Facts of a connection from the consumer endpoint to another governed resource, with that type's group ids. */
+export function factsOn(resourceId: string, groupIds: readonly string[], overrides: Partial<ConnectionFacts> = {}): ConnectionFacts {
+  return facts({ connectionId: `${resourceId}/privateEndpointConnections/pe-orders.abc`, resourceId, groupIds, ...overrides });
 }
 
 export const NOW = new Date("2025-06-01T12:00:00Z");

@@ -21,7 +21,8 @@ describe("rule schema", () => {
       enabled: true,
       mode: "enforce",
       description: "",
-      conditions: { "group-ids": ["Gateway"] },
+      // group-ids and resource-types are not filled in: left out, they mean API Management and its Gateway group.
+      conditions: {},
     });
   });
 
@@ -56,7 +57,8 @@ describe("rule schema", () => {
     ["rejects a validity window that ends before it starts", { validFrom: "2025-02-01T00:00:00Z", validUntil: "2025-01-01T00:00:00Z" }, /^validUntil: validFrom must be earlier/],
     ["rejects an empty condition list", { conditions: { "requester-subscriptions": [] } }, /^conditions\.requester-subscriptions: list at least one value/],
     ["rejects a subscription that is not a GUID", { conditions: { "requester-subscriptions": ["contoso"] } }, /expected a GUID/],
-    ["rejects a target pattern that is not a resource ID", { conditions: { "target-instances": ["apim-prod"] } }, /starts with \/subscriptions\/ or \*/],
+    ["rejects a target pattern that is not a resource ID", { conditions: { "target-resources": ["apim-prod"] } }, /starts with \/subscriptions\/ or \*/],
+    ["rejects a deprecated target-instances pattern that is not a resource ID", { conditions: { "target-instances": ["apim-prod"] } }, /starts with \/subscriptions\/ or \*/],
     ["rejects a pattern longer than the matcher allows", { conditions: { "request-message": ["a".repeat(1025)] } }, /at most 1024 characters/],
     ["rejects control characters in a pattern", { conditions: { "request-message": ["a\u0000"] } }, /control characters/],
     ["rejects store metadata in a draft", { version: 3 }, /unknown field "version"/],

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseRuleRows, ruleSetOf } from "../../../src/domain/rules/rule-set.ts";
 import { WHAT_IF_NOTE, whatIf, type WhatIfConnection } from "../../../src/domain/rules/what-if.ts";
-import { facts, NOW, OTHER_SUB, PROD_APIM, rule, TEST_APIM } from "./fixtures.ts";
+import { CONSUMER_SUB, facts, factsOn, NOW, OTHER_SUB, PLS, PROD_APIM, rule, STORAGE, TEST_APIM, VAULT } from "./fixtures.ts";
 
 const options = { now: NOW, defaultAction: "manual" as const };
 
@@ -12,11 +12,11 @@ const pendingTest: WhatIfConnection = { facts: facts({ connectionId: "test-pendi
 const pendingOther: WhatIfConnection = { facts: facts({ connectionId: "other-pending", requesterSubscriptionId: OTHER_SUB }), currentStatus: "Pending" };
 
 describe("whatIf", () => {
-  const stored = ruleSetOf([rule({ id: "approve-prod", priority: 10, conditions: { "target-instances": [PROD_APIM] } })]);
+  const stored = ruleSetOf([rule({ id: "approve-prod", priority: 10, conditions: { "target-resources": [PROD_APIM] } })]);
   const proposed = ruleSetOf([
     rule({ id: "reject-other-sub", priority: 5, action: "reject", conditions: { "requester-subscriptions": [OTHER_SUB] } }),
-    rule({ id: "approve-prod", priority: 10, conditions: { "target-instances": [PROD_APIM] } }),
-    rule({ id: "approve-test", priority: 20, conditions: { "target-instances": [TEST_APIM] } }),
+    rule({ id: "approve-prod", priority: 10, conditions: { "target-resources": [PROD_APIM] } }),
+    rule({ id: "approve-test", priority: 20, conditions: { "target-resources": [TEST_APIM] } }),
     rule({ id: "watch-everything", priority: 1, mode: "audit", action: "reject" }),
   ]);
   const result = whatIf([pendingProd, approvedProd, pendingTest, pendingOther], proposed, stored, options);
@@ -74,5 +74,47 @@ describe("whatIf", () => {
     assert.equal(outcome.connections[0]!.proposed.action, "manual");
     assert.equal(outcome.connections[0]!.proposed.decidedBy.kind, "fail-closed");
     assert.equal(outcome.proposedProblems.length, 1);
+  });
+
+  test("compares connections of every governed type, each with its type, through the same rules", () => {
+    const connections: WhatIfConnection[] = [
+      { facts: facts({ connectionId: "apim" }), currentStatus: "Pending" },
+      { facts: factsOn(STORAGE, ["blob"], { connectionId: "storage-blob" }), currentStatus: "Pending" },
+      { facts: factsOn(STORAGE, ["queue"], { connectionId: "storage-queue" }), currentStatus: "Pending" },
+      { facts: factsOn(VAULT, ["vault"], { connectionId: "vault" }), currentStatus: "Approved" },
+      { facts: factsOn(PLS, [], { connectionId: "pls" }), currentStatus: "Pending" },
+    ];
+    // The stored set was written for APIM; the proposal widens one rule to storage blobs and vaults.
+    const old = ruleSetOf([rule({ id: "approve-consumer", conditions: { "requester-subscriptions": [CONSUMER_SUB] } })]);
+    const widened = ruleSetOf([
+      rule({ id: "approve-consumer", conditions: { "requester-subscriptions": [CONSUMER_SUB] } }),
+      rule({
+        id: "approve-consumer-data",
+        priority: 50,
+        conditions: { "resource-types": ["Microsoft.Storage/storageAccounts", "Microsoft.KeyVault/vaults"], "group-ids": { "Microsoft.Storage/storageAccounts": ["blob"] }, "requester-subscriptions": [CONSUMER_SUB] },
+      }),
+    ]);
+    const outcome = whatIf(connections, widened, old, options);
+    const by = new Map(outcome.connections.map((c) => [c.connectionId, c]));
+    assert.deepEqual(
+      outcome.connections.map((c) => [c.connectionId, c.resourceType]),
+      [
+        ["apim", "Microsoft.ApiManagement/service"],
+        ["storage-blob", "Microsoft.Storage/storageAccounts"],
+        ["storage-queue", "Microsoft.Storage/storageAccounts"],
+        ["vault", "Microsoft.KeyVault/vaults"],
+        ["pls", "Microsoft.Network/privateLinkServices"],
+      ],
+    );
+    assert.equal(by.get("apim")!.changes, false, "the APIM rule still decides APIM");
+    assert.equal(by.get("storage-blob")!.stored.action, "manual", "the old APIM rule never approved storage");
+    assert.equal(by.get("storage-blob")!.proposed.action, "approve");
+    assert.equal(by.get("storage-blob")!.wouldTakeEffect, true);
+    assert.ok(by.get("storage-blob")!.proposedExplanation!.some((l) => l.includes('"approve-consumer" ') && l.includes("was not considered: the connection is on a Microsoft.Storage/storageAccounts")));
+    assert.equal(by.get("storage-queue")!.changes, false, "queue is not one of its storage groups");
+    assert.equal(by.get("vault")!.proposed.action, "approve");
+    assert.equal(by.get("vault")!.wouldTakeEffect, false, "an Approved connection is only shown");
+    assert.equal(by.get("pls")!.changes, false);
+    assert.deepEqual(outcome.rules.find((r) => r.ruleId === "approve-consumer-data")!.approve, ["storage-blob", "vault"]);
   });
 });
