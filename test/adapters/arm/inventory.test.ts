@@ -158,7 +158,7 @@ describe("Resource Graph inventory adapter (real SDK over HTTPS)", () => {
 
   it("for a type whose resource body lacks its connections, lists them from ARM per resource (same answers)", async () => {
     const ports = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem, maxRetries: 0 });
-    const inventory = graphInventory({ connectionsFromArm: { resourceTypes: [APIM.toLowerCase()], listConnections: (id, o) => ports.apim.listConnections(id, o) } });
+    const inventory = graphInventory({ connectionsFromArm: { resourceTypes: [APIM.toLowerCase()], listConnections: (id, o) => ports.privateLink.listConnections(id, o) } });
     emulator.clearRequests();
     const candidates = await collect(inventory.pendingConnections(SCOPE, [APIM]));
     assert.equal(candidates.length, 3);
