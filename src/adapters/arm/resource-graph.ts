@@ -29,7 +29,7 @@ import type { OperationOptions } from "../../ports/arm.ts";
 import type { ConnectionCandidate, InventoryPort, InventoryResource, InventoryScope } from "../../ports/inventory.ts";
 import { armScope } from "./clients.ts";
 import { connectionFromWire, inventoryResourceFromRow, networkInterfaceFromRow, privateEndpointFromRow, registryType } from "./inventory-rows.ts";
-import type { NetworkInterface, PrivateEndpoint } from "../../domain/model.ts";
+import type { NetworkInterface, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
 
 /** Resource Graph's largest page ($top maximum, resourcegraph.json). */
 export const RESOURCE_GRAPH_MAX_PAGE = 1000;
@@ -90,6 +90,15 @@ export interface ResourceGraphInventoryOptions {
   readonly maxWaitMs?: number;
   /** For tests: how the adapter waits. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Types whose resource body (what Resource Graph indexes) does not carry `properties.privateEndpointConnections`:
+   * their resources come from Resource Graph, their connections from ARM (one list per resource). Which registered
+   * types need it is not settled (see docs/inventory.md); without this, such a type would show no connections.
+   */
+  readonly connectionsFromArm?: {
+    readonly resourceTypes: readonly string[];
+    readonly listConnections: (resourceId: string, options?: OperationOptions) => AsyncIterable<PrivateEndpointConnection>;
+  };
 }
 
 /** What one adapter has waited and been refused (for benches and reports). */
@@ -205,6 +214,24 @@ export function createResourceGraphInventory(options: ResourceGraphInventoryOpti
     return resourceTypes;
   };
 
+  const armConnectionTypes = new Set((options.connectionsFromArm?.resourceTypes ?? []).map((t) => t.toLowerCase()));
+  const splitTypes = (types: readonly string[]) => ({
+    inBody: types.filter((t) => !armConnectionTypes.has(t.toLowerCase())),
+    fromArm: types.filter((t) => armConnectionTypes.has(t.toLowerCase())),
+  });
+
+  /** Resources of these types from Resource Graph, each with its connections listed from ARM. */
+  async function* resourcesWithArmConnections(scope: InventoryScope, types: readonly string[], opts: OperationOptions | undefined): AsyncGenerator<InventoryResource> {
+    const lister = options.connectionsFromArm;
+    if (types.length === 0 || lister === undefined) return;
+    for await (const row of rows(INVENTORY_QUERIES.resources(types), scope, opts)) {
+      const item = inventoryResourceFromRow(row);
+      const connections: PrivateEndpointConnection[] = [];
+      for await (const c of lister.listConnections(item.resource.id, opts)) connections.push(c);
+      yield { ...item, connections };
+    }
+  }
+
   async function* byIds<T>(resourceType: string, ids: readonly string[], convert: (row: unknown) => T, opts: OperationOptions | undefined): AsyncGenerator<T> {
     const unique = [...new Map(ids.map((id) => [id.toLowerCase(), id])).values()];
     for (let i = 0; i < unique.length; i += idsPerQuery) {
@@ -218,9 +245,14 @@ export function createResourceGraphInventory(options: ResourceGraphInventoryOpti
     stats: () => ({ ...stats }),
 
     async *pendingConnections(scope, resourceTypes, opts) {
-      const types = governedTypes(resourceTypes);
-      if (types.length === 0) return;
-      for await (const raw of rows(INVENTORY_QUERIES.pendingConnections(types), scope, opts)) {
+      const { inBody, fromArm } = splitTypes(governedTypes(resourceTypes));
+      for await (const item of resourcesWithArmConnections(scope, fromArm, opts)) {
+        for (const connection of item.connections) {
+          if (connection.status === "Pending") yield { connection, resourceType: item.resource.type, subscriptionId: item.subscriptionId };
+        }
+      }
+      if (inBody.length === 0) return;
+      for await (const raw of rows(INVENTORY_QUERIES.pendingConnections(inBody), scope, opts)) {
         const row = raw as { id?: unknown; type?: unknown; subscriptionId?: unknown; connection?: unknown };
         if (typeof row.id !== "string" || typeof row.type !== "string" || typeof row.subscriptionId !== "string") {
           throw new PortcullisError("internal", "Resource Graph returned a pending-connection row without id, type or subscriptionId.", { code: "InvalidArmResponse" });
@@ -232,9 +264,9 @@ export function createResourceGraphInventory(options: ResourceGraphInventoryOpti
     },
 
     async *resources(scope, resourceTypes, opts): AsyncGenerator<InventoryResource> {
-      const types = governedTypes(resourceTypes);
-      if (types.length === 0) return;
-      for await (const row of rows(INVENTORY_QUERIES.resources(types), scope, opts)) yield inventoryResourceFromRow(row);
+      const { inBody, fromArm } = splitTypes(governedTypes(resourceTypes));
+      if (inBody.length > 0) for await (const row of rows(INVENTORY_QUERIES.resources(inBody), scope, opts)) yield inventoryResourceFromRow(row);
+      yield* resourcesWithArmConnections(scope, fromArm, opts);
     },
 
     privateEndpoints(ids, opts): AsyncGenerator<PrivateEndpoint> {

@@ -156,6 +156,22 @@ describe("Resource Graph inventory adapter (real SDK over HTTPS)", () => {
     });
   });
 
+  it("for a type whose resource body lacks its connections, lists them from ARM per resource (same answers)", async () => {
+    const ports = createArmPorts({ endpoint: emulator.url, credential: emulator.credential(), caPem: emulator.caPem, maxRetries: 0 });
+    const inventory = graphInventory({ connectionsFromArm: { resourceTypes: [APIM.toLowerCase()], listConnections: (id, o) => ports.privateLink.listConnections(id, o) } });
+    emulator.clearRequests();
+    const candidates = await collect(inventory.pendingConnections(SCOPE, [APIM]));
+    assert.equal(candidates.length, 3);
+    const lists = emulator.requests().filter((r) => /\/privateEndpointConnections$/i.test(r.path));
+    assert.equal(lists.length, 4, "one connection list per APIM instance");
+    assert.equal(graphRequests().length, 1, "the instances themselves still come from one Resource Graph query");
+    const viaBody = await collect(graphInventory().pendingConnections(SCOPE, [APIM]));
+    assert.deepEqual(
+      candidates.map((c) => c.connection.id).sort(),
+      viaBody.map((c) => c.connection.id).sort(),
+    );
+  });
+
   it("refuses an unregistered type before sending anything", async () => {
     await assert.rejects(collect(graphInventory().pendingConnections(SCOPE, ["Microsoft.Compute/virtualMachines"])), (e: unknown) => e instanceof PortcullisError && e.kind === "invalid-input");
     assert.equal(graphRequests().length, 0);
