@@ -31,6 +31,8 @@ interface ConditionSpec {
   readonly groupsByType?: ReadonlyMap<string, ReadonlySet<string> | null>;
   /** group-ids only: per folded type, the sentence completing "did not match: …". */
   readonly groupFailsByType?: ReadonlyMap<string, string>;
+  /** Folded types that have no groups at all (Private Link Services): a connection naming none is known to have none. */
+  readonly grouplessTypes?: ReadonlySet<string>;
   /** Exact values (folded): the fact must equal one of them. */
   readonly values?: ReadonlySet<string>;
   /** Patterns: the fact must match one of them. */
@@ -58,6 +60,7 @@ export class CompiledCondition {
   readonly subject: string;
   readonly groupsByType: ReadonlyMap<string, ReadonlySet<string> | null> | undefined;
   readonly groupFailsByType: ReadonlyMap<string, string> | undefined;
+  readonly grouplessTypes: ReadonlySet<string> | undefined;
   /** Not written in the rule: the default this condition takes when it is left out (group-ids). */
   readonly implicit: boolean;
 
@@ -66,6 +69,7 @@ export class CompiledCondition {
     this.implicit = implicit;
     this.groupsByType = spec.groupsByType;
     this.groupFailsByType = spec.groupFailsByType;
+    this.grouplessTypes = spec.grouplessTypes;
     this.fact = spec.fact;
     const exact = spec.matchers?.every((m) => m.exact !== undefined) ?? false;
     this.values = spec.values ?? (exact ? new Set(spec.matchers!.map((m) => m.exact!)) : undefined);
@@ -84,10 +88,16 @@ export class CompiledCondition {
   }
 
   /** group-ids: whether one of the connection's folded group ids holds for its folded resource type. */
-  holdsForGroups(foldedType: string, foldedGroupIds: readonly string[]): boolean {
+  /**
+   * true / false, or undefined when the rule names groups but nobody knows the connection's: the provider side of most
+   * types names none and the consumer's endpoint (which would) could not be read. Unknown, never "does not match":
+   * a reject rule on `blob` must not let an unknown-group connection fall through to a lower approve rule.
+   */
+  holdsForGroups(foldedType: string, foldedGroupIds: readonly string[]): boolean | undefined {
     const allowed = this.groupsByType?.get(foldedType);
     if (allowed === undefined) return false;
     if (allowed === null) return true;
+    if (foldedGroupIds.length === 0) return this.grouplessTypes?.has(foldedType) ? false : undefined;
     for (let i = 0; i < foldedGroupIds.length; i++) if (allowed.has(foldedGroupIds[i]!)) return true;
     return false;
   }
@@ -225,24 +235,27 @@ const groupsOf = (provider: PrivateLinkProvider) => provider.groups.map((g) => g
 function compileGroups(value: GroupIdsValue | undefined, covered: Coverage): ConditionSpec {
   const groupsByType = new Map<string, ReadonlySet<string> | null>();
   const groupFailsByType = new Map<string, string>();
+  const grouplessTypes = new Set<string>();
   const byType = value === undefined || Array.isArray(value) ? undefined : new Map(Object.entries(value).map(([type, groups]) => [foldCase(type), groups]));
   for (const provider of covered.providers) {
     const type = foldCase(provider.resourceType);
     const stated = Array.isArray(value) ? (value as readonly string[]) : byType?.get(type);
+    if (provider.groups.length === 0) grouplessTypes.add(type);
     if (stated !== undefined) {
       groupsByType.set(type, new Set(stated.map(foldCase)));
       groupFailsByType.set(type, `the connection's group IDs include none of its group-ids for a ${provider.resourceType} (${quoteSome(stated)})`);
-    } else if (provider.groups.length === 0) {
-      groupsByType.set(type, null);
     } else {
-      groupsByType.set(type, new Set(groupsOf(provider).map(foldCase)));
-      groupFailsByType.set(type, `the connection's group IDs include none of the groups of a ${provider.resourceType} (${quoteSome(groupsOf(provider))}; group-ids defaults to all of them)`);
+      // The default is every group of the type, and Azure accepts a connection only on one of them: it holds whatever
+      // the group, also when nobody can say which (a storage connection names none; a Microsoft-managed endpoint that
+      // would name it cannot be read).
+      groupsByType.set(type, null);
     }
   }
   return {
     fact: "groupIds",
     groupsByType,
     groupFailsByType,
+    grouplessTypes,
     failsBecause: "the connection's resource type is not one the rule covers",
     subject: "the connection's group IDs",
   };

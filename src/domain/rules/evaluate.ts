@@ -379,7 +379,7 @@ const UNKNOWN = -2;
  * A rule's verdict: MATCH, UNKNOWN, or the index of the first condition (in map order) that fails on a known fact.
  * A failing condition wins over an unknown one wherever it comes, so the loop goes on after an unknown condition.
  * The scope conditions (resource-types, target-resources) already hold for every candidate. group-ids reads the
- * resource type and the group ids, both always known.
+ * resource type (always known) and the group ids, unknown when a rule names groups and the connection's are not known.
  */
 function check(rule: CompiledRule, facts: PreparedFacts): number {
   const conditions = rule.conditions;
@@ -387,7 +387,9 @@ function check(rule: CompiledRule, facts: PreparedFacts): number {
   for (let c = rule.firstChecked; c < conditions.length; c++) {
     const condition = conditions[c]!;
     if (condition.fact === "groupIds") {
-      if (!condition.holdsForGroups(facts.resourceType, facts.groupIds)) return c;
+      const holds = condition.holdsForGroups(facts.resourceType, facts.groupIds);
+      if (holds === undefined) verdict = UNKNOWN;
+      else if (!holds) return c;
       continue;
     }
     const value = singleFact(facts, condition.fact);
@@ -401,7 +403,9 @@ function check(rule: CompiledRule, facts: PreparedFacts): number {
 function missingFacts(rule: CompiledRule, facts: PreparedFacts): FactName[] {
   const missing: FactName[] = [];
   for (const condition of rule.conditions) {
-    if (condition.fact === "groupIds" || singleFact(facts, condition.fact) !== undefined) continue;
+    const known =
+      condition.fact === "groupIds" ? condition.holdsForGroups(facts.resourceType, facts.groupIds) !== undefined : singleFact(facts, condition.fact) !== undefined;
+    if (known) continue;
     if (!missing.includes(condition.fact)) missing.push(condition.fact);
   }
   return missing;

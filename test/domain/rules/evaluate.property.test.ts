@@ -16,7 +16,7 @@ const PLS_T = "Microsoft.Network/privateLinkServices";
 /** Several governed types (one without group ids), several resources of some, in the casing ARM may return. */
 const RESOURCES: readonly { readonly id: string; readonly groups: readonly (readonly string[])[] }[] = [
   ...["a", "b", "c"].map((n) => ({ id: `${PROVIDER}/Microsoft.ApiManagement/service/apim-${n}`, groups: [["Gateway"]] })),
-  { id: `${PROVIDER}/Microsoft.Storage/storageAccounts/sta`, groups: [["blob"], ["dfs"], ["queue"], ["Gateway"]] },
+  { id: `${PROVIDER}/Microsoft.Storage/storageAccounts/sta`, groups: [["blob"], ["dfs"], ["queue"], ["Gateway"], []] },
   { id: `${PROVIDER}/microsoft.storage/STORAGEACCOUNTS/stb`, groups: [["BLOB"], ["table_secondary"]] },
   { id: `${PROVIDER}/Microsoft.KeyVault/vaults/kva`, groups: [["vault"], ["blob"]] },
   { id: `${PROVIDER}/Microsoft.Network/privateLinkServices/plsa`, groups: [[]] },
@@ -143,15 +143,19 @@ function covers(r: Rule, type: string): boolean {
   if (types === "*" || types.includes("*")) return PRIVATE_LINK_PROVIDERS.some((p) => p.resourceType.toLowerCase() === type);
   return types.some((t) => t.toLowerCase() === type);
 }
-/** group-ids: a list for every type, a list per type, or (absent, or no key for the type) every group the registry gives the type. */
-function groupsHold(r: Rule, type: string, groupIds: readonly string[]): boolean {
+/**
+ * group-ids: a list for every type, or a list per type; absent (or no key for the type) it holds whatever the group.
+ * Groups named but none known for the connection (storage's provider side names none; its endpoint unreadable): unknown.
+ */
+function groupsHold(r: Rule, type: string, groupIds: readonly string[]): Tri {
   const stated = r.conditions["group-ids"];
   const forType = Array.isArray(stated) ? stated : Object.entries(stated ?? {}).find(([t]) => t.toLowerCase() === type)?.[1];
-  const allowed = forType ?? PRIVATE_LINK_PROVIDERS.find((p) => p.resourceType.toLowerCase() === type)!.groups.map((g) => g.groupId);
-  if (forType === undefined && allowed.length === 0) return true;
-  return groupIds.some((g) => allowed.some((a) => a.toLowerCase() === g.toLowerCase()));
+  if (forType === undefined) return "match";
+  const groupless = PRIVATE_LINK_PROVIDERS.find((p) => p.resourceType.toLowerCase() === type)!.groups.length === 0;
+  if (groupIds.length === 0) return groupless ? "no-match" : "unknown";
+  return groupIds.some((g) => forType.some((a) => a.toLowerCase() === g.toLowerCase())) ? "match" : "no-match";
 }
-/** Kleene AND: any definite no-match wins, then any unknown, else match. The resource's type and groups are always known. */
+/** Kleene AND: any definite no-match wins, then any unknown, else match. The resource's type is always known. */
 function referenceMatch(r: Rule, f: ConnectionFacts): Tri {
   const c = r.conditions;
   const type = typeOf(f.resourceId);
@@ -161,7 +165,7 @@ function referenceMatch(r: Rule, f: ConnectionFacts): Tri {
     condition(c["requester-subscriptions"], f.requesterSubscriptionId, false),
     condition(c["requester-tenants"], f.requesterTenantId, false),
     condition(c["request-message"], f.requestMessage, true),
-    groupsHold(r, type, f.groupIds) ? "match" : "no-match",
+    groupsHold(r, type, f.groupIds),
   ];
   return results.includes("no-match") ? "no-match" : results.includes("unknown") ? "unknown" : "match";
 }
@@ -328,12 +332,15 @@ describe("evaluateRules properties", () => {
     );
   });
 
-  test("the resource type and group ids are never an unknown fact: an unknown-fact outcome names only consumer-side facts", () => {
+  test("the resource type is never an unknown fact, and group ids only when the connection names none: an unknown-fact outcome names only consumer-side facts", () => {
     fc.assert(
       fc.property(rulesArb, factsArb, fc.constantFrom("manual" as const, "reject" as const), (rules, f, defaultAction) => {
         const result = evaluateRules(f, ruleSetOf(rules), { now: NOW, defaultAction });
         if (result.decidedBy.kind !== "unknown-fact") return;
-        for (const fact of result.decidedBy.missingFacts) assert.ok(["requesterSubscriptionId", "requesterTenantId", "requestMessage", "privateEndpointId"].includes(fact), fact);
+        for (const fact of result.decidedBy.missingFacts) {
+          if (fact === "groupIds") assert.equal(f.groupIds.length, 0, "group ids are unknown only when the connection names none");
+          else assert.ok(["requesterSubscriptionId", "requesterTenantId", "requestMessage", "privateEndpointId"].includes(fact), fact);
+        }
       }),
       { numRuns: 600 },
     );

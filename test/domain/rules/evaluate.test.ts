@@ -167,11 +167,11 @@ const scenarios: readonly Scenario[] = [
     decidedBy: "default",
   },
   {
-    name: "matches only the Gateway group when group-ids is left out",
+    name: "left out, group-ids holds for whatever group an APIM connection names (Azure accepts only Gateway)",
     rules: [rule({ id: "plain" })],
     facts: facts({ groupIds: ["management"] }),
-    action: "manual",
-    decidedBy: "default",
+    action: "approve",
+    decidedBy: "plain",
   },
   {
     name: "matches listed group ids in any case",
