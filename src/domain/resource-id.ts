@@ -79,17 +79,6 @@ export function parseApimServiceId(id: string): ApimServiceRef | undefined {
   return { subscriptionId: p.subscriptionId, resourceGroup: p.resourceGroup!, serviceName: p.segments[0]![1] };
 }
 
-export function parseConnectionId(id: string): ConnectionRef | undefined {
-  const p = parseResourceId(id);
-  if (!p || !matchesType(p, "Microsoft.ApiManagement", ["service", "privateEndpointConnections"])) return undefined;
-  return {
-    subscriptionId: p.subscriptionId,
-    resourceGroup: p.resourceGroup!,
-    serviceName: p.segments[0]![1],
-    connectionName: p.segments[1]![1],
-  };
-}
-
 export function parsePrivateEndpointId(id: string): PrivateEndpointRef | undefined {
   const p = parseResourceId(id);
   if (!p || !matchesType(p, "Microsoft.Network", ["privateEndpoints"])) return undefined;
@@ -117,11 +106,6 @@ export function sameResourceId(a: string | undefined, b: string | undefined): bo
   return a !== undefined && b !== undefined && resourceIdKey(a) === resourceIdKey(b);
 }
 
-/** The APIM service ID that a connection ID belongs to. */
-export function resourceIdOfConnection(connectionResourceId: string): string | undefined {
-  const ref = parseConnectionId(connectionResourceId);
-  return ref ? apimServiceId(ref) : undefined;
-}
 
 /** A private endpoint connection on any registered provider type, e.g. a storage account's or a vault's. */
 export interface ProviderConnectionRef {
