@@ -96,6 +96,13 @@ param tablePrefix string = 'portcullis'
 @maxValue(64)
 param armConcurrency int = 8
 
+@description('Where the sweep and the audit find connections, endpoints and NICs: arm-listing (per subscription and resource) or resource-graph (a few paged Azure Resource Graph queries for the whole scope; needs no extra role: Resource Graph returns what the roles below may read). See docs/inventory.md.')
+@allowed([
+  'arm-listing'
+  'resource-graph'
+])
+param inventory string = 'arm-listing'
+
 @description('Regular expression ticket references must match. Empty: the built-in default (ServiceNow CHG/RITM/INC numbers and Jira keys).')
 param ticketPattern string = ''
 
@@ -321,6 +328,7 @@ var portcullisSettings = {
   PORTCULLIS_ARM_ENDPOINT: armEndpoint
   PORTCULLIS_ARM_CREDENTIAL: 'default'
   PORTCULLIS_ARM_CONCURRENCY: string(armConcurrency)
+  PORTCULLIS_INVENTORY: inventory
   PORTCULLIS_AUTH_ISSUER: authIssuer
   PORTCULLIS_AUTH_AUDIENCE: apiAppId
   PORTCULLIS_DNS_ZONE_IDS: join(dnsZoneIds, ',')

@@ -14,6 +14,7 @@ import type { TableServiceClientOptions } from "@azure/data-tables";
 import { managedScopeOf, settings, type Settings } from "./config.ts";
 import { createArmPorts, type AzureArmPorts } from "./adapters/arm/index.ts";
 import { createArmCredentialFromSettings } from "./adapters/arm/credential.ts";
+import { CONNECTIONS_NOT_IN_RESOURCE_BODY, createResourceGraphInventory } from "./adapters/arm/resource-graph.ts";
 import { createComplianceNotificationPublisher } from "./adapters/eventgrid/compliance-notifications.ts";
 import { createEventGridNotificationPublisher } from "./adapters/eventgrid/notification-publisher.ts";
 import { AUDIT_TABLE_SUFFIXES, createTableAuditStore, ensureAuditTables, type AuditTables } from "./adapters/tables/audit-store.ts";
@@ -25,6 +26,7 @@ import { createTableIdempotencyStore, IDEMPOTENCY_TABLE_SUFFIX } from "./adapter
 import { createTableOperationStore, OPERATIONS_TABLE_SUFFIX } from "./adapters/tables/operation-store.ts";
 import { createAuthenticator, type Authenticator } from "./http/auth.ts";
 import type { IdempotencyStore } from "./ports/idempotency-store.ts";
+import type { InventoryPort } from "./ports/inventory.ts";
 import type { OperationStore } from "./ports/operation-store.ts";
 import { ensureTable, tableClientFor } from "./adapters/tables/tables.ts";
 import { systemClock } from "./ports/clock.ts";
@@ -111,6 +113,19 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       ...options.armRetryOptions,
     }));
 
+  // Resource Graph only when chosen: the ARM listing needs no port of its own (the sweep and audit walk ArmPorts).
+  let resourceGraph: InventoryPort | undefined;
+  const inventory = (): InventoryPort | undefined =>
+    s.PORTCULLIS_INVENTORY !== "resource-graph"
+      ? undefined
+      : (resourceGraph ??= createResourceGraphInventory({
+          endpoint: s.PORTCULLIS_ARM_ENDPOINT,
+          credential: appCredential(),
+          caPem: localCaPem(),
+          ...(options.armRetryOptions !== undefined ? { retryOptions: options.armRetryOptions } : {}),
+          connectionsFromArm: { resourceTypes: CONNECTIONS_NOT_IN_RESOURCE_BODY, listConnections: (id, o) => armPorts().privateLink.listConnections(id, o) },
+        }));
+
   // One cache of subscription → tenant hints per process, shared by every invocation (src/workflows/tenant-lookup.ts).
   let tenants: TenantLookup | undefined;
   const tenantLookup = (): TenantLookup => (tenants ??= createTenantLookup(armPorts().tenants, { clock: systemClock }));
@@ -158,6 +173,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       mode: s.PORTCULLIS_MODE,
       defaultAction: s.PORTCULLIS_DEFAULT_ACTION,
       scope: managedScopeOf(s),
+      inventory: inventory(),
       armConcurrency: s.PORTCULLIS_ARM_CONCURRENCY,
       timings: { ...DEFAULT_ENGINE_TIMINGS, ...options.engineTimings },
       tenantLookup: tenantLookup(),
@@ -202,6 +218,7 @@ export function createComposition(s: Settings, options: CompositionOptions = {})
       notifications: complianceNotificationPublisher(),
       clock: systemClock,
       warn,
+      inventory: inventory(),
     };
   };
 

@@ -87,6 +87,13 @@ export const settingsSchema = z.object({
     PORTCULLIS_MANAGED_INSTANCES: list(z.string().regex(ARM_ID_APIM, "expected an APIM resource ID")),
     /** Subscriptions in which every resource of the governed types is governed. */
     PORTCULLIS_MANAGED_SUBSCRIPTIONS: list(z.string().regex(GUID, "expected a subscription ID (GUID)")),
+    /**
+     * Where the sweep finds Pending connections and the audit its resources, connections, endpoints and NICs:
+     * `arm-listing` (per subscription and resource; small estates, or where Resource Graph is not allowed) or
+     * `resource-graph` (a few paged queries for the whole scope; docs/inventory.md). Either way only candidates: every
+     * write, and every high-severity finding, is re-read from ARM first.
+     */
+    PORTCULLIS_INVENTORY: z.enum(["arm-listing", "resource-graph"]).default("arm-listing"),
     PORTCULLIS_RECONCILE_SCHEDULE: ncrontab.default("0 */5 * * * *"),
     PORTCULLIS_AUDIT_SCHEDULE: ncrontab.default("0 0 6 * * *"),
     /** When expired idempotency keys and old finished operations are deleted (Table Storage has no TTL). */

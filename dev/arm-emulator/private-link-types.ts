@@ -77,6 +77,11 @@ export interface PrivateLinkTypeProfile {
   readonly listPaged: boolean;
   /** The resource's GET embeds properties.privateEndpointConnections. */
   readonly embedsConnections: boolean;
+  /**
+   * Members of an embedded connection: the full connection resource, or Key Vault's PrivateEndpointConnectionItem
+   * (keyvault openapi.json: id, etag and properties; no name, no type).
+   */
+  readonly embeddedItem?: "resource" | "id-etag-properties";
   /** How the connection state names its third member: common-types' actionsRequired, or Storage's actionRequired. */
   readonly actionsKey: "actionsRequired" | "actionRequired";
   /** How a connection shows its group: groupIds (array), groupId (string, Cosmos DB) or not at all. */
@@ -144,6 +149,7 @@ export const PRIVATE_LINK_TYPE_PROFILES: readonly PrivateLinkTypeProfile[] = [
     write: SYNCHRONOUS,
     listPaged: true,
     embedsConnections: true,
+    embeddedItem: "id-etag-properties",
     actionsKey: "actionsRequired",
     groupField: "none",
     settableStatuses: APPROVE_REJECT,

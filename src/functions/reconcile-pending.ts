@@ -23,7 +23,11 @@ export async function runReconcilePending(
   const summary = await runSweep(context.invocationId, deps);
   const counts = Object.entries(summary.outcomes).map(([outcome, n]) => `${outcome} ${n}`).join(", ") || "nothing to do";
   const seconds = ((summary.finishedAt.getTime() - summary.startedAt.getTime()) / 1000).toFixed(1);
-  context.log(`Sweep: ${summary.connections} connection(s) on ${summary.instances} instance(s) in ${seconds} s: ${counts}.`);
+  const found =
+    summary.inventory === "resource-graph"
+      ? `${summary.connections} connection(s) (Pending candidates from Resource Graph, each re-read from ARM) on ${summary.instances} instance(s)`
+      : `${summary.connections} connection(s) on ${summary.instances} instance(s)`;
+  context.log(`Sweep: ${found} in ${seconds} s: ${counts}.`);
   const held = new Map(summary.heldForUnknownFacts.map((h) => [h.connectionId, h]));
   for (const decision of summary.decided) context.log(decisionLogLine(decision));
   for (const connectionId of summary.awaitingManual) {

@@ -21,7 +21,7 @@ import { parseResourceId, resourceIdKey } from "../domain/resource-id.ts";
 import { evaluateChecks, type AuditPolicy, type CheckContext } from "../domain/audit/checks.ts";
 import { coverageOfInstanceNotAudited, estateCoverage, instanceCoverage } from "../domain/audit/coverage.ts";
 import { analyzeInstanceDns, type InstanceDnsAnalysis } from "../domain/audit/dns.ts";
-import type { Finding, Observation, Suppression } from "../domain/audit/findings.ts";
+import { severityRank, type Finding, type Observation, type Suppression } from "../domain/audit/findings.ts";
 import { connectionHistory } from "../domain/audit/history.ts";
 import { nextFindings, type LifecycleResult } from "../domain/audit/lifecycle.ts";
 import { planRemediation, selectEnabledChanges, type PlannedChange, type RemediationName } from "../domain/audit/plan.ts";
@@ -52,6 +52,7 @@ import type { Clock } from "../ports/clock.ts";
 import type { ComplianceNotification, ComplianceNotificationPublisher } from "../ports/compliance-notifications.ts";
 import type { DecisionLog } from "../ports/decision-log.ts";
 import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
+import type { InventoryPort } from "../ports/inventory.ts";
 import type { RuleStore } from "../ports/rule-store.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { createAuditGatherer, type AuditTarget, type GatheredInstance } from "./audit-gather.ts";
@@ -71,6 +72,11 @@ export interface AuditEstateDependencies {
   readonly clock: Clock;
   /** Where non-fatal problems (a notification that could not be published) are reported. */
   readonly warn?: (message: string) => void;
+  /**
+   * PORTCULLIS_INVENTORY=resource-graph: where the managed subscriptions' instances, connections, endpoints and NICs
+   * come from. Absent: ARM listings and reads.
+   */
+  readonly inventory?: InventoryPort | undefined;
 }
 
 export interface AuditEstateOptions {
@@ -127,6 +133,11 @@ function estateSubscriptionIds(options: AuditEstateOptions): string[] {
   return [...new Set([...options.managedSubscriptionIds, ...ofIds].map((s) => s.toLowerCase()))];
 }
 
+/** True when what the inventory showed would open a high-severity finding or change something: confirm it from ARM first. */
+function needsArmConfirmation(observations: readonly Observation[], changes: readonly PlannedChange[]): boolean {
+  return changes.length > 0 || observations.some((o) => severityRank(o.severity) <= severityRank("high"));
+}
+
 /** Runs one audit and returns its stored summary. */
 export async function auditEstate(deps: AuditEstateDependencies, options: AuditEstateOptions): Promise<AuditRunSummary> {
   const { arm, auditStore, clock } = deps;
@@ -143,6 +154,7 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     dnsOwnership: deps.dnsOwnership,
     configuredZoneIds: options.dnsZoneIds,
     cacheZones: options.cacheZones ?? true,
+    inventory: deps.inventory,
     ...signal,
   });
   const { health: rules, ruleSet } = await readRuleSet(deps.ruleStore);
@@ -260,11 +272,24 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     return records;
   }
 
-  async function auditInstance(target: AuditTarget): Promise<void> {
+  /** Reads and evaluates one instance (see auditInstance for when the inventory's view is confirmed from ARM). */
+  async function evaluateInstance(target: AuditTarget) {
     const snapshot = await withHistory(await gatherer.readInstance(target));
-    audited.add(resourceIdKey(snapshot.instanceId));
     const dns = analyzeInstanceDns(snapshot);
     const observations = evaluateChecks({ kind: "instance", snapshot, dns }, context);
+    return { snapshot, dns, observations };
+  }
+
+  async function auditInstance(target: AuditTarget): Promise<void> {
+    let evaluated = await evaluateInstance(target);
+    // The inventory (Resource Graph) can lag ARM: before a high-severity finding opens or anything is planned to change,
+    // the instance is read again from ARM and evaluated on that. The rest stands on the inventory's view.
+    if (target.inventory !== undefined && needsArmConfirmation(evaluated.observations, selectEnabledChanges(planRemediation(evaluated.snapshot, evaluated.dns, evaluated.observations), options.remediations))) {
+      const { inventory: _view, ...fromArm } = target;
+      evaluated = await evaluateInstance(fromArm);
+    }
+    const { snapshot, dns, observations } = evaluated;
+    audited.add(resourceIdKey(snapshot.instanceId));
     const previous = previousRunId ? await auditStore.listFindings(previousRunId, snapshot.instanceId, signal) : [];
     const lifecycle = nextFindings({ previous, observations, coverage: instanceCoverage(snapshot, dns), suppressions, now: startedAt });
     const remediations = await remediate(snapshot, observations, dns);

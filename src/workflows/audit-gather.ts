@@ -16,12 +16,18 @@
  *   endpoint's customDnsConfigs carry no IP.
  * - A read that fails becomes a ReadFailure in the snapshot, never an exception: one bad instance, endpoint
  *   or zone must not stop the run.
+ * - With an inventory (PORTCULLIS_INVENTORY=resource-graph), the managed subscriptions' instances, their connections,
+ *   the approved connections' endpoints and those endpoints' NICs come from a few Resource Graph queries per batch of
+ *   instances instead of ARM reads per instance; DNS zone groups (an endpoint's child resources), zones and records
+ *   still come from ARM. An endpoint or NIC the inventory does not show is read from ARM (absence is never evidence).
+ *   The audit re-reads an instance from ARM before it opens a high-severity finding or plans a change on it
+ *   (audit-estate.ts): Resource Graph can lag ARM.
  * - With each readable zone comes what Portcullis last wrote to its records (the DNS ownership store, one
  *   query per zone per run). That is storage, not ARM: its failure throws and stops the run, like the audit
  *   store's, rather than be mistaken for "Portcullis wrote nothing here".
  */
 import { toPortcullisError } from "../domain/errors.ts";
-import type { ApimService, ARecordSet, PrivateEndpointConnection, PrivateLinkResource, VirtualNetworkLink } from "../domain/model.ts";
+import type { ApimService, ARecordSet, NetworkInterface, PrivateEndpoint, PrivateEndpointConnection, PrivateLinkResource, VirtualNetworkLink } from "../domain/model.ts";
 import { providerOf, type PrivateLinkProvider } from "../domain/providers/registry.ts";
 import { parseResourceId, resourceIdKey, resourceTypeOf, sameResourceId } from "../domain/resource-id.ts";
 import { normalizeIps, zoneNameOf, zoneNamesOfProvider } from "../domain/audit/dns.ts";
@@ -39,6 +45,7 @@ import {
 import type { WrittenRecord } from "../domain/audit/ownership.ts";
 import type { ArmPorts } from "../ports/arm.ts";
 import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
+import type { InventoryPort, InventoryResource } from "../ports/inventory.ts";
 import type { ArmCallLimiter } from "./audit-limiter.ts";
 
 /** An instance to audit: its ID and type, with the APIM service when the subscription listing already returned it. */
@@ -49,6 +56,17 @@ export interface AuditTarget {
   readonly service?: ApimService;
   /** Set when the target could not even be enumerated (its subscription's listing of the type failed). */
   readonly failure?: ReadFailure;
+  /** Set when the inventory found it: the instance, its connections, endpoints and NICs as the inventory saw them. */
+  readonly inventory?: InventoryView;
+}
+
+/** What the inventory showed of one instance (possibly behind ARM). */
+export interface InventoryView {
+  readonly item: InventoryResource;
+  /** The approved connections' endpoints the inventory shows, by resourceIdKey. */
+  readonly endpoints: ReadonlyMap<string, PrivateEndpoint>;
+  /** Their NICs the inventory shows, by resourceIdKey. */
+  readonly networkInterfaces: ReadonlyMap<string, NetworkInterface>;
 }
 
 /** An instance as read from ARM; the workflow adds each connection's history from the decision log. */
@@ -65,12 +83,17 @@ export interface AuditGathererOptions {
   readonly configuredZoneIds: readonly string[];
   /** Read each zone once per run (default true). */
   readonly cacheZones?: boolean;
+  /** Where the managed subscriptions' instances come from (Resource Graph); absent: ARM listings. */
+  readonly inventory?: InventoryPort | undefined;
+  /** Instances per inventory batch: one endpoint and one NIC query per batch (default 100). */
+  readonly inventoryBatchSize?: number;
   readonly abortSignal?: AbortSignal;
 }
 
 export interface AuditGatherer {
   /** Every managed instance, each once, streamed (subscription listings are paged, not collected), per managed type. */
   listTargets(managedInstanceIds: readonly string[], managedSubscriptionIds: readonly string[], managedResourceTypes: readonly string[]): AsyncIterable<AuditTarget>;
+  /** The target's snapshot: from its inventory view (plus zone groups and zones from ARM) when it has one, else from ARM. */
   readInstance(target: AuditTarget): Promise<GatheredInstance>;
   /** Zones whose read failed so far in this run, each once. */
   unreadableZones(): { zoneId: string; failure: ReadFailure }[];
@@ -84,6 +107,22 @@ interface ZoneContents {
   readonly recordsByName: ReadonlyMap<string, ARecordSet>;
   readonly linkedVirtualNetworkIds: readonly string[];
   readonly writtenByName: ReadonlyMap<string, WrittenRecord>;
+}
+
+/** The APIM facts of an inventory row, as ApimPort gives them (public access only when Enabled or Disabled). */
+function apimServiceOf(item: InventoryResource): ApimService {
+  const { resource } = item;
+  const access = resource.publicNetworkAccess;
+  return {
+    id: resource.id,
+    name: resource.name,
+    location: resource.location,
+    skuName: resource.skuName,
+    platformVersion: item.apim?.platformVersion,
+    virtualNetworkType: item.apim?.virtualNetworkType,
+    publicNetworkAccess: access === "Enabled" || access === "Disabled" ? access : undefined,
+    provisioningState: resource.provisioningState,
+  };
 }
 
 /** A failure as data: kind, code and message of the PortcullisError it converts to. */
@@ -153,16 +192,28 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     return { zoneId, configured, ...contents, failure: undefined };
   }
 
-  async function readEndpoint(privateEndpointId: string, resourceId: string): Promise<EndpointSnapshot | ReadFailure> {
+  const zoneGroupsOf = (privateEndpointId: string) =>
+    limiter.read(subscriptionOf(privateEndpointId), () => collect(arm.network.listPrivateDnsZoneGroups(privateEndpointId, signal))).catch((error: unknown) => {
+      // The endpoint's own 404 is reported from the GET; a missing zone-group collection is just "none".
+      if (toPortcullisError(error).kind === "not-found") return [];
+      throw error;
+    });
+
+  /**
+   * An approved connection's endpoint: from ARM, or as the inventory showed it (`known`, its NICs in `knownNics`;
+   * a NIC the inventory does not show is read from ARM). Its DNS zone groups always come from ARM.
+   */
+  async function readEndpoint(
+    privateEndpointId: string,
+    resourceId: string,
+    known?: PrivateEndpoint,
+    knownNics?: ReadonlyMap<string, NetworkInterface>,
+  ): Promise<EndpointSnapshot | ReadFailure> {
     const subscription = subscriptionOf(privateEndpointId);
     try {
       const [endpoint, zoneGroups] = await Promise.all([
-        limiter.read(subscription, () => arm.network.getPrivateEndpoint(privateEndpointId, signal)),
-        limiter.read(subscription, () => collect(arm.network.listPrivateDnsZoneGroups(privateEndpointId, signal))).catch((error: unknown) => {
-          // The endpoint's own 404 is reported from the GET; a missing zone-group collection is just "none".
-          if (toPortcullisError(error).kind === "not-found") return [];
-          throw error;
-        }),
+        known ?? limiter.read(subscription, () => arm.network.getPrivateEndpoint(privateEndpointId, signal)),
+        zoneGroupsOf(privateEndpointId),
       ]);
       if (endpoint === undefined) return { kind: "not-found", code: "NotFound", message: `private endpoint ${privateEndpointId} does not exist` };
       let ips = endpoint.customDnsConfigs.flatMap((c) => c.ipAddresses);
@@ -171,7 +222,9 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
       if (ips.length === 0) {
         customDnsConfigs = [];
         const nics = await Promise.all(
-          endpoint.networkInterfaceIds.map((nicId) => limiter.read(subscriptionOf(nicId), () => arm.network.getNetworkInterface(nicId, signal))),
+          endpoint.networkInterfaceIds.map(
+            (nicId) => knownNics?.get(resourceIdKey(nicId)) ?? limiter.read(subscriptionOf(nicId), () => arm.network.getNetworkInterface(nicId, signal)),
+          ),
         );
         ips = nics.flatMap((nic) => nic?.privateIpAddresses ?? []);
       }
@@ -188,12 +241,13 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     }
   }
 
-  async function readConnection(connection: PrivateEndpointConnection): Promise<Omit<ConnectionSnapshot, "history">> {
+  async function readConnection(connection: PrivateEndpointConnection, view?: InventoryView): Promise<Omit<ConnectionSnapshot, "history">> {
     if (connection.status !== "Approved") return { connection, endpoint: undefined, endpointFailure: undefined };
     if (connection.privateEndpointId === undefined) {
       return { connection, endpoint: undefined, endpointFailure: { kind: "not-found", code: undefined, message: "the connection names no private endpoint" } };
     }
-    const endpoint = await readEndpoint(connection.privateEndpointId, connection.resourceId);
+    const known = view?.endpoints.get(resourceIdKey(connection.privateEndpointId));
+    const endpoint = await readEndpoint(connection.privateEndpointId, connection.resourceId, known, view?.networkInterfaces);
     return "kind" in endpoint ? { connection, endpoint: undefined, endpointFailure: endpoint } : { connection, endpoint, endpointFailure: undefined };
   }
 
@@ -236,6 +290,61 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     }
   }
 
+  const batchSize = Math.max(1, options.inventoryBatchSize ?? 100);
+
+  /** The inventory's endpoints and NICs for one batch of instances; a failed query leaves them to ARM reads. */
+  async function viewsOf(items: readonly InventoryResource[], inventory: InventoryPort): Promise<InventoryView[]> {
+    const endpointIds = items.flatMap((item) => item.connections.flatMap((c) => (c.status === "Approved" && c.privateEndpointId !== undefined ? [c.privateEndpointId] : [])));
+    const endpoints = new Map<string, PrivateEndpoint>();
+    const networkInterfaces = new Map<string, NetworkInterface>();
+    try {
+      if (endpointIds.length > 0) for await (const e of inventory.privateEndpoints(endpointIds, signal)) endpoints.set(resourceIdKey(e.id), e);
+      const nicIds = [...endpoints.values()].filter((e) => e.customDnsConfigs.every((c) => c.ipAddresses.length === 0)).flatMap((e) => e.networkInterfaceIds);
+      if (nicIds.length > 0) for await (const nic of inventory.networkInterfaces(nicIds, signal)) networkInterfaces.set(resourceIdKey(nic.id), nic);
+    } catch {
+      // Not a finding: every endpoint and NIC the inventory did not give is read from ARM instead.
+    }
+    return items.map((item) => ({ item, endpoints, networkInterfaces }));
+  }
+
+  /**
+   * The managed subscriptions' instances from the inventory, in batches. A failed query makes every subscription and
+   * type of the scope unlisted (their instances not yet audited are carried, not resolved), as a failed ARM listing does.
+   */
+  async function* listFromInventory(inventory: InventoryPort, subscriptionIds: readonly string[], providers: readonly PrivateLinkProvider[], seen: Set<string>): AsyncIterable<AuditTarget> {
+    if (subscriptionIds.length === 0 || providers.length === 0) return;
+    const iterator = inventory.resources({ subscriptions: subscriptionIds }, providers.map((p) => p.resourceType), signal)[Symbol.asyncIterator]();
+    let batch: InventoryResource[] = [];
+    const flush = async function* (): AsyncIterable<AuditTarget> {
+      const views = await viewsOf(batch, inventory);
+      batch = [];
+      for (const view of views) yield { instanceId: view.item.resource.id, provider: providerOf(view.item.resource.type), inventory: view };
+    };
+    while (true) {
+      let step: IteratorResult<InventoryResource>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        yield* flush();
+        const failure = readFailureOf(error);
+        for (const subscriptionId of subscriptionIds) {
+          for (const provider of providers) {
+            const scopeId = listingScopeId(subscriptionId, provider.resourceType);
+            unlistedScopes.set(resourceIdKey(scopeId), scopeId);
+            yield { instanceId: scopeId, provider, failure };
+          }
+        }
+        return;
+      }
+      if (step.done) break;
+      if (seen.has(resourceIdKey(step.value.resource.id))) continue;
+      seen.add(resourceIdKey(step.value.resource.id));
+      batch.push(step.value);
+      if (batch.length >= batchSize) yield* flush();
+    }
+    if (batch.length > 0) yield* flush();
+  }
+
   async function* listTargets(managedInstanceIds: readonly string[], managedSubscriptionIds: readonly string[], managedResourceTypes: readonly string[]): AsyncIterable<AuditTarget> {
     const seen = new Set<string>();
     for (const instanceId of managedInstanceIds) {
@@ -245,6 +354,10 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
       yield { instanceId, provider: type === undefined ? undefined : providerOf(type) };
     }
     const providers = managedResourceTypes.flatMap((type) => providerOf(type) ?? []);
+    if (options.inventory !== undefined) {
+      yield* listFromInventory(options.inventory, managedSubscriptionIds, providers, seen);
+      return;
+    }
     for (const subscriptionId of managedSubscriptionIds) {
       for (const provider of providers) yield* listSubscription(subscriptionId, provider, seen);
     }
@@ -265,6 +378,7 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     if (provider === undefined) {
       return unreadable({ kind: "invalid-input", code: "UnregisteredResourceType", message: `${target.instanceId} is not a resource of a registered Private Link provider type` });
     }
+    if (target.inventory !== undefined) return readFromInventory(target.inventory, provider);
     const subscription = subscriptionOf(target.instanceId);
     let service = target.service;
     let resource: PrivateLinkResource | undefined;
@@ -281,9 +395,18 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
     } catch (error) {
       return unreadable(readFailureOf(error));
     }
-    const read = await Promise.all(connections.map(readConnection));
+    const read = await Promise.all(connections.map((c) => readConnection(c)));
     const zones = await Promise.all(zoneIdsFor(provider, read).map(({ zoneId, configured }) => zoneSnapshot(zoneId, configured)));
     return { instanceId: target.instanceId, provider, resource, service, failure: undefined, connections: read, zones };
+  }
+
+  /** An instance as the inventory showed it; endpoints it did not show, zone groups and zones from ARM. */
+  async function readFromInventory(view: InventoryView, provider: PrivateLinkProvider): Promise<GatheredInstance> {
+    const { resource } = view.item;
+    const service = hasApimFacts(provider) ? apimServiceOf(view.item) : undefined;
+    const read = await Promise.all(view.item.connections.map((c) => readConnection(c, view)));
+    const zones = await Promise.all(zoneIdsFor(provider, read).map(({ zoneId, configured }) => zoneSnapshot(zoneId, configured)));
+    return { instanceId: resource.id, provider, resource, service, failure: undefined, connections: read, zones };
   }
 
   return {

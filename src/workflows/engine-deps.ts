@@ -2,6 +2,7 @@
  * What the approval engine's workflows need, passed in explicitly (no container): ports, the clock, the
  * settings that shape decisions, and timings that tests shorten. src/composition.ts builds the real one.
  */
+import type { InventoryPort } from "../ports/inventory.ts";
 import type { ManagedScope } from "../domain/decisions/decision-scope.ts";
 import type { DefaultAction } from "../domain/rules/evaluate.ts";
 import type { NetworkPort, PrivateLinkPort } from "../ports/arm.ts";
@@ -58,6 +59,12 @@ export interface EngineDeps {
   readonly defaultAction: DefaultAction;
   /** PORTCULLIS_MANAGED_INSTANCES / PORTCULLIS_MANAGED_SUBSCRIPTIONS. */
   readonly scope: ManagedScope;
+  /**
+   * PORTCULLIS_INVENTORY=resource-graph: where the sweep finds Pending connections in the managed subscriptions (one
+   * paged query instead of a listing per resource). Candidates only: each is re-read from ARM before it is decided.
+   * Absent: the sweep lists every managed resource's connections from ARM.
+   */
+  readonly inventory?: InventoryPort | undefined;
   /** PORTCULLIS_ARM_CONCURRENCY: at most this many connections are decided at once. */
   readonly armConcurrency: number;
   readonly timings: EngineTimings;

@@ -1,7 +1,17 @@
 /**
- * The sweep (timer `reconcilePending`): the source of truth behind the event fast path. Lists every managed
- * resource's connections (listed resources, then each governed type's resources in each managed subscription) and runs decideConnection on each: Pending ones without a completed decision are
- * decided, settled ones not yet in the log are recorded as out-of-band.
+ * The sweep (timer `reconcilePending`): the source of truth behind the event fast path. Finds the managed resources'
+ * connections and runs decideConnection on each, from one of two inventories:
+ *
+ * - ARM listing (default): every listed resource, then each governed type's resources in each managed subscription,
+ *   each resource's connections listed. Pending ones without a completed decision are decided; settled ones not yet in
+ *   the log are recorded as out-of-band.
+ * - Resource Graph (`deps.inventory`, PORTCULLIS_INVENTORY=resource-graph): the listed resources' connections still
+ *   from ARM (named one by one, they are few), and the managed subscriptions' Pending connections from one paged query
+ *   across all of them. Resource Graph lags ARM, so its rows are candidates only: each is re-read from ARM by
+ *   decideConnection (claim -> re-read -> plan -> apply), and one that is gone or no longer Pending gets no write. A
+ *   connection that is Pending in ARM but not yet in Resource Graph is found by a later run (or by its event). Settled
+ *   connections are not offered, so an out-of-band decision that no event reported is not recorded by this sweep (the
+ *   audit still sees it).
  *
  * At most PORTCULLIS_ARM_CONCURRENCY connections are in flight, and listings are walked page by page as workers
  * free up, so a large estate is neither held in memory nor sent to ARM at once; the SDK's retry policy honours
@@ -15,7 +25,10 @@ import type { PrivateEndpointConnection } from "../domain/model.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { decideConnection, type ConnectionDecision, type ConnectionOutcome } from "./decide-connection.ts";
 import type { EngineDeps } from "./engine-deps.ts";
+import type { InventoryPort } from "../ports/inventory.ts";
 import { listManagedResourceIds } from "./managed-resources.ts";
+import { managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
+import { resourceIdKey } from "../domain/resource-id.ts";
 
 export interface SweepFailure {
   /** The resource, subscription and type (`/subscriptions/{id}/providers/{type}`) or connection that failed. */
@@ -23,12 +36,21 @@ export interface SweepFailure {
   readonly error: string;
 }
 
+/** Where a failed Resource Graph query is reported (the path Resource Graph answers at). */
+export const RESOURCE_GRAPH_SCOPE_ID = "/providers/Microsoft.ResourceGraph/resources";
+
 export interface ReconcileSummary {
   readonly correlationId: string;
   readonly startedAt: Date;
   readonly finishedAt: Date;
-  /** Managed resources whose connections were listed (of every governed type; the name predates other types). */
+  /** Which inventory found the connections: every connection listed from ARM, or Pending candidates from Resource Graph. */
+  readonly inventory: "arm-listing" | "resource-graph";
+  /**
+   * Managed resources whose connections were looked at (of every governed type; the name predates other types): with
+   * Resource Graph, the listed resources and those with a Pending candidate.
+   */
   readonly instances: number;
+  /** Connections offered to the engine (listed, or Pending candidates). */
   readonly connections: number;
   readonly outcomes: Readonly<Partial<Record<ConnectionOutcome, number>>>;
   /** Connections this run changed or recorded something for (records appended, or ARM refused). */
@@ -44,6 +66,12 @@ export interface ReconcileSummary {
   readonly ruleSetProblems: readonly RuleSetProblem[] | undefined;
   readonly instanceFailures: readonly SweepFailure[];
   readonly connectionFailures: readonly SweepFailure[];
+}
+
+/** A connection to decide, with the connection as just listed from ARM (undefined: decideConnection reads it). */
+interface SweepItem {
+  readonly connectionId: string;
+  readonly listed: PrivateEndpointConnection | undefined;
 }
 
 /** Runs one sweep over every managed resource. */
@@ -64,14 +92,44 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
       instanceFailures.push({ resourceId: `/subscriptions/${subscriptionId}/providers/${resourceType}`, error: toPortcullisError(error).message });
     });
 
-  async function* managedConnections(): AsyncGenerator<PrivateEndpointConnection> {
-    for await (const resourceId of managedResources()) {
-      instances += 1;
-      try {
-        yield* deps.privateLink.listConnections(resourceId);
-      } catch (error) {
-        instanceFailures.push({ resourceId: resourceId, error: toPortcullisError(error).message });
+  /** One resource's connections from ARM; a failure is reported and ends only this resource. */
+  async function* listedConnections(resourceId: string): AsyncGenerator<SweepItem> {
+    instances += 1;
+    try {
+      for await (const connection of deps.privateLink.listConnections(resourceId)) yield { connectionId: connection.id, listed: connection };
+    } catch (error) {
+      instanceFailures.push({ resourceId, error: toPortcullisError(error).message });
+    }
+  }
+
+  async function* armListing(): AsyncGenerator<SweepItem> {
+    for await (const resourceId of managedResources()) yield* listedConnections(resourceId);
+  }
+
+  async function* resourceGraph(inventory: InventoryPort): AsyncGenerator<SweepItem> {
+    const fromArm = new Set<string>();
+    for (const resourceId of deps.scope.resourceIds) {
+      for await (const item of listedConnections(resourceId)) {
+        fromArm.add(resourceIdKey(item.connectionId));
+        yield item;
       }
+    }
+    if (deps.scope.subscriptionIds.length === 0) return;
+    const resources = new Set(deps.scope.resourceIds.map(resourceIdKey));
+    try {
+      for await (const candidate of inventory.pendingConnections({ subscriptions: deps.scope.subscriptionIds }, deps.scope.resourceTypes)) {
+        const id = candidate.connection.id;
+        if (fromArm.has(resourceIdKey(id))) continue;
+        const resourceId = managedResourceOfConnection(deps.scope, id);
+        if (resourceId !== undefined && !resources.has(resourceIdKey(resourceId))) {
+          resources.add(resourceIdKey(resourceId));
+          instances += 1;
+        }
+        // Not the candidate itself: Resource Graph may lag ARM, so decideConnection reads the connection afresh.
+        yield { connectionId: id, listed: undefined };
+      }
+    } catch (error) {
+      instanceFailures.push({ resourceId: RESOURCE_GRAPH_SCOPE_ID, error: toPortcullisError(error).message });
     }
   }
 
@@ -93,9 +151,10 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     }
   };
 
-  await forEachConcurrently(managedConnections(), deps.armConcurrency, async (connection) => {
+  const items = deps.inventory?.source === "resource-graph" ? resourceGraph(deps.inventory) : armListing();
+  await forEachConcurrently(items, deps.armConcurrency, async (item) => {
     connections += 1;
-    await decideOne(connection.id, connection, true);
+    await decideOne(item.connectionId, item.listed, true);
   });
   await forEachConcurrently(retryLater, deps.armConcurrency, (connectionId) => decideOne(connectionId, undefined, false));
 
@@ -103,6 +162,7 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     correlationId,
     startedAt,
     finishedAt: deps.clock.now(),
+    inventory: deps.inventory?.source === "resource-graph" ? "resource-graph" : "arm-listing",
     instances,
     connections,
     outcomes,

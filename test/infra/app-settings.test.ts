@@ -53,6 +53,7 @@ const SAMPLE_VALUES: Readonly<Record<string, string>> = {
   PORTCULLIS_ARM_ENDPOINT: "https://management.azure.com",
   PORTCULLIS_ARM_CREDENTIAL: "default",
   PORTCULLIS_ARM_CONCURRENCY: "8",
+  PORTCULLIS_INVENTORY: "resource-graph",
   PORTCULLIS_AUTH_ISSUER: "https://login.microsoftonline.com/99999999-8888-7777-6666-555555555555/v2.0",
   PORTCULLIS_AUTH_AUDIENCE: "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
   PORTCULLIS_DNS_ZONE_IDS: "",

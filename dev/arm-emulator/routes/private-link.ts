@@ -71,6 +71,14 @@ export function connectionView(profile: PrivateLinkTypeProfile, conn: Connection
   };
 }
 
+/** A connection as the resource's GET embeds it (Key Vault: PrivateEndpointConnectionItem, without name and type). */
+function embeddedConnectionView(profile: PrivateLinkTypeProfile, conn: ConnectionRecord): unknown {
+  const view = connectionView(profile, conn) as Record<string, unknown>;
+  if (profile.embeddedItem !== "id-etag-properties") return view;
+  const { name: _name, type: _type, ...item } = view;
+  return item;
+}
+
 /** A resource as the type's GET returns it (the published GET example's members). */
 export function resourceView(resource: PrivateLinkResourceRecord): unknown {
   const profile = resource.profile;
@@ -96,7 +104,7 @@ export function resourceView(resource: PrivateLinkResourceRecord): unknown {
             alias: `${resource.name}.${stableGuid(resource.id)}.${resource.location}.azure.privatelinkservice`,
           }
         : {}),
-      ...(profile.embedsConnections ? { privateEndpointConnections: [...resource.connections.values()].map((c) => connectionView(profile, c)) } : {}),
+      ...(profile.embedsConnections ? { privateEndpointConnections: [...resource.connections.values()].map((c) => embeddedConnectionView(profile, c)) } : {}),
     },
   };
 }

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { NetworkInterface, PrivateEndpoint, PrivateEndpointConnection, PrivateLinkResource } from "../../domain/model.ts";
 import { providerOf } from "../../domain/providers/registry.ts";
 import type { InventoryResource } from "../../ports/inventory.ts";
-import { malformed, toNetworkInterface, toPrivateEndpoint, toPrivateEndpointConnectionFromWire } from "./convert.ts";
+import { malformed, toNetworkInterface, toPrivateLinkResource, toPrivateEndpoint, toPrivateEndpointConnectionFromWire } from "./convert.ts";
 
 const bag = z.record(z.string(), z.unknown());
 const rowSchema = z.object({
@@ -43,21 +43,28 @@ export function registryType(type: string): string {
   return providerOf(type)?.resourceType ?? type;
 }
 
+/**
+ * Key Vault embeds its connections as PrivateEndpointConnectionItem (keyvault openapi.json: id, etag, properties; no
+ * name): the name is the ID's last segment, as on every connection resource.
+ */
+function withNameFromId(connection: unknown): unknown {
+  if (connection === null || typeof connection !== "object" || Array.isArray(connection)) return connection;
+  const c = connection as Record<string, unknown>;
+  if (typeof c["name"] === "string" && c["name"] !== "") return c;
+  return typeof c["id"] === "string" ? { ...c, name: c["id"].split("/").at(-1) } : c;
+}
+
 /** A governed resource's row -> the resource, its connections and (APIM) prerequisite facts. */
 export function inventoryResourceFromRow(raw: unknown): InventoryResource {
   const row = parseRow(raw);
   const props = row.properties ?? {};
   const type = registryType(row.type);
-  const resource: PrivateLinkResource = {
-    id: row.id,
-    name: row.name ?? row.id.split("/").at(-1) ?? "",
+  // The ARM adapter's converter: publicNetworkAccess in the registry's spelling, a Private Link Service's lists.
+  const resource: PrivateLinkResource = toPrivateLinkResource(
+    { id: row.id, name: row.name ?? row.id.split("/").at(-1) ?? "", type, location: row.location, sku: row.sku, properties: row.properties },
     type,
-    location: row.location ?? undefined,
-    publicNetworkAccess: str(props["publicNetworkAccess"]),
-    skuName: row.sku?.name ?? undefined,
-    provisioningState: str(props["provisioningState"]),
-  };
-  const connections = array(props["privateEndpointConnections"]).map((c) => toPrivateEndpointConnectionFromWire(c, row.id));
+  );
+  const connections = array(props["privateEndpointConnections"]).map((c) => toPrivateEndpointConnectionFromWire(withNameFromId(c), row.id));
   const apim =
     type === "Microsoft.ApiManagement/service"
       ? { platformVersion: str(props["platformVersion"]), virtualNetworkType: str(props["virtualNetworkType"]) }

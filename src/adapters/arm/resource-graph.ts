@@ -31,6 +31,15 @@ import { armScope } from "./clients.ts";
 import { connectionFromWire, inventoryResourceFromRow, networkInterfaceFromRow, privateEndpointFromRow, registryType } from "./inventory-rows.ts";
 import type { NetworkInterface, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
 
+/**
+ * Registered types whose resource GET (what Resource Graph indexes) carries no `properties.privateEndpointConnections`,
+ * so their connections are listed from ARM per resource: App Service (WebApps.json: SiteProperties has no such
+ * member; the emulator's profile says the same). Every other registered type embeds them (e.g. APIM's
+ * ApiManagementServiceBaseProperties, Storage's StorageAccountProperties, Key Vault's VaultProperties, Service Bus's
+ * SBNamespaceProperties).
+ */
+export const CONNECTIONS_NOT_IN_RESOURCE_BODY: readonly string[] = ["Microsoft.Web/sites"];
+
 /** Resource Graph's largest page ($top maximum, resourcegraph.json). */
 export const RESOURCE_GRAPH_MAX_PAGE = 1000;
 /** Rows mv-expand may make from one resource in our queries. */
