@@ -108,3 +108,18 @@ test("the deprecated PORTCULLIS_MANAGED_INSTANCES still works and start-up warns
   assert.match(settingsWarnings(s).join("\n"), /PORTCULLIS_MANAGED_INSTANCES is deprecated.*PORTCULLIS_MANAGED_RESOURCES/);
   assert.deepEqual(settingsWarnings(parseSettings(minimal)), []);
 });
+
+test("PORTCULLIS_INVENTORY: ARM listing unless Resource Graph is chosen; anything else is refused by name", () => {
+  assert.equal(parseSettings(minimal).PORTCULLIS_INVENTORY, "arm-listing");
+  assert.equal(parseSettings({ ...minimal, PORTCULLIS_INVENTORY: "resource-graph" }).PORTCULLIS_INVENTORY, "resource-graph");
+  const error = (() => {
+    try {
+      parseSettings({ ...minimal, PORTCULLIS_INVENTORY: "graph" });
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  assert.ok(error instanceof SettingsError);
+  assert.match(error.problems.join("\n"), /^PORTCULLIS_INVENTORY: .*arm-listing.*resource-graph/m);
+});

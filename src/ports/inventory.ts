@@ -1,8 +1,10 @@
 /**
  * The inventory: which governed resources, connections, private endpoints and NICs exist across a scope, found in as
- * few calls as the estate allows. Two adapters: ARM listing (src/adapters/arm/inventory-arm.ts: per subscription and
- * per resource, for small estates and where Resource Graph is not allowed) and Azure Resource Graph
- * (src/adapters/arm/resource-graph.ts: a handful of paged queries for a whole tenant or management group).
+ * few calls as the estate allows. Its adapter is Azure Resource Graph (src/adapters/arm/resource-graph.ts: a handful of
+ * paged queries for a whole tenant or management group), chosen with PORTCULLIS_INVENTORY=resource-graph. The other
+ * choice, `arm-listing` (the default, for small estates and where Resource Graph is not allowed), is no adapter of its
+ * own: the sweep and the audit then walk the ARM ports themselves (src/workflows/managed-resources.ts, audit-gather.ts),
+ * which also gives them every connection's state and per-subscription failures.
  *
  * CANDIDATES ONLY. Resource Graph is eventually consistent (Microsoft Learn, "Overview of Azure Resource Graph": ARM
  * notifies it of changes and it rescans regularly, so its data can lag ARM by seconds to minutes), and even an ARM
