@@ -13,6 +13,10 @@
  *         resolve the findings of those that are gone, carry those outside the scope as not evaluated;
  *         store the summary, move the latest pointer; announce ReportReady.
  *
+ * With an inventory (PORTCULLIS_INVENTORY=resource-graph) the snapshots come from Resource Graph (audit-gather.ts);
+ * an instance whose inventory view would open a critical or high finding, or plan a change, is read again from ARM
+ * and judged on that, since Resource Graph can lag ARM.
+ *
  * One bad instance never aborts the run: ARM read failures become findings. Storage failures do abort it
  * (nothing could be recorded), and since the latest pointer moves only at the end, the half run is ignored.
  */
