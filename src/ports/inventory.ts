@@ -18,6 +18,7 @@
  * spells them (compare case-insensitively).
  */
 import type { NetworkInterface, PrivateEndpoint, PrivateEndpointConnection, PrivateLinkResource } from "../domain/model.ts";
+import type { PortcullisError } from "../domain/errors.ts";
 import type { OperationOptions } from "./arm.ts";
 
 /** Where to look: subscriptions, or management groups (the tenant root group's name is the tenant ID). */
@@ -42,13 +43,29 @@ export interface InventoryResource {
   readonly apim?: { readonly platformVersion: string | undefined; readonly virtualNetworkType: string | undefined };
 }
 
+/** A row the inventory returned that does not parse (Resource Graph's copy of a resource Portcullis cannot read). */
+export interface UnreadableRow {
+  /** The row's resource ID, when it has one. */
+  readonly resourceId: string | undefined;
+  readonly error: PortcullisError;
+}
+
+export interface InventoryOptions extends OperationOptions {
+  /**
+   * Called for each row that does not parse, and the listing goes on with the next: one odd resource must not hide
+   * the rest of a tenant. Without it, such a row ends the listing with its error (InvalidArmResponse). Callers decide
+   * what the row means (the audit: that instance is unreadable), never "nothing there".
+   */
+  readonly onUnreadableRow?: (row: UnreadableRow) => void;
+}
+
 export interface InventoryPort {
   /** Which adapter answers ("arm-listing" | "resource-graph"), for telemetry and reports. */
   readonly source: "arm-listing" | "resource-graph";
   /** Pending connections on resources of the given types (registered types; case-insensitive) across the scope. */
-  pendingConnections(scope: InventoryScope, resourceTypes: readonly string[], options?: OperationOptions): AsyncIterable<ConnectionCandidate>;
+  pendingConnections(scope: InventoryScope, resourceTypes: readonly string[], options?: InventoryOptions): AsyncIterable<ConnectionCandidate>;
   /** Resources of the given types across the scope, each with all its connections. */
-  resources(scope: InventoryScope, resourceTypes: readonly string[], options?: OperationOptions): AsyncIterable<InventoryResource>;
+  resources(scope: InventoryScope, resourceTypes: readonly string[], options?: InventoryOptions): AsyncIterable<InventoryResource>;
   /**
    * The private endpoints with these IDs that the inventory can see (consumer endpoints may sit in subscriptions or
    * tenants the caller cannot read: those are simply absent; callers decide what absence means, never "approved").

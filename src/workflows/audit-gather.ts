@@ -45,7 +45,7 @@ import {
 import type { WrittenRecord } from "../domain/audit/ownership.ts";
 import type { ArmPorts } from "../ports/arm.ts";
 import type { DnsOwnershipStore } from "../ports/dns-ownership-store.ts";
-import type { InventoryPort, InventoryResource } from "../ports/inventory.ts";
+import type { InventoryPort, InventoryResource, UnreadableRow } from "../ports/inventory.ts";
 import type { ArmCallLimiter } from "./audit-limiter.ts";
 
 /** An instance to audit: its ID and type, with the APIM service when the subscription listing already returned it. */
@@ -313,8 +313,36 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
    */
   async function* listFromInventory(inventory: InventoryPort, subscriptionIds: readonly string[], providers: readonly PrivateLinkProvider[], seen: Set<string>): AsyncIterable<AuditTarget> {
     if (subscriptionIds.length === 0 || providers.length === 0) return;
-    const iterator = inventory.resources({ subscriptions: subscriptionIds }, providers.map((p) => p.resourceType), signal)[Symbol.asyncIterator]();
+    const unreadable: UnreadableRow[] = [];
+    const iterator = inventory
+      .resources({ subscriptions: subscriptionIds }, providers.map((p) => p.resourceType), { ...signal, onUnreadableRow: (row) => unreadable.push(row) })
+      [Symbol.asyncIterator]();
     let batch: InventoryResource[] = [];
+    let unlisted = false;
+    const unlistAll = function* (failure: ReadFailure): Iterable<AuditTarget> {
+      if (unlisted) return;
+      unlisted = true;
+      for (const subscriptionId of subscriptionIds) {
+        for (const provider of providers) {
+          const scopeId = listingScopeId(subscriptionId, provider.resourceType);
+          unlistedScopes.set(resourceIdKey(scopeId), scopeId);
+          yield { instanceId: scopeId, provider, failure };
+        }
+      }
+    };
+    /** Rows that did not parse: that instance is unreadable; a row without an ID leaves every scope unlisted. */
+    const drainUnreadable = function* (): Iterable<AuditTarget> {
+      for (const row of unreadable.splice(0)) {
+        const provider = row.resourceId === undefined ? undefined : providerOf(resourceTypeOf(row.resourceId) ?? "");
+        if (row.resourceId === undefined || provider === undefined) {
+          yield* unlistAll(readFailureOf(row.error));
+          continue;
+        }
+        if (seen.has(resourceIdKey(row.resourceId))) continue;
+        seen.add(resourceIdKey(row.resourceId));
+        yield { instanceId: row.resourceId, provider, failure: readFailureOf(row.error) };
+      }
+    };
     const flush = async function* (): AsyncIterable<AuditTarget> {
       const views = await viewsOf(batch, inventory);
       batch = [];
@@ -326,16 +354,11 @@ export function createAuditGatherer(options: AuditGathererOptions): AuditGathere
         step = await iterator.next();
       } catch (error) {
         yield* flush();
-        const failure = readFailureOf(error);
-        for (const subscriptionId of subscriptionIds) {
-          for (const provider of providers) {
-            const scopeId = listingScopeId(subscriptionId, provider.resourceType);
-            unlistedScopes.set(resourceIdKey(scopeId), scopeId);
-            yield { instanceId: scopeId, provider, failure };
-          }
-        }
+        yield* drainUnreadable();
+        yield* unlistAll(readFailureOf(error));
         return;
       }
+      yield* drainUnreadable();
       if (step.done) break;
       if (seen.has(resourceIdKey(step.value.resource.id))) continue;
       seen.add(resourceIdKey(step.value.resource.id));

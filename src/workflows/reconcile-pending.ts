@@ -25,7 +25,7 @@ import type { PrivateEndpointConnection } from "../domain/model.ts";
 import { forEachConcurrently } from "./concurrency.ts";
 import { decideConnection, type ConnectionDecision, type ConnectionOutcome } from "./decide-connection.ts";
 import type { EngineDeps } from "./engine-deps.ts";
-import type { InventoryPort } from "../ports/inventory.ts";
+import type { InventoryPort, UnreadableRow } from "../ports/inventory.ts";
 import { listManagedResourceIds } from "./managed-resources.ts";
 import { managedResourceOfConnection } from "../domain/decisions/decision-scope.ts";
 import { resourceIdKey } from "../domain/resource-id.ts";
@@ -117,7 +117,8 @@ export async function reconcilePending(correlationId: string, deps: EngineDeps):
     if (deps.scope.subscriptionIds.length === 0) return;
     const resources = new Set(deps.scope.resourceIds.map(resourceIdKey));
     try {
-      for await (const candidate of inventory.pendingConnections({ subscriptions: deps.scope.subscriptionIds }, deps.scope.resourceTypes)) {
+      const unreadable = (row: UnreadableRow) => instanceFailures.push({ resourceId: row.resourceId ?? RESOURCE_GRAPH_SCOPE_ID, error: row.error.message });
+      for await (const candidate of inventory.pendingConnections({ subscriptions: deps.scope.subscriptionIds }, deps.scope.resourceTypes, { onUnreadableRow: unreadable })) {
         const id = candidate.connection.id;
         if (fromArm.has(resourceIdKey(id))) continue;
         const resourceId = managedResourceOfConnection(deps.scope, id);

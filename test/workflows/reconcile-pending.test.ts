@@ -149,3 +149,38 @@ test("with the rule set unusable the sweep approves nothing and reports why", as
   assert.equal(summary.ruleSetProblems?.[0]?.rowKey, "broken");
   assert.equal(engine.arm.calls.beginSetConnectionStatus, 0);
 });
+
+test("with Resource Graph: candidates are re-read from ARM; a row it cannot parse and a failed query are reported, and nothing is decided from them", async () => {
+  const engine = createTestEngine({ rules: [approveConsumers] });
+  const pending = requestPending(engine, "pe-rg-1").connection;
+  const settledByHand = requestPending(engine, "pe-rg-2").connection;
+  const stale = { ...settledByHand };
+  engine.arm.updateConnection(settledByHand.id, { status: "Rejected", description: "Rejected in the portal" });
+  const odd = SECOND_APIM;
+  const deps = {
+    ...engine.deps,
+    scope: { ...engine.deps.scope, resourceIds: [], subscriptionIds: [PROVIDER_SUB] },
+    inventory: {
+      source: "resource-graph" as const,
+      async *pendingConnections(_scope: unknown, _types: unknown, options?: { onUnreadableRow?: (row: { resourceId: string | undefined; error: PortcullisError }) => void }) {
+        yield { connection: pending, resourceType: "Microsoft.ApiManagement/service", subscriptionId: PROVIDER_SUB };
+        options?.onUnreadableRow?.({ resourceId: odd, error: new PortcullisError("internal", "Resource Graph row: connection status missing", { code: "InvalidArmResponse" }) });
+        // Resource Graph still shows it Pending; ARM knows better.
+        yield { connection: stale, resourceType: "Microsoft.ApiManagement/service", subscriptionId: PROVIDER_SUB };
+        throw new PortcullisError("transient", "Resource Graph kept throttling the query (9 answers 429); try again later.", { code: "RateLimiting", statusCode: 429 });
+      },
+      async *resources() {},
+      async *privateEndpoints() {},
+      async *networkInterfaces() {},
+    },
+  };
+
+  const summary = await reconcilePending("sweep-rg", deps);
+
+  assert.equal(summary.inventory, "resource-graph");
+  assert.equal(summary.connections, 2);
+  assert.equal(statusOf(engine, pending.id), "Approved");
+  assert.equal(statusOf(engine, settledByHand.id), "Rejected", "the stale candidate was re-read from ARM: the human's decision stands");
+  assert.deepEqual(summary.instanceFailures.map((f) => f.resourceId), [odd, "/providers/Microsoft.ResourceGraph/resources"]);
+  assert.match(summary.instanceFailures[1]!.error, /throttling/);
+});

@@ -26,7 +26,7 @@ import { setTimeout as sleepFor } from "node:timers/promises";
 import { PortcullisError, toPortcullisError } from "../../domain/errors.ts";
 import { providerOf } from "../../domain/providers/registry.ts";
 import type { OperationOptions } from "../../ports/arm.ts";
-import type { ConnectionCandidate, InventoryPort, InventoryResource, InventoryScope } from "../../ports/inventory.ts";
+import type { ConnectionCandidate, InventoryOptions, InventoryPort, InventoryResource, InventoryScope } from "../../ports/inventory.ts";
 import { armScope } from "./clients.ts";
 import { connectionFromWire, inventoryResourceFromRow, networkInterfaceFromRow, privateEndpointFromRow, registryType } from "./inventory-rows.ts";
 import type { NetworkInterface, PrivateEndpoint, PrivateEndpointConnection } from "../../domain/model.ts";
@@ -230,14 +230,31 @@ export function createResourceGraphInventory(options: ResourceGraphInventoryOpti
   });
 
   /** Resources of these types from Resource Graph, each with its connections listed from ARM. */
-  async function* resourcesWithArmConnections(scope: InventoryScope, types: readonly string[], opts: OperationOptions | undefined): AsyncGenerator<InventoryResource> {
+  async function* resourcesWithArmConnections(scope: InventoryScope, types: readonly string[], opts: InventoryOptions | undefined): AsyncGenerator<InventoryResource> {
     const lister = options.connectionsFromArm;
     if (types.length === 0 || lister === undefined) return;
     for await (const row of rows(INVENTORY_QUERIES.resources(types), scope, opts)) {
-      const item = inventoryResourceFromRow(row);
+      const item = parsed(row, inventoryResourceFromRow, opts);
+      if (item === undefined) continue;
       const connections: PrivateEndpointConnection[] = [];
       for await (const c of lister.listConnections(item.resource.id, opts)) connections.push(c);
       yield { ...item, connections };
+    }
+  }
+
+  /**
+   * Converts one row; a row that does not parse goes to `onUnreadableRow` (and undefined comes back) when the caller
+   * gave one, else its InvalidArmResponse ends the listing.
+   */
+  function parsed<T>(raw: unknown, convert: (row: unknown) => T, opts: InventoryOptions | undefined): T | undefined {
+    try {
+      return convert(raw);
+    } catch (error) {
+      const failure = toPortcullisError(error);
+      if (opts?.onUnreadableRow === undefined || failure.code !== "InvalidArmResponse") throw failure;
+      const id = (raw as { id?: unknown } | null)?.id;
+      opts.onUnreadableRow({ resourceId: typeof id === "string" ? id : undefined, error: failure });
+      return undefined;
     }
   }
 
@@ -262,19 +279,20 @@ export function createResourceGraphInventory(options: ResourceGraphInventoryOpti
       }
       if (inBody.length === 0) return;
       for await (const raw of rows(INVENTORY_QUERIES.pendingConnections(inBody), scope, opts)) {
-        const row = raw as { id?: unknown; type?: unknown; subscriptionId?: unknown; connection?: unknown };
-        if (typeof row.id !== "string" || typeof row.type !== "string" || typeof row.subscriptionId !== "string") {
-          throw new PortcullisError("internal", "Resource Graph returned a pending-connection row without id, type or subscriptionId.", { code: "InvalidArmResponse" });
-        }
-        const candidate: ConnectionCandidate = { connection: connectionFromWire(row.connection, row.id), resourceType: registryType(row.type), subscriptionId: row.subscriptionId };
+        const candidate = parsed(raw, candidateFromRow, opts);
         // The query filters on Pending; a row that says otherwise is not a candidate (fail closed on a surprise).
-        if (candidate.connection.status === "Pending") yield candidate;
+        if (candidate?.connection.status === "Pending") yield candidate;
       }
     },
 
     async *resources(scope, resourceTypes, opts): AsyncGenerator<InventoryResource> {
       const { inBody, fromArm } = splitTypes(governedTypes(resourceTypes));
-      if (inBody.length > 0) for await (const row of rows(INVENTORY_QUERIES.resources(inBody), scope, opts)) yield inventoryResourceFromRow(row);
+      if (inBody.length > 0) {
+        for await (const row of rows(INVENTORY_QUERIES.resources(inBody), scope, opts)) {
+          const item = parsed(row, inventoryResourceFromRow, opts);
+          if (item !== undefined) yield item;
+        }
+      }
       yield* resourcesWithArmConnections(scope, fromArm, opts);
     },
 
@@ -286,6 +304,15 @@ export function createResourceGraphInventory(options: ResourceGraphInventoryOpti
       return byIds("Microsoft.Network/networkInterfaces", ids, networkInterfaceFromRow, opts);
     },
   };
+}
+
+/** One row of the pending-connections query -> a candidate (InvalidArmResponse when it does not parse). */
+function candidateFromRow(raw: unknown): ConnectionCandidate {
+  const row = raw as { id?: unknown; type?: unknown; subscriptionId?: unknown; connection?: unknown } | null;
+  if (typeof row?.id !== "string" || typeof row.type !== "string" || typeof row.subscriptionId !== "string") {
+    throw new PortcullisError("internal", "Resource Graph returned a pending-connection row without id, type or subscriptionId.", { code: "InvalidArmResponse" });
+  }
+  return { connection: connectionFromWire(row.connection, row.id), resourceType: registryType(row.type), subscriptionId: row.subscriptionId };
 }
 
 /** The request scopes of one inventory scope: subscriptions in chunks of 1000, or the management groups. */

@@ -331,3 +331,31 @@ test("the ARM token goes to the ARM endpoint only: a polling URL on another host
     },
   );
 });
+
+test("Resource Graph: a row that does not parse goes to onUnreadableRow and the listing goes on; without it, the listing fails InvalidArmResponse", async () => {
+  const { createResourceGraphInventory } = await import("../../../src/adapters/arm/resource-graph.ts");
+  const row = (name: string, status: unknown) => ({
+    id: `/subscriptions/${SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/${name}`,
+    name,
+    type: "microsoft.apimanagement/service",
+    location: "westeurope",
+    subscriptionId: SUB,
+    sku: { name: "Premium" },
+    properties: { publicNetworkAccess: "Disabled", privateEndpointConnections: [connectionBody(status, `/subscriptions/${SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/${name}/privateEndpointConnections/pe-${name}.0001`)] },
+  });
+  const stub = await startHttpsStub(() => ({
+    status: 200,
+    headers: { "x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05" },
+    body: { totalRecords: 3, count: 3, resultTruncated: "false", data: [row("apim-a", "Approved"), row("apim-odd", 42), row("apim-c", "Pending")] },
+  }));
+  try {
+    const inventory = createResourceGraphInventory({ endpoint: stub.url, credential: STUB_CREDENTIAL, caPem: stub.caPem, retryOptions: { maxRetries: 0 } });
+    const unreadable: { resourceId: string | undefined; code: string | undefined }[] = [];
+    const items = await collect(inventory.resources({ subscriptions: [SUB] }, ["Microsoft.ApiManagement/service"], { onUnreadableRow: (r) => unreadable.push({ resourceId: r.resourceId, code: r.error.code }) }));
+    assert.deepEqual(items.map((i) => i.resource.name), ["apim-a", "apim-c"]);
+    assert.deepEqual(unreadable, [{ resourceId: `/subscriptions/${SUB}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/apim-odd`, code: "InvalidArmResponse" }]);
+    await assert.rejects(collect(inventory.resources({ subscriptions: [SUB] }, ["Microsoft.ApiManagement/service"])), (e: PortcullisError) => e.code === "InvalidArmResponse");
+  } finally {
+    await stub.close();
+  }
+});
