@@ -291,6 +291,8 @@ export async function auditEstate(deps: AuditEstateDependencies, options: AuditE
     if (target.inventory !== undefined && needsArmConfirmation(evaluated.observations, selectEnabledChanges(planRemediation(evaluated.snapshot, evaluated.dns, evaluated.observations), options.remediations))) {
       const { inventory: _view, ...fromArm } = target;
       evaluated = await evaluateInstance(fromArm);
+      // Gone from ARM, not yet from Resource Graph: as if the listing had not returned it (its findings resolve as gone).
+      if (evaluated.snapshot.failure?.kind === "not-found") return;
     }
     const { snapshot, dns, observations } = evaluated;
     audited.add(resourceIdKey(snapshot.instanceId));

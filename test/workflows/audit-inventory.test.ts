@@ -76,3 +76,42 @@ test("a row the inventory cannot parse is an unreadable instance, not a missing 
   assert.ok(!contosoFindings.some((f) => f.checkId === "instance-unreadable"), JSON.stringify(contosoFindings));
   assert.equal(arm.calls.listConnections + arm.calls.listServicesBySubscription, listedBefore, "instances and connections came from the inventory, not ARM listings");
 });
+
+test("an instance deleted in ARM that Resource Graph still shows with a high-severity problem: confirmed from ARM as gone, no finding opens", async () => {
+  const arm = createFakeArm();
+  const gone: InventoryResource = {
+    resource: { id: apim("deleted-apim"), name: "deleted-apim", type: "Microsoft.ApiManagement/service", location: "westeurope", publicNetworkAccess: "Disabled", skuName: "Premium", provisioningState: "Succeeded" },
+    subscriptionId: PROVIDER,
+    connections: [],
+    // stv1: a high-severity prerequisite finding, if this view were believed.
+    apim: { platformVersion: "stv1", virtualNetworkType: "None" },
+  };
+  const inventory: InventoryPort = {
+    source: "resource-graph",
+    async *pendingConnections() {},
+    async *resources() {
+      yield gone;
+    },
+    async *privateEndpoints() {},
+    async *networkInterfaces() {},
+  };
+  const store = createMemoryAuditStore();
+  const summary = await auditEstate(
+    { arm: arm.ports, auditStore: store, decisionLog: createMemoryDecisionLog(), dnsOwnership: createMemoryDnsOwnershipStore(), ruleStore: createStaticRuleStore(), notifications: createNotificationRecorder(), clock: { now: () => new Date("2025-06-01T06:00:00.000Z") }, inventory },
+    {
+      managedInstanceIds: [],
+      managedSubscriptionIds: [PROVIDER],
+      managedResourceTypes: ["Microsoft.ApiManagement/service"],
+      dnsZoneIds: [],
+      policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
+      remediations: [],
+      mode: "dry-run",
+      concurrency: 2,
+      readBudget: null,
+      trigger: "timer",
+    },
+  );
+  assert.equal(arm.calls.getService, 1, "re-read from ARM before the high finding");
+  assert.equal(summary.instances, 0, "gone, as an ARM listing would have said");
+  assert.deepEqual(await store.listFindings(summary.runId, apim("deleted-apim")), []);
+});
