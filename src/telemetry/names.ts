@@ -50,6 +50,8 @@ export const ATTR = {
   /** Why a claim was not taken (another run holds it): the decision did not happen here. */
   claimLost: "portcullis.claim.lost",
   ruleSetUsable: "portcullis.rule_set.usable",
+  /** Which inventory a sweep used: arm-listing or resource-graph (PORTCULLIS_INVENTORY). */
+  inventory: "portcullis.inventory",
   httpMethod: "http.request.method",
   httpRoute: "http.route",
   httpStatus: "http.response.status_code",
@@ -77,7 +79,7 @@ export const METRIC = {
     name: "portcullis.sweep.duration",
     kind: "histogram",
     unit: "s",
-    description: "Wall time of one reconcile sweep, with whether the rule set was usable and whether anything failed",
+    description: "Wall time of one reconcile sweep, with whether the rule set was usable, whether anything failed and which inventory it used",
   },
   auditScore: {
     name: "portcullis.audit.score",

@@ -28,6 +28,7 @@ export async function recordSweepTelemetry(summary: ReconcileSummary, deps: Pick
     // A string, not a boolean: customDimensions holds strings, and the alert rules compare with "false".
     [ATTR.ruleSetUsable]: String(summary.ruleSetProblems === undefined),
     [ATTR.outcome]: failures > 0 ? "failures" : "ok",
+    [ATTR.inventory]: summary.inventory,
   });
   const byService = new Map<string, string[]>();
   for (const connectionId of summary.awaitingManual) {

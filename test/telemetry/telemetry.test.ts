@@ -164,7 +164,7 @@ test("the sweep's trace holds each decision; it records its duration, decisions 
   const ages = pendingAge[0]!.value as { count: number; max: number; min: number };
   assert.deepEqual([ages.count, ages.min, ages.max], [2, 0, 3 * 60 * 60], "0 s at the first sweep, 3 h at the second");
   const durations = metrics.filter((m) => m.name === METRIC.sweepDuration.name);
-  assert.deepEqual(durations.map((m) => m.attributes), [{ [ATTR.ruleSetUsable]: "true", [ATTR.outcome]: "ok" }]);
+  assert.deepEqual(durations.map((m) => m.attributes), [{ [ATTR.ruleSetUsable]: "true", [ATTR.outcome]: "ok", [ATTR.inventory]: "arm-listing" }]);
   assert.equal((durations[0]!.value as { count: number }).count, 2);
 });
 
