@@ -107,7 +107,7 @@ test("a connection Resource Graph has not indexed yet waits for the run after Re
 test("Resource Graph refusing (throttled past the adapter's waits) is a reported failure with no write; listed resources are still swept from ARM", async () => {
   await createEndpoint("pe-listed", "apim-a");
   await createEndpoint("pe-unlisted", "apim-b");
-  const throttled = await startEngineStackLike({ PORTCULLIS_MANAGED_RESOURCES: resourceIdOf("apim-a") });
+  const throttled = await engineWithSettings({ PORTCULLIS_MANAGED_RESOURCES: resourceIdOf("apim-a") });
   try {
     stack.emulator.resourceGraph.configure({ quota: { limit: 1, windowMs: 3_600_000 } });
     // Another adapter of the same principal spends the quota (Resource Graph counts it per user).
@@ -131,6 +131,6 @@ const resourceGraphOf = (maxThrottleWaits: number) =>
   createResourceGraphInventory({ endpoint: stack.emulator.url, credential: stack.composition.appCredential(), caPem: stack.emulator.caPem, maxThrottleWaits, maxWaitMs: 10 });
 
 /** The same engine with more settings and an adapter that gives up on the first 429. */
-async function startEngineStackLike(settings: Record<string, string>): Promise<EngineDeps> {
+async function engineWithSettings(settings: Record<string, string>): Promise<EngineDeps> {
   return { ...deps, scope: managedScopeOf(parseSettings({ ...stack.env, ...settings })), inventory: resourceGraphOf(0) };
 }
