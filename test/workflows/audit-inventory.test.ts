@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PortcullisError } from "../../src/domain/errors.ts";
 import type { InventoryPort, InventoryResource } from "../../src/ports/inventory.ts";
-import { auditEstate } from "../../src/workflows/audit-estate.ts";
+import { auditEstate, type AuditEstateOptions } from "../../src/workflows/audit-estate.ts";
 import { createFakeArm } from "../fakes/arm.ts";
 import { approvalRecord, createMemoryAuditStore, createMemoryDecisionLog, createMemoryDnsOwnershipStore, createNotificationRecorder, createStaticRuleStore } from "./audit-fakes.ts";
 
@@ -16,6 +16,20 @@ const CONSUMER = "c1c1c1c1-0000-4000-8000-000000000002";
 const apim = (name: string) => `/subscriptions/${PROVIDER}/resourceGroups/rg-apim/providers/Microsoft.ApiManagement/service/${name}`;
 const pe = (name: string) => `/subscriptions/${CONSUMER}/resourceGroups/rg-app/providers/Microsoft.Network/privateEndpoints/${name}`;
 const VNET = `/subscriptions/${CONSUMER}/resourceGroups/rg-app/providers/Microsoft.Network/virtualNetworks/vnet-app`;
+
+/** A dry-run audit of every API Management instance in PROVIDER, unpaced. */
+const SUBSCRIPTION_AUDIT: AuditEstateOptions = {
+  managedInstanceIds: [],
+  managedSubscriptionIds: [PROVIDER],
+  managedResourceTypes: ["Microsoft.ApiManagement/service"],
+  dnsZoneIds: [],
+  policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
+  remediations: [],
+  mode: "dry-run",
+  concurrency: 2,
+  readBudget: null,
+  trigger: "timer",
+};
 
 test("a row the inventory cannot parse is an unreadable instance, not a missing one; the others are audited from the inventory", async () => {
   const arm = createFakeArm();
@@ -54,18 +68,7 @@ test("a row the inventory cannot parse is an unreadable instance, not a missing 
   const deps = { arm: arm.ports, auditStore: store, decisionLog: log, dnsOwnership: createMemoryDnsOwnershipStore(), ruleStore: createStaticRuleStore(), notifications: createNotificationRecorder(), clock: { now: () => new Date("2025-06-01T06:00:00.000Z") } };
   const listedBefore = arm.calls.listConnections + arm.calls.listServicesBySubscription;
 
-  const summary = await auditEstate({ ...deps, inventory }, {
-    managedInstanceIds: [],
-    managedSubscriptionIds: [PROVIDER],
-    managedResourceTypes: ["Microsoft.ApiManagement/service"],
-    dnsZoneIds: [],
-    policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
-    remediations: [],
-    mode: "dry-run",
-    concurrency: 2,
-    readBudget: null,
-    trigger: "timer",
-  });
+  const summary = await auditEstate({ ...deps, inventory }, SUBSCRIPTION_AUDIT);
 
   assert.equal(summary.instances, 2);
   assert.equal(summary.unreadableInstances, 1);
@@ -98,18 +101,7 @@ test("an instance deleted in ARM that Resource Graph still shows with a high-sev
   const store = createMemoryAuditStore();
   const summary = await auditEstate(
     { arm: arm.ports, auditStore: store, decisionLog: createMemoryDecisionLog(), dnsOwnership: createMemoryDnsOwnershipStore(), ruleStore: createStaticRuleStore(), notifications: createNotificationRecorder(), clock: { now: () => new Date("2025-06-01T06:00:00.000Z") }, inventory },
-    {
-      managedInstanceIds: [],
-      managedSubscriptionIds: [PROVIDER],
-      managedResourceTypes: ["Microsoft.ApiManagement/service"],
-      dnsZoneIds: [],
-      policy: { publicAccessExemptIds: [], publicAccessDisabledRequired: "when-approved", pendingMaxAgeHours: 24, rejectedMaxAgeDays: 30, capacityWarning: 80 },
-      remediations: [],
-      mode: "dry-run",
-      concurrency: 2,
-      readBudget: null,
-      trigger: "timer",
-    },
+    SUBSCRIPTION_AUDIT,
   );
   assert.equal(arm.calls.getService, 1, "re-read from ARM before the high finding");
   assert.equal(summary.instances, 0, "gone, as an ARM listing would have said");
